@@ -1,0 +1,6 @@
+# The two commands a newcomer needs; both install what is missing first.
+.PHONY: run test
+run: ## build and serve on the embedded default at http://127.0.0.1:3000
+	@scripts/run.sh
+test: ## every check: fmt, clippy, unit, integration and end-to-end tests
+	@scripts/test.sh

@@ -1,0 +1,67 @@
+import { defineConfig, devices } from "@playwright/test";
+import * as path from "node:path";
+
+/**
+ * The suite runs against the built binary (`TVE_BIN`) on its embedded default: the emulator in
+ * process and an in-memory store, on a port of its own so it never meets a developer's server.
+ * Set `TVE_E2E_BASE_URL` to test a server that is already running instead.
+ */
+const root = path.resolve(__dirname, "..");
+const port = Number(process.env.TVE_E2E_PORT ?? 3100);
+const external = process.env.TVE_E2E_BASE_URL;
+export const baseURL = external ?? `http://127.0.0.1:${port}`;
+const targetDir = process.env.CARGO_TARGET_DIR ?? path.join(root, "target");
+const binary = process.env.TVE_BIN ?? path.join(targetDir, "debug", "tve-activate");
+
+export default defineConfig({
+  testDir: "./tests",
+  timeout: 30_000,
+  expect: { timeout: 5_000 },
+  fullyParallel: true,
+  forbidOnly: !!process.env.CI,
+  retries: 0,
+  workers: process.env.CI ? 2 : undefined,
+  reporter: [["list"]],
+  globalSetup: require.resolve("./global-setup"),
+  use: {
+    baseURL,
+    trace: "retain-on-failure",
+  },
+  projects: [
+    {
+      name: "chromium",
+      use: {
+        ...devices["Desktop Chrome"],
+        launchOptions: {
+          executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+          args: [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+          ],
+        },
+      },
+    },
+  ],
+  webServer: external
+    ? undefined
+    : {
+        command: `"${binary}"`,
+        cwd: root,
+        url: `${baseURL}/healthz`,
+        reuseExistingServer: false,
+        timeout: 60_000,
+        stdout: "pipe",
+        stderr: "pipe",
+        env: {
+          TVE_LISTEN: `127.0.0.1:${port}`,
+          TVE_STORE_URL: "memory:",
+          LEPTOS_SITE_ROOT: process.env.LEPTOS_SITE_ROOT ?? path.join(root, "target", "site"),
+          RUST_LOG: process.env.RUST_LOG ?? "warn",
+        },
+      },
+});

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Sets up what is missing, then runs every check: formatting, lints (server, app for the server,
+# app for the browser), unit and integration tests, and the Playwright suite against the built
+# binary. Exits non-zero on the first failure.
+source "$(dirname "${BASH_SOURCE[0]}")/bootstrap.sh"
+bootstrap_build
+bootstrap_e2e
+cd "$ROOT"
+
+say "formatting"
+cargo fmt --all --check
+
+say "lints: server"
+cargo clippy --all-targets -- -D warnings
+say "lints: app (server side)"
+cargo clippy -p app --features ssr --all-targets -- -D warnings
+say "lints: app (browser side)"
+cargo clippy -p app --features hydrate --target wasm32-unknown-unknown -- -D warnings
+
+say "tests: server"
+cargo test
+say "tests: app"
+cargo test -p app --features ssr
+
+say "building the site"
+cargo leptos build
+
+say "end-to-end tests"
+cd "$ROOT/end2end"
+TVE_BIN="$CARGO_TARGET_DIR/debug/tve-activate" npx playwright test

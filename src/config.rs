@@ -1,0 +1,398 @@
+//! Typed configuration: command-line flags, each with an environment variable, validated at start-up.
+
+use std::{net::SocketAddr, path::PathBuf};
+
+use clap::{Parser, ValueEnum};
+use url::Url;
+
+/// Where the service's durable state lives.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StoreUrl {
+    /// A SQLite database file (`sqlite://path/to/file.db`).
+    Sqlite(PathBuf),
+    /// Process memory only: everything is lost on exit (`memory:`; tests and demos).
+    Memory,
+}
+
+/// How log lines are written.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable, coloured when the output is a terminal.
+    #[default]
+    Pretty,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+/// The settings as given on the command line or in the environment, before validation.
+#[derive(Clone, Debug, Parser)]
+#[command(
+    name = "tve-activate",
+    version,
+    about = "TV Everywhere activation: a Programmer Service for Adobe Pass and a second-screen activation site.",
+    long_about = "TV Everywhere activation: a Programmer Service for Adobe Pass REST API V2 and a \
+                  second-screen activation site.\n\nWith no Adobe Pass URL it runs on its embedded \
+                  default: an Adobe Pass emulator in the same process and a local SQLite store."
+)]
+pub struct Args {
+    /// Address and port the site and the Streaming App API listen on.
+    #[arg(long, env = "TVE_LISTEN", default_value = "127.0.0.1:3000")]
+    pub listen: String,
+
+    /// Public URL of this service as viewers reach it; used for redirect URLs, links and QR codes.
+    /// Defaults to http://<listen>.
+    #[arg(long, env = "TVE_PUBLIC_URL")]
+    pub public_url: Option<String>,
+
+    /// Base URL of Adobe Pass (for example https://sp.auth.adobe.com). Absent: the embedded emulator.
+    #[arg(long, env = "TVE_ADOBE_PASS_URL")]
+    pub adobe_pass_url: Option<String>,
+
+    /// Service provider (requestor id) registered with Adobe Pass.
+    #[arg(long, env = "TVE_SERVICE_PROVIDER", default_value = "REF30")]
+    pub service_provider: String,
+
+    /// Software statement (a JWT from the TVE Dashboard). Required with --adobe-pass-url unless
+    /// --software-statement-file is given.
+    #[arg(long, env = "TVE_SOFTWARE_STATEMENT", hide_env_values = true)]
+    pub software_statement: Option<String>,
+
+    /// File holding the software statement, read at start-up.
+    #[arg(
+        long,
+        env = "TVE_SOFTWARE_STATEMENT_FILE",
+        conflicts_with = "software_statement"
+    )]
+    pub software_statement_file: Option<PathBuf>,
+
+    /// Domain name sent to Adobe Pass with each authentication session. Defaults to the public URL's host.
+    #[arg(long, env = "TVE_DOMAIN_NAME")]
+    pub domain_name: Option<String>,
+
+    /// Where durable state lives: sqlite://PATH or memory:.
+    #[arg(
+        long,
+        env = "TVE_STORE_URL",
+        default_value = "sqlite://data/tve-activate.db"
+    )]
+    pub store_url: String,
+
+    /// Log line format.
+    #[arg(long, env = "TVE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty)]
+    pub log_format: LogFormat,
+
+    /// Folder with the built site (wasm, JavaScript, CSS and public assets).
+    #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
+    pub site_root: PathBuf,
+}
+
+/// A setting that failed validation; the message names the setting and says what is wrong.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid setting {setting}: {reason}")]
+pub struct ConfigError {
+    /// The flag, as written on the command line.
+    pub setting: &'static str,
+    /// What is wrong with the value, in one sentence.
+    pub reason: String,
+}
+
+impl ConfigError {
+    fn new(setting: &'static str, reason: impl Into<String>) -> Self {
+        Self {
+            setting,
+            reason: reason.into(),
+        }
+    }
+}
+
+/// Which Adobe Pass the service talks to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Upstream {
+    /// The emulator, started in this process on a loopback port.
+    Embedded,
+    /// A real Adobe Pass environment (production, staging or prequal) or a standalone emulator.
+    Remote {
+        /// Base URL, without `/api/v2` or `/o`.
+        base_url: Url,
+        /// The software statement exchanged for client credentials at registration.
+        software_statement: String,
+    },
+}
+
+/// The validated configuration the service runs with.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Listening address.
+    pub listen: SocketAddr,
+    /// Public URL, always without a trailing slash.
+    pub public_url: Url,
+    /// The Adobe Pass this service talks to.
+    pub upstream: Upstream,
+    /// Requestor id.
+    pub service_provider: String,
+    /// Domain name for authentication sessions.
+    pub domain_name: String,
+    /// Durable state.
+    pub store: StoreUrl,
+    /// Log line format.
+    pub log_format: LogFormat,
+    /// Built site folder.
+    pub site_root: PathBuf,
+}
+
+impl Config {
+    /// Whether the public URL is https, which turns on HSTS and `Secure` cookies.
+    pub fn is_https(&self) -> bool {
+        self.public_url.scheme() == "https"
+    }
+}
+
+impl TryFrom<Args> for Config {
+    type Error = ConfigError;
+
+    fn try_from(args: Args) -> Result<Self, ConfigError> {
+        let listen: SocketAddr = args.listen.parse().map_err(|_| {
+            ConfigError::new(
+                "--listen",
+                format!(
+                    "{:?} is not an address and port such as 127.0.0.1:3000",
+                    args.listen
+                ),
+            )
+        })?;
+        let public_url = match &args.public_url {
+            Some(raw) => parse_base_url("--public-url", raw)?,
+            None => parse_base_url("--listen", &format!("http://{listen}"))?,
+        };
+        let upstream = match &args.adobe_pass_url {
+            None => Upstream::Embedded,
+            Some(raw) => Upstream::Remote {
+                base_url: parse_base_url("--adobe-pass-url", raw)?,
+                software_statement: software_statement(&args)?,
+            },
+        };
+        if !is_service_provider(&args.service_provider) {
+            return Err(ConfigError::new(
+                "--service-provider",
+                format!(
+                    "{:?} is not a requestor id (letters, digits, '_' or '-', up to 64)",
+                    args.service_provider
+                ),
+            ));
+        }
+        let domain_name = match args.domain_name {
+            Some(domain) if is_domain_name(&domain) => domain,
+            Some(domain) => {
+                return Err(ConfigError::new(
+                    "--domain-name",
+                    format!("{domain:?} is not a domain name"),
+                ))
+            }
+            None => public_url
+                .host_str()
+                .map(str::to_owned)
+                .ok_or_else(|| ConfigError::new("--public-url", "the URL has no host"))?,
+        };
+        Ok(Config {
+            listen,
+            public_url,
+            upstream,
+            service_provider: args.service_provider,
+            domain_name,
+            store: parse_store_url(&args.store_url)?,
+            log_format: args.log_format,
+            site_root: args.site_root,
+        })
+    }
+}
+
+/// An absolute http(s) URL with a host and nothing after the path; the trailing slash is dropped.
+fn parse_base_url(setting: &'static str, raw: &str) -> Result<Url, ConfigError> {
+    let url = Url::parse(raw)
+        .map_err(|e| ConfigError::new(setting, format!("{raw:?} is not a URL ({e})")))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(ConfigError::new(
+            setting,
+            format!("{raw:?} must be an http or https URL with a host"),
+        ));
+    }
+    if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
+        return Err(ConfigError::new(
+            setting,
+            format!("{raw:?} must not carry credentials, a query or a fragment"),
+        ));
+    }
+    let trimmed = url.as_str().trim_end_matches('/').to_owned();
+    Url::parse(&trimmed).map_err(|e| ConfigError::new(setting, e.to_string()))
+}
+
+fn software_statement(args: &Args) -> Result<String, ConfigError> {
+    let statement = match (&args.software_statement, &args.software_statement_file) {
+        (Some(value), _) => value.trim().to_owned(),
+        (None, Some(path)) => std::fs::read_to_string(path)
+            .map_err(|e| {
+                ConfigError::new(
+                    "--software-statement-file",
+                    format!("cannot read {}: {e}", path.display()),
+                )
+            })?
+            .trim()
+            .to_owned(),
+        (None, None) => {
+            return Err(ConfigError::new(
+                "--software-statement",
+                "required with --adobe-pass-url (or give --software-statement-file)",
+            ))
+        }
+    };
+    if statement.is_empty() {
+        return Err(ConfigError::new("--software-statement", "is empty"));
+    }
+    Ok(statement)
+}
+
+fn parse_store_url(raw: &str) -> Result<StoreUrl, ConfigError> {
+    if raw == "memory:" {
+        return Ok(StoreUrl::Memory);
+    }
+    match raw.strip_prefix("sqlite://") {
+        Some(path) if !path.is_empty() => Ok(StoreUrl::Sqlite(PathBuf::from(path))),
+        _ => Err(ConfigError::new(
+            "--store-url",
+            format!("{raw:?} is not sqlite://PATH or memory:"),
+        )),
+    }
+}
+
+fn is_service_provider(value: &str) -> bool {
+    !value.is_empty()
+        && value.len() <= 64
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+fn is_domain_name(value: &str) -> bool {
+    !value.is_empty()
+        && value.len() <= 253
+        && value.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(args: &[&str]) -> Result<Config, ConfigError> {
+        let mut argv = vec!["tve-activate"];
+        argv.extend_from_slice(args);
+        Config::try_from(Args::try_parse_from(argv).expect("flags parse"))
+    }
+
+    #[test]
+    fn no_settings_gives_the_embedded_default() {
+        let config = config(&[]).expect("valid");
+        assert_eq!(config.listen.to_string(), "127.0.0.1:3000");
+        assert_eq!(config.public_url.as_str(), "http://127.0.0.1:3000/");
+        assert_eq!(config.upstream, Upstream::Embedded);
+        assert_eq!(config.service_provider, "REF30");
+        assert_eq!(config.domain_name, "127.0.0.1");
+        assert_eq!(
+            config.store,
+            StoreUrl::Sqlite(PathBuf::from("data/tve-activate.db"))
+        );
+        assert!(!config.is_https());
+    }
+
+    #[test]
+    fn malformed_public_url_names_the_setting() {
+        let err = config(&["--public-url", "not a url"]).expect_err("invalid");
+        assert_eq!(err.setting, "--public-url");
+        let err = config(&["--public-url", "ftp://example.com"]).expect_err("invalid");
+        assert_eq!(err.setting, "--public-url");
+        let err = config(&["--public-url", "https://example.com/?x=1"]).expect_err("invalid");
+        assert!(err.to_string().contains("--public-url"), "{err}");
+    }
+
+    #[test]
+    fn https_public_url_sets_domain_and_https() {
+        let config = config(&["--public-url", "https://watch.example.com/"]).expect("valid");
+        assert!(config.is_https());
+        assert_eq!(config.domain_name, "watch.example.com");
+        assert_eq!(config.public_url.as_str(), "https://watch.example.com/");
+    }
+
+    #[test]
+    fn adobe_pass_needs_a_software_statement() {
+        let err = config(&["--adobe-pass-url", "https://sp.auth.adobe.com"]).expect_err("invalid");
+        assert_eq!(err.setting, "--software-statement");
+        let config = config(&[
+            "--adobe-pass-url",
+            "https://sp.auth-staging.adobe.com",
+            "--software-statement",
+            "eyJhbGciOi.statement",
+        ])
+        .expect("valid");
+        assert!(matches!(config.upstream, Upstream::Remote { .. }));
+    }
+
+    #[test]
+    fn unreadable_software_statement_file_names_the_setting() {
+        let err = config(&[
+            "--adobe-pass-url",
+            "https://sp.auth.adobe.com",
+            "--software-statement-file",
+            "/nonexistent/statement.jwt",
+        ])
+        .expect_err("invalid");
+        assert_eq!(err.setting, "--software-statement-file");
+        assert!(err.reason.contains("/nonexistent/statement.jwt"));
+    }
+
+    #[test]
+    fn software_statement_is_read_from_a_file() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("statement.jwt");
+        std::fs::write(&path, "eyJ.statement\n").expect("write");
+        let config = config(&[
+            "--adobe-pass-url",
+            "https://sp.auth.adobe.com",
+            "--software-statement-file",
+            path.to_str().expect("utf-8 path"),
+        ])
+        .expect("valid");
+        let Upstream::Remote {
+            software_statement, ..
+        } = config.upstream
+        else {
+            panic!("expected a remote upstream");
+        };
+        assert_eq!(software_statement, "eyJ.statement");
+    }
+
+    #[test]
+    fn bad_values_name_their_setting() {
+        for (args, setting) in [
+            (vec!["--listen", "localhost"], "--listen"),
+            (vec!["--store-url", "postgres://db"], "--store-url"),
+            (vec!["--service-provider", "REF 30"], "--service-provider"),
+            (vec!["--domain-name", "bad domain"], "--domain-name"),
+        ] {
+            let err = config(&args).expect_err("invalid");
+            assert_eq!(err.setting, setting, "{args:?}");
+        }
+    }
+
+    #[test]
+    fn memory_store_is_accepted() {
+        assert_eq!(
+            config(&["--store-url", "memory:"]).expect("valid").store,
+            StoreUrl::Memory
+        );
+    }
+}

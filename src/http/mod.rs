@@ -1,0 +1,85 @@
+//! Router assembly and the layers every request goes through.
+
+pub mod health;
+pub mod security;
+pub mod shutdown;
+pub mod trace;
+
+use std::{sync::Arc, time::Duration};
+
+use axum::{extract::FromRef, http::StatusCode, Router};
+use leptos::config::LeptosOptions;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use tower::ServiceBuilder;
+use tower_http::{
+    compression::CompressionLayer, limit::RequestBodyLimitLayer, timeout::TimeoutLayer,
+};
+
+use crate::{config::Config, store::Store};
+
+/// Largest request body accepted anywhere; the API's JSON bodies are far smaller.
+const MAX_BODY_BYTES: usize = 64 * 1024;
+/// Longest a request may take; long polls wait at most 30 s, so this leaves them room.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(40);
+
+/// What every handler can reach.
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    /// The validated configuration.
+    pub config: Arc<Config>,
+    /// Durable state.
+    pub store: Store,
+    /// Leptos settings (site root, output name).
+    pub leptos: LeptosOptions,
+}
+
+impl AppState {
+    /// Builds the state, deriving the Leptos settings from the configuration.
+    pub fn new(config: Config, store: Store) -> Self {
+        let leptos = LeptosOptions::builder()
+            .output_name(app::OUTPUT_NAME)
+            .site_root(config.site_root.to_string_lossy().into_owned())
+            .site_addr(config.listen)
+            .build();
+        Self {
+            config: Arc::new(config),
+            store,
+            leptos,
+        }
+    }
+}
+
+/// The whole service: pages, assets, health checks, and the layers around them.
+pub fn router(state: AppState) -> Router {
+    let routes = generate_route_list(app::App);
+    let pages = Router::new()
+        .leptos_routes(&state, routes, {
+            let options = state.leptos.clone();
+            move || app::shell(options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
+            app::shell,
+        ));
+
+    let policy = security::SecurityPolicy::new(&state.config);
+    Router::new()
+        .merge(health::router())
+        .merge(pages)
+        .with_state(state)
+        .layer(
+            ServiceBuilder::new()
+                .layer(trace::request_id_layer())
+                .layer(trace::trace_layer())
+                .layer(trace::propagate_request_id_layer())
+                .layer(axum::middleware::from_fn_with_state(
+                    policy,
+                    security::security_headers,
+                ))
+                .layer(CompressionLayer::new())
+                .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+                .layer(TimeoutLayer::with_status_code(
+                    StatusCode::REQUEST_TIMEOUT,
+                    REQUEST_TIMEOUT,
+                )),
+        )
+}

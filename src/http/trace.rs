@@ -1,0 +1,51 @@
+//! Request ids and request tracing: every request gets an `x-request-id` (kept when a trusted
+//! proxy sent one) that appears in its span, so in every log line written while serving it.
+
+use axum::http::{HeaderName, Request};
+use tower_http::{
+    classify::{ServerErrorsAsFailures, SharedClassifier},
+    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    trace::{DefaultOnFailure, DefaultOnResponse, MakeSpan, TraceLayer},
+};
+use tracing::{Level, Span};
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Sets `x-request-id` on requests that arrive without one.
+pub fn request_id_layer() -> SetRequestIdLayer<MakeRequestUuid> {
+    SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid)
+}
+
+/// Copies the request's `x-request-id` onto its response.
+pub fn propagate_request_id_layer() -> PropagateRequestIdLayer {
+    PropagateRequestIdLayer::new(REQUEST_ID)
+}
+
+/// Opens a span per request carrying its id, method and path (never the query, which can hold
+/// activation codes), and logs each response with its status and latency.
+pub fn trace_layer() -> TraceLayer<SharedClassifier<ServerErrorsAsFailures>, RequestSpan> {
+    TraceLayer::new_for_http()
+        .make_span_with(RequestSpan)
+        .on_response(DefaultOnResponse::new().level(Level::INFO))
+        .on_failure(DefaultOnFailure::new().level(Level::ERROR))
+}
+
+/// Makes the per-request span.
+#[derive(Clone, Copy, Debug)]
+pub struct RequestSpan;
+
+impl<B> MakeSpan<B> for RequestSpan {
+    fn make_span(&mut self, request: &Request<B>) -> Span {
+        let id = request
+            .headers()
+            .get(&REQUEST_ID)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("-");
+        tracing::info_span!(
+            "request",
+            id = %id,
+            method = %request.method(),
+            path = %request.uri().path(),
+        )
+    }
+}

@@ -1,0 +1,73 @@
+//! tve-activate: a TV Everywhere Programmer Service for Adobe Pass and the second-screen
+//! activation site, in one process.
+
+pub mod config;
+pub mod http;
+pub mod logging;
+pub mod store;
+
+use std::future::Future;
+
+use tokio::net::TcpListener;
+
+use crate::{config::Config, http::AppState, store::Store};
+
+/// Why the service could not start or stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The store could not be opened.
+    #[error(transparent)]
+    Store(#[from] store::StoreError),
+    /// The listening socket could not be bound, or serving failed.
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        /// The address.
+        addr: std::net::SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+/// Opens the store, binds the listener and serves until `shutdown` resolves, then lets
+/// in-flight requests finish.
+pub async fn run(
+    config: Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), StartError> {
+    let addr = config.listen;
+    let store = Store::open(&config.store).await?;
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|source| StartError::Listen { addr, source })?;
+    tracing::info!(
+        "serving {} on http://{} ({})",
+        config.public_url,
+        listener.local_addr().unwrap_or(addr),
+        match &config.upstream {
+            config::Upstream::Embedded => "embedded Adobe Pass emulator".to_owned(),
+            config::Upstream::Remote { base_url, .. } => format!("Adobe Pass at {base_url}"),
+        }
+    );
+    let router = http::router(AppState::new(config, store.clone()));
+    serve(listener, router, shutdown)
+        .await
+        .map_err(|source| StartError::Listen { addr, source })?;
+    store.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Serves `router` on `listener` (with each connection's peer address available to handlers)
+/// until `shutdown` resolves; in-flight requests are allowed to finish.
+pub async fn serve(
+    listener: TcpListener,
+    router: axum::Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}

@@ -1,0 +1,177 @@
+//! Health probes, security headers and graceful shutdown, through the real router.
+
+mod common;
+
+use std::time::Duration;
+
+use axum::{body::Body, http::Request, routing::get, Router};
+use http_body_util::BodyExt;
+use tower::ServiceExt;
+use tve_activate::http::router;
+
+async fn get_response(app: Router, path: &str) -> axum::response::Response {
+    app.oneshot(Request::get(path).body(Body::empty()).expect("request"))
+        .await
+        .expect("infallible")
+}
+
+async fn body_json(response: axum::response::Response) -> serde_json::Value {
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
+    serde_json::from_slice(&bytes).expect("json body")
+}
+
+#[tokio::test]
+async fn healthz_says_ok() {
+    let app = router(common::state(&[]).await);
+    let response = get_response(app, "/healthz").await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(body_json(response).await["status"], "ok");
+}
+
+#[tokio::test]
+async fn readyz_is_ready_while_the_store_answers() {
+    let app = router(common::state(&[]).await);
+    let response = get_response(app, "/readyz").await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(body_json(response).await["status"], "ready");
+}
+
+#[tokio::test]
+async fn readyz_says_why_when_the_store_is_gone() {
+    let state = common::state(&[]).await;
+    state.store.close().await;
+    let response = get_response(router(state), "/readyz").await;
+    assert_eq!(response.status(), 503);
+    let body = body_json(response).await;
+    assert_eq!(body["status"], "unavailable");
+    assert!(body["reason"].as_str().expect("reason").contains("store"));
+}
+
+#[tokio::test]
+async fn pages_carry_a_nonce_csp_and_the_security_headers() {
+    let app = router(common::state(&[]).await);
+    let response = get_response(app, "/").await;
+    assert_eq!(response.status(), 200);
+    let headers = response.headers().clone();
+    let csp = headers["content-security-policy"].to_str().expect("ascii");
+    assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+    assert!(csp.contains("'wasm-unsafe-eval'"), "{csp}");
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+    assert_eq!(headers["referrer-policy"], "no-referrer");
+    assert!(headers.contains_key("x-request-id"));
+    assert!(!headers.contains_key("strict-transport-security"));
+
+    let nonce = csp
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|rest| rest.split('\'').next())
+        .expect("nonce in CSP");
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
+    let html = String::from_utf8(bytes.to_vec()).expect("utf-8");
+    assert!(
+        html.contains(&format!("nonce=\"{nonce}\"")),
+        "hydration scripts carry the nonce"
+    );
+}
+
+#[tokio::test]
+async fn every_page_gets_its_own_nonce() {
+    let app = router(common::state(&[]).await);
+    let first = get_response(app.clone(), "/").await;
+    let second = get_response(app, "/").await;
+    assert_ne!(
+        first.headers()["content-security-policy"],
+        second.headers()["content-security-policy"]
+    );
+}
+
+#[tokio::test]
+async fn https_public_url_turns_on_hsts() {
+    let app = router(common::state(&["--public-url", "https://watch.example.com"]).await);
+    let response = get_response(app, "/healthz").await;
+    assert_eq!(
+        response.headers()["strict-transport-security"],
+        "max-age=31536000; includeSubDomains"
+    );
+}
+
+#[tokio::test]
+async fn a_given_request_id_is_kept() {
+    let app = router(common::state(&[]).await);
+    let response = app
+        .oneshot(
+            Request::get("/healthz")
+                .header("x-request-id", "trace-me-42")
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await
+        .expect("infallible");
+    assert_eq!(response.headers()["x-request-id"], "trace-me-42");
+}
+
+#[tokio::test]
+async fn oversized_bodies_are_refused() {
+    let app = router(common::state(&[]).await);
+    let response = app
+        .oneshot(
+            Request::post("/healthz")
+                .header("content-length", (1024 * 1024).to_string())
+                .body(Body::from(vec![b'x'; 1024 * 1024]))
+                .expect("request"),
+        )
+        .await
+        .expect("infallible");
+    assert_eq!(response.status(), 413);
+}
+
+#[tokio::test]
+async fn shutdown_lets_in_flight_requests_finish() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let app = Router::new().route(
+        "/slow",
+        get(|| async {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            "finished"
+        }),
+    );
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(tve_activate::serve(listener, app, async {
+        let _ = stopped.await;
+    }));
+
+    let in_flight = tokio::spawn(async move {
+        reqwest::get(format!("http://{addr}/slow"))
+            .await
+            .expect("response")
+            .text()
+            .await
+            .expect("body")
+    });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    stop.send(()).expect("server still running");
+
+    assert_eq!(in_flight.await.expect("task"), "finished");
+    tokio::time::timeout(Duration::from_secs(5), server)
+        .await
+        .expect("server stops once idle")
+        .expect("task")
+        .expect("serve ok");
+    assert!(
+        reqwest::get(format!("http://{addr}/slow")).await.is_err(),
+        "no longer accepting"
+    );
+}
