@@ -3,6 +3,7 @@
 
 pub mod clock;
 pub mod config;
+pub mod emulator;
 pub mod http;
 pub mod logging;
 pub mod store;

@@ -1,0 +1,182 @@
+//! Dynamic Client Registration (§4): software statement → client credentials → access token,
+//! and the bearer check every REST API V2 call goes through.
+
+use std::collections::HashMap;
+
+use axum::{
+    body::Bytes,
+    extract::{FromRequestParts, RawQuery, State},
+    http::{request::Parts, HeaderMap, StatusCode},
+    response::Response,
+};
+use serde::Deserialize;
+
+use crate::emulator::{
+    errors::{ApiError, ErrorCode},
+    headers,
+    responses::{adobe_json, AccessTokenResponse, ClientApplication, DcrError},
+    state::{millis, EmulatorState},
+};
+
+/// A registered client.
+#[derive(Clone, Debug)]
+pub struct Client {
+    /// Its secret.
+    pub secret: String,
+}
+
+/// An issued access token.
+#[derive(Clone, Debug)]
+pub struct AccessToken {
+    /// Whose.
+    pub client_id: String,
+    /// Epoch ms after which it is refused.
+    pub expires_at: i64,
+}
+
+fn dcr_error(code: &str) -> Response {
+    adobe_json(
+        StatusCode::BAD_REQUEST,
+        &DcrError {
+            error: code.to_owned(),
+        },
+    )
+}
+
+#[derive(Deserialize)]
+struct RegisterRequest {
+    software_statement: Option<String>,
+    redirect_uri: Option<String>,
+}
+
+/// `POST /o/client/register`: JSON `{software_statement, redirect_uri?}` → 201 credentials.
+/// Errors (400): `invalid_request` (not JSON, no statement), `invalid_software_statement`
+/// (not the accepted statement), `invalid_redirect_uri` (not an absolute URI).
+pub async fn register(State(state): State<EmulatorState>, body: Bytes) -> Response {
+    let Ok(request) = serde_json::from_slice::<RegisterRequest>(&body) else {
+        return dcr_error("invalid_request");
+    };
+    let Some(statement) = request.software_statement.filter(|s| !s.is_empty()) else {
+        return dcr_error("invalid_request");
+    };
+    if statement != state.software_statement() {
+        return dcr_error("invalid_software_statement");
+    }
+    let redirect_uris = match request.redirect_uri {
+        Some(uri) if url::Url::parse(&uri).is_err() => return dcr_error("invalid_redirect_uri"),
+        Some(uri) => vec![uri],
+        None => Vec::new(),
+    };
+    let client_id = uuid::Uuid::new_v4().simple().to_string();
+    let client_secret = uuid::Uuid::new_v4().simple().to_string();
+    state.store().clients.insert(
+        client_id.clone(),
+        Client {
+            secret: client_secret.clone(),
+        },
+    );
+    adobe_json(
+        StatusCode::CREATED,
+        &ClientApplication {
+            client_id,
+            client_secret,
+            client_id_issued_at: state.now_ms() / 1000,
+            redirect_uris,
+            grant_types: vec!["client_credentials".to_owned()],
+            scopes: vec!["api:client:v2".to_owned()],
+        },
+    )
+}
+
+/// `POST /o/client/token`: form (or, as OAS models it, query) `client_id`, `client_secret`,
+/// `grant_type=client_credentials` → 201 token. Errors (400): `invalid_request` (a field
+/// missing), `unsupported_grant_type`, `invalid_client` (unknown client), `unauthorized_client`
+/// (wrong secret).
+pub async fn token(
+    State(state): State<EmulatorState>,
+    RawQuery(query): RawQuery,
+    body: Bytes,
+) -> Response {
+    let mut fields: HashMap<String, String> = query
+        .as_deref()
+        .map(|q| {
+            url::form_urlencoded::parse(q.as_bytes())
+                .into_owned()
+                .collect()
+        })
+        .unwrap_or_default();
+    fields.extend(url::form_urlencoded::parse(&body).into_owned());
+    let field = |name: &str| fields.get(name).filter(|v| !v.is_empty()).cloned();
+    let (Some(client_id), Some(secret), Some(grant_type)) = (
+        field("client_id"),
+        field("client_secret"),
+        field("grant_type"),
+    ) else {
+        return dcr_error("invalid_request");
+    };
+    if grant_type != "client_credentials" {
+        return dcr_error("unsupported_grant_type");
+    }
+    let now = state.now_ms();
+    let ttl = state.ttls().access_token;
+    let mut store = state.store();
+    match store.clients.get(&client_id) {
+        None => return dcr_error("invalid_client"),
+        Some(client) if client.secret != secret => return dcr_error("unauthorized_client"),
+        Some(_) => {}
+    }
+    store.tokens.retain(|_, t| t.expires_at > now);
+    let access_token = uuid::Uuid::new_v4().simple().to_string();
+    store.tokens.insert(
+        access_token.clone(),
+        AccessToken {
+            client_id,
+            expires_at: now.saturating_add(millis(ttl)),
+        },
+    );
+    drop(store);
+    adobe_json(
+        StatusCode::CREATED,
+        &AccessTokenResponse {
+            id: uuid::Uuid::new_v4().to_string(),
+            access_token,
+            created_at: now,
+            expires_in: i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX),
+            token_type: "bearer".to_owned(),
+        },
+    )
+}
+
+/// A caller with a live access token; holds its `client_id`. Rejects with 401
+/// `invalid_access_token_client_application` when the token is missing, unknown or expired.
+#[derive(Clone, Debug)]
+pub struct Authorized(pub String);
+
+impl Authorized {
+    fn check(state: &EmulatorState, headers: &HeaderMap) -> Result<Self, ApiError> {
+        let token = headers::text(headers, "authorization")
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
+            .map(str::trim);
+        let now = state.now_ms();
+        let store = state.store();
+        token
+            .and_then(|t| store.tokens.get(t))
+            .filter(|t| t.expires_at > now)
+            .map(|t| Self(t.client_id.clone()))
+            .ok_or_else(|| ErrorCode::InvalidAccessTokenClientApplication.into())
+    }
+}
+
+impl FromRequestParts<EmulatorState> for Authorized {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &EmulatorState,
+    ) -> Result<Self, Self::Rejection> {
+        Self::check(state, &parts.headers)
+    }
+}

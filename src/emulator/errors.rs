@@ -1,0 +1,206 @@
+//! Enhanced Error Codes (REST API V2 §11): the error object, the codes the emulator gives, and
+//! the top-level error response.
+
+use axum::{
+    http::StatusCode,
+    response::{IntoResponse, Response},
+};
+use serde::{Deserialize, Serialize};
+
+/// Adobe's help page, sent as `helpUrl` on every error.
+pub const HELP_URL: &str =
+    "https://experienceleague.adobe.com/docs/pass/authentication/auth-features/error-reportn/enhanced-error-codes.html";
+
+/// The Enhanced Error object, the same at top level and inside a decision item.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EnhancedError {
+    /// Recommended remedy (`none`, `configuration`, `authentication`, …).
+    pub action: String,
+    /// HTTP-style status; may differ from the response's status.
+    pub status: u16,
+    /// Adobe error code.
+    pub code: String,
+    /// Human-readable explanation.
+    pub message: String,
+    /// Custom text from the MVPD or a degradation rule.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub details: Option<String>,
+    /// Help page.
+    pub help_url: String,
+    /// Response id for support.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trace: Option<String>,
+}
+
+/// The codes the emulator can give, each with the status, action and message §11 documents.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorCode {
+    /// The service provider in the path is unknown.
+    InvalidParameterServiceProvider,
+    /// The MVPD is unknown.
+    InvalidParameterMvpd,
+    /// The code is not 7 characters A–Z0–9.
+    InvalidParameterCode,
+    /// The resources are missing or malformed.
+    InvalidParameterResources,
+    /// The redirect URL is not an absolute http(s) URL.
+    InvalidParameterRedirectUrl,
+    /// The partner is not `Apple`.
+    InvalidParameterPartner,
+    /// The SAML response is missing or not base64.
+    InvalidParameterSamlResponse,
+    /// `X-Device-Info` is missing or not base64 JSON.
+    InvalidHeaderDeviceInfo,
+    /// `AP-Device-Identifier` is missing or not `fingerprint <base64>`.
+    InvalidHeaderDeviceIdentifier,
+    /// `AP-TempPass-Identity` is missing or not base64 JSON.
+    InvalidHeaderIdentityForTemporaryAccess,
+    /// `AP-Partner-Framework-Status` is missing or has no permission information.
+    InvalidHeaderPfsPermissionAccessNotPresent,
+    /// The partner framework access status is `notDetermined`.
+    InvalidHeaderPfsPermissionAccessNotDetermined,
+    /// The partner framework access status is `denied` or `restricted`.
+    InvalidHeaderPfsPermissionAccessNotGranted,
+    /// The partner framework status names no provider.
+    InvalidHeaderPfsProviderIdNotDetermined,
+    /// The partner framework provider matches no MVPD.
+    InvalidHeaderPfsProviderIdMismatch,
+    /// The partner framework provider information has expired.
+    InvalidHeaderPfsProviderInfoExpired,
+    /// The code is unknown, expired, completed or replaced.
+    InvalidAuthenticationSession,
+    /// The MVPD denied preauthorization.
+    PreauthorizationDeniedByMvpd,
+    /// The MVPD denied authorization.
+    AuthorizationDeniedByMvpd,
+    /// Parental controls denied authorization.
+    AuthorizationDeniedByParentalControls,
+    /// An injected server fault.
+    InternalServerError,
+    /// More resources than the endpoint allows.
+    TooManyResources,
+    /// The access token is unknown or expired.
+    InvalidAccessTokenClientApplication,
+    /// No profile for this device and MVPD.
+    AuthenticatedProfileMissing,
+    /// The profile has expired.
+    AuthenticatedProfileExpired,
+    /// The TempPass time is used up.
+    TemporaryAccessDurationLimitExceeded,
+    /// The promotional TempPass resources are used up.
+    TemporaryAccessResourcesLimitExceeded,
+    /// The HTTP method is not allowed on this path (emulator-specific code: §11 lists status
+    /// 405 but no code for it).
+    MethodNotAllowed,
+}
+
+impl ErrorCode {
+    /// The code as Adobe spells it.
+    pub fn code(self) -> &'static str {
+        self.spec().0
+    }
+
+    /// The status §11 gives for the code.
+    pub fn status(self) -> u16 {
+        self.spec().1
+    }
+
+    /// (code, status, action, message)
+    fn spec(self) -> (&'static str, u16, &'static str, &'static str) {
+        use ErrorCode::*;
+        match self {
+            InvalidParameterServiceProvider => ("invalid_parameter_service_provider", 400, "none", "The service provider parameter value is missing or invalid."),
+            InvalidParameterMvpd => ("invalid_parameter_mvpd", 400, "none", "The MVPD parameter value is missing or invalid."),
+            InvalidParameterCode => ("invalid_parameter_code", 400, "none", "The code parameter value is missing or invalid."),
+            InvalidParameterResources => ("invalid_parameter_resources", 400, "none", "The resources parameter value is missing or invalid."),
+            InvalidParameterRedirectUrl => ("invalid_parameter_redirect_url", 400, "none", "The redirect URL parameter value is missing or invalid."),
+            InvalidParameterPartner => ("invalid_parameter_partner", 400, "none", "The partner parameter value is missing or invalid."),
+            InvalidParameterSamlResponse => ("invalid_parameter_saml_response", 400, "none", "The SAML response parameter value is missing or invalid."),
+            InvalidHeaderDeviceInfo => ("invalid_header_device_info", 400, "none", "The device information header value is missing or invalid."),
+            InvalidHeaderDeviceIdentifier => ("invalid_header_device_identifier", 400, "none", "The device identifier header value is missing or invalid."),
+            InvalidHeaderIdentityForTemporaryAccess => ("invalid_header_identity_for_temporary_access", 400, "none", "The identity for temporary access header value is missing or invalid."),
+            InvalidHeaderPfsPermissionAccessNotPresent => ("invalid_header_pfs_permission_access_not_present", 400, "none", "The partner framework status header does not contain the user permission access information."),
+            InvalidHeaderPfsPermissionAccessNotDetermined => ("invalid_header_pfs_permission_access_not_determined", 400, "none", "The partner framework status header user permission access is not determined."),
+            InvalidHeaderPfsPermissionAccessNotGranted => ("invalid_header_pfs_permission_access_not_granted", 400, "none", "The partner framework status header user permission access is not granted."),
+            InvalidHeaderPfsProviderIdNotDetermined => ("invalid_header_pfs_provider_id_not_determined", 400, "none", "The partner framework status header provider identifier is not determined."),
+            InvalidHeaderPfsProviderIdMismatch => ("invalid_header_pfs_provider_id_mismatch", 400, "none", "The partner framework status header provider identifier does not match a configured MVPD."),
+            InvalidHeaderPfsProviderInfoExpired => ("invalid_header_pfs_provider_info_expired", 400, "none", "The partner framework status header provider information has expired."),
+            InvalidAuthenticationSession => ("invalid_authentication_session", 400, "none", "The authentication session is missing or invalid."),
+            PreauthorizationDeniedByMvpd => ("preauthorization_denied_by_mvpd", 403, "none", "The MVPD has returned a \"Deny\" decision when requesting pre-authorization for the specified resource."),
+            AuthorizationDeniedByMvpd => ("authorization_denied_by_mvpd", 403, "none", "The MVPD has returned a \"Deny\" decision when requesting authorization for the specified resource."),
+            AuthorizationDeniedByParentalControls => ("authorization_denied_by_parental_controls", 403, "none", "The MVPD has returned a \"Deny\" decision due to the parental controls settings for the specified resource."),
+            InternalServerError => ("internal_server_error", 500, "none", "The server has encountered an internal error."),
+            TooManyResources => ("too_many_resources", 403, "configuration", "The request contains more resources than the integration allows."),
+            InvalidAccessTokenClientApplication => ("invalid_access_token_client_application", 401, "application-registration", "The access token is missing, expired or invalid for the client application."),
+            AuthenticatedProfileMissing => ("authenticated_profile_missing", 403, "authentication", "The authenticated profile is missing."),
+            AuthenticatedProfileExpired => ("authenticated_profile_expired", 403, "authentication", "The authenticated profile has expired."),
+            TemporaryAccessDurationLimitExceeded => ("temporary_access_duration_limit_exceeded", 403, "authentication", "The temporary access duration limit has been exceeded."),
+            TemporaryAccessResourcesLimitExceeded => ("temporary_access_resources_limit_exceeded", 403, "authentication", "The temporary access resources limit has been exceeded."),
+            MethodNotAllowed => ("method_not_allowed", 405, "none", "The HTTP method is not allowed for the requested resource."),
+        }
+    }
+
+    /// The error object for this code, with a fresh trace id.
+    pub fn to_error(self) -> EnhancedError {
+        let (code, status, action, message) = self.spec();
+        EnhancedError {
+            action: action.to_owned(),
+            status,
+            code: code.to_owned(),
+            message: message.to_owned(),
+            details: None,
+            help_url: HELP_URL.to_owned(),
+            trace: Some(uuid::Uuid::new_v4().to_string()),
+        }
+    }
+
+    /// The error object with MVPD or emulator details.
+    pub fn with_details(self, details: impl Into<String>) -> EnhancedError {
+        EnhancedError {
+            details: Some(details.into()),
+            ..self.to_error()
+        }
+    }
+}
+
+/// A top-level error response: the Enhanced Error object as the whole body.
+#[derive(Clone, Debug)]
+pub struct ApiError {
+    /// The HTTP status sent; usually the error's own status.
+    pub http_status: StatusCode,
+    /// The body (boxed to keep `Result`s small).
+    pub error: Box<EnhancedError>,
+}
+
+impl ApiError {
+    /// Sent with the HTTP status §11 gives the code.
+    pub fn new(code: ErrorCode) -> Self {
+        Self {
+            http_status: StatusCode::from_u16(code.status())
+                .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            error: Box::new(code.to_error()),
+        }
+    }
+
+    /// Sent as HTTP 400 whatever the error's own status (for errors §2 does not allow as an
+    /// HTTP status on the endpoint, such as `too_many_resources`, status 403, on decisions).
+    pub fn bad_request(code: ErrorCode) -> Self {
+        Self {
+            http_status: StatusCode::BAD_REQUEST,
+            error: Box::new(code.to_error()),
+        }
+    }
+}
+
+impl From<ErrorCode> for ApiError {
+    fn from(code: ErrorCode) -> Self {
+        Self::new(code)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        crate::emulator::responses::adobe_json(self.http_status, &self.error)
+    }
+}

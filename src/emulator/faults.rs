@@ -1,0 +1,201 @@
+//! Fault injection for reliability tests: added latency, 500/503 answers and connection
+//! resets, per endpoint and by rate. Set at start-up, and read or replaced at run time
+//! through `GET`/`PUT /__emulator/faults` (JSON `{"rules": [...]}`).
+
+use std::{
+    sync::{Mutex, PoisonError},
+    time::Duration,
+};
+
+use axum::{
+    body::{Body, Bytes},
+    extract::{Request, State},
+    http::{Method, StatusCode},
+    middleware::Next,
+    response::{IntoResponse, Response},
+    Json,
+};
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+
+use crate::emulator::{
+    errors::{ApiError, ErrorCode},
+    state::EmulatorState,
+};
+
+/// Path of the admin route.
+pub const ADMIN_PATH: &str = "/__emulator/faults";
+
+/// What goes wrong.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", tag = "kind")]
+pub enum Fault {
+    /// The answer is delayed.
+    Latency {
+        /// Added delay.
+        millis: u64,
+    },
+    /// The answer is this status (500 or 503) with an `internal_server_error` body.
+    Error {
+        /// 500 or 503.
+        status: u16,
+    },
+    /// The connection is closed without an answer.
+    Reset,
+}
+
+/// One fault rule.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct FaultRule {
+    /// The fault.
+    pub fault: Fault,
+    /// Applies to request paths starting with this (absent: every Adobe endpoint), for
+    /// example `/api/v2/REF30/decisions/authorize`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path_prefix: Option<String>,
+    /// Applies to this method only (absent: any).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<String>,
+    /// Share of matching requests hit, 0.0–1.0.
+    #[serde(default = "always")]
+    pub rate: f64,
+}
+
+fn always() -> f64 {
+    1.0
+}
+
+/// The fault rules in force.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FaultSet {
+    /// Checked in order; every matching latency adds up, the first error or reset wins.
+    pub rules: Vec<FaultRule>,
+}
+
+/// A fault set that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum FaultError {
+    /// A rate outside 0–1.
+    #[error("fault rate {0} is not between 0 and 1")]
+    Rate(f64),
+    /// An error status other than 500 or 503.
+    #[error("fault status {0} is not 500 or 503")]
+    Status(u16),
+}
+
+impl FaultSet {
+    /// Rejects rates outside 0–1 and statuses other than 500 and 503.
+    pub fn check(&self) -> Result<(), FaultError> {
+        for rule in &self.rules {
+            if !(0.0..=1.0).contains(&rule.rate) {
+                return Err(FaultError::Rate(rule.rate));
+            }
+            if let Fault::Error { status } = rule.fault {
+                if status != 500 && status != 503 {
+                    return Err(FaultError::Status(status));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The fault rules, replaceable at run time.
+#[derive(Debug, Default)]
+pub struct Faults(Mutex<FaultSet>);
+
+impl Faults {
+    /// Starts with `set` (checked by the caller).
+    pub fn new(set: FaultSet) -> Self {
+        Self(Mutex::new(set))
+    }
+
+    /// The rules now.
+    pub fn get(&self) -> FaultSet {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Replaces the rules.
+    pub fn set(&self, set: FaultSet) {
+        *self.0.lock().unwrap_or_else(PoisonError::into_inner) = set;
+    }
+
+    /// The faults hitting this request: total latency and the first error or reset.
+    fn draw(&self, method: &Method, path: &str) -> (Duration, Option<Fault>) {
+        let set = self.get();
+        let mut rng = rand::rng();
+        let mut latency = Duration::ZERO;
+        let mut failure = None;
+        for rule in set.rules.iter().filter(|r| {
+            r.path_prefix.as_deref().is_none_or(|p| path.starts_with(p))
+                && r.method
+                    .as_deref()
+                    .is_none_or(|m| m.eq_ignore_ascii_case(method.as_str()))
+        }) {
+            if rng.random::<f64>() >= rule.rate {
+                continue;
+            }
+            match rule.fault {
+                Fault::Latency { millis } => latency += Duration::from_millis(millis),
+                fault if failure.is_none() => failure = Some(fault),
+                _ => {}
+            }
+        }
+        (latency, failure)
+    }
+}
+
+/// A body that fails at once, so the server drops the connection before any byte of the
+/// answer is written.
+fn reset() -> Response {
+    let failing = futures_util::stream::once(async {
+        Err::<Bytes, std::io::Error>(std::io::Error::new(
+            std::io::ErrorKind::ConnectionReset,
+            "injected connection reset",
+        ))
+    });
+    Response::new(Body::from_stream(failing))
+}
+
+/// Middleware: applies the fault rules to Adobe endpoints.
+pub async fn inject(State(state): State<EmulatorState>, request: Request, next: Next) -> Response {
+    let (latency, failure) = state.faults().draw(request.method(), request.uri().path());
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
+    match failure {
+        Some(Fault::Error { status }) => {
+            let mut error = ApiError::new(ErrorCode::InternalServerError);
+            error.http_status =
+                StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            error.error.status = status;
+            error.error.details = Some("Injected by the emulator's fault settings.".to_owned());
+            error.into_response()
+        }
+        Some(Fault::Reset) => reset(),
+        Some(Fault::Latency { .. }) | None => next.run(request).await,
+    }
+}
+
+/// `GET /__emulator/faults`.
+pub async fn show(State(state): State<EmulatorState>) -> Json<FaultSet> {
+    Json(state.faults().get())
+}
+
+/// `PUT /__emulator/faults`: replaces the rules; 400 with a message when they are invalid.
+pub async fn replace(
+    State(state): State<EmulatorState>,
+    body: Bytes,
+) -> Result<Json<FaultSet>, (StatusCode, String)> {
+    let set: FaultSet = serde_json::from_slice(&body)
+        .map_err(|e| (StatusCode::BAD_REQUEST, format!("invalid fault set: {e}")))?;
+    set.check()
+        .map_err(|e| (StatusCode::BAD_REQUEST, e.to_string()))?;
+    state.faults().set(set.clone());
+    Ok(Json(set))
+}

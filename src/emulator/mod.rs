@@ -1,0 +1,297 @@
+//! Adobe Pass REST API V2 and Dynamic Client Registration emulator, with a mock MVPD login,
+//! for the embedded default and the tests. Run it alone with `adobe-pass-emulator`, or in
+//! process with [`spawn`].
+
+pub mod configuration;
+pub mod dataset;
+pub mod dcr;
+pub mod decisions;
+pub mod device;
+pub mod errors;
+pub mod faults;
+pub mod headers;
+pub mod login;
+pub mod logos;
+pub mod logout;
+pub mod openapi_exceptions;
+pub mod partner_sso;
+pub mod profiles;
+pub mod responses;
+pub mod sessions;
+pub mod state;
+pub mod temppass;
+pub mod throttle;
+pub mod user_metadata;
+
+use std::net::SocketAddr;
+
+use axum::{
+    http::StatusCode,
+    middleware,
+    response::{IntoResponse, Response},
+    routing::{get, post},
+    Router,
+};
+use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
+
+use crate::clock::{SharedClock, SystemClock};
+
+pub use self::{
+    dataset::Dataset,
+    faults::{Fault, FaultRule, FaultSet},
+    state::{EmulatorState, Ttls},
+};
+
+/// The software statement the emulator accepts unless told otherwise: an unsigned JWT whose
+/// claims name the emulator and service provider `REF30`.
+pub const DEFAULT_SOFTWARE_STATEMENT: &str = "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJpc3MiOiJ0dmUtYWN0aXZhdGUtZW11bGF0b3IiLCJzdWIiOiJ0dmUtYWN0aXZhdGUiLCJzZXJ2aWNlX3Byb3ZpZGVyIjoiUkVGMzAiLCJzY29wZXMiOlsiYXBpOmNsaWVudDp2MiJdfQ.";
+
+/// How an emulator runs.
+#[derive(Clone, Debug)]
+pub struct EmulatorSettings {
+    /// Address to bind; port 0 picks a free one.
+    pub listen: SocketAddr,
+    /// Origin clients and browsers reach the emulator at (logo, login and logout URLs);
+    /// absent: `http://<bound address>`.
+    pub public_url: Option<url::Url>,
+    /// The emulated world.
+    pub dataset: Dataset,
+    /// The software statement registration accepts.
+    pub software_statement: String,
+    /// Lifetimes of tokens, codes and profiles.
+    pub ttls: Ttls,
+    /// Throttling as §12 describes.
+    pub throttling: bool,
+    /// Faults active from the start.
+    pub faults: FaultSet,
+    /// PEM RSA public key (`PUBLIC KEY` or `RSA PUBLIC KEY`) that encrypts `zip`; absent
+    /// sends `zip` plain.
+    pub programmer_public_key_pem: Option<String>,
+    /// Time source.
+    pub clock: SharedClock,
+}
+
+impl Default for EmulatorSettings {
+    /// Loopback on a free port, the default dataset, [`DEFAULT_SOFTWARE_STATEMENT`], default
+    /// lifetimes, throttling off, no faults, no programmer key, the system clock.
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            public_url: None,
+            dataset: Dataset::default(),
+            software_statement: DEFAULT_SOFTWARE_STATEMENT.to_owned(),
+            ttls: Ttls::default(),
+            throttling: false,
+            faults: FaultSet::default(),
+            programmer_public_key_pem: None,
+            clock: SystemClock::shared(),
+        }
+    }
+}
+
+/// Why the emulator could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum EmulatorError {
+    /// The address could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        /// The address.
+        addr: SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The programmer key is unusable.
+    #[error(transparent)]
+    Key(#[from] user_metadata::KeyError),
+    /// The dataset is inconsistent.
+    #[error(transparent)]
+    Dataset(#[from] dataset::DatasetError),
+    /// The fault settings are invalid.
+    #[error(transparent)]
+    Faults(#[from] faults::FaultError),
+    /// The public URL cannot be a base URL.
+    #[error("invalid public URL {0}")]
+    PublicUrl(String),
+}
+
+/// Builds the state from settings, for an emulator reached at `public_url`.
+pub fn state(
+    settings: &EmulatorSettings,
+    public_url: &str,
+) -> Result<EmulatorState, EmulatorError> {
+    settings.dataset.check()?;
+    settings.faults.check()?;
+    let programmer_key = settings
+        .programmer_public_key_pem
+        .as_deref()
+        .map(user_metadata::parse_public_key)
+        .transpose()?;
+    Ok(EmulatorState::new(state::StateParts {
+        dataset: settings.dataset.clone(),
+        clock: settings.clock.clone(),
+        public_url: public_url.to_owned(),
+        software_statement: settings.software_statement.clone(),
+        ttls: settings.ttls,
+        programmer_key,
+        faults: faults::Faults::new(settings.faults.clone()),
+        throttle: settings.throttling.then(throttle::Throttle::default),
+    }))
+}
+
+async fn method_not_allowed() -> Response {
+    errors::ApiError::new(errors::ErrorCode::MethodNotAllowed).into_response()
+}
+
+/// Every route: DCR and REST API V2 (behind throttling and faults), the browser pages, the
+/// logos and the `/__emulator` admin routes.
+pub fn router(state: EmulatorState) -> Router {
+    let adobe = Router::new()
+        .route("/o/client/register", post(dcr::register))
+        .route("/o/client/token", post(dcr::token))
+        .route(
+            "/api/v2/{sp}/configuration",
+            get(configuration::configuration),
+        )
+        .route("/api/v2/{sp}/sessions", post(sessions::create))
+        .route(
+            "/api/v2/{sp}/sessions/{code}",
+            post(sessions::resume).get(sessions::retrieve),
+        )
+        .route(
+            "/api/v2/authenticate/{sp}/{code}",
+            get(sessions::authenticate),
+        )
+        .route("/api/v2/{sp}/profiles", get(profiles::all))
+        .route("/api/v2/{sp}/profiles/{mvpd}", get(profiles::for_mvpd))
+        .route("/api/v2/{sp}/profiles/code/{code}", get(profiles::for_code))
+        .route(
+            "/api/v2/{sp}/decisions/preauthorize/{mvpd}",
+            post(decisions::preauthorize),
+        )
+        .route(
+            "/api/v2/{sp}/decisions/authorize/{mvpd}",
+            post(decisions::authorize),
+        )
+        .route("/api/v2/{sp}/logout/{mvpd}", get(logout::logout))
+        .route(
+            "/api/v2/{sp}/sessions/sso/{partner}",
+            post(partner_sso::session),
+        )
+        .route(
+            "/api/v2/{sp}/profiles/sso/{partner}",
+            post(partner_sso::profile),
+        )
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            faults::inject,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            throttle::limit,
+        ));
+    Router::new()
+        .merge(adobe)
+        .route(
+            &format!("{}/{{code}}", login::LOGIN_PATH),
+            get(login::show).post(login::submit),
+        )
+        .route(logout::MVPD_LOGOUT_PATH, get(logout::mvpd_logout_page))
+        .route(&format!("{}/{{file}}", logos::LOGO_PATH), get(logos::serve))
+        .route(faults::ADMIN_PATH, get(faults::show).put(faults::replace))
+        .route(
+            "/__emulator/openapi-exceptions",
+            get(openapi_exceptions::list),
+        )
+        .fallback(|| async { StatusCode::NOT_FOUND })
+        .with_state(state)
+}
+
+/// A running emulator; stops when [`RunningEmulator::stop`] is called or when dropped.
+#[derive(Debug)]
+pub struct RunningEmulator {
+    base_url: String,
+    state: EmulatorState,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<std::io::Result<()>>>,
+}
+
+impl RunningEmulator {
+    /// Where it is reached, without a trailing slash (for example `http://127.0.0.1:41234`).
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// The software statement it accepts.
+    pub fn software_statement(&self) -> &str {
+        self.state.software_statement()
+    }
+
+    /// Its state (fault rules, dataset, clock).
+    pub fn state(&self) -> &EmulatorState {
+        &self.state
+    }
+
+    /// Stops serving, letting in-flight requests finish.
+    pub async fn stop(mut self) -> std::io::Result<()> {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        match self.task.take() {
+            Some(task) => task.await.map_err(std::io::Error::other)?,
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for RunningEmulator {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// Binds `settings.listen` and serves the emulator in a background task.
+pub async fn spawn(settings: EmulatorSettings) -> Result<RunningEmulator, EmulatorError> {
+    let listener =
+        TcpListener::bind(settings.listen)
+            .await
+            .map_err(|source| EmulatorError::Listen {
+                addr: settings.listen,
+                source,
+            })?;
+    serve_on(listener, settings).await
+}
+
+/// Serves the emulator on an already bound listener in a background task.
+pub async fn serve_on(
+    listener: TcpListener,
+    settings: EmulatorSettings,
+) -> Result<RunningEmulator, EmulatorError> {
+    let addr = listener
+        .local_addr()
+        .map_err(|source| EmulatorError::Listen {
+            addr: settings.listen,
+            source,
+        })?;
+    let base_url = match &settings.public_url {
+        Some(url) if url.cannot_be_a_base() => {
+            return Err(EmulatorError::PublicUrl(url.to_string()))
+        }
+        Some(url) => url.as_str().trim_end_matches('/').to_owned(),
+        None => format!("http://{addr}"),
+    };
+    let state = state(&settings, &base_url)?;
+    let (shutdown, stopped) = oneshot::channel::<()>();
+    let app = router(state.clone());
+    let task = tokio::spawn(crate::serve(listener, app, async {
+        let _ = stopped.await;
+    }));
+    Ok(RunningEmulator {
+        base_url,
+        state,
+        shutdown: Some(shutdown),
+        task: Some(task),
+    })
+}
