@@ -1,6 +1,7 @@
 //! tve-activate: a TV Everywhere Programmer Service for Adobe Pass and the second-screen
 //! activation site, in one process.
 
+pub mod adobe_pass;
 pub mod clock;
 pub mod config;
 pub mod emulator;

@@ -1,0 +1,131 @@
+//! DCR (§4): registration once per device, access tokens cached and refreshed single-flight.
+
+use url::form_urlencoded;
+
+use super::{
+    credentials::{ClientCredentials, DeviceSlot},
+    device::DeviceIdentity,
+    endpoint::Endpoint,
+    error::AdobePassError,
+    secret::Secret,
+    send::{Body, Request},
+    types::{ClientRegistration, RegisterRequest, TokenResponse},
+    AdobePass,
+};
+
+impl AdobePass {
+    /// Makes sure the device has client credentials and a current access token, registering it
+    /// if it never was. Call it when a device first connects.
+    pub async fn register_device(&self, device: &DeviceIdentity) -> Result<(), AdobePassError> {
+        self.access_token(device).await.map(drop)
+    }
+
+    /// DCR `POST /o/client/register`: exchanges the software statement for new client
+    /// credentials. The client does this itself, once per device; calling it again creates a
+    /// second client and orphans the device's profiles.
+    pub async fn register(
+        &self,
+        device: &DeviceIdentity,
+    ) -> Result<ClientRegistration, AdobePassError> {
+        let settings = &self.inner.settings;
+        let body = serde_json::to_vec(&RegisterRequest {
+            software_statement: &settings.software_statement,
+            redirect_uri: &settings.redirect_uri,
+        })
+        .map_err(|error| AdobePassError::InvalidInput(error.to_string()))?;
+        let request = Request {
+            endpoint: Endpoint::DcrRegister,
+            url: self.url(&["o", "client", "register"])?,
+            device,
+            body: Body::Json(body),
+        };
+        self.send(&request, None).await
+    }
+
+    /// DCR `POST /o/client/token`: a new access token for the credentials. The body is a form,
+    /// as the DOC says (the OAS models query parameters).
+    pub async fn token(
+        &self,
+        device: &DeviceIdentity,
+        credentials: &ClientCredentials,
+    ) -> Result<TokenResponse, AdobePassError> {
+        let form = form_urlencoded::Serializer::new(String::new())
+            .append_pair("client_id", &credentials.client_id)
+            .append_pair("client_secret", credentials.client_secret.expose())
+            .append_pair("grant_type", "client_credentials")
+            .finish();
+        let request = Request {
+            endpoint: Endpoint::DcrToken,
+            url: self.url(&["o", "client", "token"])?,
+            device,
+            body: Body::Form(form),
+        };
+        self.send(&request, None).await
+    }
+
+    /// The device's cached access token, or a new one (registering first if needed).
+    pub(crate) async fn access_token(
+        &self,
+        device: &DeviceIdentity,
+    ) -> Result<Secret, AdobePassError> {
+        let tokens = &self.inner.tokens;
+        let slot = tokens.slot(device.device_id());
+        let mut slot = slot.lock().await;
+        match slot.fresh_token(tokens.now()) {
+            Some(token) => Ok(token),
+            None => self.fetch_token(device, &mut slot).await,
+        }
+    }
+
+    /// A new token after Adobe rejected `rejected`; if a concurrent caller already replaced it,
+    /// that replacement is shared instead of fetching another.
+    pub(crate) async fn refresh_access_token(
+        &self,
+        device: &DeviceIdentity,
+        rejected: &Secret,
+    ) -> Result<Secret, AdobePassError> {
+        let tokens = &self.inner.tokens;
+        let slot = tokens.slot(device.device_id());
+        let mut slot = slot.lock().await;
+        match slot.fresh_token(tokens.now()) {
+            Some(current) if current != *rejected => Ok(current),
+            _ => self.fetch_token(device, &mut slot).await,
+        }
+    }
+
+    async fn fetch_token(
+        &self,
+        device: &DeviceIdentity,
+        slot: &mut DeviceSlot,
+    ) -> Result<Secret, AdobePassError> {
+        let credentials = match &slot.credentials {
+            Some(credentials) => credentials.clone(),
+            None => {
+                let credentials = self.client_credentials(device).await?;
+                slot.credentials = Some(credentials.clone());
+                credentials
+            }
+        };
+        let response = self.token(device, &credentials).await?;
+        self.inner
+            .tokens
+            .cache(slot, response.access_token.clone(), response.expires_in);
+        Ok(response.access_token)
+    }
+
+    async fn client_credentials(
+        &self,
+        device: &DeviceIdentity,
+    ) -> Result<ClientCredentials, AdobePassError> {
+        let store = &self.inner.store;
+        if let Some(credentials) = store.load(device.device_id()).await? {
+            return Ok(credentials);
+        }
+        let registration = self.register(device).await?;
+        let credentials = ClientCredentials {
+            client_id: registration.client_id,
+            client_secret: registration.client_secret,
+        };
+        Ok(store.save_new(device.device_id(), &credentials).await?)
+    }
+}

@@ -1,0 +1,190 @@
+//! Client credentials and access tokens (§4, §14.1). Each device registers once: its
+//! credentials are persisted through [`ClientCredentialsStore`] and reused forever (re-registering
+//! would orphan the user's profiles). Its access token is cached until shortly before it
+//! expires and shared by concurrent callers; a refresh is single-flight per device.
+
+use std::{
+    collections::HashMap,
+    future::Future,
+    pin::Pin,
+    sync::{Arc, Mutex, PoisonError},
+    time::{Duration, SystemTime},
+};
+
+use serde::{Deserialize, Serialize};
+
+use super::secret::Secret;
+use crate::clock::SharedClock;
+
+/// A device's DCR client credentials: keep them forever.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientCredentials {
+    /// Client id.
+    pub client_id: String,
+    /// Client secret (redacted in Debug output).
+    pub client_secret: Secret,
+}
+
+/// Why the credentials store failed.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct CredentialsStoreError(pub Box<dyn std::error::Error + Send + Sync>);
+
+/// A boxed future returned by [`ClientCredentialsStore`] methods.
+pub type StoreFuture<'a, T> =
+    Pin<Box<dyn Future<Output = Result<T, CredentialsStoreError>> + Send + 'a>>;
+
+/// Where client credentials are persisted, keyed by device id.
+pub trait ClientCredentialsStore: Send + Sync {
+    /// The credentials registered for this device, if any.
+    fn load<'a>(&'a self, device_id: &'a str) -> StoreFuture<'a, Option<ClientCredentials>>;
+
+    /// Saves freshly registered credentials unless the device already has some, and returns
+    /// the ones kept (so two nodes racing to register both end up using the first).
+    fn save_new<'a>(
+        &'a self,
+        device_id: &'a str,
+        credentials: &'a ClientCredentials,
+    ) -> StoreFuture<'a, ClientCredentials>;
+}
+
+/// Credentials in process memory; for tests and demos (lost on exit).
+#[derive(Debug, Default)]
+pub struct MemoryCredentialsStore {
+    devices: Mutex<HashMap<String, ClientCredentials>>,
+}
+
+impl MemoryCredentialsStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// How many devices have credentials.
+    pub fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    /// Whether no device has credentials.
+    pub fn is_empty(&self) -> bool {
+        self.lock().is_empty()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, ClientCredentials>> {
+        self.devices.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl ClientCredentialsStore for MemoryCredentialsStore {
+    fn load<'a>(&'a self, device_id: &'a str) -> StoreFuture<'a, Option<ClientCredentials>> {
+        let found = self.lock().get(device_id).cloned();
+        Box::pin(async move { Ok(found) })
+    }
+
+    fn save_new<'a>(
+        &'a self,
+        device_id: &'a str,
+        credentials: &'a ClientCredentials,
+    ) -> StoreFuture<'a, ClientCredentials> {
+        let kept = self
+            .lock()
+            .entry(device_id.to_owned())
+            .or_insert_with(|| credentials.clone())
+            .clone();
+        Box::pin(async move { Ok(kept) })
+    }
+}
+
+/// An access token and when this client stops using it.
+#[derive(Clone, Debug)]
+pub(crate) struct CachedToken {
+    pub token: Secret,
+    pub refresh_at: SystemTime,
+}
+
+/// What one device has: its credentials once loaded, and its current token.
+#[derive(Debug, Default)]
+pub(crate) struct DeviceSlot {
+    pub credentials: Option<ClientCredentials>,
+    pub token: Option<CachedToken>,
+}
+
+impl DeviceSlot {
+    /// The cached token, if it is not yet due for refresh.
+    pub fn fresh_token(&self, now: SystemTime) -> Option<Secret> {
+        self.token
+            .as_ref()
+            .filter(|cached| now < cached.refresh_at)
+            .map(|cached| cached.token.clone())
+    }
+}
+
+/// Per-device slots; holding a slot's lock while fetching makes every refresh single-flight.
+pub(crate) struct TokenCache {
+    clock: SharedClock,
+    refresh_margin: Duration,
+    slots: Mutex<HashMap<String, Arc<tokio::sync::Mutex<DeviceSlot>>>>,
+}
+
+impl TokenCache {
+    pub fn new(clock: SharedClock, refresh_margin: Duration) -> Self {
+        Self {
+            clock,
+            refresh_margin,
+            slots: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The slot of a device, created empty on first use.
+    pub fn slot(&self, device_id: &str) -> Arc<tokio::sync::Mutex<DeviceSlot>> {
+        self.slots
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .entry(device_id.to_owned())
+            .or_default()
+            .clone()
+    }
+
+    pub fn now(&self) -> SystemTime {
+        self.clock.now()
+    }
+
+    /// Caches a token received now that lives `expires_in` seconds; it is refreshed
+    /// `refresh_margin` before that (counted on this clock, so clock skew with Adobe is harmless).
+    pub fn cache(&self, slot: &mut DeviceSlot, token: Secret, expires_in: i64) {
+        let lifetime = Duration::from_secs(u64::try_from(expires_in).unwrap_or(0));
+        let refresh_at = self.now() + lifetime.saturating_sub(self.refresh_margin);
+        slot.token = Some(CachedToken { token, refresh_at });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn memory_store_keeps_the_first_credentials() {
+        let store = MemoryCredentialsStore::new();
+        let first = ClientCredentials {
+            client_id: "a".into(),
+            client_secret: Secret::new("s1"),
+        };
+        let second = ClientCredentials {
+            client_id: "b".into(),
+            client_secret: Secret::new("s2"),
+        };
+        assert_eq!(store.save_new("tv", &first).await.expect("saved"), first);
+        assert_eq!(store.save_new("tv", &second).await.expect("saved"), first);
+        assert_eq!(store.load("tv").await.expect("loaded"), Some(first));
+        assert_eq!(store.load("other").await.expect("loaded"), None);
+    }
+
+    #[test]
+    fn client_secret_is_redacted_in_debug() {
+        let credentials = ClientCredentials {
+            client_id: "a".into(),
+            client_secret: Secret::new("t7AkePiru4"),
+        };
+        assert!(!format!("{credentials:?}").contains("t7AkePiru4"));
+    }
+}

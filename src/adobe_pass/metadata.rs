@@ -1,0 +1,114 @@
+//! Encrypted user metadata (§14.4): attributes with `"state": "enc"` carry base64 of RSA
+//! ciphertext made with the programmer's certificate. They are decrypted with the primary
+//! private key, then the backup (so a certificate can be rotated without user impact).
+//! The padding is PKCS#1 v1.5 (the documents imply it without saying so).
+
+use base64::{engine::general_purpose::STANDARD, Engine as _};
+use rsa::{
+    pkcs1::DecodeRsaPrivateKey as _, pkcs8::DecodePrivateKey as _, Pkcs1v15Encrypt, RsaPrivateKey,
+};
+
+use super::types::{Attribute, AttributeState, Profile};
+
+/// Why metadata could not be decrypted. Never contains key material or plaintext.
+#[derive(Debug, thiserror::Error)]
+pub enum MetadataError {
+    /// A private key is not a PEM RSA key (PKCS#8 or PKCS#1).
+    #[error("the {which} private key is not a PEM RSA private key")]
+    InvalidKey {
+        /// `primary` or `backup`.
+        which: &'static str,
+    },
+    /// An encrypted value is not a base64 string.
+    #[error("attribute {attribute}: the encrypted value is not base64 text")]
+    NotBase64 {
+        /// The attribute name.
+        attribute: String,
+    },
+    /// Neither key decrypts the value: the certificate configured at Adobe matches neither.
+    #[error(
+        "attribute {attribute}: neither the primary nor the backup private key decrypts it; \
+         check the certificates configured in the TVE Dashboard"
+    )]
+    NoKeyFits {
+        /// The attribute name.
+        attribute: String,
+    },
+}
+
+/// The programmer's private keys for user metadata.
+pub struct MetadataKeys {
+    primary: RsaPrivateKey,
+    backup: Option<RsaPrivateKey>,
+}
+
+impl std::fmt::Debug for MetadataKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MetadataKeys")
+            .field("primary", &"<redacted>")
+            .field("backup", &self.backup.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
+}
+
+impl MetadataKeys {
+    /// Reads the primary and optional backup keys from PEM (PKCS#8 or PKCS#1).
+    pub fn from_pem(primary: &str, backup: Option<&str>) -> Result<Self, MetadataError> {
+        Ok(Self {
+            primary: parse_key(primary, "primary")?,
+            backup: backup.map(|pem| parse_key(pem, "backup")).transpose()?,
+        })
+    }
+
+    /// Decrypts one value: base64, then RSA with the primary key, then with the backup.
+    pub fn decrypt(&self, attribute: &str, value: &str) -> Result<String, MetadataError> {
+        let ciphertext = STANDARD
+            .decode(value.trim())
+            .map_err(|_| MetadataError::NotBase64 {
+                attribute: attribute.to_owned(),
+            })?;
+        std::iter::once(&self.primary)
+            .chain(self.backup.as_ref())
+            .find_map(|key| key.decrypt(Pkcs1v15Encrypt, &ciphertext).ok())
+            .and_then(|plain| String::from_utf8(plain).ok())
+            .ok_or_else(|| MetadataError::NoKeyFits {
+                attribute: attribute.to_owned(),
+            })
+    }
+
+    /// The profile with every `enc` attribute decrypted and marked `plain`. A plaintext that
+    /// is a JSON array or object (a list of zip codes) becomes that value; anything else stays
+    /// a string, so zip codes keep their leading zeros.
+    pub fn decrypt_profile(&self, profile: &Profile) -> Result<Profile, MetadataError> {
+        let mut decrypted = profile.clone();
+        for (name, attribute) in &mut decrypted.attributes {
+            if attribute.state != AttributeState::Enc {
+                continue;
+            }
+            let serde_json::Value::String(ciphertext) = &attribute.value else {
+                return Err(MetadataError::NotBase64 {
+                    attribute: name.clone(),
+                });
+            };
+            let plain = self.decrypt(name, ciphertext)?;
+            let value = match plain.trim_start().chars().next() {
+                Some('[' | '{') => {
+                    serde_json::from_str(&plain).unwrap_or(serde_json::Value::String(plain))
+                }
+                _ => serde_json::Value::String(plain),
+            };
+            *attribute = Attribute {
+                value,
+                state: AttributeState::Plain,
+                error: attribute.error.take(),
+            };
+        }
+        Ok(decrypted)
+    }
+}
+
+fn parse_key(pem: &str, which: &'static str) -> Result<RsaPrivateKey, MetadataError> {
+    RsaPrivateKey::from_pkcs8_pem(pem)
+        .or_else(|_| RsaPrivateKey::from_pkcs1_pem(pem))
+        .map_err(|_| MetadataError::InvalidKey { which })
+}

@@ -1,0 +1,111 @@
+//! The client of Adobe Pass (REST API V2 and Dynamic Client Registration): the one place that
+//! talks to Adobe, so nothing above it thinks about headers, tokens, throttling, retries or
+//! error decoding. Built from `shared/adobe-pass/REST-API-V2.md` and Adobe's OpenAPI files.
+//!
+//! ```text
+//! AdobePass::new(settings, store, clock)
+//!   .profiles(&device) / .create_session(&device, …) / .authorize(&device, mvpd, …) …
+//! ```
+//! Every call takes the [`DeviceIdentity`] it is made for: its headers, its DCR client and its
+//! throttle bucket.
+
+mod api;
+mod auth;
+pub mod credentials;
+pub mod device;
+pub mod endpoint;
+pub mod error;
+pub mod metadata;
+pub mod metrics;
+pub mod retry;
+pub mod secret;
+mod send;
+pub mod settings;
+pub mod throttle;
+mod transport;
+pub mod types;
+
+use std::sync::Arc;
+
+use url::Url;
+
+pub use credentials::{
+    ClientCredentials, ClientCredentialsStore, CredentialsStoreError, MemoryCredentialsStore,
+    StoreFuture,
+};
+pub use device::{DeviceIdentity, DeviceInfo, SsoHeaders, TempPassIdentity};
+pub use endpoint::Endpoint;
+pub use error::{AdobePassError, Remedy};
+pub use metadata::{MetadataError, MetadataKeys};
+pub use metrics::{CallStats, Metrics, Outcome};
+pub use retry::RetryPolicy;
+pub use secret::Secret;
+pub use settings::{ClientSettings, Environment};
+pub use throttle::ThrottleSettings;
+
+use crate::clock::SharedClock;
+
+/// The Adobe Pass client; cheap to clone and share.
+#[derive(Clone)]
+pub struct AdobePass {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    settings: ClientSettings,
+    base_url: Url,
+    transport: transport::Transport,
+    store: Arc<dyn ClientCredentialsStore>,
+    tokens: credentials::TokenCache,
+    throttle: throttle::Throttle,
+    metrics: Metrics,
+}
+
+impl AdobePass {
+    /// A client for `settings`, persisting client credentials in `store` and reading time from
+    /// `clock`. Fails only if the base URL or the TLS setup is unusable.
+    pub fn new(
+        settings: ClientSettings,
+        store: Arc<dyn ClientCredentialsStore>,
+        clock: SharedClock,
+    ) -> Result<Self, AdobePassError> {
+        let base_url = settings.environment.base_url().map_err(|error| {
+            AdobePassError::InvalidInput(format!("the Adobe Pass base URL: {error}"))
+        })?;
+        if base_url.cannot_be_a_base() {
+            return Err(AdobePassError::InvalidInput(format!(
+                "the Adobe Pass base URL {base_url} cannot have paths"
+            )));
+        }
+        Ok(Self {
+            inner: Arc::new(Inner {
+                transport: transport::Transport::new(&settings, clock.clone())?,
+                tokens: credentials::TokenCache::new(clock.clone(), settings.token_refresh_margin),
+                throttle: throttle::Throttle::new(settings.throttle, clock),
+                base_url,
+                store,
+                metrics: Metrics::default(),
+                settings,
+            }),
+        })
+    }
+
+    /// Statistics of every upstream call, by endpoint and outcome.
+    pub fn metrics(&self) -> &Metrics {
+        &self.inner.metrics
+    }
+
+    /// The settings the client runs with.
+    pub fn settings(&self) -> &ClientSettings {
+        &self.inner.settings
+    }
+}
+
+impl std::fmt::Debug for AdobePass {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AdobePass")
+            .field("base_url", &self.inner.base_url.as_str())
+            .field("service_provider", &self.inner.settings.service_provider)
+            .finish_non_exhaustive()
+    }
+}

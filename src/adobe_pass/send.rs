@@ -1,0 +1,238 @@
+//! The one path every upstream call takes: throttle, identity headers, bearer token, body,
+//! error decoding, metrics, bounded retries and the single refresh-and-retry on 401.
+
+use std::time::Instant;
+
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE};
+use serde::de::DeserializeOwned;
+use url::Url;
+
+use super::{
+    device::DeviceIdentity, endpoint::Endpoint, error::AdobePassError, metrics::Outcome,
+    retry::is_retryable, secret::Secret, AdobePass,
+};
+
+/// `application/x-www-form-urlencoded`: sessions, partner SSO and the DCR token.
+pub(crate) const FORM: &str = "application/x-www-form-urlencoded";
+/// `application/json;charset=utf-8`: decisions and DCR register.
+pub(crate) const JSON: &str = "application/json;charset=utf-8";
+
+/// A request body, already encoded.
+pub(crate) enum Body {
+    Empty,
+    Form(String),
+    Json(Vec<u8>),
+}
+
+/// One upstream call to make.
+pub(crate) struct Request<'a> {
+    pub endpoint: Endpoint,
+    pub url: Url,
+    pub device: &'a DeviceIdentity,
+    pub body: Body,
+}
+
+impl AdobePass {
+    /// Makes a REST API V2 call with the device's access token; on a 401 the token is refreshed
+    /// once (shared with concurrent callers) and the call is made once more.
+    pub(crate) async fn call<T: DeserializeOwned>(
+        &self,
+        request: Request<'_>,
+    ) -> Result<T, AdobePassError> {
+        let token = self.access_token(request.device).await?;
+        match self.send(&request, Some(&token)).await {
+            Err(error) if error.is_unauthorized() => {
+                let fresh = self.refresh_access_token(request.device, &token).await?;
+                self.send(&request, Some(&fresh)).await
+            }
+            result => result,
+        }
+    }
+
+    /// Sends a request, retrying failures worth retrying within the retry policy.
+    pub(crate) async fn send<T: DeserializeOwned>(
+        &self,
+        request: &Request<'_>,
+        bearer: Option<&Secret>,
+    ) -> Result<T, AdobePassError> {
+        let policy = self.inner.settings.retry;
+        let mut attempt = 1;
+        loop {
+            match self.attempt(request, bearer).await {
+                Err(error)
+                    if attempt < policy.max_attempts && is_retryable(&error, request.endpoint) =>
+                {
+                    // After a 429 the throttle already holds the next attempt back.
+                    if !matches!(error, AdobePassError::Throttled { .. }) {
+                        tokio::time::sleep(policy.backoff(attempt)).await;
+                    }
+                    tracing::debug!("retrying after: {error}");
+                    attempt += 1;
+                }
+                result => return result,
+            }
+        }
+    }
+
+    async fn attempt<T: DeserializeOwned>(
+        &self,
+        request: &Request<'_>,
+        bearer: Option<&Secret>,
+    ) -> Result<T, AdobePassError> {
+        let endpoint = request.endpoint;
+        let ip = request.device.forwarded_for();
+        let wait =
+            self.inner
+                .throttle
+                .acquire(ip)
+                .map_err(|retry_after| AdobePassError::RateLimited {
+                    endpoint,
+                    retry_after,
+                })?;
+        if !wait.is_zero() {
+            tokio::time::sleep(wait).await;
+        }
+        let started = Instant::now();
+        let result = self.exchange(request, bearer).await;
+        let outcome = match &result {
+            Ok(_) => Outcome::Success,
+            Err(error) => Outcome::of(error),
+        };
+        self.inner
+            .metrics
+            .record(endpoint, outcome, started.elapsed());
+        result
+    }
+
+    async fn exchange<T: DeserializeOwned>(
+        &self,
+        request: &Request<'_>,
+        bearer: Option<&Secret>,
+    ) -> Result<T, AdobePassError> {
+        let endpoint = request.endpoint;
+        let mut builder = self
+            .inner
+            .transport
+            .client()
+            .request(endpoint.method(), request.url.clone())
+            .headers(headers(request, bearer)?);
+        builder = match &request.body {
+            Body::Empty => builder,
+            Body::Form(form) => builder.header(CONTENT_TYPE, FORM).body(form.clone()),
+            Body::Json(json) => builder.header(CONTENT_TYPE, JSON).body(json.clone()),
+        };
+        let response = builder
+            .send()
+            .await
+            .map_err(|error| AdobePassError::from_transport(endpoint, &error))?;
+        let status = response.status().as_u16();
+        let content_type = response
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        let body = response
+            .bytes()
+            .await
+            .map_err(|error| AdobePassError::from_transport(endpoint, &error))?;
+        if (200..300).contains(&status) {
+            return serde_json::from_slice(&body).map_err(|error| AdobePassError::Decode {
+                endpoint,
+                http_status: status,
+                reason: error.to_string(),
+            });
+        }
+        let wait = if status == 429 {
+            self.inner.throttle.penalize(request.device.forwarded_for())
+        } else {
+            std::time::Duration::ZERO
+        };
+        Err(AdobePassError::from_response(
+            endpoint,
+            status,
+            &content_type,
+            &body,
+            wait,
+        ))
+    }
+}
+
+/// The headers of a call: identity headers from the device, as the endpoint takes them.
+fn headers(request: &Request<'_>, bearer: Option<&Secret>) -> Result<HeaderMap, AdobePassError> {
+    let device = request.device;
+    let set = request.endpoint.headers();
+    let mut headers = HeaderMap::new();
+    headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+    headers.insert(
+        HeaderName::from_static("x-forwarded-for"),
+        HeaderValue::from_str(&device.forwarded_for().to_string())
+            .map_err(|_| AdobePassError::InvalidInput("X-Forwarded-For".into()))?,
+    );
+    if let Some(token) = bearer {
+        let mut value =
+            HeaderValue::from_str(&format!("Bearer {}", token.expose())).map_err(|_| {
+                AdobePassError::InvalidInput("the access token is not a header value".into())
+            })?;
+        value.set_sensitive(true);
+        headers.insert(AUTHORIZATION, value);
+    }
+    if set.device {
+        headers.insert(
+            HeaderName::from_static("ap-device-identifier"),
+            device.device_identifier().clone(),
+        );
+        headers.insert(
+            HeaderName::from_static("x-device-info"),
+            device.device_info().clone(),
+        );
+    }
+    if set.visitor {
+        if let Some(ecid) = device.visitor_id() {
+            headers.insert(
+                HeaderName::from_static("ap-visitor-identifier"),
+                ecid.clone(),
+            );
+        }
+    }
+    if set.temp_pass {
+        if let Some(identity) = device.temp_pass() {
+            headers.insert(
+                HeaderName::from_static("ap-temppass-identity"),
+                identity.clone(),
+            );
+        }
+    }
+    let sso = device.sso();
+    let mut pass_through = Vec::new();
+    if set.platform_sso {
+        pass_through.push((
+            "adobe-subject-token",
+            sso.adobe_subject_token.as_ref().map(Secret::expose),
+        ));
+        pass_through.push((
+            "x-roku-reserved-roku-connect-token",
+            sso.roku_connect_token.as_ref().map(Secret::expose),
+        ));
+        pass_through.push((
+            "ad-service-token",
+            sso.service_token.as_ref().map(Secret::expose),
+        ));
+    }
+    if set.partner_status {
+        pass_through.push((
+            "ap-partner-framework-status",
+            sso.partner_framework_status.as_deref(),
+        ));
+    }
+    for (name, value) in pass_through {
+        if let Some(value) = value {
+            let mut value = HeaderValue::from_str(value).map_err(|_| {
+                AdobePassError::InvalidInput(format!("{name} is not a header value"))
+            })?;
+            value.set_sensitive(true);
+            headers.insert(HeaderName::from_static(name), value);
+        }
+    }
+    Ok(headers)
+}

@@ -1,0 +1,124 @@
+//! How the client reaches Adobe Pass: environment, identity of the application, timeouts,
+//! connection recycling, token refresh, retries and throttling.
+
+use std::time::Duration;
+
+use url::Url;
+
+use super::{retry::RetryPolicy, secret::Secret, throttle::ThrottleSettings};
+
+/// An Adobe Pass environment (REST-API-V2.md §1); the base URL carries no `/api/v2` or `/o`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Environment {
+    /// Release-Production, `https://sp.auth.adobe.com`.
+    Production,
+    /// Release-Staging, `https://sp.auth-staging.adobe.com`.
+    Staging,
+    /// Prequal-Production, `https://sp-prequal.auth.adobe.com`.
+    PrequalProduction,
+    /// Prequal-Staging, `https://sp-prequal.auth-staging.adobe.com`.
+    PrequalStaging,
+    /// Any other base URL, such as the emulator's.
+    Custom(Url),
+}
+
+impl Environment {
+    /// The base URL.
+    pub fn base_url(&self) -> Result<Url, url::ParseError> {
+        let host = match self {
+            Environment::Production => "https://sp.auth.adobe.com",
+            Environment::Staging => "https://sp.auth-staging.adobe.com",
+            Environment::PrequalProduction => "https://sp-prequal.auth.adobe.com",
+            Environment::PrequalStaging => "https://sp-prequal.auth-staging.adobe.com",
+            Environment::Custom(url) => return Ok(url.clone()),
+        };
+        Url::parse(host)
+    }
+}
+
+/// The client's settings; [`ClientSettings::new`] fills in the defaults.
+#[derive(Clone, Debug)]
+pub struct ClientSettings {
+    /// Which Adobe Pass.
+    pub environment: Environment,
+    /// The requestor id (`serviceProvider`).
+    pub service_provider: String,
+    /// The software statement registered for every device (redacted in Debug output).
+    pub software_statement: Secret,
+    /// The `redirect_uri` sent at registration (optional in the DOC, required in the OAS).
+    pub redirect_uri: String,
+    /// The longest wait for a TCP and TLS connection.
+    pub connect_timeout: Duration,
+    /// The longest wait for a whole answer.
+    pub request_timeout: Duration,
+    /// How long pooled connections live before new ones are made, which re-resolves DNS so
+    /// Adobe can move traffic between data centres (§14.2: at most 30 s).
+    pub connection_max_age: Duration,
+    /// How long before its expiry an access token is replaced.
+    pub token_refresh_margin: Duration,
+    /// Retries of failed calls.
+    pub retry: RetryPolicy,
+    /// The client-side throttle.
+    pub throttle: ThrottleSettings,
+    /// `User-Agent` of this service's calls.
+    pub user_agent: String,
+}
+
+/// §14.2 caps DNS caching at 30 seconds.
+pub const MAX_CONNECTION_AGE: Duration = Duration::from_secs(30);
+
+impl ClientSettings {
+    /// Settings with the defaults: 3 s to connect, 10 s per answer, connections recycled
+    /// every 30 s, tokens replaced 5 minutes before expiry, 3 attempts, Adobe's throttle.
+    pub fn new(
+        environment: Environment,
+        service_provider: impl Into<String>,
+        software_statement: Secret,
+    ) -> Self {
+        Self {
+            environment,
+            service_provider: service_provider.into(),
+            software_statement,
+            redirect_uri: "https://localhost/".to_owned(),
+            connect_timeout: Duration::from_secs(3),
+            request_timeout: Duration::from_secs(10),
+            connection_max_age: MAX_CONNECTION_AGE,
+            token_refresh_margin: Duration::from_secs(300),
+            retry: RetryPolicy::default(),
+            throttle: ThrottleSettings::default(),
+            user_agent: concat!("tve-activate/", env!("CARGO_PKG_VERSION")).to_owned(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn environments_choose_adobe_hosts() {
+        assert_eq!(
+            Environment::Production.base_url().expect("url").as_str(),
+            "https://sp.auth.adobe.com/"
+        );
+        assert_eq!(
+            Environment::PrequalStaging
+                .base_url()
+                .expect("url")
+                .as_str(),
+            "https://sp-prequal.auth-staging.adobe.com/"
+        );
+        let custom = Url::parse("http://127.0.0.1:9000").expect("url");
+        assert_eq!(
+            Environment::Custom(custom.clone()).base_url().expect("url"),
+            custom
+        );
+    }
+
+    #[test]
+    fn software_statement_is_redacted_in_debug() {
+        let settings =
+            ClientSettings::new(Environment::Staging, "REF30", Secret::new("eyJ.statement"));
+        assert!(!format!("{settings:?}").contains("eyJ.statement"));
+    }
+}

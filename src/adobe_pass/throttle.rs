@@ -1,0 +1,188 @@
+//! Client-side throttle mirroring Adobe's (§12): a token bucket per device IP (the IP sent in
+//! `X-Forwarded-For`), 1 request per second with a burst of 10, so this service never pushes a
+//! viewer into a 429 on its own. After a 429 the IP waits at least a second.
+//!
+//! A call reserves its slot up front and then sleeps for the wait it was given, so waiting calls
+//! keep their order and the computation never depends on time passing during the sleep.
+
+use std::{
+    collections::HashMap,
+    net::IpAddr,
+    sync::{Mutex, PoisonError},
+    time::{Duration, SystemTime},
+};
+
+use crate::clock::SharedClock;
+
+/// The bucket's shape and how long a call may wait for its turn.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ThrottleSettings {
+    /// Calls allowed at once (Adobe: 10).
+    pub burst: u32,
+    /// Time to earn one more call (Adobe: 1 s).
+    pub interval: Duration,
+    /// The longest a call waits for its turn; beyond it the call is refused with
+    /// [`super::AdobePassError::RateLimited`] instead.
+    pub max_wait: Duration,
+    /// The pause after a 429 (Adobe: at least 1 s).
+    pub after_429: Duration,
+}
+
+impl Default for ThrottleSettings {
+    fn default() -> Self {
+        Self {
+            burst: 10,
+            interval: Duration::from_secs(1),
+            max_wait: Duration::from_secs(5),
+            after_429: Duration::from_secs(1),
+        }
+    }
+}
+
+/// Buckets this many IPs before forgetting the full (idle) ones.
+const PRUNE_ABOVE: usize = 4096;
+
+#[derive(Clone, Copy, Debug)]
+struct Bucket {
+    /// Calls available; negative when calls are already reserved in the future.
+    tokens: f64,
+    updated: SystemTime,
+}
+
+/// Token buckets keyed by device IP.
+pub(crate) struct Throttle {
+    settings: ThrottleSettings,
+    clock: SharedClock,
+    buckets: Mutex<HashMap<IpAddr, Bucket>>,
+}
+
+impl Throttle {
+    pub fn new(settings: ThrottleSettings, clock: SharedClock) -> Self {
+        Self {
+            settings,
+            clock,
+            buckets: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Reserves a call for `ip`: how long to wait before sending it, or `Err(wait)` when that
+    /// would exceed `max_wait` (nothing is reserved then).
+    pub fn acquire(&self, ip: IpAddr) -> Result<Duration, Duration> {
+        let now = self.clock.now();
+        let mut buckets = self.lock();
+        if buckets.len() > PRUNE_ABOVE {
+            buckets.retain(|_, bucket| self.refilled(*bucket, now).tokens < self.burst());
+        }
+        let bucket = buckets.entry(ip).or_insert(Bucket {
+            tokens: self.burst(),
+            updated: now,
+        });
+        *bucket = self.refilled(*bucket, now);
+        let wait = if bucket.tokens >= 1.0 {
+            Duration::ZERO
+        } else {
+            self.settings.interval.mul_f64(1.0 - bucket.tokens)
+        };
+        if wait > self.settings.max_wait {
+            return Err(wait);
+        }
+        bucket.tokens -= 1.0;
+        Ok(wait)
+    }
+
+    /// Records a 429 for `ip`: its next call waits at least `after_429`. Returns that wait.
+    pub fn penalize(&self, ip: IpAddr) -> Duration {
+        let now = self.clock.now();
+        let mut buckets = self.lock();
+        let bucket = buckets.entry(ip).or_insert(Bucket {
+            tokens: 0.0,
+            updated: now,
+        });
+        *bucket = self.refilled(*bucket, now);
+        let ceiling = 1.0 - self.settings.after_429.as_secs_f64() / self.interval_secs();
+        bucket.tokens = bucket.tokens.min(ceiling);
+        self.settings.interval.mul_f64(1.0 - bucket.tokens)
+    }
+
+    fn refilled(&self, bucket: Bucket, now: SystemTime) -> Bucket {
+        let elapsed = now
+            .duration_since(bucket.updated)
+            .unwrap_or(Duration::ZERO)
+            .as_secs_f64();
+        Bucket {
+            tokens: (bucket.tokens + elapsed / self.interval_secs()).min(self.burst()),
+            updated: now.max(bucket.updated),
+        }
+    }
+
+    fn burst(&self) -> f64 {
+        f64::from(self.settings.burst)
+    }
+
+    fn interval_secs(&self) -> f64 {
+        self.settings.interval.as_secs_f64().max(f64::EPSILON)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<IpAddr, Bucket>> {
+        self.buckets.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::UNIX_EPOCH;
+
+    use super::*;
+    use crate::clock::ManualClock;
+
+    fn throttle() -> (Throttle, std::sync::Arc<ManualClock>) {
+        let clock = ManualClock::new(UNIX_EPOCH + Duration::from_secs(1_700_000_000));
+        (
+            Throttle::new(ThrottleSettings::default(), clock.clone()),
+            clock,
+        )
+    }
+
+    const IP: IpAddr = IpAddr::V4(std::net::Ipv4Addr::new(203, 0, 113, 7));
+
+    #[test]
+    fn burst_of_ten_then_one_per_second() {
+        let (throttle, clock) = throttle();
+        for _ in 0..10 {
+            assert_eq!(throttle.acquire(IP), Ok(Duration::ZERO));
+        }
+        assert_eq!(throttle.acquire(IP), Ok(Duration::from_secs(1)));
+        assert_eq!(throttle.acquire(IP), Ok(Duration::from_secs(2)));
+        clock.advance(Duration::from_secs(2));
+        assert_eq!(throttle.acquire(IP), Ok(Duration::from_secs(1)));
+    }
+
+    #[test]
+    fn each_ip_has_its_own_bucket() {
+        let (throttle, _) = throttle();
+        for _ in 0..10 {
+            throttle.acquire(IP).expect("within burst");
+        }
+        let other: IpAddr = "198.51.100.1".parse().expect("ip");
+        assert_eq!(throttle.acquire(other), Ok(Duration::ZERO));
+    }
+
+    #[test]
+    fn waits_beyond_the_limit_are_refused_without_reserving() {
+        let (throttle, _) = throttle();
+        for _ in 0..15 {
+            throttle.acquire(IP).expect("within max wait");
+        }
+        assert_eq!(throttle.acquire(IP), Err(Duration::from_secs(6)));
+        assert_eq!(throttle.acquire(IP), Err(Duration::from_secs(6)));
+    }
+
+    #[test]
+    fn after_a_429_the_ip_waits_at_least_a_second() {
+        let (throttle, clock) = throttle();
+        assert_eq!(throttle.penalize(IP), Duration::from_secs(1));
+        assert_eq!(throttle.acquire(IP), Ok(Duration::from_secs(1)));
+        clock.advance(Duration::from_secs(3));
+        assert_eq!(throttle.acquire(IP), Ok(Duration::ZERO));
+    }
+}
