@@ -13,7 +13,7 @@ use std::future::Future;
 
 use tokio::net::TcpListener;
 
-use crate::{config::Config, http::AppState, store::Store};
+use crate::{config::Config, http::AppState};
 
 /// Why the service could not start or stopped with an error.
 #[derive(Debug, thiserror::Error)]
@@ -38,7 +38,7 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), StartError> {
     let addr = config.listen;
-    let store = Store::open(&config.store).await?;
+    let store = store::open(&config.store, None).await?;
     let listener = TcpListener::bind(addr)
         .await
         .map_err(|source| StartError::Listen { addr, source })?;

@@ -15,7 +15,7 @@ use tower_http::{
     compression::CompressionLayer, limit::RequestBodyLimitLayer, timeout::TimeoutLayer,
 };
 
-use crate::{config::Config, store::Store};
+use crate::{config::Config, store::SharedStore};
 
 /// Largest request body accepted anywhere; the API's JSON bodies are far smaller.
 const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -28,14 +28,14 @@ pub struct AppState {
     /// The validated configuration.
     pub config: Arc<Config>,
     /// Durable state.
-    pub store: Store,
+    pub store: SharedStore,
     /// Leptos settings (site root, output name).
     pub leptos: LeptosOptions,
 }
 
 impl AppState {
     /// Builds the state, deriving the Leptos settings from the configuration.
-    pub fn new(config: Config, store: Store) -> Self {
+    pub fn new(config: Config, store: SharedStore) -> Self {
         let leptos = LeptosOptions::builder()
             .output_name(app::OUTPUT_NAME)
             .site_root(config.site_root.to_string_lossy().into_owned())

@@ -1,12 +1,26 @@
-//! Persistence: the service's durable state behind one type, SQLite on disk or in memory.
+//! Persistence behind one trait: SQLite on disk (the embedded default) and process memory
+//! (tests and demos). Devices, their DCR client credentials (sealed at rest), hashes of their
+//! tokens, their activations and the provider each last used.
 
-use std::str::FromStr;
+mod memory;
+mod sealing;
+mod sqlite;
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+use std::sync::Arc;
 
-use crate::config::StoreUrl;
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
 
-/// A store that could not be opened or reached.
+pub use memory::MemoryStore;
+pub use sealing::{SealingError, SealingKey};
+pub use sqlite::SqliteStore;
+
+use crate::{
+    adobe_pass::{ClientCredentials, ClientCredentialsStore, CredentialsStoreError, StoreFuture},
+    config::StoreUrl,
+};
+
+/// A store that could not be opened, reached or read.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// The folder for the database file could not be created.
@@ -20,81 +34,196 @@ pub enum StoreError {
     /// The database answered with an error or could not be reached.
     #[error("store unavailable: {0}")]
     Database(#[from] sqlx::Error),
+    /// The schema could not be brought up to date.
+    #[error("store schema migration failed: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    /// A sealed value could not be opened or the key could not be read.
+    #[error(transparent)]
+    Sealing(#[from] SealingError),
+    /// A stored value is not what this version expects.
+    #[error("store holds an unreadable {what}: {detail}")]
+    Corrupt {
+        /// Which kind of value.
+        what: &'static str,
+        /// What is wrong with it.
+        detail: String,
+    },
 }
 
-/// Handle on the durable state; cheap to clone.
+/// A TV app install known to the service.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Device {
+    /// The Streaming App's stable device id.
+    pub device_id: String,
+    /// The device's description of itself, as sent at registration (JSON).
+    pub device_info: serde_json::Value,
+    /// The MVPD this device last signed in with.
+    pub last_provider: Option<String>,
+    /// When it first registered, epoch ms.
+    pub registered_at: i64,
+}
+
+/// Where an activation stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ActivationStatus {
+    /// Waiting for the viewer to sign in on the second screen.
+    Pending,
+    /// The viewer signed in: the device has a profile.
+    Authenticated,
+    /// The code's `notAfter` passed first.
+    Expired,
+    /// The viewer cancelled.
+    Cancelled,
+    /// The device started a newer activation.
+    Superseded,
+}
+
+impl ActivationStatus {
+    /// The status as stored and as the API spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Authenticated => "authenticated",
+            Self::Expired => "expired",
+            Self::Cancelled => "cancelled",
+            Self::Superseded => "superseded",
+        }
+    }
+
+    /// Parses a stored status.
+    pub fn parse(value: &str) -> Option<Self> {
+        [
+            Self::Pending,
+            Self::Authenticated,
+            Self::Expired,
+            Self::Cancelled,
+            Self::Superseded,
+        ]
+        .into_iter()
+        .find(|status| status.as_str() == value)
+    }
+}
+
+/// One attempt of a device to get signed in with a code.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Activation {
+    /// The code Adobe issued, shown on the TV.
+    pub code: String,
+    /// The device that asked for it.
+    pub device_id: String,
+    /// The MVPD, once chosen (on the TV or the phone) or once signed in.
+    pub provider: Option<String>,
+    /// Where it stands.
+    pub status: ActivationStatus,
+    /// The code's `notAfter`, epoch ms.
+    pub expires_at: i64,
+    /// Last change, epoch ms.
+    pub updated_at: i64,
+}
+
+/// The service's durable state.
+#[async_trait]
+pub trait Store: Send + Sync + std::fmt::Debug {
+    /// Checks that the store answers.
+    async fn ping(&self) -> Result<(), StoreError>;
+
+    /// Registers `device` or, when its id is known, updates its description; either way its
+    /// token hash becomes `token_hash`, which revokes the previous token. A known device keeps
+    /// its registration time, credentials and last provider.
+    async fn register_device(&self, device: &Device, token_hash: &str) -> Result<(), StoreError>;
+
+    /// The device whose current token hashes to `token_hash`.
+    async fn device_for_token(&self, token_hash: &str) -> Result<Option<Device>, StoreError>;
+
+    /// The device with this id.
+    async fn device(&self, device_id: &str) -> Result<Option<Device>, StoreError>;
+
+    /// Remembers the MVPD the device last signed in with.
+    async fn remember_provider(&self, device_id: &str, provider: &str) -> Result<(), StoreError>;
+
+    /// The device's DCR client credentials.
+    async fn credentials(&self, device_id: &str) -> Result<Option<ClientCredentials>, StoreError>;
+
+    /// Keeps `credentials` unless the device already has some; returns the ones kept.
+    async fn save_new_credentials(
+        &self,
+        device_id: &str,
+        credentials: &ClientCredentials,
+    ) -> Result<ClientCredentials, StoreError>;
+
+    /// Records a new pending activation and, in the same step, marks the device's other pending
+    /// activations superseded; returns their codes.
+    async fn start_activation(&self, activation: &Activation) -> Result<Vec<String>, StoreError>;
+
+    /// The activation with this code.
+    async fn activation(&self, code: &str) -> Result<Option<Activation>, StoreError>;
+
+    /// Moves a pending activation to `status` (with the provider, when known); returns the
+    /// activation as it now stands, or `None` when it was not pending.
+    async fn finish_activation(
+        &self,
+        code: &str,
+        status: ActivationStatus,
+        provider: Option<&str>,
+        now: i64,
+    ) -> Result<Option<Activation>, StoreError>;
+
+    /// Every pending activation, to resume watching them after a restart.
+    async fn pending_activations(&self) -> Result<Vec<Activation>, StoreError>;
+
+    /// Deletes activations that expired before `before` (epoch ms); returns how many.
+    async fn purge_activations(&self, before: i64) -> Result<u64, StoreError>;
+
+    /// Closes the store; later calls fail.
+    async fn close(&self);
+}
+
+/// A store shared across tasks.
+pub type SharedStore = Arc<dyn Store>;
+
+/// Opens the store at `url`. SQLite seals client secrets with the key in `key_file` (created
+/// beside the database when it does not exist) unless `key` is given.
+pub async fn open(url: &StoreUrl, key: Option<SealingKey>) -> Result<SharedStore, StoreError> {
+    Ok(match url {
+        StoreUrl::Memory => Arc::new(MemoryStore::default()),
+        StoreUrl::Sqlite(path) => {
+            let key = match key {
+                Some(key) => key,
+                None => SealingKey::load_or_create(&path.with_extension("key"))?,
+            };
+            Arc::new(SqliteStore::open(path, key).await?)
+        }
+    })
+}
+
+/// Lets the Adobe Pass client persist DCR credentials in the service's store.
 #[derive(Clone, Debug)]
-pub struct Store {
-    pool: SqlitePool,
-}
+pub struct CredentialsInStore(pub SharedStore);
 
-impl Store {
-    /// Opens (creating when missing) the store at `url`.
-    pub async fn open(url: &StoreUrl) -> Result<Self, StoreError> {
-        let pool = match url {
-            StoreUrl::Sqlite(path) => {
-                if let Some(folder) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-                    std::fs::create_dir_all(folder).map_err(|source| StoreError::Folder {
-                        path: folder.display().to_string(),
-                        source,
-                    })?;
-                }
-                let options = SqliteConnectOptions::new()
-                    .filename(path)
-                    .create_if_missing(true)
-                    .journal_mode(SqliteJournalMode::Wal)
-                    .foreign_keys(true);
-                SqlitePoolOptions::new()
-                    .max_connections(8)
-                    .connect_with(options)
-                    .await?
-            }
-            // One connection that never closes: an in-memory database lives as long as it does.
-            StoreUrl::Memory => {
-                SqlitePoolOptions::new()
-                    .max_connections(1)
-                    .min_connections(1)
-                    .idle_timeout(None)
-                    .max_lifetime(None)
-                    .connect_with(SqliteConnectOptions::from_str("sqlite::memory:")?)
-                    .await?
-            }
-        };
-        Ok(Self { pool })
+impl ClientCredentialsStore for CredentialsInStore {
+    fn load<'a>(&'a self, device_id: &'a str) -> StoreFuture<'a, Option<ClientCredentials>> {
+        Box::pin(async move {
+            self.0
+                .credentials(device_id)
+                .await
+                .map_err(|e| CredentialsStoreError(Box::new(e)))
+        })
     }
 
-    /// Checks that the store answers a query.
-    pub async fn ping(&self) -> Result<(), StoreError> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
-        Ok(())
-    }
-
-    /// Closes every connection; later calls fail.
-    pub async fn close(&self) {
-        self.pool.close().await;
+    fn save_new<'a>(
+        &'a self,
+        device_id: &'a str,
+        credentials: &'a ClientCredentials,
+    ) -> StoreFuture<'a, ClientCredentials> {
+        Box::pin(async move {
+            self.0
+                .save_new_credentials(device_id, credentials)
+                .await
+                .map_err(|e| CredentialsStoreError(Box::new(e)))
+        })
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[tokio::test]
-    async fn sqlite_store_creates_its_folder_and_answers() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let path = dir.path().join("nested/folder/store.db");
-        let store = Store::open(&StoreUrl::Sqlite(path.clone()))
-            .await
-            .expect("open");
-        store.ping().await.expect("ping");
-        assert!(path.exists());
-    }
-
-    #[tokio::test]
-    async fn closed_store_fails_its_ping() {
-        let store = Store::open(&StoreUrl::Memory).await.expect("open");
-        store.ping().await.expect("ping");
-        store.close().await;
-        assert!(store.ping().await.is_err());
-    }
-}
+mod contract;

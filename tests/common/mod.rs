@@ -11,7 +11,7 @@ use clap::Parser;
 use tve_activate::{
     config::{Args, Config},
     http::AppState,
-    store::Store,
+    store,
 };
 
 /// A validated configuration from command-line style flags.
@@ -26,7 +26,7 @@ pub async fn state(flags: &[&str]) -> AppState {
     let mut all = vec!["--store-url", "memory:"];
     all.extend_from_slice(flags);
     let config = config(&all);
-    let store = Store::open(&config.store).await.expect("store opens");
+    let store = store::open(&config.store, None).await.expect("store opens");
     AppState::new(config, store)
 }
 

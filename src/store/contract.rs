@@ -1,0 +1,271 @@
+//! One behaviour, two implementations: every test here runs against SQLite and memory.
+
+use std::path::PathBuf;
+
+use super::*;
+use crate::adobe_pass::Secret;
+
+async fn stores() -> Vec<(SharedStore, Option<tempfile::TempDir>)> {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let sqlite = open(&StoreUrl::Sqlite(dir.path().join("data/store.db")), None)
+        .await
+        .expect("sqlite opens");
+    vec![
+        (sqlite, Some(dir)),
+        (
+            open(&StoreUrl::Memory, None).await.expect("memory opens"),
+            None,
+        ),
+    ]
+}
+
+fn device(id: &str) -> Device {
+    Device {
+        device_id: id.to_owned(),
+        device_info: serde_json::json!({"model": "Roku Ultra", "osName": "Roku OS"}),
+        last_provider: None,
+        registered_at: 1_000,
+    }
+}
+
+fn pending(code: &str, device_id: &str) -> Activation {
+    Activation {
+        code: code.to_owned(),
+        device_id: device_id.to_owned(),
+        provider: None,
+        status: ActivationStatus::Pending,
+        expires_at: 10_000,
+        updated_at: 2_000,
+    }
+}
+
+#[tokio::test]
+async fn registering_again_revokes_the_old_token_and_keeps_the_rest() {
+    for (store, _dir) in stores().await {
+        store
+            .register_device(&device("tv-1"), "hash-a")
+            .await
+            .expect("register");
+        store
+            .remember_provider("tv-1", "Spectrum")
+            .await
+            .expect("remember");
+        let mut again = device("tv-1");
+        again.device_info = serde_json::json!({"model": "Roku Express"});
+        again.registered_at = 5_000;
+        store
+            .register_device(&again, "hash-b")
+            .await
+            .expect("re-register");
+
+        assert_eq!(
+            store.device_for_token("hash-a").await.expect("read"),
+            None,
+            "{store:?}"
+        );
+        let found = store
+            .device_for_token("hash-b")
+            .await
+            .expect("read")
+            .expect("found");
+        assert_eq!(found.device_info["model"], "Roku Express");
+        assert_eq!(found.registered_at, 1_000, "first registration time kept");
+        assert_eq!(found.last_provider.as_deref(), Some("Spectrum"));
+    }
+}
+
+#[tokio::test]
+async fn first_credentials_are_kept_forever() {
+    for (store, _dir) in stores().await {
+        store
+            .register_device(&device("tv-1"), "hash")
+            .await
+            .expect("register");
+        let first = ClientCredentials {
+            client_id: "client-1".to_owned(),
+            client_secret: Secret::new("secret-1"),
+        };
+        let second = ClientCredentials {
+            client_id: "client-2".to_owned(),
+            client_secret: Secret::new("secret-2"),
+        };
+        assert_eq!(store.credentials("tv-1").await.expect("read"), None);
+        assert_eq!(
+            store
+                .save_new_credentials("tv-1", &first)
+                .await
+                .expect("save"),
+            first
+        );
+        assert_eq!(
+            store
+                .save_new_credentials("tv-1", &second)
+                .await
+                .expect("save"),
+            first
+        );
+        assert_eq!(store.credentials("tv-1").await.expect("read"), Some(first));
+    }
+}
+
+#[tokio::test]
+async fn a_new_activation_supersedes_the_pending_one() {
+    for (store, _dir) in stores().await {
+        store
+            .register_device(&device("tv-1"), "hash")
+            .await
+            .expect("register");
+        store
+            .register_device(&device("tv-2"), "hash-2")
+            .await
+            .expect("register");
+        assert!(store
+            .start_activation(&pending("AAAAAAA", "tv-1"))
+            .await
+            .expect("start")
+            .is_empty());
+        store
+            .start_activation(&pending("CCCCCCC", "tv-2"))
+            .await
+            .expect("start");
+        let superseded = store
+            .start_activation(&pending("BBBBBBB", "tv-1"))
+            .await
+            .expect("start");
+        assert_eq!(superseded, vec!["AAAAAAA".to_owned()]);
+        let old = store
+            .activation("AAAAAAA")
+            .await
+            .expect("read")
+            .expect("kept");
+        assert_eq!(old.status, ActivationStatus::Superseded);
+        let other = store
+            .activation("CCCCCCC")
+            .await
+            .expect("read")
+            .expect("kept");
+        assert_eq!(
+            other.status,
+            ActivationStatus::Pending,
+            "other devices untouched"
+        );
+        let mut pending_codes: Vec<String> = store
+            .pending_activations()
+            .await
+            .expect("read")
+            .into_iter()
+            .map(|a| a.code)
+            .collect();
+        pending_codes.sort();
+        assert_eq!(pending_codes, ["BBBBBBB", "CCCCCCC"]);
+    }
+}
+
+#[tokio::test]
+async fn only_pending_activations_can_finish() {
+    for (store, _dir) in stores().await {
+        store
+            .register_device(&device("tv-1"), "hash")
+            .await
+            .expect("register");
+        store
+            .start_activation(&pending("AAAAAAA", "tv-1"))
+            .await
+            .expect("start");
+        let done = store
+            .finish_activation(
+                "AAAAAAA",
+                ActivationStatus::Authenticated,
+                Some("Spectrum"),
+                3_000,
+            )
+            .await
+            .expect("finish")
+            .expect("was pending");
+        assert_eq!(done.status, ActivationStatus::Authenticated);
+        assert_eq!(done.provider.as_deref(), Some("Spectrum"));
+        assert_eq!(done.updated_at, 3_000);
+        let again = store
+            .finish_activation("AAAAAAA", ActivationStatus::Expired, None, 4_000)
+            .await
+            .expect("finish");
+        assert_eq!(again, None, "a finished activation stays finished");
+        assert_eq!(
+            store
+                .finish_activation("NOSUCH1", ActivationStatus::Expired, None, 4_000)
+                .await
+                .expect("finish"),
+            None
+        );
+    }
+}
+
+#[tokio::test]
+async fn expired_activations_are_purged() {
+    for (store, _dir) in stores().await {
+        store
+            .register_device(&device("tv-1"), "hash")
+            .await
+            .expect("register");
+        store
+            .start_activation(&pending("AAAAAAA", "tv-1"))
+            .await
+            .expect("start");
+        assert_eq!(store.purge_activations(10_000).await.expect("purge"), 0);
+        assert_eq!(store.purge_activations(10_001).await.expect("purge"), 1);
+        assert_eq!(store.activation("AAAAAAA").await.expect("read"), None);
+    }
+}
+
+#[tokio::test]
+async fn closed_stores_fail_their_ping() {
+    for (store, _dir) in stores().await {
+        store.ping().await.expect("ping");
+        store.close().await;
+        assert!(store.ping().await.is_err());
+    }
+}
+
+#[tokio::test]
+async fn sqlite_keeps_everything_across_reopening() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = StoreUrl::Sqlite(PathBuf::from(dir.path()).join("store.db"));
+    let credentials = ClientCredentials {
+        client_id: "client-1".to_owned(),
+        client_secret: Secret::new("secret-1"),
+    };
+    {
+        let store = open(&url, None).await.expect("open");
+        store
+            .register_device(&device("tv-1"), "hash")
+            .await
+            .expect("register");
+        store
+            .save_new_credentials("tv-1", &credentials)
+            .await
+            .expect("save");
+        store
+            .start_activation(&pending("AAAAAAA", "tv-1"))
+            .await
+            .expect("start");
+        store.close().await;
+    }
+    let store = open(&url, None).await.expect("reopen");
+    assert!(store
+        .device_for_token("hash")
+        .await
+        .expect("read")
+        .is_some());
+    assert_eq!(
+        store.credentials("tv-1").await.expect("read"),
+        Some(credentials)
+    );
+    assert_eq!(store.pending_activations().await.expect("read").len(), 1);
+    for file in ["store.db", "store.db-wal"] {
+        let raw = std::fs::read(dir.path().join(file)).unwrap_or_default();
+        assert!(
+            !raw.windows(8).any(|w| w == b"secret-1"),
+            "client secrets are sealed at rest"
+        );
+    }
+}

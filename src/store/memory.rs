@@ -1,0 +1,164 @@
+//! The in-memory store: the same behaviour as SQLite, lost on exit; for tests and demos.
+
+use std::{
+    collections::HashMap,
+    sync::{Mutex, MutexGuard, PoisonError},
+};
+
+use async_trait::async_trait;
+
+use super::{Activation, ActivationStatus, Device, Store, StoreError};
+use crate::adobe_pass::ClientCredentials;
+
+#[derive(Debug, Default)]
+struct State {
+    closed: bool,
+    devices: HashMap<String, (Device, String)>,
+    credentials: HashMap<String, ClientCredentials>,
+    activations: HashMap<String, Activation>,
+}
+
+/// Durable state kept in process memory.
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    state: Mutex<State>,
+}
+
+impl MemoryStore {
+    fn state(&self) -> Result<MutexGuard<'_, State>, StoreError> {
+        let state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        if state.closed {
+            return Err(StoreError::Database(sqlx::Error::PoolClosed));
+        }
+        Ok(state)
+    }
+}
+
+#[async_trait]
+impl Store for MemoryStore {
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.state().map(drop)
+    }
+
+    async fn register_device(&self, device: &Device, token_hash: &str) -> Result<(), StoreError> {
+        let mut state = self.state()?;
+        let entry = state
+            .devices
+            .entry(device.device_id.clone())
+            .or_insert_with(|| (device.clone(), String::new()));
+        entry.0.device_info = device.device_info.clone();
+        entry.1 = token_hash.to_owned();
+        Ok(())
+    }
+
+    async fn device_for_token(&self, token_hash: &str) -> Result<Option<Device>, StoreError> {
+        Ok(self
+            .state()?
+            .devices
+            .values()
+            .find(|(_, hash)| hash == token_hash)
+            .map(|(device, _)| device.clone()))
+    }
+
+    async fn device(&self, device_id: &str) -> Result<Option<Device>, StoreError> {
+        Ok(self
+            .state()?
+            .devices
+            .get(device_id)
+            .map(|(device, _)| device.clone()))
+    }
+
+    async fn remember_provider(&self, device_id: &str, provider: &str) -> Result<(), StoreError> {
+        if let Some((device, _)) = self.state()?.devices.get_mut(device_id) {
+            device.last_provider = Some(provider.to_owned());
+        }
+        Ok(())
+    }
+
+    async fn credentials(&self, device_id: &str) -> Result<Option<ClientCredentials>, StoreError> {
+        Ok(self.state()?.credentials.get(device_id).cloned())
+    }
+
+    async fn save_new_credentials(
+        &self,
+        device_id: &str,
+        credentials: &ClientCredentials,
+    ) -> Result<ClientCredentials, StoreError> {
+        Ok(self
+            .state()?
+            .credentials
+            .entry(device_id.to_owned())
+            .or_insert_with(|| credentials.clone())
+            .clone())
+    }
+
+    async fn start_activation(&self, activation: &Activation) -> Result<Vec<String>, StoreError> {
+        let mut state = self.state()?;
+        let mut superseded = Vec::new();
+        for other in state.activations.values_mut() {
+            if other.device_id == activation.device_id
+                && other.status == ActivationStatus::Pending
+                && other.code != activation.code
+            {
+                other.status = ActivationStatus::Superseded;
+                other.updated_at = activation.updated_at;
+                superseded.push(other.code.clone());
+            }
+        }
+        state
+            .activations
+            .insert(activation.code.clone(), activation.clone());
+        Ok(superseded)
+    }
+
+    async fn activation(&self, code: &str) -> Result<Option<Activation>, StoreError> {
+        Ok(self.state()?.activations.get(code).cloned())
+    }
+
+    async fn finish_activation(
+        &self,
+        code: &str,
+        status: ActivationStatus,
+        provider: Option<&str>,
+        now: i64,
+    ) -> Result<Option<Activation>, StoreError> {
+        let mut state = self.state()?;
+        let Some(activation) = state
+            .activations
+            .get_mut(code)
+            .filter(|a| a.status == ActivationStatus::Pending)
+        else {
+            return Ok(None);
+        };
+        activation.status = status;
+        if let Some(provider) = provider {
+            activation.provider = Some(provider.to_owned());
+        }
+        activation.updated_at = now;
+        Ok(Some(activation.clone()))
+    }
+
+    async fn pending_activations(&self) -> Result<Vec<Activation>, StoreError> {
+        Ok(self
+            .state()?
+            .activations
+            .values()
+            .filter(|a| a.status == ActivationStatus::Pending)
+            .cloned()
+            .collect())
+    }
+
+    async fn purge_activations(&self, before: i64) -> Result<u64, StoreError> {
+        let mut state = self.state()?;
+        let count = state.activations.len();
+        state.activations.retain(|_, a| a.expires_at >= before);
+        Ok((count - state.activations.len()) as u64)
+    }
+
+    async fn close(&self) {
+        self.state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .closed = true;
+    }
+}
