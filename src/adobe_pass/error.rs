@@ -176,6 +176,10 @@ impl AdobePassError {
     /// What to do about it.
     pub fn remedy(&self) -> Remedy {
         match self {
+            // Adobe's `internal_server_error` says `none`, yet a 5xx is worth another try.
+            AdobePassError::Adobe {
+                error, http_status, ..
+            } if *http_status >= 500 && error.action == ErrorAction::None => Remedy::Retry,
             AdobePassError::Adobe { error, .. } => Remedy::of(error),
             AdobePassError::Dcr { error, .. } => match error.error {
                 super::types::DcrErrorCode::InvalidClient => Remedy::ApplicationRegistration,
