@@ -69,6 +69,11 @@ pub const OPENAPI_EXCEPTIONS: &[OpenApiException] = &[
         replacement: r#"{"description": "Too Many Requests", "content": {"text/html": {}}}"#,
         reason: "OAS lists no 429; throttling (§12) answers 429 with an HTML page on every endpoint. Validators use this response for any 429.",
     },
+    OpenApiException {
+        pointer: "/components/responses/InjectedUnavailable",
+        replacement: ERROR_BODY,
+        reason: "OAS lists no 503; the emulator answers 503 (with an internal_server_error body) only when a fault rule injects it. Validators use this response for any 503.",
+    },
 ];
 
 /// `GET /__emulator/openapi-exceptions`.

@@ -70,6 +70,20 @@ pub fn framework_mvpd(
         .ok_or(ErrorCode::InvalidHeaderPfsProviderIdMismatch)
 }
 
+/// The MVPD the partner framework status names, even when the status is not usable; the
+/// fallback session starts with it (as the documented `pfs_fallback` sample does).
+fn provider_hint(state: &EmulatorState, request_headers: &HeaderMap) -> Option<String> {
+    let status = headers::text(request_headers, "ap-partner-framework-status")
+        .and_then(headers::base64_json_object)?;
+    let id = status.get("frameworkProviderInfo")?.get("id")?.as_str()?;
+    state
+        .dataset()
+        .mvpds
+        .iter()
+        .find(|m| m.platform_mapping_id.as_deref() == Some(id))
+        .map(|m| m.id.clone())
+}
+
 fn check_partner(partner: &str) -> Result<(), ApiError> {
     if partner == APPLE {
         Ok(())
@@ -91,6 +105,9 @@ pub async fn session(
     let (device_id, info) = headers::device(&request_headers)?;
     let mut params = Parameters::parse(&state, &body)?;
     let framework = framework_mvpd(&state, &request_headers);
+    if params.mvpd.is_none() {
+        params.mvpd = provider_hint(&state, &request_headers);
+    }
     if let Ok(mvpd) = &framework {
         params.mvpd = Some(mvpd.id.clone());
         let key = ProfileKey {
