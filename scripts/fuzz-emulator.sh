@@ -92,7 +92,8 @@ PY
 
 started=$(date +%s)
 status=0
-"$venv/bin/schemathesis" run "$work/restApiV2.json" \
+# run inside the temporary folder so schemathesis's own files (.schemathesis/) go away with it
+(cd "$work" && "$venv/bin/schemathesis" run "$work/restApiV2.json" \
   --url "$base/api/v2" \
   -H "Authorization: Bearer $token" \
   -H "AP-Device-Identifier: fingerprint ZnV6ei1kZXZpY2U=" \
@@ -103,7 +104,7 @@ status=0
   --request-timeout 10 \
   --seed 20250101 \
   --suppress-health-check all \
-  --no-color || status=$?
+  --no-color) || status=$?
 echo "fuzz-emulator: schemathesis finished in $(( $(date +%s) - started ))s with status $status"
 if [ "$status" -ne 0 ]; then
   echo "fuzz-emulator: emulator log:" && tail -n 50 "$work/emulator.log"
