@@ -7,6 +7,7 @@ pub mod config;
 pub mod emulator;
 pub mod http;
 pub mod logging;
+pub mod service;
 pub mod store;
 
 use std::future::Future;

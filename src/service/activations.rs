@@ -1,0 +1,436 @@
+//! The activation engine. A TV starts an activation (an Adobe authentication session with a
+//! code); one watcher per pending activation asks Adobe `profiles/code/{code}` every few
+//! seconds, within the client's throttle, and stops at `notAfter`, on success or when
+//! superseded. Everyone waiting on a code (long polls, event streams) shares that watcher's
+//! channel, so the work stays bounded however many TVs wait; the phone's completion page wakes
+//! it at once.
+
+use std::{
+    collections::HashMap,
+    net::IpAddr,
+    sync::{Arc, Mutex, PoisonError},
+    time::Duration,
+};
+
+use serde::Serialize;
+use tokio::sync::{watch, Notify};
+
+use super::{DeviceSession, ProfileSummary, Service, ServiceError};
+use crate::{
+    adobe_pass::{
+        types::{ActionName, ErrorCode, SessionRequest},
+        AdobePassError, DeviceIdentity,
+    },
+    store::{Activation, ActivationStatus},
+};
+
+/// Where an activation stands, as TVs and pages see it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ActivationView {
+    /// The code.
+    pub code: String,
+    /// Its status.
+    pub status: ActivationStatus,
+    /// The provider, once chosen or signed in with.
+    pub provider: Option<String>,
+    /// The code's `notAfter`, epoch ms.
+    pub expires_at: i64,
+}
+
+impl From<&Activation> for ActivationView {
+    fn from(activation: &Activation) -> Self {
+        Self {
+            code: activation.code.clone(),
+            status: activation.status,
+            provider: activation.provider.clone(),
+            expires_at: activation.expires_at,
+        }
+    }
+}
+
+/// A new activation for the TV to show.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StartedActivation {
+    /// The code to show.
+    pub code: String,
+    /// The short URL to show: `<public url>/activate`.
+    pub activation_url: String,
+    /// The URL with the code filled in, for the QR code.
+    pub activation_url_complete: String,
+    /// The code's `notAfter`, epoch ms.
+    pub expires_at: i64,
+    /// How often the TV may ask for the status.
+    pub poll_interval_seconds: u64,
+    /// The provider picked on the TV, if any.
+    pub provider: Option<String>,
+}
+
+/// What starting an activation led to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StartOutcome {
+    /// The device already has a profile: nothing to activate.
+    Authenticated(ProfileSummary),
+    /// A code to show.
+    Started(StartedActivation),
+}
+
+struct Watcher {
+    status: watch::Sender<ActivationView>,
+    wake: Arc<Notify>,
+    running: bool,
+}
+
+/// The channels of activations someone is watching.
+#[derive(Default)]
+pub(super) struct ActivationHub {
+    watchers: Mutex<HashMap<String, Watcher>>,
+}
+
+impl std::fmt::Debug for ActivationHub {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let count = self
+            .watchers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len();
+        f.debug_struct("ActivationHub")
+            .field("watched", &count)
+            .finish()
+    }
+}
+
+impl ActivationHub {
+    /// Subscribes to `view`'s code; says whether a watcher must be started.
+    fn subscribe(&self, view: &ActivationView) -> (watch::Receiver<ActivationView>, bool) {
+        let mut watchers = self.watchers.lock().unwrap_or_else(PoisonError::into_inner);
+        let watcher = watchers.entry(view.code.clone()).or_insert_with(|| Watcher {
+            status: watch::Sender::new(view.clone()),
+            wake: Arc::new(Notify::new()),
+            running: false,
+        });
+        let start = view.status == ActivationStatus::Pending && !watcher.running;
+        if start {
+            watcher.running = true;
+        }
+        (watcher.status.subscribe(), start)
+    }
+
+    fn wake_handle(&self, code: &str) -> Option<Arc<Notify>> {
+        self.watchers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(code)
+            .map(|w| w.wake.clone())
+    }
+
+    /// Tells everyone waiting on the code; a finished activation's channel is then dropped
+    /// (its last value stays with current subscribers).
+    fn publish(&self, view: ActivationView) {
+        let mut watchers = self.watchers.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(watcher) = watchers.get(&view.code) {
+            watcher.status.send_replace(view.clone());
+            watcher.wake.notify_one();
+            if view.status != ActivationStatus::Pending {
+                watchers.remove(&view.code);
+            }
+        }
+    }
+
+    fn watcher_stopped(&self, code: &str) {
+        if let Some(watcher) = self
+            .watchers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get_mut(code)
+        {
+            watcher.running = false;
+        }
+    }
+}
+
+/// Whether Adobe says the session behind a code is gone (unknown, expired or finished).
+fn session_is_gone(error: &AdobePassError) -> bool {
+    error.enhanced().is_some_and(|e| {
+        matches!(
+            e.code,
+            ErrorCode::InvalidAuthenticationSession | ErrorCode::InvalidParameterCode
+        )
+    })
+}
+
+impl Service {
+    /// Starts an activation for the device (optionally with the MVPD picked on the TV),
+    /// superseding its previous one, or says it is already authenticated.
+    pub async fn start_activation(
+        &self,
+        session: &DeviceSession,
+        mvpd: Option<&str>,
+    ) -> Result<StartOutcome, ServiceError> {
+        if let Some(profile) = self.profile(session).await? {
+            return Ok(StartOutcome::Authenticated(profile));
+        }
+        if let Some(mvpd) = mvpd {
+            let known = self.mvpds(&session.identity, &session.info.os_name).await?;
+            if !known.iter().any(|m| m.id == mvpd) {
+                return Err(ServiceError::invalid("mvpd", format!("{mvpd:?} is not a provider of this service")));
+            }
+        }
+        let settings = &self.inner.settings;
+        let request = SessionRequest {
+            mvpd: mvpd.map(str::to_owned),
+            domain_name: Some(settings.domain_name.clone()),
+            redirect_url: Some(settings.public_link("/activate/complete")),
+        };
+        let created = self
+            .inner
+            .adobe
+            .create_session(&session.identity, &request)
+            .await?;
+        if created.action_name == ActionName::Authorize {
+            self.invalidate_device(&session.device.device_id);
+            return Ok(StartOutcome::Authenticated(self.require_profile(session).await?));
+        }
+        let code = created.code.ok_or_else(|| ServiceError::invalid("mvpd", "Adobe Pass started a session without a code"))?;
+        let now = self.now_millis();
+        let expires_at = created.not_after.unwrap_or(now + 30 * 60 * 1000);
+        let activation = Activation {
+            code: code.clone(),
+            device_id: session.device.device_id.clone(),
+            provider: created.mvpd.or_else(|| mvpd.map(str::to_owned)),
+            status: ActivationStatus::Pending,
+            expires_at,
+            updated_at: now,
+        };
+        let superseded = self.inner.store.start_activation(&activation).await?;
+        for old in superseded {
+            if let Some(stored) = self.inner.store.activation(&old).await? {
+                self.inner.activations.publish(ActivationView::from(&stored));
+            }
+        }
+        self.watch(&ActivationView::from(&activation), session.identity.clone());
+        let activation_url = settings.public_link("/activate");
+        Ok(StartOutcome::Started(StartedActivation {
+            activation_url_complete: format!("{activation_url}?code={code}"),
+            activation_url,
+            code,
+            expires_at,
+            poll_interval_seconds: settings.poll_interval.as_secs().max(1),
+            provider: activation.provider,
+        }))
+    }
+
+    /// The device's activation with this code, as it stands now.
+    pub async fn activation_status(
+        &self,
+        session: &DeviceSession,
+        code: &str,
+    ) -> Result<ActivationView, ServiceError> {
+        let activation = self.own_activation(session, code).await?;
+        let view = self.settle_expiry(&activation).await?;
+        self.watch(&view, session.identity.clone());
+        Ok(view)
+    }
+
+    /// Follows the device's activation: a receiver that sees every status change.
+    pub async fn follow_activation(
+        &self,
+        session: &DeviceSession,
+        code: &str,
+    ) -> Result<watch::Receiver<ActivationView>, ServiceError> {
+        let activation = self.own_activation(session, code).await?;
+        let view = self.settle_expiry(&activation).await?;
+        Ok(self.watch(&view, session.identity.clone()))
+    }
+
+    /// Waits up to `wait` for the activation to leave `pending`; returns how it stands then.
+    pub async fn wait_for_activation(
+        &self,
+        session: &DeviceSession,
+        code: &str,
+        wait: Duration,
+    ) -> Result<ActivationView, ServiceError> {
+        let mut updates = self.follow_activation(session, code).await?;
+        let current = updates.borrow_and_update().clone();
+        if current.status != ActivationStatus::Pending || wait.is_zero() {
+            return Ok(current);
+        }
+        let changed = tokio::time::timeout(
+            wait,
+            updates.wait_for(|view| view.status != ActivationStatus::Pending),
+        )
+        .await;
+        Ok(match changed {
+            Ok(Ok(view)) => view.clone(),
+            // Timed out, or the channel closed: report what the store says.
+            _ => ActivationView::from(&self.own_activation(session, code).await?),
+        })
+    }
+
+    /// Checks the code with Adobe right now, on behalf of the viewer at `viewer_ip` (the phone
+    /// that just came back from the provider's login), and wakes waiting TVs. Unknown codes
+    /// give [`ServiceError::NotFound`].
+    pub async fn confirm_activation(
+        &self,
+        code: &str,
+        viewer_ip: IpAddr,
+    ) -> Result<ActivationView, ServiceError> {
+        let activation = self
+            .inner
+            .store
+            .activation(code)
+            .await?
+            .ok_or(ServiceError::NotFound("activation"))?;
+        let view = self.settle_expiry(&activation).await?;
+        if view.status != ActivationStatus::Pending {
+            return Ok(view);
+        }
+        let device = self
+            .inner
+            .store
+            .device(&activation.device_id)
+            .await?
+            .ok_or(ServiceError::NotFound("device"))?;
+        let session = self.session_for(device, std::net::SocketAddr::new(viewer_ip, 0))?;
+        let identity = session.identity.clone().acting_from(viewer_ip);
+        let view = self.check_once(&activation, &identity).await?.unwrap_or(view);
+        if let Some(wake) = self.inner.activations.wake_handle(code) {
+            wake.notify_one();
+        }
+        Ok(view)
+    }
+
+    /// Marks a pending activation cancelled (the viewer said the code is not theirs).
+    pub async fn cancel_activation(&self, code: &str) -> Result<ActivationView, ServiceError> {
+        self.finish(code, ActivationStatus::Cancelled, None)
+            .await?
+            .ok_or(ServiceError::NotFound("pending activation"))
+    }
+
+    async fn own_activation(
+        &self,
+        session: &DeviceSession,
+        code: &str,
+    ) -> Result<Activation, ServiceError> {
+        self.inner
+            .store
+            .activation(code)
+            .await?
+            .filter(|a| a.device_id == session.device.device_id)
+            .ok_or(ServiceError::NotFound("activation"))
+    }
+
+    /// A pending activation past its `notAfter` becomes expired.
+    async fn settle_expiry(&self, activation: &Activation) -> Result<ActivationView, ServiceError> {
+        if activation.status == ActivationStatus::Pending && self.now_millis() >= activation.expires_at {
+            if let Some(expired) = self.finish(&activation.code, ActivationStatus::Expired, None).await? {
+                return Ok(expired);
+            }
+            if let Some(current) = self.inner.store.activation(&activation.code).await? {
+                return Ok(ActivationView::from(&current));
+            }
+        }
+        Ok(ActivationView::from(activation))
+    }
+
+    async fn finish(
+        &self,
+        code: &str,
+        status: ActivationStatus,
+        provider: Option<&str>,
+    ) -> Result<Option<ActivationView>, ServiceError> {
+        let finished = self
+            .inner
+            .store
+            .finish_activation(code, status, provider, self.now_millis())
+            .await?
+            .map(|a| ActivationView::from(&a));
+        if let Some(view) = &finished {
+            self.inner.activations.publish(view.clone());
+        }
+        Ok(finished)
+    }
+
+    /// Asks Adobe once whether the code has a profile; records success or a dead session.
+    /// `None` means still pending.
+    async fn check_once(
+        &self,
+        activation: &Activation,
+        identity: &DeviceIdentity,
+    ) -> Result<Option<ActivationView>, ServiceError> {
+        match self.inner.adobe.code_profile(identity, &activation.code).await {
+            Ok(profiles) => {
+                let Some(provider) = profiles.profiles.keys().next().cloned() else {
+                    return Ok(None);
+                };
+                self.inner
+                    .store
+                    .remember_provider(&activation.device_id, &provider)
+                    .await?;
+                self.invalidate_device(&activation.device_id);
+                Ok(self
+                    .finish(&activation.code, ActivationStatus::Authenticated, Some(&provider))
+                    .await?)
+            }
+            Err(error) if session_is_gone(&error) => {
+                Ok(self.finish(&activation.code, ActivationStatus::Expired, None).await?)
+            }
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    /// Subscribes to the activation, starting its watcher when it is pending and unwatched.
+    fn watch(&self, view: &ActivationView, identity: DeviceIdentity) -> watch::Receiver<ActivationView> {
+        let (receiver, start) = self.inner.activations.subscribe(view);
+        if start {
+            let service = self.clone();
+            let code = view.code.clone();
+            tokio::spawn(async move {
+                service.run_watcher(&code, identity).await;
+                service.inner.activations.watcher_stopped(&code);
+            });
+        }
+        receiver
+    }
+
+    async fn run_watcher(&self, code: &str, identity: DeviceIdentity) {
+        let Some(wake) = self.inner.activations.wake_handle(code) else {
+            return;
+        };
+        let mut pause = self.inner.settings.poll_interval;
+        loop {
+            tokio::select! {
+                () = tokio::time::sleep(pause) => {}
+                () = wake.notified() => {}
+            }
+            pause = self.inner.settings.poll_interval;
+            let activation = match self.inner.store.activation(code).await {
+                Ok(Some(activation)) => activation,
+                Ok(None) => return,
+                Err(error) => {
+                    tracing::warn!(%error, "activation watcher cannot read the store");
+                    continue;
+                }
+            };
+            if activation.status != ActivationStatus::Pending {
+                self.inner.activations.publish(ActivationView::from(&activation));
+                return;
+            }
+            match self.settle_expiry(&activation).await {
+                Ok(view) if view.status != ActivationStatus::Pending => return,
+                Ok(_) => {}
+                Err(error) => tracing::warn!(%error, "activation watcher cannot settle expiry"),
+            }
+            match self.check_once(&activation, &identity).await {
+                Ok(Some(_)) => return,
+                Ok(None) => {}
+                Err(error) => {
+                    if let Some(wait) = error.retry_after() {
+                        pause = pause.max(wait);
+                    }
+                    tracing::info!(%error, "activation check failed; trying again");
+                }
+            }
+        }
+    }
+}

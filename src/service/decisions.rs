@@ -1,0 +1,251 @@
+//! Decisions: preauthorization (informational, up to 5 resources per upstream call, permits
+//! kept in memory until their `notAfter`) and authorization (asked upstream on every play, never
+//! cached, after the business rules).
+
+use std::{
+    collections::HashMap,
+    sync::{Mutex, PoisonError},
+};
+
+use super::{DeviceSession, ProfileSummary, Service, ServiceError};
+use crate::adobe_pass::{types::Decision, Remedy, Secret};
+
+/// Adobe's usual limit of resources per preauthorization call.
+const PREAUTHORIZE_CHUNK: usize = 5;
+/// Most resources one preauthorization request may name.
+pub const MAX_PREAUTHORIZE_RESOURCES: usize = 50;
+
+/// One resource's preauthorization.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PreauthorizeItem {
+    /// The resource id.
+    pub resource: String,
+    /// Whether the viewer may (probably) watch it.
+    pub authorized: bool,
+    /// Why not, as a stable code.
+    pub reason: Option<String>,
+    /// Why not, in words.
+    pub message: Option<String>,
+}
+
+/// The answer to a play request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AuthorizeOutcome {
+    /// Play, with this single-use media token.
+    Permit {
+        /// The media token (base64), for the player to verify.
+        media_token: Secret,
+        /// The token's `notAfter`, epoch ms.
+        expires_at: i64,
+    },
+    /// Do not play.
+    Deny {
+        /// Why, as a stable code.
+        reason: String,
+        /// Why, in words.
+        message: String,
+    },
+}
+
+/// Preauthorization permits by (device, provider, resource), each until its `notAfter`.
+#[derive(Debug, Default)]
+pub(super) struct PermitCache {
+    permits: Mutex<HashMap<(String, String, String), i64>>,
+}
+
+impl PermitCache {
+    fn is_permitted(&self, key: &(String, String, String), now: i64) -> bool {
+        self.permits
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(key)
+            .is_some_and(|until| *until > now)
+    }
+
+    fn permit(&self, key: (String, String, String), until: i64) {
+        self.permits
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(key, until);
+    }
+
+    pub(super) fn forget_device(&self, device_id: &str) {
+        self.permits
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .retain(|(device, _, _), _| device != device_id);
+    }
+}
+
+fn validate_resource(resource: &str) -> Result<(), ServiceError> {
+    if resource.trim().is_empty() || resource.len() > 4096 {
+        return Err(ServiceError::invalid(
+            "resources",
+            "each resource must have 1 to 4096 characters",
+        ));
+    }
+    Ok(())
+}
+
+fn denial_of(decision: &Decision) -> (String, String) {
+    match &decision.error {
+        Some(error) => (
+            error.code.to_string(),
+            error
+                .details
+                .clone()
+                .or_else(|| error.message.clone())
+                .unwrap_or_else(|| "Your TV provider did not allow this.".to_owned()),
+        ),
+        None => (
+            "denied".to_owned(),
+            "Your TV provider did not allow this.".to_owned(),
+        ),
+    }
+}
+
+impl Service {
+    /// Preauthorizes `resources` for the device's viewer: informational only, never a
+    /// permission to play.
+    pub async fn preauthorize(
+        &self,
+        session: &DeviceSession,
+        resources: &[String],
+    ) -> Result<Vec<PreauthorizeItem>, ServiceError> {
+        if resources.is_empty() || resources.len() > MAX_PREAUTHORIZE_RESOURCES {
+            return Err(ServiceError::invalid(
+                "resources",
+                format!("give 1 to {MAX_PREAUTHORIZE_RESOURCES} resources"),
+            ));
+        }
+        resources.iter().try_for_each(|r| validate_resource(r))?;
+        let profile = self.require_profile(session).await?;
+        let now = self.now_millis();
+        let device_id = &session.device.device_id;
+        let key = |resource: &str| (device_id.clone(), profile.provider.clone(), resource.to_owned());
+
+        let mut answers: HashMap<String, PreauthorizeItem> = HashMap::new();
+        let mut ask: Vec<String> = Vec::new();
+        for resource in resources {
+            if answers.contains_key(resource) || ask.contains(resource) {
+                continue;
+            }
+            if let Some(denial) = self.inner.settings.rules.check(&profile, resource) {
+                answers.insert(resource.clone(), PreauthorizeItem {
+                    resource: resource.clone(),
+                    authorized: false,
+                    reason: Some(denial.reason.to_owned()),
+                    message: Some(denial.message),
+                });
+            } else if self.inner.permits.is_permitted(&key(resource), now) {
+                answers.insert(resource.clone(), PreauthorizeItem {
+                    resource: resource.clone(),
+                    authorized: true,
+                    reason: None,
+                    message: None,
+                });
+            } else {
+                ask.push(resource.clone());
+            }
+        }
+        for chunk in ask.chunks(PREAUTHORIZE_CHUNK) {
+            let decisions = self
+                .upstream_decisions(session, &profile, chunk, false)
+                .await?;
+            for decision in decisions {
+                let item = if decision.authorized {
+                    let until = decision.not_after.unwrap_or(profile.expires_at).min(profile.expires_at);
+                    self.inner.permits.permit(key(&decision.resource), until);
+                    PreauthorizeItem {
+                        resource: decision.resource.clone(),
+                        authorized: true,
+                        reason: None,
+                        message: None,
+                    }
+                } else {
+                    let (reason, message) = denial_of(&decision);
+                    PreauthorizeItem {
+                        resource: decision.resource.clone(),
+                        authorized: false,
+                        reason: Some(reason),
+                        message: Some(message),
+                    }
+                };
+                answers.insert(decision.resource.clone(), item);
+            }
+        }
+        Ok(resources
+            .iter()
+            .map(|resource| {
+                answers.get(resource).cloned().unwrap_or_else(|| PreauthorizeItem {
+                    resource: resource.clone(),
+                    authorized: false,
+                    reason: Some("no_decision".to_owned()),
+                    message: Some("Adobe Pass gave no decision for this resource.".to_owned()),
+                })
+            })
+            .collect())
+    }
+
+    /// Decides whether the device's viewer may play `resource` now: business rules first, then
+    /// Adobe, every time.
+    pub async fn authorize(
+        &self,
+        session: &DeviceSession,
+        resource: &str,
+    ) -> Result<AuthorizeOutcome, ServiceError> {
+        validate_resource(resource)?;
+        let profile = self.require_profile(session).await?;
+        if let Some(denial) = self.inner.settings.rules.check(&profile, resource) {
+            return Ok(AuthorizeOutcome::Deny {
+                reason: denial.reason.to_owned(),
+                message: denial.message,
+            });
+        }
+        let decisions = self
+            .upstream_decisions(session, &profile, &[resource.to_owned()], true)
+            .await?;
+        let decision = decisions
+            .into_iter()
+            .find(|d| d.resource == resource)
+            .ok_or_else(|| ServiceError::invalid("resource", "Adobe Pass gave no decision for it"))?;
+        match (&decision.token, decision.authorized) {
+            (Some(token), true) => Ok(AuthorizeOutcome::Permit {
+                media_token: token.serialized_token.clone(),
+                expires_at: token.not_after,
+            }),
+            _ => {
+                if decision.error.as_ref().is_some_and(|e| {
+                    crate::adobe_pass::Remedy::of(e) == Remedy::Authentication
+                }) {
+                    self.invalidate_device(&session.device.device_id);
+                }
+                let (reason, message) = denial_of(&decision);
+                Ok(AuthorizeOutcome::Deny { reason, message })
+            }
+        }
+    }
+
+    async fn upstream_decisions(
+        &self,
+        session: &DeviceSession,
+        profile: &ProfileSummary,
+        resources: &[String],
+        authorize: bool,
+    ) -> Result<Vec<Decision>, ServiceError> {
+        let adobe = &self.inner.adobe;
+        let answer = if authorize {
+            adobe.authorize(&session.identity, &profile.provider, resources).await
+        } else {
+            adobe.preauthorize(&session.identity, &profile.provider, resources).await
+        };
+        match answer {
+            Ok(decisions) => Ok(decisions.decisions),
+            Err(error) if error.remedy() == Remedy::Authentication => {
+                self.invalidate_device(&session.device.device_id);
+                Err(ServiceError::NotAuthenticated)
+            }
+            Err(error) => Err(error.into()),
+        }
+    }
+}

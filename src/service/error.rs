@@ -1,0 +1,150 @@
+//! What can go wrong in the service, in terms a TV app (and a page) can act on.
+
+use std::time::Duration;
+
+use crate::{
+    adobe_pass::{AdobePassError, Remedy},
+    store::StoreError,
+};
+
+/// A failed service operation.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// The device token is missing, unknown or revoked.
+    #[error("the device token is missing, unknown or revoked")]
+    UnknownDevice,
+    /// A value sent by the caller is not acceptable.
+    #[error("{field}: {message}")]
+    InvalidInput {
+        /// The field, as the caller spelled it.
+        field: &'static str,
+        /// What is wrong, in one sentence.
+        message: String,
+    },
+    /// The thing asked about does not exist (for this device).
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// The device has no authenticated profile: the viewer must sign in first.
+    #[error("the viewer is not signed in with a TV provider on this device")]
+    NotAuthenticated,
+    /// Adobe Pass failed or refused.
+    #[error(transparent)]
+    Upstream(#[from] AdobePassError),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// What the caller should do next.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NextAction {
+    /// Fix the request.
+    FixRequest,
+    /// Register the device again.
+    Register,
+    /// Sign the viewer in (start an activation).
+    Authenticate,
+    /// Try again, after `retry_after` when given.
+    Retry,
+    /// Nothing the caller can do; the operator must fix the setup.
+    ContactSupport,
+}
+
+impl NextAction {
+    /// The action as the TV API spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::FixRequest => "fix-request",
+            Self::Register => "register",
+            Self::Authenticate => "authenticate",
+            Self::Retry => "retry",
+            Self::ContactSupport => "contact-support",
+        }
+    }
+}
+
+impl ServiceError {
+    /// A short, stable, machine-readable code.
+    pub fn code(&self) -> String {
+        match self {
+            Self::UnknownDevice => "unknown_device".to_owned(),
+            Self::InvalidInput { .. } => "invalid_request".to_owned(),
+            Self::NotFound(_) => "not_found".to_owned(),
+            Self::NotAuthenticated => "not_authenticated".to_owned(),
+            Self::Upstream(error) => match error {
+                AdobePassError::Throttled { .. } | AdobePassError::RateLimited { .. } => {
+                    "upstream_throttled".to_owned()
+                }
+                AdobePassError::Timeout { .. } => "upstream_timeout".to_owned(),
+                AdobePassError::Connect { .. } | AdobePassError::Connection { .. } => {
+                    "upstream_unavailable".to_owned()
+                }
+                other => match other.enhanced() {
+                    Some(enhanced) => enhanced.code.to_string(),
+                    None => "upstream_error".to_owned(),
+                },
+            },
+            Self::Store(_) => "store_unavailable".to_owned(),
+        }
+    }
+
+    /// What the caller should do next.
+    pub fn action(&self) -> NextAction {
+        match self {
+            Self::UnknownDevice => NextAction::Register,
+            Self::InvalidInput { .. } | Self::NotFound(_) => NextAction::FixRequest,
+            Self::NotAuthenticated => NextAction::Authenticate,
+            Self::Store(_) => NextAction::Retry,
+            Self::Upstream(error) => match error.remedy() {
+                Remedy::Retry => NextAction::Retry,
+                Remedy::Authentication | Remedy::Authorization => NextAction::Authenticate,
+                Remedy::ApplicationRegistration => NextAction::Register,
+                Remedy::Configuration => NextAction::ContactSupport,
+                Remedy::None if error.http_status().is_some_and(|s| s >= 500) => {
+                    NextAction::Retry
+                }
+                Remedy::None => NextAction::ContactSupport,
+            },
+        }
+    }
+
+    /// How long to wait before trying again, when known.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Self::Upstream(error) => error.retry_after().or_else(|| {
+                (error.remedy() == Remedy::Retry).then_some(Duration::from_secs(1))
+            }),
+            Self::Store(_) => Some(Duration::from_secs(1)),
+            _ => None,
+        }
+    }
+
+    /// A sentence for the person in front of the screen; never holds secrets.
+    pub fn message(&self) -> String {
+        match self {
+            Self::Upstream(error) => match error.remedy() {
+                Remedy::Retry => {
+                    "The TV provider service is busy or unreachable. Please try again in a moment."
+                        .to_owned()
+                }
+                Remedy::Authentication => {
+                    "Please sign in with your TV provider again.".to_owned()
+                }
+                _ => error
+                    .enhanced()
+                    .and_then(|e| e.message.clone())
+                    .unwrap_or_else(|| "The TV provider service refused the request.".to_owned()),
+            },
+            Self::Store(_) => "The service is briefly unavailable. Please try again.".to_owned(),
+            other => other.to_string(),
+        }
+    }
+
+    /// Shorthand for an invalid field.
+    pub fn invalid(field: &'static str, message: impl Into<String>) -> Self {
+        Self::InvalidInput {
+            field,
+            message: message.into(),
+        }
+    }
+}

@@ -1,0 +1,133 @@
+//! The Programmer Service: runs the server-to-server flow with Adobe Pass on behalf of each
+//! Streaming App (TV app) and of the viewer's phone. It knows devices, activations, providers,
+//! decisions and logout; it knows nothing of HTTP handlers or web pages.
+
+mod activations;
+mod decisions;
+mod devices;
+mod error;
+mod logout;
+mod profiles;
+mod providers;
+mod rules;
+mod temppass;
+
+use std::{sync::Arc, time::Duration};
+
+use url::Url;
+
+pub use activations::{ActivationView, StartedActivation, StartOutcome};
+pub use decisions::{AuthorizeOutcome, PreauthorizeItem};
+pub use devices::{DeviceSession, RegisteredDevice};
+pub use error::ServiceError;
+pub use logout::LogoutOutcome;
+pub use profiles::ProfileSummary;
+pub use providers::{Provider, ProviderFilter, ProviderList};
+pub use rules::BusinessRules;
+pub use temppass::TempPassStatus;
+
+use crate::{adobe_pass::AdobePass, clock::SharedClock, store::SharedStore};
+
+/// What the service needs to know about the deployment.
+#[derive(Clone, Debug)]
+pub struct ServiceSettings {
+    /// Public URL of the site (activation links, redirect URLs).
+    pub public_url: Url,
+    /// Domain name sent with authentication sessions.
+    pub domain_name: String,
+    /// Which providers the pickers show.
+    pub providers: ProviderFilter,
+    /// Rules that can deny a play before Adobe is asked.
+    pub rules: BusinessRules,
+    /// How often a pending activation is checked with Adobe (3–5 s as Adobe asks).
+    pub poll_interval: Duration,
+    /// How long Adobe's configuration is kept (about 2 minutes).
+    pub configuration_ttl: Duration,
+}
+
+impl ServiceSettings {
+    /// Settings with the defaults: every provider but TempPass and hidden ones, no extra rules,
+    /// polling every 4 s, configuration kept 2 minutes.
+    pub fn new(public_url: Url, domain_name: impl Into<String>) -> Self {
+        Self {
+            public_url,
+            domain_name: domain_name.into(),
+            providers: ProviderFilter::default(),
+            rules: BusinessRules::default(),
+            poll_interval: Duration::from_secs(4),
+            configuration_ttl: Duration::from_secs(120),
+        }
+    }
+
+    /// `path` (starting with `/`) under the public URL.
+    pub fn public_link(&self, path: &str) -> String {
+        format!("{}{path}", self.public_url.as_str().trim_end_matches('/'))
+    }
+}
+
+/// The Programmer Service; cheap to clone and share.
+#[derive(Clone, Debug)]
+pub struct Service {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    settings: ServiceSettings,
+    adobe: AdobePass,
+    store: SharedStore,
+    clock: SharedClock,
+    providers: providers::ConfigurationCache,
+    profiles: profiles::ProfileCache,
+    permits: decisions::PermitCache,
+    activations: activations::ActivationHub,
+}
+
+impl Service {
+    /// A service talking to Adobe Pass through `adobe`, keeping state in `store`.
+    pub fn new(
+        settings: ServiceSettings,
+        adobe: AdobePass,
+        store: SharedStore,
+        clock: SharedClock,
+    ) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                providers: providers::ConfigurationCache::default(),
+                profiles: profiles::ProfileCache::default(),
+                permits: decisions::PermitCache::default(),
+                activations: activations::ActivationHub::default(),
+                settings,
+                adobe,
+                store,
+                clock,
+            }),
+        }
+    }
+
+    /// The settings the service runs with.
+    pub fn settings(&self) -> &ServiceSettings {
+        &self.inner.settings
+    }
+
+    /// The Adobe Pass client (for metrics and readiness).
+    pub fn adobe(&self) -> &AdobePass {
+        &self.inner.adobe
+    }
+
+    /// The store.
+    pub fn store(&self) -> &SharedStore {
+        &self.inner.store
+    }
+
+    fn now_millis(&self) -> i64 {
+        self.inner.clock.now_millis()
+    }
+
+    /// Forgets what is cached for a device (its profile and preauthorizations), as when Adobe
+    /// or an MVPD says its entitlements changed.
+    pub fn invalidate_device(&self, device_id: &str) {
+        self.inner.profiles.forget(device_id);
+        self.inner.permits.forget_device(device_id);
+    }
+}

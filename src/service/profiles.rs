@@ -1,0 +1,171 @@
+//! The device's authenticated profile, cached until its `notAfter` (never past it).
+
+use std::{
+    collections::HashMap,
+    sync::{Mutex, PoisonError},
+};
+
+use super::{DeviceSession, Service, ServiceError};
+use crate::adobe_pass::types::{Profile, ProfileType, Profiles};
+
+/// What the service keeps of a profile: enough to decide and to tell the TV.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProfileSummary {
+    /// The MVPD (or TempPass) id.
+    pub provider: String,
+    /// Adobe's profile type: `regular`, `temporary`, `degraded`, or an SSO type.
+    pub kind: String,
+    /// The profile's `notAfter`, epoch ms.
+    pub expires_at: i64,
+    /// Ratings the viewer may watch, from the `maxRating` attribute (a list of allowed ratings,
+    /// or one highest rating), when the MVPD sends it.
+    pub max_rating: Option<Vec<String>>,
+}
+
+impl ProfileSummary {
+    fn from_profile(provider: &str, profile: &Profile) -> Self {
+        let max_rating = profile
+            .attributes
+            .get("maxRating")
+            .and_then(|attribute| match &attribute.value {
+                serde_json::Value::String(one) => Some(vec![one.clone()]),
+                serde_json::Value::Array(many) => Some(
+                    many.iter()
+                        .filter_map(|v| v.as_str().map(str::to_owned))
+                        .collect(),
+                ),
+                _ => None,
+            });
+        Self {
+            provider: provider.to_owned(),
+            kind: profile.kind.to_string(),
+            expires_at: profile.not_after,
+            max_rating,
+        }
+    }
+
+    /// Whether this is a TempPass profile.
+    pub fn is_temporary(&self) -> bool {
+        self.kind == ProfileType::Temporary.to_string()
+    }
+}
+
+/// Profiles by device id, each kept until its own `notAfter`.
+#[derive(Debug, Default)]
+pub(super) struct ProfileCache {
+    entries: Mutex<HashMap<String, ProfileSummary>>,
+}
+
+impl ProfileCache {
+    fn get(&self, device_id: &str, now: i64) -> Option<ProfileSummary> {
+        self.entries
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(device_id)
+            .filter(|summary| summary.expires_at > now)
+            .cloned()
+    }
+
+    pub(super) fn put(&self, device_id: &str, summary: ProfileSummary) {
+        self.entries
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(device_id.to_owned(), summary);
+    }
+
+    pub(super) fn forget(&self, device_id: &str) {
+        self.entries
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(device_id);
+    }
+}
+
+/// The profile to act on: the last provider's, else a real provider's over TempPass, else the
+/// one valid longest.
+fn choose(profiles: &Profiles, last_provider: Option<&str>, now: i64) -> Option<ProfileSummary> {
+    let valid = || {
+        profiles
+            .profiles
+            .iter()
+            .filter(move |(_, profile)| profile.not_after > now)
+    };
+    if let Some((id, profile)) =
+        last_provider.and_then(|last| valid().find(|(id, _)| id.as_str() == last))
+    {
+        return Some(ProfileSummary::from_profile(id, profile));
+    }
+    valid()
+        .max_by_key(|(_, profile)| (profile.kind != ProfileType::Temporary, profile.not_after))
+        .map(|(id, profile)| ProfileSummary::from_profile(id, profile))
+}
+
+impl Service {
+    /// The device's authenticated profile, if it has one (from cache until its `notAfter`).
+    pub async fn profile(
+        &self,
+        session: &DeviceSession,
+    ) -> Result<Option<ProfileSummary>, ServiceError> {
+        let now = self.now_millis();
+        let device_id = &session.device.device_id;
+        if let Some(cached) = self.inner.profiles.get(device_id, now) {
+            return Ok(Some(cached));
+        }
+        let profiles = self.inner.adobe.profiles(&session.identity).await?;
+        let chosen = choose(&profiles, session.device.last_provider.as_deref(), now);
+        match &chosen {
+            Some(summary) => self.inner.profiles.put(device_id, summary.clone()),
+            None => self.inner.profiles.forget(device_id),
+        }
+        Ok(chosen)
+    }
+
+    /// The device's profile, or [`ServiceError::NotAuthenticated`].
+    pub(super) async fn require_profile(
+        &self,
+        session: &DeviceSession,
+    ) -> Result<ProfileSummary, ServiceError> {
+        self.profile(session)
+            .await?
+            .ok_or(ServiceError::NotAuthenticated)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn profiles(json: serde_json::Value) -> Profiles {
+        serde_json::from_value(json).expect("profiles")
+    }
+
+    fn profile(kind: &str, not_after: i64) -> serde_json::Value {
+        serde_json::json!({
+            "notBefore": 0, "notAfter": not_after, "issuer": "x", "type": kind,
+            "attributes": {"userID": {"value": "u", "state": "plain"},
+                           "maxRating": {"value": ["TV-Y", "TV-G"], "state": "plain"}}
+        })
+    }
+
+    #[test]
+    fn last_provider_wins_then_real_providers_over_temppass() {
+        let all = profiles(serde_json::json!({"profiles": {
+            "Cablevision": profile("regular", 5_000),
+            "Spectrum": profile("regular", 9_000),
+            "TempPass_TEST40": profile("temporary", 20_000),
+        }}));
+        assert_eq!(
+            choose(&all, Some("Cablevision"), 1_000).expect("some").provider,
+            "Cablevision"
+        );
+        let chosen = choose(&all, None, 1_000).expect("some");
+        assert_eq!(chosen.provider, "Spectrum");
+        assert_eq!(chosen.max_rating, Some(vec!["TV-Y".to_owned(), "TV-G".to_owned()]));
+        assert_eq!(
+            choose(&all, Some("Cablevision"), 6_000).expect("some").provider,
+            "Spectrum",
+            "an expired profile is never chosen"
+        );
+        assert_eq!(choose(&all, None, 30_000), None);
+    }
+}

@@ -1,0 +1,197 @@
+//! Providers (MVPDs) for the pickers: Adobe's configuration, kept about two minutes per
+//! platform, filtered (no TempPass, no hidden or test providers, none Adobe keeps out of
+//! pickers) and ordered with the featured ones first.
+
+use std::{
+    collections::HashMap,
+    sync::{Mutex, PoisonError},
+    time::{Duration, SystemTime},
+};
+
+use serde::{Deserialize, Serialize};
+
+use super::{DeviceSession, Service, ServiceError};
+use crate::adobe_pass::{types::Mvpd, DeviceIdentity};
+
+/// A provider as pickers show it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Provider {
+    /// MVPD id.
+    pub id: String,
+    /// Brand name.
+    pub display_name: String,
+    /// Logo, when Adobe has one.
+    pub logo_url: Option<String>,
+}
+
+/// The providers to offer.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProviderList {
+    /// Shown first, as tiles, in the configured order.
+    pub featured: Vec<Provider>,
+    /// Every provider that may be picked, by name.
+    pub all: Vec<Provider>,
+}
+
+impl ProviderList {
+    /// The provider with this id.
+    pub fn find(&self, id: &str) -> Option<&Provider> {
+        self.all.iter().find(|p| p.id == id)
+    }
+}
+
+/// Which providers pickers show.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ProviderFilter {
+    /// Ids or patterns (`*` matches any run of characters, case-insensitive) to hide, such as
+    /// test and in-development integrations.
+    pub hidden: Vec<String>,
+    /// Ids shown first, in this order.
+    pub featured: Vec<String>,
+}
+
+impl ProviderFilter {
+    fn is_hidden(&self, mvpd: &Mvpd) -> bool {
+        mvpd.is_temp_pass == Some(true)
+            || mvpd.display_in_platform_picker == Some(false)
+            || self.hidden.iter().any(|pattern| matches(pattern, &mvpd.id))
+    }
+
+    /// The filtered, ordered list.
+    pub fn apply(&self, mvpds: &[Mvpd]) -> ProviderList {
+        let mut all: Vec<Provider> = mvpds
+            .iter()
+            .filter(|mvpd| !self.is_hidden(mvpd))
+            .map(|mvpd| Provider {
+                id: mvpd.id.clone(),
+                display_name: mvpd.display_name.clone().unwrap_or_else(|| mvpd.id.clone()),
+                logo_url: mvpd.logo_url.clone(),
+            })
+            .collect();
+        all.sort_by_key(|p| p.display_name.to_lowercase());
+        let featured = self
+            .featured
+            .iter()
+            .filter_map(|id| all.iter().find(|p| &p.id == id).cloned())
+            .collect();
+        ProviderList { featured, all }
+    }
+}
+
+/// Case-insensitive match with `*` as a wildcard.
+fn matches(pattern: &str, id: &str) -> bool {
+    let pattern = pattern.to_lowercase();
+    let id = id.to_lowercase();
+    let mut parts = pattern.split('*');
+    let first = parts.next().unwrap_or_default();
+    let Some(mut rest) = id.strip_prefix(first) else {
+        return false;
+    };
+    let parts: Vec<&str> = parts.collect();
+    let Some((last, middle)) = parts.split_last() else {
+        return rest.is_empty();
+    };
+    for part in middle {
+        match rest.find(part) {
+            Some(at) => rest = &rest[at + part.len()..],
+            None => return false,
+        }
+    }
+    rest.ends_with(last)
+}
+
+#[derive(Debug)]
+struct Cached {
+    fetched: SystemTime,
+    mvpds: Vec<Mvpd>,
+}
+
+/// Adobe's MVPD lists by platform (Adobe answers per platform type).
+#[derive(Debug, Default)]
+pub(super) struct ConfigurationCache {
+    entries: Mutex<HashMap<String, Cached>>,
+}
+
+impl Service {
+    /// Every MVPD integrated for this device's platform, unfiltered (from cache when fresh).
+    pub(super) async fn mvpds(&self, identity: &DeviceIdentity, platform: &str) -> Result<Vec<Mvpd>, ServiceError> {
+        let now = self.inner.clock.now();
+        let ttl: Duration = self.inner.settings.configuration_ttl;
+        {
+            let entries = self
+                .inner
+                .providers
+                .entries
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            if let Some(cached) = entries.get(platform).filter(|c| {
+                now.duration_since(c.fetched).is_ok_and(|age| age < ttl)
+            }) {
+                return Ok(cached.mvpds.clone());
+            }
+        }
+        let configuration = self.inner.adobe.configuration(identity, None).await?;
+        let mvpds = configuration.requestor.mvpds;
+        self.inner
+            .providers
+            .entries
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(
+                platform.to_owned(),
+                Cached {
+                    fetched: now,
+                    mvpds: mvpds.clone(),
+                },
+            );
+        Ok(mvpds)
+    }
+
+    /// The providers a viewer may pick for this device.
+    pub async fn providers(&self, session: &DeviceSession) -> Result<ProviderList, ServiceError> {
+        let mvpds = self
+            .mvpds(&session.identity, &session.info.os_name)
+            .await?;
+        Ok(self.inner.settings.providers.apply(&mvpds))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mvpd(json: serde_json::Value) -> Mvpd {
+        serde_json::from_value(json).expect("mvpd")
+    }
+
+    #[test]
+    fn patterns_match_ids_case_insensitively() {
+        assert!(matches("TempPass*", "TempPass_TEST40"));
+        assert!(matches("*test*", "Adobe_TEST_Mvpd"));
+        assert!(matches("spectrum", "Spectrum"));
+        assert!(!matches("spectrum", "Spectrum2"));
+        assert!(matches("*", "anything"));
+        assert!(!matches("a*b", "ac"));
+    }
+
+    #[test]
+    fn filter_hides_temppass_picker_hidden_and_configured_then_features() {
+        let mvpds = vec![
+            mvpd(serde_json::json!({"id": "Spectrum", "displayName": "Spectrum"})),
+            mvpd(serde_json::json!({"id": "Cablevision", "displayName": "Optimum"})),
+            mvpd(serde_json::json!({"id": "TempPass_TEST40", "isTempPass": true})),
+            mvpd(serde_json::json!({"id": "Hidden", "displayInPlatformPicker": false})),
+            mvpd(serde_json::json!({"id": "Adobe_Test", "displayName": "Test"})),
+        ];
+        let filter = ProviderFilter {
+            hidden: vec!["*test".to_owned()],
+            featured: vec!["Spectrum".to_owned(), "Nope".to_owned()],
+        };
+        let list = filter.apply(&mvpds);
+        let ids: Vec<&str> = list.all.iter().map(|p| p.id.as_str()).collect();
+        assert_eq!(ids, ["Cablevision", "Spectrum"], "sorted by display name");
+        assert_eq!(list.featured.len(), 1);
+        assert_eq!(list.featured[0].id, "Spectrum");
+    }
+}
