@@ -10,8 +10,9 @@ CREATE TABLE devices (
 );
 
 -- Kept forever: re-registering a device with Adobe would orphan its viewers' profiles.
+-- Not tied to `devices`: the service's own readiness probe has credentials but no token.
 CREATE TABLE client_credentials (
-    device_id     TEXT PRIMARY KEY NOT NULL REFERENCES devices (device_id),
+    device_id     TEXT PRIMARY KEY NOT NULL,
     client_id     TEXT NOT NULL,
     sealed_secret BLOB NOT NULL              -- client secret, encrypted with the store key
 );

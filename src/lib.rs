@@ -9,6 +9,7 @@ pub mod http;
 pub mod logging;
 pub mod service;
 pub mod store;
+pub mod upstream;
 
 use std::future::Future;
 
@@ -22,6 +23,9 @@ pub enum StartError {
     /// The store could not be opened.
     #[error(transparent)]
     Store(#[from] store::StoreError),
+    /// Adobe Pass (or the embedded emulator) could not be set up.
+    #[error(transparent)]
+    Upstream(#[from] upstream::UpstreamError),
     /// The listening socket could not be bound, or serving failed.
     #[error("cannot listen on {addr}: {source}")]
     Listen {
@@ -40,6 +44,8 @@ pub async fn run(
 ) -> Result<(), StartError> {
     let addr = config.listen;
     let store = store::open(&config.store, None).await?;
+    let clock = clock::SystemClock::shared();
+    let upstream = upstream::connect(&config, store.clone(), clock.clone()).await?;
     let listener = TcpListener::bind(addr)
         .await
         .map_err(|source| StartError::Listen { addr, source })?;
@@ -52,10 +58,20 @@ pub async fn run(
             config::Upstream::Remote { base_url, .. } => format!("Adobe Pass at {base_url}"),
         }
     );
-    let router = http::router(AppState::new(config, store.clone()));
+    let service = service::Service::new(
+        service::ServiceSettings::new(config.public_url.clone(), config.domain_name.clone()),
+        upstream.adobe.clone(),
+        store.clone(),
+        clock,
+    );
+    let router = http::router(AppState::new(config, service));
     serve(listener, router, shutdown)
         .await
         .map_err(|source| StartError::Listen { addr, source })?;
+    if let Some(emulator) = upstream.emulator {
+        // Stopping is best effort: the process is exiting anyway.
+        let _ = emulator.stop().await;
+    }
     store.close().await;
     tracing::info!("stopped");
     Ok(())

@@ -27,7 +27,8 @@ async fn body_json(response: axum::response::Response) -> serde_json::Value {
 
 #[tokio::test]
 async fn healthz_says_ok() {
-    let app = router(common::state(&[]).await);
+    let (state, _emulator) = common::state(&[]).await;
+    let app = router(state);
     let response = get_response(app, "/healthz").await;
     assert_eq!(response.status(), 200);
     assert_eq!(body_json(response).await["status"], "ok");
@@ -35,16 +36,40 @@ async fn healthz_says_ok() {
 
 #[tokio::test]
 async fn readyz_is_ready_while_the_store_answers() {
-    let app = router(common::state(&[]).await);
+    let (state, _emulator) = common::state(&[]).await;
+    let app = router(state);
     let response = get_response(app, "/readyz").await;
     assert_eq!(response.status(), 200);
     assert_eq!(body_json(response).await["status"], "ready");
 }
 
 #[tokio::test]
+async fn readyz_says_why_when_adobe_pass_is_unreachable() {
+    let port = common::free_port().to_string();
+    let url = format!("http://127.0.0.1:{port}");
+    let (state, _emulator) = common::state(&[
+        "--adobe-pass-url",
+        &url,
+        "--software-statement",
+        "statement",
+    ])
+    .await;
+    let response = get_response(router(state), "/readyz").await;
+    assert_eq!(response.status(), 503);
+    let body = body_json(response).await;
+    assert!(
+        body["reason"]
+            .as_str()
+            .expect("reason")
+            .contains("Adobe Pass"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
 async fn readyz_says_why_when_the_store_is_gone() {
-    let state = common::state(&[]).await;
-    state.store.close().await;
+    let (state, _emulator) = common::state(&[]).await;
+    state.store().close().await;
     let response = get_response(router(state), "/readyz").await;
     assert_eq!(response.status(), 503);
     let body = body_json(response).await;
@@ -54,7 +79,8 @@ async fn readyz_says_why_when_the_store_is_gone() {
 
 #[tokio::test]
 async fn pages_carry_a_nonce_csp_and_the_security_headers() {
-    let app = router(common::state(&[]).await);
+    let (state, _emulator) = common::state(&[]).await;
+    let app = router(state);
     let response = get_response(app, "/").await;
     assert_eq!(response.status(), 200);
     let headers = response.headers().clone();
@@ -86,7 +112,8 @@ async fn pages_carry_a_nonce_csp_and_the_security_headers() {
 
 #[tokio::test]
 async fn every_page_gets_its_own_nonce() {
-    let app = router(common::state(&[]).await);
+    let (state, _emulator) = common::state(&[]).await;
+    let app = router(state);
     let first = get_response(app.clone(), "/").await;
     let second = get_response(app, "/").await;
     assert_ne!(
@@ -97,7 +124,8 @@ async fn every_page_gets_its_own_nonce() {
 
 #[tokio::test]
 async fn https_public_url_turns_on_hsts() {
-    let app = router(common::state(&["--public-url", "https://watch.example.com"]).await);
+    let (state, _emulator) = common::state(&["--public-url", "https://watch.example.com"]).await;
+    let app = router(state);
     let response = get_response(app, "/healthz").await;
     assert_eq!(
         response.headers()["strict-transport-security"],
@@ -107,7 +135,8 @@ async fn https_public_url_turns_on_hsts() {
 
 #[tokio::test]
 async fn a_given_request_id_is_kept() {
-    let app = router(common::state(&[]).await);
+    let (state, _emulator) = common::state(&[]).await;
+    let app = router(state);
     let response = app
         .oneshot(
             Request::get("/healthz")
@@ -122,7 +151,8 @@ async fn a_given_request_id_is_kept() {
 
 #[tokio::test]
 async fn oversized_bodies_are_refused() {
-    let app = router(common::state(&[]).await);
+    let (state, _emulator) = common::state(&[]).await;
+    let app = router(state);
     let response = app
         .oneshot(
             Request::post("/healthz")

@@ -27,9 +27,17 @@ async fn healthz() -> Json<Health> {
     })
 }
 
-/// The process can serve traffic: its store answers.
+/// The process can serve traffic: its store answers and Adobe Pass gives it an access token.
 async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
-    match state.store.ping().await {
+    let ready = match state.store().ping().await {
+        Ok(()) => state
+            .service
+            .check_upstream()
+            .await
+            .map_err(|e| format!("Adobe Pass: {e}")),
+        Err(e) => Err(e.to_string()),
+    };
+    match ready {
         Ok(()) => (
             StatusCode::OK,
             Json(Health {
@@ -37,13 +45,13 @@ async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
                 reason: None,
             }),
         ),
-        Err(err) => {
-            tracing::warn!(error = %err, "not ready");
+        Err(reason) => {
+            tracing::warn!(%reason, "not ready");
             (
                 StatusCode::SERVICE_UNAVAILABLE,
                 Json(Health {
                     status: "unavailable",
-                    reason: Some(err.to_string()),
+                    reason: Some(reason),
                 }),
             )
         }

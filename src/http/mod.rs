@@ -15,7 +15,7 @@ use tower_http::{
     compression::CompressionLayer, limit::RequestBodyLimitLayer, timeout::TimeoutLayer,
 };
 
-use crate::{config::Config, store::SharedStore};
+use crate::{config::Config, service::Service, store::SharedStore};
 
 /// Largest request body accepted anywhere; the API's JSON bodies are far smaller.
 const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -27,15 +27,20 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(40);
 pub struct AppState {
     /// The validated configuration.
     pub config: Arc<Config>,
-    /// Durable state.
-    pub store: SharedStore,
+    /// The Programmer Service.
+    pub service: Service,
     /// Leptos settings (site root, output name).
     pub leptos: LeptosOptions,
 }
 
 impl AppState {
+    /// The store behind the service.
+    pub fn store(&self) -> &SharedStore {
+        self.service.store()
+    }
+
     /// Builds the state, deriving the Leptos settings from the configuration.
-    pub fn new(config: Config, store: SharedStore) -> Self {
+    pub fn new(config: Config, service: Service) -> Self {
         let leptos = LeptosOptions::builder()
             .output_name(app::OUTPUT_NAME)
             .site_root(config.site_root.to_string_lossy().into_owned())
@@ -43,7 +48,7 @@ impl AppState {
             .build();
         Self {
             config: Arc::new(config),
-            store,
+            service,
             leptos,
         }
     }

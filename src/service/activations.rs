@@ -104,11 +104,13 @@ impl ActivationHub {
     /// Subscribes to `view`'s code; says whether a watcher must be started.
     fn subscribe(&self, view: &ActivationView) -> (watch::Receiver<ActivationView>, bool) {
         let mut watchers = self.watchers.lock().unwrap_or_else(PoisonError::into_inner);
-        let watcher = watchers.entry(view.code.clone()).or_insert_with(|| Watcher {
-            status: watch::Sender::new(view.clone()),
-            wake: Arc::new(Notify::new()),
-            running: false,
-        });
+        let watcher = watchers
+            .entry(view.code.clone())
+            .or_insert_with(|| Watcher {
+                status: watch::Sender::new(view.clone()),
+                wake: Arc::new(Notify::new()),
+                running: false,
+            });
         let start = view.status == ActivationStatus::Pending && !watcher.running;
         if start {
             watcher.running = true;
@@ -173,7 +175,10 @@ impl Service {
         if let Some(mvpd) = mvpd {
             let known = self.mvpds(&session.identity, &session.info.os_name).await?;
             if !known.iter().any(|m| m.id == mvpd) {
-                return Err(ServiceError::invalid("mvpd", format!("{mvpd:?} is not a provider of this service")));
+                return Err(ServiceError::invalid(
+                    "mvpd",
+                    format!("{mvpd:?} is not a provider of this service"),
+                ));
             }
         }
         let settings = &self.inner.settings;
@@ -189,9 +194,13 @@ impl Service {
             .await?;
         if created.action_name == ActionName::Authorize {
             self.invalidate_device(&session.device.device_id);
-            return Ok(StartOutcome::Authenticated(self.require_profile(session).await?));
+            return Ok(StartOutcome::Authenticated(
+                self.require_profile(session).await?,
+            ));
         }
-        let code = created.code.ok_or_else(|| ServiceError::invalid("mvpd", "Adobe Pass started a session without a code"))?;
+        let code = created.code.ok_or_else(|| {
+            ServiceError::invalid("mvpd", "Adobe Pass started a session without a code")
+        })?;
         let now = self.now_millis();
         let expires_at = created.not_after.unwrap_or(now + 30 * 60 * 1000);
         let activation = Activation {
@@ -205,7 +214,9 @@ impl Service {
         let superseded = self.inner.store.start_activation(&activation).await?;
         for old in superseded {
             if let Some(stored) = self.inner.store.activation(&old).await? {
-                self.inner.activations.publish(ActivationView::from(&stored));
+                self.inner
+                    .activations
+                    .publish(ActivationView::from(&stored));
             }
         }
         self.watch(&ActivationView::from(&activation), session.identity.clone());
@@ -293,7 +304,10 @@ impl Service {
             .ok_or(ServiceError::NotFound("device"))?;
         let session = self.session_for(device, std::net::SocketAddr::new(viewer_ip, 0))?;
         let identity = session.identity.clone().acting_from(viewer_ip);
-        let view = self.check_once(&activation, &identity).await?.unwrap_or(view);
+        let view = self
+            .check_once(&activation, &identity)
+            .await?
+            .unwrap_or(view);
         if let Some(wake) = self.inner.activations.wake_handle(code) {
             wake.notify_one();
         }
@@ -322,8 +336,13 @@ impl Service {
 
     /// A pending activation past its `notAfter` becomes expired.
     async fn settle_expiry(&self, activation: &Activation) -> Result<ActivationView, ServiceError> {
-        if activation.status == ActivationStatus::Pending && self.now_millis() >= activation.expires_at {
-            if let Some(expired) = self.finish(&activation.code, ActivationStatus::Expired, None).await? {
+        if activation.status == ActivationStatus::Pending
+            && self.now_millis() >= activation.expires_at
+        {
+            if let Some(expired) = self
+                .finish(&activation.code, ActivationStatus::Expired, None)
+                .await?
+            {
                 return Ok(expired);
             }
             if let Some(current) = self.inner.store.activation(&activation.code).await? {
@@ -358,7 +377,12 @@ impl Service {
         activation: &Activation,
         identity: &DeviceIdentity,
     ) -> Result<Option<ActivationView>, ServiceError> {
-        match self.inner.adobe.code_profile(identity, &activation.code).await {
+        match self
+            .inner
+            .adobe
+            .code_profile(identity, &activation.code)
+            .await
+        {
             Ok(profiles) => {
                 let Some(provider) = profiles.profiles.keys().next().cloned() else {
                     return Ok(None);
@@ -369,18 +393,26 @@ impl Service {
                     .await?;
                 self.invalidate_device(&activation.device_id);
                 Ok(self
-                    .finish(&activation.code, ActivationStatus::Authenticated, Some(&provider))
+                    .finish(
+                        &activation.code,
+                        ActivationStatus::Authenticated,
+                        Some(&provider),
+                    )
                     .await?)
             }
-            Err(error) if session_is_gone(&error) => {
-                Ok(self.finish(&activation.code, ActivationStatus::Expired, None).await?)
-            }
+            Err(error) if session_is_gone(&error) => Ok(self
+                .finish(&activation.code, ActivationStatus::Expired, None)
+                .await?),
             Err(error) => Err(error.into()),
         }
     }
 
     /// Subscribes to the activation, starting its watcher when it is pending and unwatched.
-    fn watch(&self, view: &ActivationView, identity: DeviceIdentity) -> watch::Receiver<ActivationView> {
+    fn watch(
+        &self,
+        view: &ActivationView,
+        identity: DeviceIdentity,
+    ) -> watch::Receiver<ActivationView> {
         let (receiver, start) = self.inner.activations.subscribe(view);
         if start {
             let service = self.clone();
@@ -413,7 +445,9 @@ impl Service {
                 }
             };
             if activation.status != ActivationStatus::Pending {
-                self.inner.activations.publish(ActivationView::from(&activation));
+                self.inner
+                    .activations
+                    .publish(ActivationView::from(&activation));
                 return;
             }
             match self.settle_expiry(&activation).await {

@@ -122,7 +122,13 @@ impl Service {
         let profile = self.require_profile(session).await?;
         let now = self.now_millis();
         let device_id = &session.device.device_id;
-        let key = |resource: &str| (device_id.clone(), profile.provider.clone(), resource.to_owned());
+        let key = |resource: &str| {
+            (
+                device_id.clone(),
+                profile.provider.clone(),
+                resource.to_owned(),
+            )
+        };
 
         let mut answers: HashMap<String, PreauthorizeItem> = HashMap::new();
         let mut ask: Vec<String> = Vec::new();
@@ -131,19 +137,25 @@ impl Service {
                 continue;
             }
             if let Some(denial) = self.inner.settings.rules.check(&profile, resource) {
-                answers.insert(resource.clone(), PreauthorizeItem {
-                    resource: resource.clone(),
-                    authorized: false,
-                    reason: Some(denial.reason.to_owned()),
-                    message: Some(denial.message),
-                });
+                answers.insert(
+                    resource.clone(),
+                    PreauthorizeItem {
+                        resource: resource.clone(),
+                        authorized: false,
+                        reason: Some(denial.reason.to_owned()),
+                        message: Some(denial.message),
+                    },
+                );
             } else if self.inner.permits.is_permitted(&key(resource), now) {
-                answers.insert(resource.clone(), PreauthorizeItem {
-                    resource: resource.clone(),
-                    authorized: true,
-                    reason: None,
-                    message: None,
-                });
+                answers.insert(
+                    resource.clone(),
+                    PreauthorizeItem {
+                        resource: resource.clone(),
+                        authorized: true,
+                        reason: None,
+                        message: None,
+                    },
+                );
             } else {
                 ask.push(resource.clone());
             }
@@ -154,7 +166,10 @@ impl Service {
                 .await?;
             for decision in decisions {
                 let item = if decision.authorized {
-                    let until = decision.not_after.unwrap_or(profile.expires_at).min(profile.expires_at);
+                    let until = decision
+                        .not_after
+                        .unwrap_or(profile.expires_at)
+                        .min(profile.expires_at);
                     self.inner.permits.permit(key(&decision.resource), until);
                     PreauthorizeItem {
                         resource: decision.resource.clone(),
@@ -177,12 +192,15 @@ impl Service {
         Ok(resources
             .iter()
             .map(|resource| {
-                answers.get(resource).cloned().unwrap_or_else(|| PreauthorizeItem {
-                    resource: resource.clone(),
-                    authorized: false,
-                    reason: Some("no_decision".to_owned()),
-                    message: Some("Adobe Pass gave no decision for this resource.".to_owned()),
-                })
+                answers
+                    .get(resource)
+                    .cloned()
+                    .unwrap_or_else(|| PreauthorizeItem {
+                        resource: resource.clone(),
+                        authorized: false,
+                        reason: Some("no_decision".to_owned()),
+                        message: Some("Adobe Pass gave no decision for this resource.".to_owned()),
+                    })
             })
             .collect())
     }
@@ -208,16 +226,20 @@ impl Service {
         let decision = decisions
             .into_iter()
             .find(|d| d.resource == resource)
-            .ok_or_else(|| ServiceError::invalid("resource", "Adobe Pass gave no decision for it"))?;
+            .ok_or_else(|| {
+                ServiceError::invalid("resource", "Adobe Pass gave no decision for it")
+            })?;
         match (&decision.token, decision.authorized) {
             (Some(token), true) => Ok(AuthorizeOutcome::Permit {
                 media_token: token.serialized_token.clone(),
                 expires_at: token.not_after,
             }),
             _ => {
-                if decision.error.as_ref().is_some_and(|e| {
-                    crate::adobe_pass::Remedy::of(e) == Remedy::Authentication
-                }) {
+                if decision
+                    .error
+                    .as_ref()
+                    .is_some_and(|e| crate::adobe_pass::Remedy::of(e) == Remedy::Authentication)
+                {
                     self.invalidate_device(&session.device.device_id);
                 }
                 let (reason, message) = denial_of(&decision);
@@ -235,9 +257,13 @@ impl Service {
     ) -> Result<Vec<Decision>, ServiceError> {
         let adobe = &self.inner.adobe;
         let answer = if authorize {
-            adobe.authorize(&session.identity, &profile.provider, resources).await
+            adobe
+                .authorize(&session.identity, &profile.provider, resources)
+                .await
         } else {
-            adobe.preauthorize(&session.identity, &profile.provider, resources).await
+            adobe
+                .preauthorize(&session.identity, &profile.provider, resources)
+                .await
         };
         match answer {
             Ok(decisions) => Ok(decisions.decisions),

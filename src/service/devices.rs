@@ -79,22 +79,53 @@ fn validate_info(info: &DeviceInfo) -> Result<(), ServiceError> {
         ("deviceInfo.connectionType", &info.connection_type),
     ] {
         if value.trim().is_empty() || value.len() > 200 {
-            return Err(ServiceError::invalid(field, "must have 1 to 200 characters"));
+            return Err(ServiceError::invalid(
+                field,
+                "must have 1 to 200 characters",
+            ));
         }
     }
     Ok(())
 }
 
+/// The identity of the service's own readiness probe: one DCR client, kept like a device's.
+fn readiness_probe() -> DeviceIdentity {
+    let info = DeviceInfo {
+        model: "tve-activate".to_owned(),
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+        os_name: "Linux".to_owned(),
+        os_version: "server".to_owned(),
+        connection_type: "LAN".to_owned(),
+        ..DeviceInfo::default()
+    };
+    DeviceIdentity::new(
+        "tve-activate-readiness-probe",
+        &info,
+        SocketAddr::from(([127, 0, 0, 1], 0)),
+    )
+}
+
 impl Service {
+    /// Checks that Adobe Pass gives this service an access token (the readiness probe's own
+    /// DCR client, registered once and kept).
+    pub async fn check_upstream(&self) -> Result<(), ServiceError> {
+        self.inner.adobe.register_device(&readiness_probe()).await?;
+        Ok(())
+    }
+
     /// Registers the device (or updates a known one) and gives it a new token, which revokes its
     /// previous token. Its DCR client is created on first use and then kept forever.
     pub async fn register_device(
         &self,
         device_id: &str,
         info: &DeviceInfo,
+        connection: SocketAddr,
     ) -> Result<RegisteredDevice, ServiceError> {
         validate_device_id(device_id)?;
         validate_info(info)?;
+        // DCR first: a device Adobe will not register gets no token.
+        let identity = DeviceIdentity::new(device_id, info, connection);
+        self.inner.adobe.register_device(&identity).await?;
         let device_info = serde_json::to_value(info)
             .map_err(|e| ServiceError::invalid("deviceInfo", e.to_string()))?;
         let token = new_token();
@@ -139,13 +170,12 @@ impl Service {
         device: Device,
         connection: SocketAddr,
     ) -> Result<DeviceSession, ServiceError> {
-        let info: DeviceInfo =
-            serde_json::from_value(device.device_info.clone()).map_err(|e| {
-                ServiceError::Store(crate::store::StoreError::Corrupt {
-                    what: "device description",
-                    detail: e.to_string(),
-                })
-            })?;
+        let info: DeviceInfo = serde_json::from_value(device.device_info.clone()).map_err(|e| {
+            ServiceError::Store(crate::store::StoreError::Corrupt {
+                what: "device description",
+                detail: e.to_string(),
+            })
+        })?;
         let identity = DeviceIdentity::new(device.device_id.clone(), &info, connection);
         Ok(DeviceSession {
             device,

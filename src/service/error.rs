@@ -100,9 +100,7 @@ impl ServiceError {
                 Remedy::Authentication | Remedy::Authorization => NextAction::Authenticate,
                 Remedy::ApplicationRegistration => NextAction::Register,
                 Remedy::Configuration => NextAction::ContactSupport,
-                Remedy::None if error.http_status().is_some_and(|s| s >= 500) => {
-                    NextAction::Retry
-                }
+                Remedy::None if error.http_status().is_some_and(|s| s >= 500) => NextAction::Retry,
                 Remedy::None => NextAction::ContactSupport,
             },
         }
@@ -111,9 +109,9 @@ impl ServiceError {
     /// How long to wait before trying again, when known.
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
-            Self::Upstream(error) => error.retry_after().or_else(|| {
-                (error.remedy() == Remedy::Retry).then_some(Duration::from_secs(1))
-            }),
+            Self::Upstream(error) => error
+                .retry_after()
+                .or_else(|| (error.remedy() == Remedy::Retry).then_some(Duration::from_secs(1))),
             Self::Store(_) => Some(Duration::from_secs(1)),
             _ => None,
         }
@@ -127,9 +125,7 @@ impl ServiceError {
                     "The TV provider service is busy or unreachable. Please try again in a moment."
                         .to_owned()
                 }
-                Remedy::Authentication => {
-                    "Please sign in with your TV provider again.".to_owned()
-                }
+                Remedy::Authentication => "Please sign in with your TV provider again.".to_owned(),
                 _ => error
                     .enhanced()
                     .and_then(|e| e.message.clone())

@@ -16,7 +16,7 @@ use std::{sync::Arc, time::Duration};
 
 use url::Url;
 
-pub use activations::{ActivationView, StartedActivation, StartOutcome};
+pub use activations::{ActivationView, StartOutcome, StartedActivation};
 pub use decisions::{AuthorizeOutcome, PreauthorizeItem};
 pub use devices::{DeviceSession, RegisteredDevice};
 pub use error::ServiceError;

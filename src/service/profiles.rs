@@ -155,14 +155,21 @@ mod tests {
             "TempPass_TEST40": profile("temporary", 20_000),
         }}));
         assert_eq!(
-            choose(&all, Some("Cablevision"), 1_000).expect("some").provider,
+            choose(&all, Some("Cablevision"), 1_000)
+                .expect("some")
+                .provider,
             "Cablevision"
         );
         let chosen = choose(&all, None, 1_000).expect("some");
         assert_eq!(chosen.provider, "Spectrum");
-        assert_eq!(chosen.max_rating, Some(vec!["TV-Y".to_owned(), "TV-G".to_owned()]));
         assert_eq!(
-            choose(&all, Some("Cablevision"), 6_000).expect("some").provider,
+            chosen.max_rating,
+            Some(vec!["TV-Y".to_owned(), "TV-G".to_owned()])
+        );
+        assert_eq!(
+            choose(&all, Some("Cablevision"), 6_000)
+                .expect("some")
+                .provider,
             "Spectrum",
             "an expired profile is never chosen"
         );

@@ -115,7 +115,11 @@ pub(super) struct ConfigurationCache {
 
 impl Service {
     /// Every MVPD integrated for this device's platform, unfiltered (from cache when fresh).
-    pub(super) async fn mvpds(&self, identity: &DeviceIdentity, platform: &str) -> Result<Vec<Mvpd>, ServiceError> {
+    pub(super) async fn mvpds(
+        &self,
+        identity: &DeviceIdentity,
+        platform: &str,
+    ) -> Result<Vec<Mvpd>, ServiceError> {
         let now = self.inner.clock.now();
         let ttl: Duration = self.inner.settings.configuration_ttl;
         {
@@ -125,9 +129,10 @@ impl Service {
                 .entries
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner);
-            if let Some(cached) = entries.get(platform).filter(|c| {
-                now.duration_since(c.fetched).is_ok_and(|age| age < ttl)
-            }) {
+            if let Some(cached) = entries
+                .get(platform)
+                .filter(|c| now.duration_since(c.fetched).is_ok_and(|age| age < ttl))
+            {
                 return Ok(cached.mvpds.clone());
             }
         }
@@ -150,9 +155,7 @@ impl Service {
 
     /// The providers a viewer may pick for this device.
     pub async fn providers(&self, session: &DeviceSession) -> Result<ProviderList, ServiceError> {
-        let mvpds = self
-            .mvpds(&session.identity, &session.info.os_name)
-            .await?;
+        let mvpds = self.mvpds(&session.identity, &session.info.os_name).await?;
         Ok(self.inner.settings.providers.apply(&mvpds))
     }
 }

@@ -98,22 +98,34 @@ mod tests {
     fn deny_list_applies_to_its_provider_only() {
         let rules = rules();
         assert_eq!(
-            rules.check(&profile("Dish", None), "premium-sports").map(|d| d.reason),
+            rules
+                .check(&profile("Dish", None), "premium-sports")
+                .map(|d| d.reason),
             Some("denied_by_programmer")
         );
-        assert_eq!(rules.check(&profile("Spectrum", None), "premium-sports"), None);
+        assert_eq!(
+            rules.check(&profile("Spectrum", None), "premium-sports"),
+            None
+        );
     }
 
     #[test]
     fn rating_rule_reads_a_list_or_a_highest_rating() {
         let rules = rules();
         let kids = profile("Spectrum", Some(vec!["TV-Y", "TV-G", "TV-PG"]));
-        assert_eq!(rules.check(&kids, "mature-movies").map(|d| d.reason), Some("denied_by_rating"));
+        assert_eq!(
+            rules.check(&kids, "mature-movies").map(|d| d.reason),
+            Some("denied_by_rating")
+        );
         assert_eq!(rules.check(&kids, "news"), None);
         let teen = profile("Spectrum", Some(vec!["TV-14"]));
         assert!(rules.check(&teen, "mature-movies").is_some());
         assert_eq!(rules.check(&teen, "news"), None);
-        assert_eq!(rules.check(&profile("Spectrum", None), "mature-movies"), None, "no limit sent");
+        assert_eq!(
+            rules.check(&profile("Spectrum", None), "mature-movies"),
+            None,
+            "no limit sent"
+        );
         assert_eq!(rules.check(&kids, "unrated-resource"), None);
     }
 }

@@ -31,9 +31,9 @@ impl Service {
         let mvpds = self.mvpds(&session.identity, &session.info.os_name).await?;
         let mut temp_passes = mvpds.iter().filter(|m| m.is_temp_pass == Some(true));
         let chosen = match mvpd {
-            Some(id) => temp_passes
-                .find(|m| m.id == id)
-                .ok_or_else(|| ServiceError::invalid("mvpd", format!("{id:?} is not a TempPass of this service")))?,
+            Some(id) => temp_passes.find(|m| m.id == id).ok_or_else(|| {
+                ServiceError::invalid("mvpd", format!("{id:?} is not a TempPass of this service"))
+            })?,
             None => temp_passes
                 .next()
                 .ok_or_else(|| ServiceError::invalid("mvpd", "this service offers no TempPass"))?,
@@ -43,7 +43,8 @@ impl Service {
             if !email.contains('@') || email.len() > 254 {
                 return Err(ServiceError::invalid("email", "is not an email address"));
             }
-            identity = identity.with_temp_pass_identity(TempPassIdentity::hashed([("email", email)]));
+            identity =
+                identity.with_temp_pass_identity(TempPassIdentity::hashed([("email", email)]));
         }
         let profiles = self.inner.adobe.mvpd_profile(&identity, &chosen.id).await?;
         let profile = profiles

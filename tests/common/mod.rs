@@ -9,9 +9,12 @@ use std::{
 
 use clap::Parser;
 use tve_activate::{
+    clock::SystemClock,
     config::{Args, Config},
+    emulator::RunningEmulator,
     http::AppState,
-    store,
+    service::{Service, ServiceSettings},
+    store, upstream,
 };
 
 /// A validated configuration from command-line style flags.
@@ -21,13 +24,23 @@ pub fn config(flags: &[&str]) -> Config {
     Config::try_from(Args::try_parse_from(argv).expect("flags parse")).expect("valid config")
 }
 
-/// App state on an in-memory store.
-pub async fn state(flags: &[&str]) -> AppState {
+/// App state on an in-memory store and an embedded emulator (kept running by the guard).
+pub async fn state(flags: &[&str]) -> (AppState, Option<RunningEmulator>) {
     let mut all = vec!["--store-url", "memory:"];
     all.extend_from_slice(flags);
     let config = config(&all);
     let store = store::open(&config.store, None).await.expect("store opens");
-    AppState::new(config, store)
+    let clock = SystemClock::shared();
+    let upstream = upstream::connect(&config, store.clone(), clock.clone())
+        .await
+        .expect("upstream");
+    let service = Service::new(
+        ServiceSettings::new(config.public_url.clone(), config.domain_name.clone()),
+        upstream.adobe,
+        store,
+        clock,
+    );
+    (AppState::new(config, service), upstream.emulator)
 }
 
 /// A loopback port nobody listens on right now.

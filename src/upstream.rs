@@ -1,0 +1,90 @@
+//! Which Adobe Pass the service talks to: the embedded emulator (started here, on its own
+//! loopback port) or a configured environment; and the client for it.
+
+use std::{sync::Arc, time::Duration};
+
+use url::Url;
+
+use crate::{
+    adobe_pass::{
+        AdobePass, AdobePassError, ClientSettings, Environment, Secret, ThrottleSettings,
+    },
+    clock::SharedClock,
+    config::{Config, Upstream},
+    emulator::{self, EmulatorError, EmulatorSettings, RunningEmulator},
+    store::{CredentialsInStore, SharedStore},
+};
+
+/// Why the upstream could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum UpstreamError {
+    /// The embedded emulator did not start.
+    #[error("embedded Adobe Pass emulator: {0}")]
+    Emulator(#[from] EmulatorError),
+    /// The client could not be built.
+    #[error("Adobe Pass client: {0}")]
+    Client(#[from] AdobePassError),
+    /// The emulator's address is not a URL.
+    #[error("embedded Adobe Pass emulator address {0:?} is not a URL")]
+    Address(String),
+}
+
+/// The client, and the emulator behind it when embedded (it stops when this is dropped).
+#[derive(Debug)]
+pub struct Connected {
+    /// The Adobe Pass client.
+    pub adobe: AdobePass,
+    /// The embedded emulator, if that is the upstream.
+    pub emulator: Option<RunningEmulator>,
+}
+
+/// Starts the embedded emulator when no Adobe Pass URL is configured, and builds the client,
+/// persisting each device's client credentials in `store`.
+pub async fn connect(
+    config: &Config,
+    store: SharedStore,
+    clock: SharedClock,
+) -> Result<Connected, UpstreamError> {
+    let credentials = Arc::new(CredentialsInStore(store));
+    match &config.upstream {
+        Upstream::Remote {
+            base_url,
+            software_statement,
+        } => {
+            let settings = ClientSettings::new(
+                Environment::Custom(base_url.clone()),
+                config.service_provider.clone(),
+                Secret::new(software_statement.clone()),
+            );
+            Ok(Connected {
+                adobe: AdobePass::new(settings, credentials, clock)?,
+                emulator: None,
+            })
+        }
+        Upstream::Embedded => {
+            let emulator = emulator::spawn(EmulatorSettings {
+                clock: clock.clone(),
+                ..EmulatorSettings::default()
+            })
+            .await?;
+            let base_url = Url::parse(emulator.base_url())
+                .map_err(|_| UpstreamError::Address(emulator.base_url().to_owned()))?;
+            let mut settings = ClientSettings::new(
+                Environment::Custom(base_url),
+                config.service_provider.clone(),
+                Secret::new(emulator.software_statement()),
+            );
+            // Every caller of a local demo shares the loopback address, so per-IP throttling
+            // would make them queue behind each other; the emulator throttles nothing either.
+            settings.throttle = ThrottleSettings {
+                burst: 10_000,
+                interval: Duration::from_millis(1),
+                ..ThrottleSettings::default()
+            };
+            Ok(Connected {
+                adobe: AdobePass::new(settings, credentials, clock)?,
+                emulator: Some(emulator),
+            })
+        }
+    }
+}
