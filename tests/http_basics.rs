@@ -35,6 +35,19 @@ async fn healthz_says_ok() {
 }
 
 #[tokio::test]
+async fn metrics_count_upstream_calls_by_endpoint_and_outcome() {
+    let (state, _emulator) = common::state(&[]).await;
+    let app = router(state);
+    assert_eq!(get_response(app.clone(), "/readyz").await.status(), 200);
+    let response = get_response(app, "/metrics").await;
+    assert_eq!(response.status(), 200);
+    let bytes = response.into_body().collect().await.expect("body").to_bytes();
+    let text = String::from_utf8(bytes.to_vec()).expect("utf-8");
+    assert!(text.contains("dcr_register"), "{text}");
+    assert!(text.contains("success"), "{text}");
+}
+
+#[tokio::test]
 async fn readyz_is_ready_while_the_store_answers() {
     let (state, _emulator) = common::state(&[]).await;
     let app = router(state);

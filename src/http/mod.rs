@@ -1,6 +1,7 @@
 //! Router assembly and the layers every request goes through.
 
 pub mod health;
+pub mod metrics;
 pub mod security;
 pub mod shutdown;
 pub mod trace;
@@ -69,6 +70,7 @@ pub fn router(state: AppState) -> Router {
     let policy = security::SecurityPolicy::new(&state.config);
     Router::new()
         .merge(health::router())
+        .merge(metrics::router())
         .merge(pages)
         .with_state(state)
         .layer(

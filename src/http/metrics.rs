@@ -1,0 +1,18 @@
+//! `GET /metrics`: counters and timings in the Prometheus text format.
+
+use axum::{extract::State, http::header, response::IntoResponse, routing::get, Router};
+
+use super::AppState;
+
+/// `GET /metrics`.
+pub fn router() -> Router<AppState> {
+    Router::new().route("/metrics", get(metrics))
+}
+
+/// Every upstream call by endpoint and outcome, with its latency.
+async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        state.service.adobe().metrics().render_prometheus(),
+    )
+}
