@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sets up what is missing, then runs every check: formatting, lints (server, app for the server,
-# app for the browser), unit and integration tests, and the Playwright suite against the built
-# binary. Exits non-zero on the first failure.
+# app for the browser), unit and integration tests, OpenAPI-driven fuzzing, and the Playwright
+# suite against the built binary. Exits non-zero on the first failure.
 source "$(dirname "${BASH_SOURCE[0]}")/bootstrap.sh"
 bootstrap_build
 bootstrap_e2e
@@ -21,6 +21,9 @@ say "tests: server"
 cargo test
 say "tests: app"
 cargo test -p app --features ssr
+
+say "fuzz: the emulator against Adobe's OpenAPI (schemathesis)"
+scripts/fuzz-emulator.sh
 
 say "building the site"
 cargo leptos build
