@@ -41,7 +41,12 @@ async fn metrics_count_upstream_calls_by_endpoint_and_outcome() {
     assert_eq!(get_response(app.clone(), "/readyz").await.status(), 200);
     let response = get_response(app, "/metrics").await;
     assert_eq!(response.status(), 200);
-    let bytes = response.into_body().collect().await.expect("body").to_bytes();
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
     let text = String::from_utf8(bytes.to_vec()).expect("utf-8");
     assert!(text.contains("dcr_register"), "{text}");
     assert!(text.contains("success"), "{text}");

@@ -12,7 +12,10 @@ pub fn router() -> Router<AppState> {
 /// Every upstream call by endpoint and outcome, with its latency.
 async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
         state.service.adobe().metrics().render_prometheus(),
     )
 }
