@@ -161,7 +161,7 @@ impl Service {
             .device_for_token(&token_hash(token))
             .await?
             .ok_or(ServiceError::UnknownDevice)?;
-        Ok(self.session_for(device, connection)?)
+        self.session_for(device, connection)
     }
 
     /// The session of a stored device calling (or acted for) from `connection`.
