@@ -1,8 +1,12 @@
 //! Typed configuration: command-line flags, each with an environment variable, validated at start-up.
 
-use std::{net::SocketAddr, path::PathBuf};
+use std::{
+    net::{IpAddr, SocketAddr},
+    path::PathBuf,
+};
 
 use clap::{Parser, ValueEnum};
+use ipnet::IpNet;
 use url::Url;
 
 /// Where the service's durable state lives.
@@ -84,6 +88,16 @@ pub struct Args {
     /// Folder with the built site (wasm, JavaScript, CSS and public assets).
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
     pub site_root: PathBuf,
+
+    /// Reverse proxies whose X-Forwarded-For is believed: comma-separated IPs or CIDRs.
+    /// Default: none (the connection's address is the client's).
+    #[arg(long, env = "TVE_TRUSTED_PROXIES")]
+    pub trusted_proxies: Option<String>,
+
+    /// Secret for the admin routes (`Authorization: Bearer`), at least 32 characters.
+    /// Absent: the admin routes answer 404.
+    #[arg(long, env = "TVE_ADMIN_TOKEN", hide_env_values = true)]
+    pub admin_token: Option<String>,
 }
 
 /// A setting that failed validation; the message names the setting and says what is wrong.
@@ -138,12 +152,21 @@ pub struct Config {
     pub log_format: LogFormat,
     /// Built site folder.
     pub site_root: PathBuf,
+    /// Proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<IpNet>,
+    /// Secret of the admin routes; none turns them off.
+    pub admin_token: Option<String>,
 }
 
 impl Config {
     /// Whether the public URL is https, which turns on HSTS and `Secure` cookies.
     pub fn is_https(&self) -> bool {
         self.public_url.scheme() == "https"
+    }
+
+    /// Whether `ip` is one of the trusted reverse proxies.
+    pub fn is_trusted_proxy(&self, ip: IpAddr) -> bool {
+        self.trusted_proxies.iter().any(|net| net.contains(&ip))
     }
 }
 
@@ -202,7 +225,44 @@ impl TryFrom<Args> for Config {
             store: parse_store_url(&args.store_url)?,
             log_format: args.log_format,
             site_root: args.site_root,
+            trusted_proxies: parse_trusted_proxies(args.trusted_proxies.as_deref())?,
+            admin_token: admin_token(args.admin_token)?,
         })
+    }
+}
+
+/// Comma-separated IPs (one host each) or CIDRs; empty means none.
+fn parse_trusted_proxies(raw: Option<&str>) -> Result<Vec<IpNet>, ConfigError> {
+    let Some(raw) = raw.map(str::trim).filter(|raw| !raw.is_empty()) else {
+        return Ok(Vec::new());
+    };
+    raw.split(',')
+        .map(str::trim)
+        .map(|item| {
+            item.parse::<IpNet>()
+                .or_else(|_| item.parse::<IpAddr>().map(IpNet::from))
+                .map(|net| net.trunc())
+                .map_err(|_| {
+                    ConfigError::new(
+                        "--trusted-proxies",
+                        format!("{item:?} is not an IP address or CIDR such as 10.0.0.0/8"),
+                    )
+                })
+        })
+        .collect()
+}
+
+/// Shortest admin token accepted: long enough that guessing is hopeless.
+const MIN_ADMIN_TOKEN_LEN: usize = 32;
+
+fn admin_token(raw: Option<String>) -> Result<Option<String>, ConfigError> {
+    match raw.map(|token| token.trim().to_owned()) {
+        None => Ok(None),
+        Some(token) if token.len() < MIN_ADMIN_TOKEN_LEN => Err(ConfigError::new(
+            "--admin-token",
+            format!("must have at least {MIN_ADMIN_TOKEN_LEN} characters"),
+        )),
+        Some(token) => Ok(Some(token)),
     }
 }
 
@@ -386,6 +446,41 @@ mod tests {
             let err = config(&args).expect_err("invalid");
             assert_eq!(err.setting, setting, "{args:?}");
         }
+    }
+
+    #[test]
+    fn trusted_proxies_take_ips_and_cidrs() {
+        let config = config(&["--trusted-proxies", " 10.0.0.0/8, 192.168.1.7 ,::1"]).expect("valid");
+        assert_eq!(config.trusted_proxies.len(), 3);
+        assert!(config.is_trusted_proxy("10.20.30.40".parse().expect("ip")));
+        assert!(config.is_trusted_proxy("192.168.1.7".parse().expect("ip")));
+        assert!(!config.is_trusted_proxy("192.168.1.8".parse().expect("ip")));
+        assert!(config.is_trusted_proxy("::1".parse().expect("ip")));
+        assert!(!config.is_trusted_proxy("11.0.0.1".parse().expect("ip")));
+    }
+
+    #[test]
+    fn no_trusted_proxies_by_default() {
+        let config = config(&[]).expect("valid");
+        assert!(config.trusted_proxies.is_empty());
+        assert!(!config.is_trusted_proxy("127.0.0.1".parse().expect("ip")));
+        assert_eq!(config.admin_token, None);
+    }
+
+    #[test]
+    fn bad_trusted_proxies_and_short_admin_tokens_name_their_setting() {
+        for value in ["10.0.0.0/33", "proxy.example", "10.0.0.1,,10.0.0.2"] {
+            let err = config(&["--trusted-proxies", value]).expect_err("invalid");
+            assert_eq!(err.setting, "--trusted-proxies", "{value}");
+        }
+        let err = config(&["--admin-token", "short"]).expect_err("invalid");
+        assert_eq!(err.setting, "--admin-token");
+        assert!(!err.to_string().contains("short"), "the token is never echoed");
+        let token = "a".repeat(40);
+        assert_eq!(
+            config(&["--admin-token", &token]).expect("valid").admin_token,
+            Some(token)
+        );
     }
 
     #[test]

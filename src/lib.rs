@@ -9,6 +9,7 @@ pub mod http;
 pub mod logging;
 pub mod service;
 pub mod store;
+pub mod tv_api;
 pub mod upstream;
 
 use std::future::Future;

@@ -70,6 +70,7 @@ pub fn router(state: AppState) -> Router {
     let policy = security::SecurityPolicy::new(&state.config);
     Router::new()
         .merge(health::router())
+        .merge(crate::tv_api::router())
         .merge(metrics::router())
         .merge(pages)
         .with_state(state)

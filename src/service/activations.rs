@@ -266,15 +266,19 @@ impl Service {
         if current.status != ActivationStatus::Pending || wait.is_zero() {
             return Ok(current);
         }
+        // Cloned out at once: the channel's read guard must not live across the next await.
         let changed = tokio::time::timeout(
             wait,
             updates.wait_for(|view| view.status != ActivationStatus::Pending),
         )
-        .await;
+        .await
+        .ok()
+        .and_then(Result::ok)
+        .map(|view| view.clone());
         Ok(match changed {
-            Ok(Ok(view)) => view.clone(),
+            Some(view) => view,
             // Timed out, or the channel closed: report what the store says.
-            _ => ActivationView::from(&self.own_activation(session, code).await?),
+            None => ActivationView::from(&self.own_activation(session, code).await?),
         })
     }
 

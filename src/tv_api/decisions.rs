@@ -1,0 +1,161 @@
+//! Decisions: `POST /tv/v1/preauthorize` (what the viewer can probably watch, for badges and
+//! menus) and `POST /tv/v1/authorize` (every play start; the media token on permit).
+
+use axum::{extract::State, Json};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::{
+    auth::AuthenticatedDevice,
+    body::JsonBody,
+    error::{ApiError, ErrorBody},
+};
+use crate::service::{AuthorizeOutcome, PreauthorizeItem, Service};
+
+/// Resources to preauthorize.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Preauthorize {
+    /// Resource ids (1 to 50).
+    #[schema(example = json!(["REF30", "news", "premium-sports"]))]
+    pub resources: Vec<String>,
+}
+
+/// The preauthorization of each resource, in the order asked.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Preauthorizations {
+    /// One per distinct resource asked about.
+    pub decisions: Vec<Preauthorization>,
+}
+
+/// One resource's preauthorization (informational: never a permission to play).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Preauthorization {
+    /// The resource id.
+    pub resource: String,
+    /// Whether the viewer can probably watch it.
+    pub authorized: bool,
+    /// Why not, as a stable code.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Why not, in plain words for the viewer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+impl From<PreauthorizeItem> for Preauthorization {
+    fn from(item: PreauthorizeItem) -> Self {
+        Self {
+            resource: item.resource,
+            authorized: item.authorized,
+            reason: item.reason,
+            message: item.message,
+        }
+    }
+}
+
+/// A play request.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Authorize {
+    /// The resource id to play.
+    #[schema(example = "REF30")]
+    pub resource: String,
+}
+
+/// Whether to play.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Authorization {
+    /// `permit` or `deny`.
+    pub decision: Verdict,
+    /// On permit: the single-use media token (base64) for the player's verifier.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub media_token: Option<String>,
+    /// On deny: why, as a stable code.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// On deny: why, in plain words for the viewer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+/// Play or not.
+#[derive(Debug, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    /// Play.
+    Permit,
+    /// Do not play.
+    Deny,
+}
+
+/// Preauthorizes resources for the device's viewer (at most 5 per upstream call, merged).
+#[utoipa::path(
+    post,
+    path = "/tv/v1/preauthorize",
+    tag = "decisions",
+    security(("deviceToken" = [])),
+    request_body = Preauthorize,
+    responses(
+        (status = 200, description = "One decision per resource", body = Preauthorizations),
+        (status = 400, description = "Malformed body, or not 1 to 50 resources (the message names the field)", body = ErrorBody),
+        (status = 401, description = "Unknown or revoked device token", body = ErrorBody),
+        (status = 403, description = "The viewer is not signed in (`not_authenticated`)", body = ErrorBody),
+        (status = 502, description = "Adobe Pass refused", body = ErrorBody),
+        (status = 503, description = "Adobe Pass unavailable; retry after `retryAfter` seconds", body = ErrorBody),
+    )
+)]
+pub async fn preauthorize(
+    State(service): State<Service>,
+    AuthenticatedDevice(session): AuthenticatedDevice,
+    JsonBody(request): JsonBody<Preauthorize>,
+) -> Result<Json<Preauthorizations>, ApiError> {
+    let items = service.preauthorize(&session, &request.resources).await?;
+    let mut decisions: Vec<Preauthorization> = Vec::with_capacity(items.len());
+    for item in items {
+        if !decisions.iter().any(|d| d.resource == item.resource) {
+            decisions.push(item.into());
+        }
+    }
+    Ok(Json(Preauthorizations { decisions }))
+}
+
+/// Decides a play: business rules first, then Adobe Pass, every time (never cached).
+#[utoipa::path(
+    post,
+    path = "/tv/v1/authorize",
+    tag = "decisions",
+    security(("deviceToken" = [])),
+    request_body = Authorize,
+    responses(
+        (status = 200, description = "Permit (with the media token) or deny (with the reason)", body = Authorization),
+        (status = 400, description = "Malformed body (the message names the field)", body = ErrorBody),
+        (status = 401, description = "Unknown or revoked device token", body = ErrorBody),
+        (status = 403, description = "The viewer is not signed in (`not_authenticated`)", body = ErrorBody),
+        (status = 502, description = "Adobe Pass refused", body = ErrorBody),
+        (status = 503, description = "Adobe Pass unavailable; retry after `retryAfter` seconds", body = ErrorBody),
+    )
+)]
+pub async fn authorize(
+    State(service): State<Service>,
+    AuthenticatedDevice(session): AuthenticatedDevice,
+    JsonBody(request): JsonBody<Authorize>,
+) -> Result<Json<Authorization>, ApiError> {
+    let answer = match service.authorize(&session, &request.resource).await? {
+        AuthorizeOutcome::Permit { media_token, .. } => Authorization {
+            decision: Verdict::Permit,
+            media_token: Some(media_token.expose().to_owned()),
+            reason: None,
+            message: None,
+        },
+        AuthorizeOutcome::Deny { reason, message } => Authorization {
+            decision: Verdict::Deny,
+            media_token: None,
+            reason: Some(reason),
+            message: Some(message),
+        },
+    };
+    Ok(Json(answer))
+}

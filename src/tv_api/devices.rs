@@ -1,0 +1,152 @@
+//! `POST /tv/v1/devices`: registers a device (its DCR client is created once and kept) and
+//! gives it a new token, which revokes the previous one.
+
+use axum::{extract::State, http::StatusCode, Json};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::{body::JsonBody, client_addr::ClientAddr, error::ApiError, error::ErrorBody};
+use crate::{adobe_pass::DeviceInfo, service::Service};
+
+/// Longest optional device description value accepted.
+const MAX_OPTIONAL_LEN: usize = 200;
+
+/// A device asking to be registered.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RegisterDevice {
+    /// The app's stable id for this install (1–128 printable ASCII characters, no spaces).
+    #[schema(example = "ba23d141-d715-561c-94f4-e9e4c966b1eb")]
+    pub device_id: String,
+    /// What the device is.
+    pub device_info: DeviceDescription,
+}
+
+/// What the device says about itself (Adobe's device information; its address and port are
+/// taken from the connection).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DeviceDescription {
+    /// Model, for example `AppleTV`.
+    #[schema(example = "AppleTV")]
+    pub model: String,
+    /// Hardware version.
+    #[schema(example = "4K")]
+    pub version: String,
+    /// Operating system, for example `tvOS`, `Android`, `Roku OS`.
+    #[schema(example = "tvOS")]
+    pub os_name: String,
+    /// Operating system version.
+    #[schema(example = "17.1")]
+    pub os_version: String,
+    /// `WiFi`, `LAN`, `3G`, `4G` or `5G`.
+    #[schema(example = "WiFi")]
+    pub connection_type: String,
+    /// For example `TV`, `SetTopBox`.
+    pub primary_hardware_type: Option<String>,
+    /// Manufacturer.
+    pub manufacturer: Option<String>,
+    /// Vendor.
+    pub vendor: Option<String>,
+    /// OS family.
+    pub os_family: Option<String>,
+    /// OS vendor.
+    pub os_vendor: Option<String>,
+    /// The app's user agent.
+    pub user_agent: Option<String>,
+    /// Screen width in pixels.
+    pub display_width: Option<u32>,
+    /// Screen height in pixels.
+    pub display_height: Option<u32>,
+    /// Whether the network is secure.
+    pub connection_secure: Option<bool>,
+    /// The application id.
+    pub application_id: Option<String>,
+}
+
+impl TryFrom<DeviceDescription> for DeviceInfo {
+    type Error = ApiError;
+
+    fn try_from(description: DeviceDescription) -> Result<Self, ApiError> {
+        let optional = [
+            ("primaryHardwareType", &description.primary_hardware_type),
+            ("manufacturer", &description.manufacturer),
+            ("vendor", &description.vendor),
+            ("osFamily", &description.os_family),
+            ("osVendor", &description.os_vendor),
+            ("userAgent", &description.user_agent),
+            ("applicationId", &description.application_id),
+        ];
+        for (field, value) in optional {
+            if value
+                .as_ref()
+                .is_some_and(|v| v.trim().is_empty() || v.len() > MAX_OPTIONAL_LEN)
+            {
+                return Err(ApiError::invalid(
+                    &format!("deviceInfo.{field}"),
+                    format!("must have 1 to {MAX_OPTIONAL_LEN} characters"),
+                ));
+            }
+        }
+        Ok(DeviceInfo {
+            primary_hardware_type: description.primary_hardware_type,
+            model: description.model,
+            version: description.version,
+            manufacturer: description.manufacturer,
+            vendor: description.vendor,
+            os_name: description.os_name,
+            os_family: description.os_family,
+            os_vendor: description.os_vendor,
+            os_version: description.os_version,
+            user_agent: description.user_agent,
+            display_width: description.display_width,
+            display_height: description.display_height,
+            connection_type: description.connection_type,
+            connection_secure: description.connection_secure,
+            application_id: description.application_id,
+            ..DeviceInfo::default()
+        })
+    }
+}
+
+/// A registered device and its new token.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RegisteredDevice {
+    /// The device id, as sent.
+    pub device_id: String,
+    /// The token to send as `Authorization: Bearer` from now on; shown once. Any earlier token of
+    /// this device stops working.
+    pub device_token: String,
+}
+
+/// Registers the device and gives it a new token.
+#[utoipa::path(
+    post,
+    path = "/tv/v1/devices",
+    tag = "devices",
+    request_body = RegisterDevice,
+    responses(
+        (status = 201, description = "Registered; keep the token", body = RegisteredDevice),
+        (status = 400, description = "Malformed body or a field out of range (the message names it)", body = ErrorBody),
+        (status = 502, description = "Adobe Pass refused the registration", body = ErrorBody),
+        (status = 503, description = "Adobe Pass or the store is unavailable; retry after `retryAfter` seconds", body = ErrorBody),
+    )
+)]
+pub async fn register(
+    State(service): State<Service>,
+    ClientAddr(addr): ClientAddr,
+    JsonBody(request): JsonBody<RegisterDevice>,
+) -> Result<(StatusCode, Json<RegisteredDevice>), ApiError> {
+    let info = DeviceInfo::try_from(request.device_info)?;
+    let registered = service
+        .register_device(&request.device_id, &info, addr)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(RegisteredDevice {
+            device_id: registered.device_id,
+            device_token: registered.device_token,
+        }),
+    ))
+}

@@ -1,0 +1,61 @@
+//! The Streaming App API under `/tv/v1`: JSON for TV apps, over the Programmer Service. Every
+//! call but registration carries `Authorization: Bearer <device token>`; every error has one
+//! shape (see [`error`]). Also the admin route that invalidates a device's caches.
+
+mod activations;
+mod admin;
+mod auth;
+mod body;
+pub mod client_addr;
+mod decisions;
+mod devices;
+pub mod error;
+mod logout;
+pub mod openapi;
+mod profile;
+mod providers;
+mod temppass;
+
+use axum::{
+    routing::{get, post},
+    Router,
+};
+
+use crate::http::AppState;
+use error::ApiError;
+
+/// The API's routes, for the server's router to merge.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/tv/v1/openapi.json", get(openapi::document))
+        .route("/tv/v1/devices", post(devices::register))
+        .route("/tv/v1/providers", get(providers::list))
+        .route("/tv/v1/profile", get(profile::show))
+        .route("/tv/v1/activations", post(activations::start))
+        .route("/tv/v1/activations/{code}", get(activations::status))
+        .route("/tv/v1/activations/{code}/events", get(activations::events))
+        .route("/tv/v1/activations/{code}/qr.svg", get(activations::qr))
+        .route("/tv/v1/preauthorize", post(decisions::preauthorize))
+        .route("/tv/v1/authorize", post(decisions::authorize))
+        .route("/tv/v1/logout", post(logout::logout))
+        .route("/tv/v1/temppass", post(temppass::start))
+        .route("/tv/v1/{*rest}", axum::routing::any(unknown_route))
+        .route(
+            "/admin/v1/devices/{device_id}/invalidate",
+            post(admin::invalidate),
+        )
+        .method_not_allowed_fallback(method_not_allowed)
+}
+
+async fn unknown_route() -> ApiError {
+    ApiError::not_found("route")
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        axum::http::StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "This route does not take that method.",
+        "fix-request",
+    )
+}

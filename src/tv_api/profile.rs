@@ -1,0 +1,67 @@
+//! `GET /tv/v1/profile`: whether the device's viewer is signed in, and with whom.
+
+use axum::{extract::State, Json};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::{
+    auth::AuthenticatedDevice,
+    error::{ApiError, ErrorBody},
+};
+use crate::service::{ProfileSummary, Service};
+
+/// The device's sign-in.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Profile {
+    /// Whether the viewer is signed in with a TV provider (or on TempPass).
+    pub authenticated: bool,
+    /// The provider (MVPD or TempPass id), when signed in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provider: Option<String>,
+    /// Adobe's profile type (`regular`, `temporary`, `degraded`, …), when signed in.
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// When the sign-in ends, epoch milliseconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<i64>,
+}
+
+impl From<Option<ProfileSummary>> for Profile {
+    fn from(summary: Option<ProfileSummary>) -> Self {
+        match summary {
+            Some(summary) => Self {
+                authenticated: true,
+                provider: Some(summary.provider),
+                kind: Some(summary.kind),
+                expires_at: Some(summary.expires_at),
+            },
+            None => Self {
+                authenticated: false,
+                provider: None,
+                kind: None,
+                expires_at: None,
+            },
+        }
+    }
+}
+
+/// The device's profile.
+#[utoipa::path(
+    get,
+    path = "/tv/v1/profile",
+    tag = "profile",
+    security(("deviceToken" = [])),
+    responses(
+        (status = 200, description = "Signed in or not", body = Profile),
+        (status = 401, description = "Unknown or revoked device token", body = ErrorBody),
+        (status = 502, description = "Adobe Pass refused", body = ErrorBody),
+        (status = 503, description = "Adobe Pass unavailable; retry after `retryAfter` seconds", body = ErrorBody),
+    )
+)]
+pub async fn show(
+    State(service): State<Service>,
+    AuthenticatedDevice(session): AuthenticatedDevice,
+) -> Result<Json<Profile>, ApiError> {
+    Ok(Json(Profile::from(service.profile(&session).await?)))
+}
