@@ -1,12 +1,15 @@
 //! The tve-activate web app: the page shell, the routes, and the browser entry point.
 
+pub mod i18n;
 pub mod pages;
+pub mod port;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
-    StaticSegment,
+    hooks::use_location,
+    path, SsrMode,
 };
 
 /// Name of the built wasm, JavaScript and CSS files under `/pkg`.
@@ -16,9 +19,10 @@ pub const OUTPUT_NAME: &str = "tve-activate";
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
     use_request_nonce();
+    let lang = i18n::request_lang();
     view! {
         <!DOCTYPE html>
-        <html lang="en">
+        <html lang=lang.tag()>
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
@@ -48,17 +52,79 @@ fn use_request_nonce() {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    let texts = i18n::provide_lang().texts();
     view! {
         <Stylesheet id="leptos" href=format!("/pkg/{OUTPUT_NAME}.css")/>
         <Link rel="icon" type_="image/svg+xml" href="/favicon.svg"/>
         <Meta name="color-scheme" content="light dark"/>
-        <Title formatter=|page: String| format!("{page} · TV activation")/>
+        <Title formatter=move |page: String| format!("{page} · {}", texts.site_name)/>
         <Router>
+            <SiteHeader/>
             <Routes fallback=pages::not_found::NotFound>
-                <Route path=StaticSegment("") view=pages::home::Home/>
+                <Route path=path!("") view=pages::home::Home/>
+                <Route path=path!("/activate") view=pages::activate::ActivatePage ssr=SsrMode::Async/>
+                <Route
+                    path=path!("/activate/provider")
+                    view=pages::activate::ProvidersPage
+                    ssr=SsrMode::Async
+                />
+                <Route
+                    path=path!("/activate/complete")
+                    view=pages::activate::CompletePage
+                    ssr=SsrMode::Async
+                />
+                <Route path=path!("/activate/cancelled") view=pages::activate::CancelledPage/>
+                <Route path=path!("/tv") view=pages::tv::TvPage/>
             </Routes>
         </Router>
     }
+}
+
+/// The site name and the language switcher (links that set the `lang` cookie and come back).
+#[component]
+fn SiteHeader() -> impl IntoView {
+    let lang = i18n::use_lang();
+    let texts = lang.texts();
+    let location = use_location();
+    let back = move || {
+        let here = format!("{}{}", location.pathname.get(), location.search.get());
+        url_encode(&here)
+    };
+    view! {
+        <header class="site">
+            <a class="brand" href="/">{texts.site_name}</a>
+            <nav aria-label=texts.language class="languages">
+                {i18n::Lang::ALL
+                    .into_iter()
+                    .map(|other| {
+                        view! {
+                            <a
+                                href=move || format!("/language/{}?back={}", other.tag(), back())
+                                rel="external"
+                                hreflang=other.tag()
+                                lang=other.tag()
+                                aria-current=(other == lang).then_some("true")
+                            >
+                                {other.name()}
+                            </a>
+                        }
+                    })
+                    .collect_view()}
+            </nav>
+        </header>
+    }
+}
+
+/// Percent-encodes everything but unreserved characters, for a query value.
+fn url_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                (b as char).to_string()
+            }
+            other => format!("%{other:02X}"),
+        })
+        .collect()
 }
 
 /// Browser entry point: hydrates the server-rendered page, then marks `<body data-hydrated>`

@@ -4,6 +4,7 @@ pub mod health;
 pub mod metrics;
 pub mod security;
 pub mod shutdown;
+pub mod site;
 pub mod trace;
 
 use std::{sync::Arc, time::Duration};
@@ -58,22 +59,46 @@ impl AppState {
 /// The whole service: pages, assets, health checks, and the layers around them.
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(app::App);
+    let port: Option<app::port::SharedPort> = match site::SitePort::new(state.service.clone()) {
+        Ok(port) => Some(Arc::new(port)),
+        Err(error) => {
+            tracing::error!(%error, "the activation site cannot reach Adobe Pass's sign-in");
+            None
+        }
+    };
+    let limiter: Arc<dyn app::pages::activate::api::ssr::LookupLimiter> =
+        Arc::new(site::CodeLookupLimiter::default());
     let pages = Router::new()
-        .leptos_routes(&state, routes, {
-            let options = state.leptos.clone();
-            move || app::shell(options.clone())
-        })
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            move || {
+                if let Some(port) = &port {
+                    leptos::prelude::provide_context(port.clone());
+                }
+                leptos::prelude::provide_context(limiter.clone());
+            },
+            {
+                let options = state.leptos.clone();
+                move || app::shell(options.clone())
+            },
+        )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
             app::shell,
         ));
 
-    let policy = security::SecurityPolicy::new(&state.config);
+    let policy = security::SecurityPolicy::new(&state.config)
+        .with_sign_in_origin(site::adobe_origin(&state.service));
+    let sessions = site::session_layer(state.config.is_https());
     Router::new()
         .merge(health::router())
         .merge(crate::tv_api::router())
         .merge(metrics::router())
+        .merge(site::router())
         .merge(pages)
         .with_state(state)
+        .layer(sessions)
+        .layer(axum::middleware::from_fn(site::with_viewer_ip))
         .layer(
             ServiceBuilder::new()
                 .layer(trace::request_id_layer())

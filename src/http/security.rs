@@ -15,6 +15,9 @@ use crate::config::Config;
 #[derive(Clone, Debug)]
 pub struct SecurityPolicy {
     https: bool,
+    /// Adobe Pass's origin: forms of the activation site post, then redirect there, and
+    /// browsers check `form-action` on that redirect too. Provider logos come from there.
+    sign_in_origin: Option<String>,
 }
 
 impl SecurityPolicy {
@@ -22,16 +25,25 @@ impl SecurityPolicy {
     pub fn new(config: &Config) -> Self {
         Self {
             https: config.is_https(),
+            sign_in_origin: None,
         }
+    }
+
+    /// Allows forms to lead to (and images to come from) Adobe Pass's origin.
+    pub fn with_sign_in_origin(mut self, origin: Option<String>) -> Self {
+        self.sign_in_origin = origin;
+        self
     }
 }
 
-/// The Content-Security-Policy for an HTML page rendered with `nonce`.
-pub fn content_security_policy(nonce: &str) -> String {
+/// The Content-Security-Policy for an HTML page rendered with `nonce`; `sign_in_origin` (Adobe
+/// Pass) may receive form navigations and serve images.
+pub fn content_security_policy(nonce: &str, sign_in_origin: Option<&str>) -> String {
+    let adobe = sign_in_origin.map(|o| format!(" {o}")).unwrap_or_default();
     format!(
         "default-src 'self'; script-src 'nonce-{nonce}' 'strict-dynamic' 'wasm-unsafe-eval'; \
-         style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; \
-         object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+         style-src 'self'; img-src 'self' data:{adobe}; connect-src 'self'; font-src 'self'; \
+         object-src 'none'; base-uri 'none'; form-action 'self'{adobe}; frame-ancestors 'none'"
     )
 }
 
@@ -52,9 +64,12 @@ pub async fn security_headers(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("text/html"));
     if is_html {
-        if let Ok(csp) = HeaderValue::from_str(&content_security_policy(&nonce)) {
+        let csp = content_security_policy(&nonce, policy.sign_in_origin.as_deref());
+        if let Ok(csp) = HeaderValue::from_str(&csp) {
             headers.insert(header::CONTENT_SECURITY_POLICY, csp);
         }
+        // Pages may carry a code: never keep them in a cache or the back-forward cache.
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
         headers.insert(
             "cross-origin-opener-policy",

@@ -10,6 +10,7 @@ mod logout;
 mod profiles;
 mod providers;
 mod rules;
+mod second_screen;
 mod temppass;
 
 use std::{sync::Arc, time::Duration};
@@ -24,6 +25,7 @@ pub use logout::LogoutOutcome;
 pub use profiles::ProfileSummary;
 pub use providers::{Provider, ProviderFilter, ProviderList};
 pub use rules::BusinessRules;
+pub use second_screen::PendingCode;
 pub use temppass::TempPassStatus;
 
 use crate::{adobe_pass::AdobePass, clock::SharedClock, store::SharedStore};

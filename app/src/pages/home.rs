@@ -3,25 +3,25 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
+use crate::i18n::use_texts;
+
 /// The home page.
 #[component]
 pub fn Home() -> impl IntoView {
+    let texts = use_texts();
     view! {
-        <Title text="Welcome"/>
+        <Title text=texts.home_title/>
         <main class="page">
-            <h1>"Watch on your TV"</h1>
-            <p class="lead">
-                "Sign in with your TV provider to unlock this network's live channels and shows \
-                 on your TV, console or streaming stick."
-            </p>
-            <nav class="choices" aria-label="Where to go">
+            <h1>{texts.home_title}</h1>
+            <p class="lead">{texts.home_lead}</p>
+            <nav class="choices" aria-label=texts.home_nav>
                 <a class="choice" href="/activate">
-                    <strong>"I have a code on my TV"</strong>
-                    <span>"Enter or scan the code shown on your TV to connect it to your TV provider."</span>
+                    <strong>{texts.home_code}</strong>
+                    <span>{texts.home_code_text}</span>
                 </a>
                 <a class="choice" href="/tv">
-                    <strong>"TV simulator"</strong>
-                    <span>"See what a TV app shows: a code, a QR code, then what you can watch."</span>
+                    <strong>{texts.home_tv}</strong>
+                    <span>{texts.home_tv_text}</span>
                 </a>
             </nav>
         </main>

@@ -3,6 +3,8 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
+use crate::i18n::use_texts;
+
 /// "Page not found", with a way back; answers 404 when rendered on the server.
 #[component]
 pub fn NotFound() -> impl IntoView {
@@ -10,11 +12,12 @@ pub fn NotFound() -> impl IntoView {
     if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
         response.set_status(http::StatusCode::NOT_FOUND);
     }
+    let texts = use_texts();
     view! {
-        <Title text="Page not found"/>
+        <Title text=texts.not_found_title/>
         <main class="page">
-            <h1>"Page not found"</h1>
-            <p>"This address does not lead anywhere. "<a href="/">"Go to the start page"</a>"."</p>
+            <h1>{texts.not_found_title}</h1>
+            <p>{texts.not_found_text}<a href="/">{texts.not_found_link}</a>"."</p>
         </main>
     }
 }

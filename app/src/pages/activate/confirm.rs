@@ -1,0 +1,38 @@
+//! The confirmation (R6): the code large, the TV it belongs to, the anti-phishing line, and
+//! Continue and Cancel of equal weight.
+
+use leptos::{prelude::*, server_fn::ServerFn};
+
+use super::api::{CancelCode, ConfirmCode};
+use crate::{i18n::use_texts, port::CodeDetails};
+
+/// "Is this the code on your TV?"
+#[component]
+pub fn Confirmation(details: CodeDetails) -> impl IntoView {
+    let texts = use_texts();
+    let device = details
+        .device
+        .clone()
+        .unwrap_or_else(|| texts.confirm_unknown_device.to_owned());
+    let code = details.code;
+    view! {
+        <h1>{texts.confirm_title}</h1>
+        <dl class="confirm">
+            <dt>{texts.confirm_code}</dt>
+            <dd class="code-shown">{code.clone()}</dd>
+            <dt>{texts.confirm_device}</dt>
+            <dd>{device}</dd>
+        </dl>
+        <p class="warning">{texts.anti_phishing}</p>
+        <div class="actions equal">
+            <form method="post" action=ConfirmCode::url()>
+                <input type="hidden" name="code" value=code.clone()/>
+                <button type="submit" class="button">{texts.continue_label}</button>
+            </form>
+            <form method="post" action=CancelCode::url()>
+                <input type="hidden" name="code" value=code/>
+                <button type="submit" class="button">{texts.cancel_label}</button>
+            </form>
+        </div>
+    }
+}

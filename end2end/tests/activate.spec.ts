@@ -1,0 +1,159 @@
+import AxeBuilder from "@axe-core/playwright";
+import { expect, test, type Page } from "@playwright/test";
+import { collectProblems, gotoHydrated } from "./helpers";
+import { startActivation, tvApiServed, viewerAddress } from "./tv-api";
+
+test.use({ extraHTTPHeaders: { "x-forwarded-for": viewerAddress() } });
+
+async function noAxeViolations(page: Page) {
+  const results = await new AxeBuilder({ page }).analyze();
+  expect(results.violations.map((v) => `${v.id}: ${v.help}`)).toEqual([]);
+}
+
+test("code entry: one labelled input, instant validation after hydration", async ({ page }) => {
+  const problems = collectProblems(page);
+  await gotoHydrated(page, "/activate");
+  const input = page.getByLabel("Code from your TV");
+  await expect(input).toBeFocused();
+  await input.fill("ab");
+  await page.getByRole("button", { name: "Continue" }).click();
+  await expect(page.getByRole("alert")).toContainText("codes have 7 letters and numbers");
+  await expect(page).toHaveURL(/\/activate$/);
+  await page.screenshot({ path: "../docs/screenshots/01-code-entry-error.png" });
+  expect(problems).toEqual([]);
+});
+
+test("an unknown code says to get a new one, with no-store and no-referrer", async ({ page }) => {
+  await gotoHydrated(page, "/activate");
+  await page.getByLabel("Code from your TV").fill("zz9-zz9z");
+  const [response] = await Promise.all([
+    page.waitForResponse((r) => r.url().includes("/activate?code=")),
+    page.getByRole("button", { name: "Continue" }).click(),
+  ]);
+  expect(response.status()).toBe(404);
+  expect(response.headers()["cache-control"]).toBe("no-store");
+  expect(response.headers()["referrer-policy"]).toBe("no-referrer");
+  await expect(page.getByRole("alert")).toContainText("Get a new code on your TV");
+  await page.screenshot({ path: "../docs/screenshots/02-unknown-code.png" });
+});
+
+test("the 11th rapid lookup from one address gets the friendly 429 page", async ({ browser }) => {
+  const address = viewerAddress();
+  const statuses: number[] = [];
+  for (let i = 0; i < 11; i += 1) {
+    // A new browser context each time: no session cookie, so only the per-IP limit applies.
+    const context = await browser.newContext({ extraHTTPHeaders: { "x-forwarded-for": address } });
+    const page = await context.newPage();
+    const response = await page.goto(`/activate?code=ZZZZ${String(i).padStart(3, "0")}`);
+    statuses.push(response?.status() ?? 0);
+    if (i === 10) {
+      expect(Number(response?.headers()["retry-after"])).toBeGreaterThan(0);
+      await expect(page.getByRole("heading", { name: "Too many tries" })).toBeVisible();
+      await page.screenshot({ path: "../docs/screenshots/09-too-many-tries.png" });
+    }
+    await context.close();
+  }
+  expect(statuses.slice(0, 10).every((s) => s === 404)).toBe(true);
+  expect(statuses[10]).toBe(429);
+});
+
+test("five failed codes in one browser session pause lookups", async ({ page }) => {
+  for (let i = 0; i < 5; i += 1) {
+    const response = await page.goto(`/activate?code=YYYY${String(i).padStart(3, "0")}`);
+    expect(response?.status()).toBe(404);
+  }
+  const response = await page.goto("/activate?code=YYYY999");
+  expect(response?.status()).toBe(429);
+});
+
+test("the language follows Accept-Language, and the switcher changes it", async ({ browser }) => {
+  const context = await browser.newContext({ locale: "es-MX", extraHTTPHeaders: { "x-forwarded-for": viewerAddress() } });
+  const page = await context.newPage();
+  await gotoHydrated(page, "/activate");
+  await expect(page.locator("html")).toHaveAttribute("lang", "es");
+  await expect(page.getByLabel("Código de tu TV")).toBeVisible();
+  await noAxeViolations(page);
+  await page.getByRole("link", { name: "English" }).click();
+  await expect(page.getByLabel("Code from your TV")).toBeVisible();
+  await context.close();
+});
+
+test("axe finds no violations on the static pages, in English and Spanish", async ({ browser }) => {
+  for (const locale of ["en-US", "es-ES"]) {
+    const context = await browser.newContext({ locale, extraHTTPHeaders: { "x-forwarded-for": viewerAddress() } });
+    const page = await context.newPage();
+    for (const path of ["/", "/activate", "/activate?code=QQQQ000", "/activate/cancelled", "/activate/complete?code=QQQQ001", "/tv"]) {
+      await gotoHydrated(page, path);
+      await noAxeViolations(page);
+    }
+    await context.close();
+  }
+});
+
+test.describe("with a TV waiting", () => {
+  test.beforeEach(async ({ request }) => {
+    test.skip(!(await tvApiServed(request)), "the Streaming App API (/tv/v1) is not served by this build");
+  });
+
+  test("Cancel at the confirmation ends the activation", async ({ page, request }) => {
+    const tv = await startActivation(request);
+    await gotoHydrated(page, `/activate?code=${tv.code}`);
+    await expect(page.getByRole("heading", { name: "Is this the code on your TV?" })).toBeVisible();
+    await expect(page.getByText("Only continue if this code is on a TV in front of you")).toBeVisible();
+    await noAxeViolations(page);
+    await page.screenshot({ path: "../docs/screenshots/03-confirm.png" });
+    await page.getByRole("button", { name: "Cancel" }).click();
+    await expect(page.getByRole("heading", { name: "Cancelled" })).toBeVisible();
+    const status = await request.get(`/tv/v1/activations/${tv.code}`, {
+      headers: { authorization: `Bearer ${tv.deviceToken}` },
+    });
+    expect((await status.json()).status).toBe("cancelled");
+  });
+
+  test("a wrong password, then Cancel at the provider, then a retry that works", async ({ page, request }) => {
+    const tv = await startActivation(request);
+    await gotoHydrated(page, tv.activationUrlComplete.replace(/^https?:\/\/[^/]+/, ""));
+    await page.getByRole("button", { name: "Continue" }).click();
+    await expect(page.getByRole("heading", { name: "Choose your TV provider" })).toBeVisible();
+    await noAxeViolations(page);
+    await page.getByRole("button", { name: "Spectrum", exact: true }).click();
+    await page.getByLabel("Username").fill("premium");
+    await page.getByLabel("Password").fill("wrong");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await expect(page.getByText("The username or password is incorrect")).toBeVisible();
+    await page.getByRole("button", { name: "Cancel" }).click();
+    await expect(page.getByRole("heading", { name: "Sign-in didn't finish" })).toBeVisible();
+    await noAxeViolations(page);
+    await page.screenshot({ path: "../docs/screenshots/07-not-finished.png" });
+    await page.getByRole("link", { name: "Try again" }).click();
+    await expect(page.getByRole("button", { name: "Continue with Spectrum" })).toBeVisible();
+    await page.getByRole("button", { name: "Continue with Spectrum" }).click();
+    await page.getByLabel("Username").fill("premium");
+    await page.getByLabel("Password").fill("premium");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await expect(page.getByRole("heading", { name: "You're all set: return to your TV" })).toBeVisible();
+  });
+
+  test("the happy path works with JavaScript off", async ({ browser, request }) => {
+    const tv = await startActivation(request);
+    const context = await browser.newContext({
+      javaScriptEnabled: false,
+      extraHTTPHeaders: { "x-forwarded-for": viewerAddress() },
+    });
+    const page = await context.newPage();
+    await page.goto("/activate");
+    await page.getByLabel("Code from your TV").fill(`${tv.code.slice(0, 3).toLowerCase()}-${tv.code.slice(3).toLowerCase()}`);
+    await page.getByRole("button", { name: "Continue" }).click();
+    await expect(page.getByText(tv.code, { exact: true })).toBeVisible();
+    await page.getByRole("button", { name: "Continue" }).click();
+    await page.getByLabel("Search providers").fill("fios");
+    await page.getByRole("button", { name: "Search" }).click();
+    await page.getByRole("button", { name: "Fios by Verizon" }).click();
+    await page.getByLabel("Username").fill("premium");
+    await page.getByLabel("Password").fill("premium");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await expect(page.getByRole("heading", { name: "You're all set: return to your TV" })).toBeVisible();
+    await expect(page.getByText("Signed in with Fios by Verizon.")).toBeVisible();
+    await context.close();
+  });
+});

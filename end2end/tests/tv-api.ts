@@ -1,0 +1,37 @@
+import { expect, type APIRequestContext } from "@playwright/test";
+
+/** A TV as the Streaming App API sees it: registers, then starts an activation. */
+export async function startActivation(request: APIRequestContext, mvpd?: string) {
+  const deviceId = `e2e-${Date.now()}-${Math.random().toString(16).slice(2)}`;
+  const registered = await request.post("/tv/v1/devices", {
+    data: {
+      deviceId,
+      deviceInfo: { model: "Roku Ultra", version: "1.0", osName: "Roku OS", osVersion: "12", connectionType: "LAN" },
+    },
+  });
+  expect(registered.status()).toBe(201);
+  const { deviceToken } = await registered.json();
+  const started = await request.post("/tv/v1/activations", {
+    headers: { authorization: `Bearer ${deviceToken}` },
+    data: mvpd ? { mvpd } : {},
+  });
+  expect(started.status()).toBe(201);
+  return { deviceToken, ...(await started.json()) } as {
+    deviceToken: string;
+    code: string;
+    activationUrl: string;
+    activationUrlComplete: string;
+  };
+}
+
+/** Whether the Streaming App API is served (the suite's TV cases need it). */
+export async function tvApiServed(request: APIRequestContext) {
+  const response = await request.post("/tv/v1/devices", { data: {} });
+  return response.status() !== 404 && response.status() !== 405;
+}
+
+/** A fresh private address per test, sent as `X-Forwarded-For` (the server trusts it from loopback), so rate limits of one test never touch another. */
+export function viewerAddress() {
+  const n = () => Math.floor(Math.random() * 250) + 1;
+  return `10.${n()}.${n()}.${n()}`;
+}

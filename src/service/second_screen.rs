@@ -1,0 +1,192 @@
+//! What the viewer's phone does with a code: look it up, list providers, start the provider
+//! sign-in and cancel. Each call to Adobe uses the identity of the TV that owns the code, with
+//! the phone's IP as `X-Forwarded-For` ([`DeviceIdentity::acting_from`]).
+
+use std::net::{IpAddr, SocketAddr};
+
+use url::Url;
+
+use super::{DeviceSession, ProviderList, Service, ServiceError};
+use crate::{
+    adobe_pass::{
+        types::{ActionName, ErrorCode, SessionRequest},
+        AdobePassError,
+    },
+    store::{Activation, ActivationStatus},
+};
+
+/// A pending code as the phone sees it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PendingCode {
+    /// The code.
+    pub code: String,
+    /// What Adobe says about the TV: "Roku Ultra (Roku OS)".
+    pub device: Option<String>,
+    /// The MVPD the TV already chose.
+    pub mvpd: Option<String>,
+    /// The code's `notAfter`, epoch ms.
+    pub expires_at: i64,
+}
+
+/// Whether Adobe says the session behind a code is gone (unknown, expired or finished).
+fn session_is_gone(error: &AdobePassError) -> bool {
+    error.enhanced().is_some_and(|e| {
+        matches!(
+            e.code,
+            ErrorCode::InvalidAuthenticationSession | ErrorCode::InvalidParameterCode
+        )
+    })
+}
+
+/// A short description of Adobe's `device` object: model, then operating system.
+fn describe_device(device: &serde_json::Value) -> Option<String> {
+    let text = |value: &serde_json::Value| {
+        value
+            .as_str()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+    };
+    let model = text(&device["model"]).or_else(|| text(&device["hardware"]["name"]));
+    let os = text(&device["operatingSystem"]["name"]);
+    match (model, os) {
+        (Some(model), Some(os)) if !model.contains(&os) => Some(format!("{model} ({os})")),
+        (Some(model), _) => Some(model),
+        (None, os) => os,
+    }
+}
+
+impl Service {
+    /// The TV session behind a pending, unexpired code, acting from the viewer's IP; `None`
+    /// when the code is unknown, finished or past its `notAfter`.
+    async fn viewer_session(
+        &self,
+        code: &str,
+        viewer: IpAddr,
+    ) -> Result<Option<(Activation, DeviceSession)>, ServiceError> {
+        let Some(activation) = self.inner.store.activation(code).await? else {
+            return Ok(None);
+        };
+        if activation.status != ActivationStatus::Pending
+            || self.now_millis() >= activation.expires_at
+        {
+            return Ok(None);
+        }
+        let Some(device) = self.inner.store.device(&activation.device_id).await? else {
+            return Ok(None);
+        };
+        let mut session = self.session_for(device, SocketAddr::new(viewer, 0))?;
+        session.identity = session.identity.clone().acting_from(viewer);
+        Ok(Some((activation, session)))
+    }
+
+    /// Looks a typed or scanned code up (Adobe S3): the TV's description and the MVPD it
+    /// chose. `None` when the code is unknown, used or expired.
+    pub async fn look_up_code(
+        &self,
+        code: &str,
+        viewer: IpAddr,
+    ) -> Result<Option<PendingCode>, ServiceError> {
+        let Some((activation, session)) = self.viewer_session(code, viewer).await? else {
+            return Ok(None);
+        };
+        match self
+            .inner
+            .adobe
+            .retrieve_session(&session.identity, code)
+            .await
+        {
+            Ok(status) => Ok(Some(PendingCode {
+                code: code.to_owned(),
+                device: status.device.as_ref().and_then(describe_device),
+                mvpd: status
+                    .existing_parameters
+                    .get("mvpd")
+                    .cloned()
+                    .or(activation.provider),
+                expires_at: status.not_after.unwrap_or(activation.expires_at),
+            })),
+            Err(error) if session_is_gone(&error) => Ok(None),
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    /// The providers the viewer may pick for the code's TV (empty when the code is gone).
+    pub async fn providers_for_code(
+        &self,
+        code: &str,
+        viewer: IpAddr,
+    ) -> Result<ProviderList, ServiceError> {
+        match self.viewer_session(code, viewer).await? {
+            Some((_, session)) => self.providers(&session).await,
+            None => Ok(ProviderList::default()),
+        }
+    }
+
+    /// Supplies the chosen MVPD to the code's Adobe session (S2) with the completion page as
+    /// `redirectUrl`, and gives the Adobe address the browser must open. `None` when the code
+    /// is gone.
+    pub async fn start_sign_in(
+        &self,
+        code: &str,
+        mvpd: &str,
+        viewer: IpAddr,
+    ) -> Result<Option<Url>, ServiceError> {
+        let Some((_, session)) = self.viewer_session(code, viewer).await? else {
+            return Ok(None);
+        };
+        if self.providers(&session).await?.find(mvpd).is_none() {
+            return Err(ServiceError::invalid(
+                "mvpd",
+                "is not a provider of this service",
+            ));
+        }
+        let request = SessionRequest {
+            mvpd: Some(mvpd.to_owned()),
+            domain_name: None,
+            redirect_url: Some(
+                self.inner
+                    .settings
+                    .public_link(&format!("/activate/complete?code={code}")),
+            ),
+        };
+        let resumed = match self
+            .inner
+            .adobe
+            .resume_session(&session.identity, code, &request)
+            .await
+        {
+            Ok(resumed) => resumed,
+            Err(error) if session_is_gone(&error) => return Ok(None),
+            Err(error) => return Err(error.into()),
+        };
+        if resumed.action_name != ActionName::Authenticate {
+            return Err(ServiceError::invalid(
+                "mvpd",
+                format!(
+                    "Adobe Pass answered {} instead of authenticate",
+                    resumed.action_name
+                ),
+            ));
+        }
+        Ok(Some(self.inner.adobe.authenticate_url(code)?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn devices_are_described_by_model_and_system() {
+        let device =
+            serde_json::json!({"model": "Roku Ultra", "operatingSystem": {"name": "Roku OS"}});
+        assert_eq!(
+            describe_device(&device).as_deref(),
+            Some("Roku Ultra (Roku OS)")
+        );
+        let bare = serde_json::json!({"operatingSystem": {"name": "tvOS"}});
+        assert_eq!(describe_device(&bare).as_deref(), Some("tvOS"));
+        assert_eq!(describe_device(&serde_json::json!({})), None);
+    }
+}
