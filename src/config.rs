@@ -450,7 +450,8 @@ mod tests {
 
     #[test]
     fn trusted_proxies_take_ips_and_cidrs() {
-        let config = config(&["--trusted-proxies", " 10.0.0.0/8, 192.168.1.7 ,::1"]).expect("valid");
+        let config =
+            config(&["--trusted-proxies", " 10.0.0.0/8, 192.168.1.7 ,::1"]).expect("valid");
         assert_eq!(config.trusted_proxies.len(), 3);
         assert!(config.is_trusted_proxy("10.20.30.40".parse().expect("ip")));
         assert!(config.is_trusted_proxy("192.168.1.7".parse().expect("ip")));
@@ -475,10 +476,15 @@ mod tests {
         }
         let err = config(&["--admin-token", "short"]).expect_err("invalid");
         assert_eq!(err.setting, "--admin-token");
-        assert!(!err.to_string().contains("short"), "the token is never echoed");
+        assert!(
+            !err.to_string().contains("short"),
+            "the token is never echoed"
+        );
         let token = "a".repeat(40);
         assert_eq!(
-            config(&["--admin-token", &token]).expect("valid").admin_token,
+            config(&["--admin-token", &token])
+                .expect("valid")
+                .admin_token,
             Some(token)
         );
     }

@@ -26,17 +26,18 @@ where
             .headers()
             .get(header::CONTENT_TYPE)
             .map(|value| is_json(value.to_str().unwrap_or_default()));
-        let bytes = Bytes::from_request(request, state)
-            .await
-            .map_err(|rejection| match rejection.status() {
-                StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "payload_too_large",
-                    "body: the request body is too large",
-                    "fix-request",
-                ),
-                _ => ApiError::invalid("body", rejection.body_text()),
-            })?;
+        let bytes =
+            Bytes::from_request(request, state)
+                .await
+                .map_err(|rejection| match rejection.status() {
+                    StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        "payload_too_large",
+                        "body: the request body is too large",
+                        "fix-request",
+                    ),
+                    _ => ApiError::invalid("body", rejection.body_text()),
+                })?;
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return parse(b"{}").map(Self);
         }
@@ -79,8 +80,14 @@ fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
 /// The field an error is about: the path where it was met (an unknown field's path ends with
 /// its name), else the field serde names (a missing one), else the whole body.
 fn field_of(path: &str, detail: &str) -> String {
-    if path != "." {
-        return path.to_owned();
+    // serde_path_to_error writes `?` for a position it cannot name (cut-off JSON).
+    let known: Vec<&str> = path
+        .split('.')
+        .take_while(|segment| *segment != "?")
+        .filter(|segment| !segment.is_empty())
+        .collect();
+    if !known.is_empty() {
+        return known.join(".");
     }
     detail
         .strip_prefix("missing field `")
@@ -119,13 +126,18 @@ mod tests {
 
     #[test]
     fn errors_name_the_field() {
-        assert!(message(r#"{"resource": "a", "extra": 1}"#).contains("message: \"extra: unknown field"));
+        assert!(
+            message(r#"{"resource": "a", "extra": 1}"#).contains("message: \"extra: unknown field")
+        );
         assert!(message(r#"{}"#).contains("message: \"resource: missing field"));
         assert!(message(r#"{"resource": 5}"#).contains("message: \"resource: invalid type"));
-        assert!(message(r#"{"resource": "a", "inner": {"model": "x", "os": 1}}"#)
-            .contains("message: \"inner.os: unknown field"));
+        assert!(
+            message(r#"{"resource": "a", "inner": {"model": "x", "os": 1}}"#)
+                .contains("message: \"inner.os: unknown field")
+        );
         assert!(message(r#"{"resource": "a"} x"#).contains("message: \"body: trailing"));
         assert!(message(r#"{"resource": "#).contains("message: \"resource: EOF"));
+        assert!(message(r#"{"resource": "a""#).contains("message: \"body: EOF"));
     }
 
     #[test]

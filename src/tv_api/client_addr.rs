@@ -65,10 +65,12 @@ pub fn client_addr(config: &Config, peer: SocketAddr, headers: &HeaderMap) -> So
 
 /// `1.2.3.4`, `1.2.3.4:5678`, `2001:db8::1` or `[2001:db8::1]:5678`.
 fn parse_entry(entry: &str) -> Option<SocketAddr> {
-    entry
-        .parse::<SocketAddr>()
-        .ok()
-        .or_else(|| entry.parse::<IpAddr>().ok().map(|ip| SocketAddr::new(ip, 0)))
+    entry.parse::<SocketAddr>().ok().or_else(|| {
+        entry
+            .parse::<IpAddr>()
+            .ok()
+            .map(|ip| SocketAddr::new(ip, 0))
+    })
 }
 
 #[cfg(test)]

@@ -140,8 +140,13 @@ impl From<ServiceError> for ApiError {
             // The service's errors carry no secrets; the TV only gets the sentence.
             tracing::warn!(%error, code = %error.code(), "TV API call failed");
         }
-        Self::new(status, error.code(), error.message(), error.action().as_str())
-            .with_retry_after(error.retry_after())
+        Self::new(
+            status,
+            error.code(),
+            error.message(),
+            error.action().as_str(),
+        )
+        .with_retry_after(error.retry_after())
     }
 }
 

@@ -1,0 +1,302 @@
+//! Helpers for the Streaming App API tests: the real router served on a loopback port (so the
+//! TV's address comes from the connection), an emulator behind it, and a TV that calls it.
+#![allow(dead_code)]
+
+use std::time::Duration;
+
+use reqwest::{header::HeaderMap, redirect::Policy, Method, StatusCode};
+use serde_json::{json, Value};
+use tokio::sync::oneshot;
+use tve_activate::emulator::{self, EmulatorSettings, RunningEmulator, DEFAULT_SOFTWARE_STATEMENT};
+
+use crate::common;
+
+/// An answer of the API.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub text: String,
+}
+
+impl Answer {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.text)
+            .unwrap_or_else(|e| panic!("JSON body ({e}), status {}: {}", self.status, self.text))
+    }
+
+    /// The error code, after checking the error shape.
+    pub fn error_code(&self) -> String {
+        let body = self.json();
+        let error = body["error"]
+            .as_object()
+            .unwrap_or_else(|| panic!("error shape: {body}"));
+        for field in ["code", "message", "action"] {
+            assert!(error[field].is_string(), "{field} in {body}");
+        }
+        assert!(
+            error
+                .keys()
+                .all(|k| ["code", "message", "action", "retryAfter"].contains(&k.as_str())),
+            "{body}"
+        );
+        error["code"].as_str().expect("code").to_owned()
+    }
+
+    pub fn error_message(&self) -> String {
+        self.json()["error"]["message"]
+            .as_str()
+            .expect("message")
+            .to_owned()
+    }
+}
+
+/// The service on a loopback port with its upstream emulator.
+pub struct Api {
+    pub base_url: String,
+    /// The public URL links and QR codes use.
+    pub public_url: String,
+    pub emulator_url: String,
+    pub http: reqwest::Client,
+    /// The embedded emulator, when it runs in the service's state.
+    embedded: Option<RunningEmulator>,
+    /// A standalone emulator the service reaches over `--adobe-pass-url`.
+    pub standalone: Option<RunningEmulator>,
+    stop: Option<oneshot::Sender<()>>,
+}
+
+impl Api {
+    /// The service on the embedded default (with extra `flags`).
+    pub async fn start(flags: &[&str]) -> Self {
+        let (state, embedded) = common::state(flags).await;
+        let emulator_url = embedded
+            .as_ref()
+            .expect("embedded emulator")
+            .base_url()
+            .to_owned();
+        Self::serve(state, emulator_url, embedded, None).await
+    }
+
+    /// The service talking to a standalone emulator started with `settings`.
+    pub async fn with_emulator(settings: EmulatorSettings, flags: &[&str]) -> Self {
+        let standalone = emulator::spawn(settings).await.expect("emulator starts");
+        let emulator_url = standalone.base_url().to_owned();
+        let mut all = vec![
+            "--adobe-pass-url",
+            emulator_url.as_str(),
+            "--software-statement",
+            DEFAULT_SOFTWARE_STATEMENT,
+        ];
+        all.extend_from_slice(flags);
+        let (state, _) = common::state(&all).await;
+        Self::serve(state, emulator_url.clone(), None, Some(standalone)).await
+    }
+
+    async fn serve(
+        state: tve_activate::http::AppState,
+        emulator_url: String,
+        embedded: Option<RunningEmulator>,
+        standalone: Option<RunningEmulator>,
+    ) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("address");
+        let public_url = state
+            .config
+            .public_url
+            .as_str()
+            .trim_end_matches('/')
+            .to_owned();
+        let router = tve_activate::http::router(state);
+        let (stop, stopped) = oneshot::channel::<()>();
+        tokio::spawn(tve_activate::serve(listener, router, async {
+            let _ = stopped.await;
+        }));
+        Self {
+            base_url: format!("http://{addr}"),
+            public_url,
+            emulator_url,
+            http: reqwest::Client::builder()
+                .redirect(Policy::none())
+                .build()
+                .expect("client"),
+            embedded,
+            standalone,
+            stop: Some(stop),
+        }
+    }
+
+    /// The emulator behind the service.
+    pub fn emulator(&self) -> &RunningEmulator {
+        self.embedded
+            .as_ref()
+            .or(self.standalone.as_ref())
+            .expect("an emulator")
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base_url)
+    }
+
+    /// Any call; `body` is sent as JSON text when given.
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&str>,
+    ) -> Answer {
+        let mut request = self.http.request(method, self.url(path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request
+                .header("content-type", "application/json")
+                .body(body.to_owned());
+        }
+        let response = request.send().await.expect("response");
+        Answer {
+            status: response.status(),
+            headers: response.headers().clone(),
+            text: response.text().await.expect("body"),
+        }
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Answer {
+        self.call(Method::GET, path, Some(token), None).await
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: Value) -> Answer {
+        self.call(Method::POST, path, Some(token), Some(&body.to_string()))
+            .await
+    }
+
+    /// Registers `device_id`; returns its token.
+    pub async fn register(&self, device_id: &str) -> String {
+        let answer = self
+            .call(
+                Method::POST,
+                "/tv/v1/devices",
+                None,
+                Some(&register_body(device_id).to_string()),
+            )
+            .await;
+        assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.text);
+        let body = answer.json();
+        assert_eq!(body["deviceId"], device_id);
+        body["deviceToken"].as_str().expect("token").to_owned()
+    }
+
+    /// Starts an activation with `mvpd`; returns the 201 body.
+    pub async fn start_activation(&self, token: &str, mvpd: &str) -> Value {
+        let answer = self
+            .post("/tv/v1/activations", token, json!({ "mvpd": mvpd }))
+            .await;
+        assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.text);
+        answer.json()
+    }
+
+    /// Signs in on the emulator's mock provider login, as the phone would after the
+    /// activation page sent it to Adobe's authenticate URL.
+    pub async fn provider_login(&self, code: &str, account: &str) {
+        let authenticate = self
+            .http
+            .get(format!(
+                "{}/api/v2/authenticate/REF30/{code}",
+                self.emulator_url
+            ))
+            .send()
+            .await
+            .expect("authenticate");
+        assert_eq!(authenticate.status(), StatusCode::FOUND);
+        let login = authenticate.headers()["location"]
+            .to_str()
+            .expect("location")
+            .to_owned();
+        let page = self.http.get(&login).send().await.expect("login page");
+        assert_eq!(page.status(), StatusCode::OK);
+        let done = self
+            .http
+            .post(&login)
+            .form(&[
+                ("username", account),
+                ("password", account),
+                ("action", "login"),
+            ])
+            .send()
+            .await
+            .expect("login submit");
+        assert_eq!(done.status(), StatusCode::SEE_OTHER, "login with {account}");
+    }
+
+    /// Registers a device and signs it in with `account` at `mvpd`; returns its token.
+    pub async fn signed_in_device(&self, device_id: &str, mvpd: &str, account: &str) -> String {
+        let token = self.register(device_id).await;
+        let activation = self.start_activation(&token, mvpd).await;
+        let code = activation["code"].as_str().expect("code");
+        self.provider_login(code, account).await;
+        let status = self
+            .get(&format!("/tv/v1/activations/{code}?wait=20"), &token)
+            .await;
+        assert_eq!(status.json()["status"], "authenticated", "{}", status.text);
+        token
+    }
+
+    /// Replaces the emulator's fault rules.
+    pub async fn set_faults(&self, rules: Value) {
+        let answer = self
+            .http
+            .put(format!("{}/__emulator/faults", self.emulator_url))
+            .json(&json!({ "rules": rules }))
+            .send()
+            .await
+            .expect("faults");
+        assert!(answer.status().is_success(), "{}", answer.status());
+    }
+}
+
+impl Drop for Api {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// A registration body for `device_id`.
+pub fn register_body(device_id: &str) -> Value {
+    json!({
+        "deviceId": device_id,
+        "deviceInfo": {
+            "model": "AppleTV",
+            "version": "4K",
+            "osName": "tvOS",
+            "osVersion": "17.1",
+            "connectionType": "WiFi",
+            "primaryHardwareType": "SetTopBox"
+        }
+    })
+}
+
+/// Asserts an error answer: status, code, and `Retry-After` both in the header and the body.
+pub fn assert_retryable(answer: &Answer, status: StatusCode, code: &str) {
+    assert_eq!(answer.status, status, "{}", answer.text);
+    assert_eq!(answer.error_code(), code, "{}", answer.text);
+    let body = answer.json();
+    assert_eq!(body["error"]["action"], "retry");
+    let retry_after = body["error"]["retryAfter"].as_u64().expect("retryAfter");
+    assert!(retry_after >= 1);
+    let header: u64 = answer.headers["retry-after"]
+        .to_str()
+        .expect("header")
+        .parse()
+        .expect("seconds");
+    assert_eq!(header, retry_after);
+}
+
+/// A short pause for background work.
+pub async fn pause(millis: u64) {
+    tokio::time::sleep(Duration::from_millis(millis)).await;
+}
