@@ -1,0 +1,199 @@
+//! A restart keeps devices and sign-ins: the real binary on a SQLite store, talking to an
+//! emulator started here; stopped with SIGTERM and started again on the same store.
+
+mod common;
+mod tv_api_support;
+
+use std::{
+    path::Path,
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use tv_api_support::register_body;
+use tve_activate::emulator::{self, EmulatorSettings, DEFAULT_SOFTWARE_STATEMENT};
+
+/// The binary serving on `port` with its store in `data`.
+struct Process {
+    child: Child,
+    base_url: String,
+}
+
+impl Process {
+    fn start(data: &Path, port: u16, emulator_url: &str) -> Self {
+        let listen = format!("127.0.0.1:{port}");
+        let store = format!("sqlite://{}", data.join("tve.db").display());
+        let child = Command::new(env!("CARGO_BIN_EXE_tve-activate"))
+            .args(["--listen", &listen, "--store-url", &store])
+            .args(["--adobe-pass-url", emulator_url])
+            .args(["--software-statement", DEFAULT_SOFTWARE_STATEMENT])
+            .env("RUST_LOG", "warn")
+            .current_dir(data)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("server starts");
+        Self {
+            child,
+            base_url: format!("http://{listen}"),
+        }
+    }
+
+    async fn wait_until_ready(&self, http: &reqwest::Client) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if let Ok(response) = http.get(format!("{}/healthz", self.base_url)).send().await {
+                if response.status().is_success() {
+                    return;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("the server did not start on {}", self.base_url);
+    }
+
+    async fn terminate(mut self) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success());
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                assert!(status.success(), "clean exit after SIGTERM: {status}");
+                return;
+            }
+            assert!(Instant::now() < deadline, "no exit after SIGTERM");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn call(
+    http: &reqwest::Client,
+    process: &Process,
+    path: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
+    let url = format!("{}{path}", process.base_url);
+    let mut request = match &body {
+        Some(body) => http.post(url).json(body),
+        None => http.get(url),
+    };
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let response = request.send().await.expect("response");
+    let status = response.status();
+    (status, response.json().await.expect("json"))
+}
+
+#[tokio::test]
+async fn device_token_and_profile_survive_a_restart_without_a_second_registration() {
+    let emulator = emulator::spawn(EmulatorSettings::default())
+        .await
+        .expect("emulator");
+    let data = tempfile::tempdir().expect("temp dir");
+    let port = common::free_port();
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+
+    let first = Process::start(data.path(), port, emulator.base_url());
+    first.wait_until_ready(&http).await;
+    let (status, registered) = call(
+        &http,
+        &first,
+        "/tv/v1/devices",
+        None,
+        Some(register_body("tv-restart")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{registered}");
+    let token = registered["deviceToken"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    let (status, activation) = call(
+        &http,
+        &first,
+        "/tv/v1/activations",
+        Some(&token),
+        Some(json!({"mvpd": "Spectrum"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{activation}");
+    let code = activation["code"].as_str().expect("code").to_owned();
+
+    // The viewer signs in on the emulator's provider login.
+    let authenticate = http
+        .get(format!(
+            "{}/api/v2/authenticate/REF30/{code}",
+            emulator.base_url()
+        ))
+        .send()
+        .await
+        .expect("authenticate");
+    let login = authenticate.headers()["location"]
+        .to_str()
+        .expect("location")
+        .to_owned();
+    let done = http
+        .post(&login)
+        .form(&[
+            ("username", "premium"),
+            ("password", "premium"),
+            ("action", "login"),
+        ])
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(done.status(), StatusCode::SEE_OTHER);
+    let (_, status) = call(
+        &http,
+        &first,
+        &format!("/tv/v1/activations/{code}?wait=20"),
+        Some(&token),
+        None,
+    )
+    .await;
+    assert_eq!(status["status"], "authenticated", "{status}");
+    let registrations = emulator.state().store().clients.len();
+    assert_eq!(registrations, 1, "one DCR client for the device");
+    first.terminate().await;
+
+    let second = Process::start(data.path(), port, emulator.base_url());
+    second.wait_until_ready(&http).await;
+    let (status, profile) = call(&http, &second, "/tv/v1/profile", Some(&token), None).await;
+    assert_eq!(status, StatusCode::OK, "the token still works: {profile}");
+    assert_eq!(profile["authenticated"], true, "{profile}");
+    assert_eq!(profile["provider"], "Spectrum");
+    let (status, play) = call(
+        &http,
+        &second,
+        "/tv/v1/authorize",
+        Some(&token),
+        Some(json!({"resource": "REF30"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{play}");
+    assert_eq!(play["decision"], "permit");
+    assert_eq!(
+        emulator.state().store().clients.len(),
+        registrations,
+        "the DCR client was not registered again"
+    );
+    second.terminate().await;
+}
