@@ -1,7 +1,8 @@
 //! Which Adobe Pass the service talks to: the embedded emulator (started here, on its own
-//! loopback port) or a configured environment; and the client for it.
+//! loopback port, its state kept beside the SQLite store) or a configured environment; and
+//! the client for it.
 
-use std::{sync::Arc, time::Duration};
+use std::{path::PathBuf, sync::Arc, time::Duration};
 
 use url::Url;
 
@@ -10,7 +11,7 @@ use crate::{
         AdobePass, AdobePassError, ClientSettings, Environment, Secret, ThrottleSettings,
     },
     clock::SharedClock,
-    config::{Config, Upstream},
+    config::{Config, StoreUrl, Upstream},
     emulator::{self, EmulatorError, EmulatorSettings, RunningEmulator},
     store::{CredentialsInStore, SharedStore},
 };
@@ -36,6 +37,17 @@ pub struct Connected {
     pub adobe: AdobePass,
     /// The embedded emulator, if that is the upstream.
     pub emulator: Option<RunningEmulator>,
+}
+
+/// Where the embedded emulator keeps its state for a store: beside a SQLite file, with the
+/// extension `emulator.json` (`data/tve-activate.db` → `data/tve-activate.emulator.json`), so
+/// the DCR clients whose credentials the store keeps, and the viewers' profiles, survive a
+/// restart; nowhere for a memory store.
+pub fn emulator_state_file(store: &StoreUrl) -> Option<PathBuf> {
+    match store {
+        StoreUrl::Sqlite(path) => Some(path.with_extension("emulator.json")),
+        StoreUrl::Memory => None,
+    }
 }
 
 /// Starts the embedded emulator when no Adobe Pass URL is configured, and builds the client,
@@ -64,6 +76,7 @@ pub async fn connect(
         Upstream::Embedded => {
             let emulator = emulator::spawn(EmulatorSettings {
                 clock: clock.clone(),
+                state_file: emulator_state_file(&config.store),
                 ..EmulatorSettings::default()
             })
             .await?;
@@ -86,5 +99,23 @@ pub async fn connect(
                 emulator: Some(emulator),
             })
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_emulator_state_lives_beside_a_sqlite_store_only() {
+        assert_eq!(
+            emulator_state_file(&StoreUrl::Sqlite("data/tve-activate.db".into())),
+            Some(PathBuf::from("data/tve-activate.emulator.json"))
+        );
+        assert_eq!(
+            emulator_state_file(&StoreUrl::Sqlite("/var/lib/tve/store".into())),
+            Some(PathBuf::from("/var/lib/tve/store.emulator.json"))
+        );
+        assert_eq!(emulator_state_file(&StoreUrl::Memory), None);
     }
 }

@@ -74,6 +74,12 @@ struct Args {
     /// fault flags.
     #[arg(long, env = "EMULATOR_FAULTS")]
     faults: Option<PathBuf>,
+
+    /// JSON file keeping registered clients, access tokens, sessions, profiles and TempPass
+    /// uses across restarts; written after each change, created if missing. Without it
+    /// everything is forgotten on exit.
+    #[arg(long, env = "EMULATOR_STATE_FILE")]
+    state_file: Option<PathBuf>,
 }
 
 impl Args {
@@ -133,6 +139,7 @@ impl Args {
             throttling: self.throttling,
             faults: self.fault_set()?,
             programmer_public_key_pem,
+            state_file: self.state_file.clone(),
             ..EmulatorSettings::default()
         })
     }

@@ -9,7 +9,8 @@ use axum::{
     http::{request::Parts, HeaderMap, StatusCode},
     response::Response,
 };
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 use crate::emulator::{
     errors::{ApiError, ErrorCode},
@@ -19,19 +20,27 @@ use crate::emulator::{
 };
 
 /// A registered client.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Client {
-    /// Its secret.
-    pub secret: String,
+    /// SHA-256 of its secret (hex): the secret itself is never kept, so a state file holds
+    /// nothing a caller could present.
+    pub secret_sha256: String,
 }
 
-/// An issued access token.
-#[derive(Clone, Debug)]
+/// An issued access token (kept under the SHA-256 of the token, see [`digest`]).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AccessToken {
     /// Whose.
     pub client_id: String,
     /// Epoch ms after which it is refused.
     pub expires_at: i64,
+}
+
+/// SHA-256 of a client secret or access token, in lower-case hex.
+pub fn digest(secret: &str) -> String {
+    format!("{:x}", Sha256::digest(secret.as_bytes()))
 }
 
 fn dcr_error(code: &str) -> Response {
@@ -72,7 +81,7 @@ pub async fn register(State(state): State<EmulatorState>, body: Bytes) -> Respon
     state.store().clients.insert(
         client_id.clone(),
         Client {
-            secret: client_secret.clone(),
+            secret_sha256: digest(&client_secret),
         },
     );
     adobe_json(
@@ -122,13 +131,16 @@ pub async fn token(
     let mut store = state.store();
     match store.clients.get(&client_id) {
         None => return dcr_error("invalid_client"),
-        Some(client) if client.secret != secret => return dcr_error("unauthorized_client"),
+        // Digests compared: timing reveals nothing about the secret itself.
+        Some(client) if client.secret_sha256 != digest(&secret) => {
+            return dcr_error("unauthorized_client")
+        }
         Some(_) => {}
     }
     store.tokens.retain(|_, t| t.expires_at > now);
     let access_token = uuid::Uuid::new_v4().simple().to_string();
     store.tokens.insert(
-        access_token.clone(),
+        digest(&access_token),
         AccessToken {
             client_id,
             expires_at: now.saturating_add(millis(ttl)),
@@ -163,7 +175,7 @@ impl Authorized {
         let now = state.now_ms();
         let store = state.store();
         token
-            .and_then(|t| store.tokens.get(t))
+            .and_then(|t| store.tokens.get(&digest(t)))
             .filter(|t| t.expires_at > now)
             .map(|t| Self(t.client_id.clone()))
             .ok_or_else(|| ErrorCode::InvalidAccessTokenClientApplication.into())

@@ -19,11 +19,12 @@ pub mod profiles;
 pub mod responses;
 pub mod sessions;
 pub mod state;
+pub mod state_file;
 pub mod temppass;
 pub mod throttle;
 pub mod user_metadata;
 
-use std::net::SocketAddr;
+use std::{net::SocketAddr, path::PathBuf};
 
 use axum::{
     http::StatusCode,
@@ -69,11 +70,14 @@ pub struct EmulatorSettings {
     pub programmer_public_key_pem: Option<String>,
     /// Time source.
     pub clock: SharedClock,
+    /// File that keeps clients, tokens, sessions, profiles and TempPass uses across restarts
+    /// (see [`state_file`]); absent: memory only.
+    pub state_file: Option<PathBuf>,
 }
 
 impl Default for EmulatorSettings {
     /// Loopback on a free port, the default dataset, [`DEFAULT_SOFTWARE_STATEMENT`], default
-    /// lifetimes, throttling off, no faults, no programmer key, the system clock.
+    /// lifetimes, throttling off, no faults, no programmer key, the system clock, no state file.
     fn default() -> Self {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
@@ -85,6 +89,7 @@ impl Default for EmulatorSettings {
             faults: FaultSet::default(),
             programmer_public_key_pem: None,
             clock: SystemClock::shared(),
+            state_file: None,
         }
     }
 }
@@ -112,9 +117,13 @@ pub enum EmulatorError {
     /// The public URL cannot be a base URL.
     #[error("invalid public URL {0}")]
     PublicUrl(String),
+    /// The state file cannot be read or written.
+    #[error(transparent)]
+    StateFile(#[from] state_file::StateFileError),
 }
 
-/// Builds the state from settings, for an emulator reached at `public_url`.
+/// Builds the state from settings, for an emulator reached at `public_url`, with what the
+/// state file holds (it is only written by [`spawn`] and [`serve_on`]).
 pub fn state(
     settings: &EmulatorSettings,
     public_url: &str,
@@ -126,6 +135,10 @@ pub fn state(
         .as_deref()
         .map(user_metadata::parse_public_key)
         .transpose()?;
+    let store = match &settings.state_file {
+        Some(path) => state_file::load(path)?,
+        None => state::Store::default(),
+    };
     Ok(EmulatorState::new(state::StateParts {
         dataset: settings.dataset.clone(),
         clock: settings.clock.clone(),
@@ -135,6 +148,7 @@ pub fn state(
         programmer_key,
         faults: faults::Faults::new(settings.faults.clone()),
         throttle: settings.throttling.then(throttle::Throttle::default),
+        store,
     }))
 }
 
@@ -207,13 +221,22 @@ pub fn router(state: EmulatorState) -> Router {
         .with_state(state)
 }
 
-/// A running emulator; stops when [`RunningEmulator::stop`] is called or when dropped.
+/// The task that keeps the state file written, and how to tell it to finish.
+#[derive(Debug)]
+struct StateWriter {
+    stop: oneshot::Sender<()>,
+    task: JoinHandle<Result<(), state_file::StateFileError>>,
+}
+
+/// A running emulator; stops when [`RunningEmulator::stop`] is called or when dropped (then
+/// the state file gets its last write in the background, if the runtime still runs).
 #[derive(Debug)]
 pub struct RunningEmulator {
     base_url: String,
     state: EmulatorState,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<std::io::Result<()>>>,
+    writer: Option<StateWriter>,
 }
 
 impl RunningEmulator {
@@ -232,15 +255,25 @@ impl RunningEmulator {
         &self.state
     }
 
-    /// Stops serving, letting in-flight requests finish.
+    /// Stops serving, letting in-flight requests finish, then writes the state file a last
+    /// time.
     pub async fn stop(mut self) -> std::io::Result<()> {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
-        match self.task.take() {
+        let served = match self.task.take() {
             Some(task) => task.await.map_err(std::io::Error::other)?,
             None => Ok(()),
+        };
+        if let Some(writer) = self.writer.take() {
+            let _ = writer.stop.send(());
+            writer
+                .task
+                .await
+                .map_err(std::io::Error::other)?
+                .map_err(std::io::Error::other)?;
         }
+        served
     }
 }
 
@@ -283,6 +316,11 @@ pub async fn serve_on(
         None => format!("http://{addr}"),
     };
     let state = state(&settings, &base_url)?;
+    let writer = settings.state_file.clone().map(|path| {
+        let (stop, stopping) = oneshot::channel::<()>();
+        let task = tokio::spawn(state_file::keep_written(state.clone(), path, stopping));
+        StateWriter { stop, task }
+    });
     let (shutdown, stopped) = oneshot::channel::<()>();
     let app = router(state.clone());
     let task = tokio::spawn(crate::serve(listener, app, async {
@@ -293,5 +331,6 @@ pub async fn serve_on(
         state,
         shutdown: Some(shutdown),
         task: Some(task),
+        writer,
     })
 }

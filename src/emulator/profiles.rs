@@ -8,6 +8,7 @@ use axum::{
     http::{HeaderMap, StatusCode},
     response::Response,
 };
+use serde::{Deserialize, Serialize};
 
 use crate::emulator::{
     dcr::Authorized,
@@ -20,7 +21,8 @@ use crate::emulator::{
 };
 
 /// Whose profile: the client, the streaming device and the MVPD.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ProfileKey {
     /// DCR client id.
     pub client_id: String,
@@ -31,7 +33,7 @@ pub struct ProfileKey {
 }
 
 /// How the profile came about.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ProfileKind {
     /// MVPD login through the authenticate URL.
     Regular,
@@ -40,7 +42,8 @@ pub enum ProfileKind {
 }
 
 /// A stored profile.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct StoredProfile {
     /// The account that logged in.
     pub account: String,

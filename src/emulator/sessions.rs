@@ -11,6 +11,7 @@ use axum::{
     response::{Html, IntoResponse, Response},
 };
 use rand::Rng;
+use serde::{Deserialize, Serialize};
 
 use crate::emulator::{
     dcr::Authorized,
@@ -29,7 +30,7 @@ const CODE_ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 pub const CODE_LENGTH: usize = 7;
 
 /// Where a session stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Outcome {
     /// Waiting for parameters or for the user to log in.
     Pending,
@@ -40,7 +41,8 @@ pub enum Outcome {
 }
 
 /// An authentication session.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Session {
     /// Tracking id.
     pub id: String,

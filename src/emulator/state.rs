@@ -2,11 +2,14 @@
 
 use std::{
     collections::HashMap,
+    ops::{Deref, DerefMut},
     sync::{Arc, Mutex, MutexGuard, PoisonError},
     time::Duration,
 };
 
 use rsa::RsaPublicKey;
+use serde::{Deserialize, Serialize};
+use tokio::sync::Notify;
 
 use crate::{
     clock::SharedClock,
@@ -44,19 +47,93 @@ impl Default for Ttls {
     }
 }
 
-/// Everything that changes while the emulator runs.
-#[derive(Debug, Default)]
+/// Everything that changes while the emulator runs; all of it is what a state file keeps
+/// (throttle buckets and fault rules live elsewhere).
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Store {
     /// Registered clients by `client_id`.
     pub clients: HashMap<String, Client>,
-    /// Issued access tokens.
+    /// Issued access tokens, by the SHA-256 of the token.
     pub tokens: HashMap<String, AccessToken>,
     /// Authentication sessions by code.
     pub sessions: HashMap<String, Session>,
     /// Profiles by (client, device, MVPD).
+    #[serde(with = "entries")]
     pub profiles: HashMap<ProfileKey, StoredProfile>,
     /// TempPass uses.
+    #[serde(with = "entries")]
     pub temp_passes: HashMap<TempPassKey, TempPassUse>,
+}
+
+/// Maps whose keys are structs, written as a list of `{"key": …, "value": …}` (JSON object
+/// keys can only be strings).
+mod entries {
+    use std::{collections::HashMap, hash::Hash};
+
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    #[derive(Serialize)]
+    struct EntryRef<'a, K, V> {
+        key: &'a K,
+        value: &'a V,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Entry<K, V> {
+        key: K,
+        value: V,
+    }
+
+    pub fn serialize<K: Serialize, V: Serialize, S: Serializer>(
+        map: &HashMap<K, V>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(map.iter().map(|(key, value)| EntryRef { key, value }))
+    }
+
+    pub fn deserialize<'de, K, V, D>(deserializer: D) -> Result<HashMap<K, V>, D::Error>
+    where
+        K: Deserialize<'de> + Eq + Hash,
+        V: Deserialize<'de>,
+        D: Deserializer<'de>,
+    {
+        let list = Vec::<Entry<K, V>>::deserialize(deserializer)?;
+        Ok(list.into_iter().map(|e| (e.key, e.value)).collect())
+    }
+}
+
+/// The locked [`Store`]; any mutable use of it signals a change to the state file writer
+/// when the guard is released.
+#[derive(Debug)]
+pub struct StoreGuard<'a> {
+    store: MutexGuard<'a, Store>,
+    changes: &'a Notify,
+    changed: bool,
+}
+
+impl Deref for StoreGuard<'_> {
+    type Target = Store;
+
+    fn deref(&self) -> &Store {
+        &self.store
+    }
+}
+
+impl DerefMut for StoreGuard<'_> {
+    fn deref_mut(&mut self) -> &mut Store {
+        self.changed = true;
+        &mut self.store
+    }
+}
+
+impl Drop for StoreGuard<'_> {
+    fn drop(&mut self) {
+        if self.changed {
+            self.changes.notify_one();
+        }
+    }
 }
 
 /// The emulator's shared state; cheap to clone.
@@ -72,6 +149,7 @@ struct Inner {
     ttls: Ttls,
     programmer_key: Option<RsaPublicKey>,
     store: Mutex<Store>,
+    changes: Notify,
     faults: Faults,
     throttle: Option<Throttle>,
 }
@@ -95,6 +173,8 @@ pub struct StateParts {
     pub faults: Faults,
     /// Throttling, when on.
     pub throttle: Option<Throttle>,
+    /// What it remembers at start (empty, or loaded from a state file).
+    pub store: Store,
 }
 
 impl EmulatorState {
@@ -107,7 +187,8 @@ impl EmulatorState {
             software_statement: parts.software_statement,
             ttls: parts.ttls,
             programmer_key: parts.programmer_key,
-            store: Mutex::new(Store::default()),
+            store: Mutex::new(parts.store),
+            changes: Notify::new(),
             faults: parts.faults,
             throttle: parts.throttle,
         }))
@@ -149,7 +230,25 @@ impl EmulatorState {
     }
 
     /// The mutable state, locked.
-    pub fn store(&self) -> MutexGuard<'_, Store> {
+    pub fn store(&self) -> StoreGuard<'_> {
+        StoreGuard {
+            store: self.lock(),
+            changes: &self.0.changes,
+            changed: false,
+        }
+    }
+
+    /// Resolves after the store was changed (at once if it changed since the last call).
+    pub async fn changed(&self) {
+        self.0.changes.notified().await;
+    }
+
+    /// Reads the store under the lock without counting as a change.
+    pub fn inspect<T>(&self, read: impl FnOnce(&Store) -> T) -> T {
+        read(&self.lock())
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Store> {
         self.0.store.lock().unwrap_or_else(PoisonError::into_inner)
     }
 

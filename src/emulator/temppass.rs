@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use axum::http::{HeaderMap, StatusCode};
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::emulator::{
@@ -16,7 +17,8 @@ use crate::emulator::{
 };
 
 /// Whose TempPass.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TempPassKey {
     /// `AP-Device-Identifier` value.
     pub device_id: String,
@@ -27,7 +29,8 @@ pub struct TempPassKey {
 }
 
 /// A TempPass in use.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TempPassUse {
     /// Epoch ms of first use.
     pub started_at: i64,

@@ -108,6 +108,28 @@ impl Harness {
         Self::start(EmulatorSettings::default()).await
     }
 
+    /// Stops this emulator (which writes its state file a last time) and starts another with
+    /// `settings`, keeping the client credentials and the access token.
+    pub async fn restart(self, settings: EmulatorSettings) -> Self {
+        let Self {
+            emulator,
+            http,
+            openapi,
+            token,
+            client_id,
+            client_secret,
+        } = self;
+        emulator.stop().await.expect("emulator stops cleanly");
+        Self {
+            emulator: emulator::spawn(settings).await.expect("emulator restarts"),
+            http,
+            openapi,
+            token,
+            client_id,
+            client_secret,
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.emulator.base_url())
     }
