@@ -28,6 +28,9 @@ scripts/fuzz-emulator.sh
 say "building the site"
 cargo leptos build
 
+say "fuzz: the Streaming App API against its own OpenAPI (schemathesis)"
+scripts/fuzz-tv-api.sh
+
 say "end-to-end tests"
 cd "$ROOT/end2end"
 TVE_BIN="$CARGO_TARGET_DIR/debug/tve-activate" npx playwright test

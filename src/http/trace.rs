@@ -45,7 +45,46 @@ impl<B> MakeSpan<B> for RequestSpan {
             "request",
             id = %id,
             method = %request.method(),
-            path = %request.uri().path(),
+            path = %redacted_path(request.uri().path()),
         )
+    }
+}
+
+/// The path with activation codes shortened to their first two characters, so logs can still
+/// tell codes apart without holding a usable one.
+pub fn redacted_path(path: &str) -> String {
+    let mut previous = "";
+    path.split('/')
+        .map(|segment| {
+            let masked =
+                if matches!(previous, "activations" | "sessions" | "code") && !segment.is_empty() {
+                    let shown: String = segment.chars().take(2).collect();
+                    format!("{shown}…")
+                } else {
+                    segment.to_owned()
+                };
+            previous = segment;
+            masked
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redacted_path;
+
+    #[test]
+    fn activation_codes_are_masked_in_logged_paths() {
+        assert_eq!(
+            redacted_path("/tv/v1/activations/ABC1234/events"),
+            "/tv/v1/activations/AB…/events"
+        );
+        assert_eq!(redacted_path("/tv/v1/activations"), "/tv/v1/activations");
+        assert_eq!(redacted_path("/activate/complete"), "/activate/complete");
+        assert_eq!(
+            redacted_path("/api/v2/REF30/profiles/code/XTC98W"),
+            "/api/v2/REF30/profiles/code/XT…"
+        );
     }
 }
