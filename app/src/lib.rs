@@ -87,7 +87,13 @@ fn SiteHeader() -> impl IntoView {
     let texts = lang.texts();
     let location = use_location();
     let back = move || {
-        let here = format!("{}{}", location.pathname.get(), location.search.get());
+        // The router's `search` comes without its leading `?`.
+        let search = location.search.get().trim_start_matches('?').to_owned();
+        let here = if search.is_empty() {
+            location.pathname.get()
+        } else {
+            format!("{}?{search}", location.pathname.get())
+        };
         url_encode(&here)
     };
     view! {
