@@ -17,10 +17,11 @@ export default defineConfig({
   testDir: "./tests",
   timeout: 30_000,
   expect: { timeout: 5_000 },
-  fullyParallel: true,
+  // One worker: the suite runs in CI on 2 cores, next to the server under test.
+  fullyParallel: false,
   forbidOnly: !!process.env.CI,
   retries: 0,
-  workers: process.env.CI ? 2 : undefined,
+  workers: 1,
   reporter: [["list"]],
   globalSetup: require.resolve("./global-setup"),
   use: {
@@ -60,6 +61,9 @@ export default defineConfig({
         env: {
           TVE_LISTEN: `127.0.0.1:${port}`,
           TVE_STORE_URL: "memory:",
+          // The tests are a proxy on loopback: each sends its viewer's address as
+          // X-Forwarded-For, so rate limits of one test never touch another.
+          TVE_TRUSTED_PROXIES: "127.0.0.1",
           LEPTOS_SITE_ROOT: process.env.LEPTOS_SITE_ROOT ?? path.join(root, "target", "site"),
           RUST_LOG: process.env.RUST_LOG ?? "warn",
         },

@@ -57,6 +57,20 @@ test("the 11th rapid lookup from one address gets the friendly 429 page", async 
   expect(statuses[10]).toBe(429);
 });
 
+test("failed code guesses are counted at /metrics", async ({ page, request }) => {
+  const failures = async () => {
+    const text = await (await request.get("/metrics")).text();
+    expect(text).toContain("# TYPE tve_activation_code_failures_total counter");
+    return Number(/^tve_activation_code_failures_total (\d+)$/m.exec(text)?.[1]);
+  };
+  const before = await failures();
+  expect(before).toBeGreaterThanOrEqual(0);
+  for (const code of ["MMMM001", "MMMM002"]) {
+    expect((await page.goto(`/activate?code=${code}`))?.status()).toBe(404);
+  }
+  expect(await failures()).toBe(before + 2);
+});
+
 test("five failed codes in one browser session pause lookups", async ({ page }) => {
   for (let i = 0; i < 5; i += 1) {
     const response = await page.goto(`/activate?code=YYYY${String(i).padStart(3, "0")}`);
@@ -110,28 +124,39 @@ test.describe("with a TV waiting", () => {
     expect((await status.json()).status).toBe("cancelled");
   });
 
-  test("a wrong password, then Cancel at the provider, then a retry that works", async ({ page, request }) => {
+  test("a wrong password, then Cancel at the provider ends the code, then a new code works", async ({ page, request }) => {
     const tv = await startActivation(request);
     await gotoHydrated(page, tv.activationUrlComplete.replace(/^https?:\/\/[^/]+/, ""));
     await page.getByRole("button", { name: "Continue" }).click();
     await expect(page.getByRole("heading", { name: "Choose your TV provider" })).toBeVisible();
     await noAxeViolations(page);
-    await page.getByRole("button", { name: "Spectrum", exact: true }).click();
+    await page.getByRole("button", { name: "Spectrum", exact: true }).first().click();
     await page.getByLabel("Username").fill("premium");
     await page.getByLabel("Password").fill("wrong");
     await page.getByRole("button", { name: "Sign in" }).click();
     await expect(page.getByText("The username or password is incorrect")).toBeVisible();
+    // The provider's Cancel ends Adobe's session for this code: the page says so, and the
+    // waiting TV learns at once that it needs a new code.
     await page.getByRole("button", { name: "Cancel" }).click();
-    await expect(page.getByRole("heading", { name: "Sign-in didn't finish" })).toBeVisible();
+    await expect(page.getByRole("heading", { name: "This code can't be used" })).toBeVisible();
+    await expect(page.getByRole("alert")).toContainText("Get a new code on your TV");
     await noAxeViolations(page);
-    await page.screenshot({ path: "../docs/screenshots/07-not-finished.png" });
-    await page.getByRole("link", { name: "Try again" }).click();
+    await page.screenshot({ path: "../docs/screenshots/07-cancelled-at-provider.png" });
+    const status = await request.get(`/tv/v1/activations/${tv.code}`, {
+      headers: { authorization: `Bearer ${tv.deviceToken}` },
+    });
+    expect((await status.json()).status).toBe("cancelled");
+
+    const again = await startActivation(request);
+    await gotoHydrated(page, again.activationUrlComplete.replace(/^https?:\/\/[^/]+/, ""));
+    await page.getByRole("button", { name: "Continue" }).click();
     await expect(page.getByRole("button", { name: "Continue with Spectrum" })).toBeVisible();
     await page.getByRole("button", { name: "Continue with Spectrum" }).click();
     await page.getByLabel("Username").fill("premium");
     await page.getByLabel("Password").fill("premium");
     await page.getByRole("button", { name: "Sign in" }).click();
     await expect(page.getByRole("heading", { name: "You're all set: return to your TV" })).toBeVisible();
+    await expect(page.getByText("Signed in with Spectrum.")).toBeVisible();
   });
 
   test("the happy path works with JavaScript off", async ({ browser, request }) => {

@@ -30,7 +30,7 @@ export async function tvApiServed(request: APIRequestContext) {
   return response.status() !== 404 && response.status() !== 405;
 }
 
-/** A fresh private address per test, sent as `X-Forwarded-For` (the server trusts it from loopback), so rate limits of one test never touch another. */
+/** A fresh private address per test, sent as `X-Forwarded-For` (the suite starts the server with `TVE_TRUSTED_PROXIES=127.0.0.1`), so rate limits of one test never touch another. */
 export function viewerAddress() {
   const n = () => Math.floor(Math.random() * 250) + 1;
   return `10.${n()}.${n()}.${n()}`;

@@ -9,13 +9,16 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/metrics", get(metrics))
 }
 
-/// Every upstream call by endpoint and outcome, with its latency.
+/// Every upstream call by endpoint and outcome, with its latency; then the activation site's
+/// failed code guesses.
 async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    let mut text = state.service.adobe().metrics().render_prometheus();
+    text.push_str(&state.code_lookups.render_prometheus());
     (
         [(
             header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
-        state.service.adobe().metrics().render_prometheus(),
+        text,
     )
 }

@@ -33,6 +33,8 @@ pub struct AppState {
     pub service: Service,
     /// Leptos settings (site root, output name).
     pub leptos: LeptosOptions,
+    /// The activation site's per-IP code lookup limit and failed-guess count.
+    pub code_lookups: Arc<site::CodeLookupLimiter>,
 }
 
 impl AppState {
@@ -52,6 +54,7 @@ impl AppState {
             config: Arc::new(config),
             service,
             leptos,
+            code_lookups: Arc::default(),
         }
     }
 }
@@ -67,7 +70,7 @@ pub fn router(state: AppState) -> Router {
         }
     };
     let limiter: Arc<dyn app::pages::activate::api::ssr::LookupLimiter> =
-        Arc::new(site::CodeLookupLimiter::default());
+        state.code_lookups.clone();
     let pages = Router::new()
         .leptos_routes_with_context(
             &state,
@@ -90,6 +93,7 @@ pub fn router(state: AppState) -> Router {
     let policy = security::SecurityPolicy::new(&state.config)
         .with_sign_in_origin(site::adobe_origin(&state.service));
     let sessions = site::session_layer(state.config.is_https());
+    let config = state.config.clone();
     Router::new()
         .merge(health::router())
         .merge(crate::tv_api::router())
@@ -98,7 +102,10 @@ pub fn router(state: AppState) -> Router {
         .merge(pages)
         .with_state(state)
         .layer(sessions)
-        .layer(axum::middleware::from_fn(site::with_viewer_ip))
+        .layer(axum::middleware::from_fn_with_state(
+            config,
+            site::with_viewer_ip,
+        ))
         .layer(
             ServiceBuilder::new()
                 .layer(trace::request_id_layer())

@@ -5,7 +5,10 @@
 use std::{
     net::{IpAddr, SocketAddr},
     num::NonZeroU32,
-    sync::atomic::{AtomicU64, Ordering},
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        Arc,
+    },
     time::Duration,
 };
 
@@ -17,8 +20,8 @@ use app::{
     },
 };
 use axum::{
-    extract::{ConnectInfo, Path, Query, Request},
-    http::{header, HeaderMap, HeaderValue, StatusCode},
+    extract::{ConnectInfo, Path, Query, Request, State},
+    http::{header, HeaderValue, StatusCode},
     middleware::Next,
     response::{IntoResponse, Redirect, Response},
     routing::get,
@@ -33,8 +36,10 @@ use url::Url;
 
 use super::AppState;
 use crate::{
+    config::Config,
     service::{Provider, Service, ServiceError},
     store::ActivationStatus,
+    tv_api::client_addr::client_addr,
 };
 
 /// Code lookups one IP may make at once.
@@ -79,14 +84,34 @@ fn port_error(error: ServiceError) -> PortError {
 
 impl SitePort {
     async fn provider(&self, code: &str, viewer: IpAddr, id: &str) -> ProviderView {
-        let list = self.service.providers_for_code(code, viewer).await;
-        list.ok()
-            .and_then(|list| list.find(id).map(provider_view))
+        let found = self.service.provider_for_code(code, id, viewer).await;
+        found
+            .ok()
+            .flatten()
+            .map(|provider| provider_view(&provider))
             .unwrap_or_else(|| ProviderView {
                 id: id.to_owned(),
                 name: id.to_owned(),
                 logo_url: None,
             })
+    }
+
+    /// No profile yet: the viewer may try again while Adobe's session lives; once the
+    /// provider's Cancel has ended it, the activation ends too, so the TV offers a new code.
+    async fn not_signed_in(&self, code: &str, viewer: IpAddr) -> Result<Completion, PortError> {
+        if self
+            .service
+            .sign_in_still_possible(code, viewer)
+            .await
+            .map_err(port_error)?
+        {
+            return Ok(Completion::NotFinished);
+        }
+        tracing::info!(code = %masked(code), "the provider sign-in was cancelled");
+        match self.service.cancel_activation(code).await {
+            Ok(_) | Err(ServiceError::NotFound(_)) => Ok(Completion::Gone),
+            Err(error) => Err(port_error(error)),
+        }
     }
 }
 
@@ -161,7 +186,7 @@ impl ActivationPort for SitePort {
                 (ActivationStatus::Authenticated, Some(id)) => {
                     Completion::SignedIn(self.provider(code, viewer, &id).await)
                 }
-                (ActivationStatus::Pending, _) => Completion::NotFinished,
+                (ActivationStatus::Pending, _) => self.not_signed_in(code, viewer).await?,
                 _ => Completion::Gone,
             })
         })
@@ -199,6 +224,18 @@ impl Default for CodeLookupLimiter {
     }
 }
 
+impl CodeLookupLimiter {
+    /// The count of failed guesses, in the Prometheus text format.
+    pub fn render_prometheus(&self) -> String {
+        format!(
+            "# HELP tve_activation_code_failures_total Codes entered on the activation site that matched no pending activation.\n\
+             # TYPE tve_activation_code_failures_total counter\n\
+             tve_activation_code_failures_total {}\n",
+            self.failed.load(Ordering::Relaxed)
+        )
+    }
+}
+
 impl LookupLimiter for CodeLookupLimiter {
     fn admit(&self, viewer: IpAddr) -> Result<(), u64> {
         self.limiter.check_key(&viewer).map_err(|not_until| {
@@ -213,30 +250,20 @@ impl LookupLimiter for CodeLookupLimiter {
     }
 }
 
-/// The viewer's IP: the connection's peer, or the last `X-Forwarded-For` entry when the peer
-/// is a proxy on this host (loopback).
-pub fn viewer_ip(peer: SocketAddr, headers: &HeaderMap) -> IpAddr {
-    if !peer.ip().is_loopback() {
-        return peer.ip();
-    }
-    headers
-        .get_all("x-forwarded-for")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .filter_map(|ip| ip.trim().parse::<IpAddr>().ok())
-        .last()
-        .unwrap_or(peer.ip())
-}
-
-/// Puts the viewer's IP in the request for the pages' server functions.
-pub async fn with_viewer_ip(mut request: Request, next: Next) -> Response {
+/// Puts the viewer's IP in the request for the pages' server functions: the connection's
+/// peer, or the client `X-Forwarded-For` names when the peer is a configured trusted proxy
+/// (`--trusted-proxies`), as for the TV API.
+pub async fn with_viewer_ip(
+    State(config): State<Arc<Config>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
     let peer = request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0)
         .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 0)));
-    let ip = viewer_ip(peer, request.headers());
+    let ip = client_addr(&config, peer, request.headers()).ip();
     request.extensions_mut().insert(ViewerIp(ip));
     next.run(request).await
 }
@@ -296,19 +323,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn forwarded_for_counts_only_behind_a_local_proxy() {
-        let mut headers = HeaderMap::new();
-        headers.insert(
-            "x-forwarded-for",
-            HeaderValue::from_static("1.2.3.4, 5.6.7.8"),
-        );
-        let local = SocketAddr::from(([127, 0, 0, 1], 9));
-        let remote = SocketAddr::from(([9, 9, 9, 9], 9));
-        assert_eq!(viewer_ip(local, &headers).to_string(), "5.6.7.8");
-        assert_eq!(viewer_ip(remote, &headers).to_string(), "9.9.9.9");
-    }
-
-    #[test]
     fn the_eleventh_rapid_lookup_waits() {
         let limiter = CodeLookupLimiter::default();
         let ip: IpAddr = [10, 0, 0, 1].into();
@@ -317,5 +331,18 @@ mod tests {
         }
         assert!(limiter.admit(ip).is_err_and(|wait| wait >= 1));
         assert!(limiter.admit([10, 0, 0, 2].into()).is_ok());
+    }
+
+    #[test]
+    fn failed_guesses_are_counted_for_prometheus() {
+        let limiter = CodeLookupLimiter::default();
+        assert!(limiter
+            .render_prometheus()
+            .contains("\ntve_activation_code_failures_total 0\n"));
+        limiter.failed_guess();
+        limiter.failed_guess();
+        let text = limiter.render_prometheus();
+        assert!(text.contains("# TYPE tve_activation_code_failures_total counter\n"));
+        assert!(text.contains("\ntve_activation_code_failures_total 2\n"));
     }
 }

@@ -6,7 +6,7 @@ use std::net::{IpAddr, SocketAddr};
 
 use url::Url;
 
-use super::{DeviceSession, ProviderList, Service, ServiceError};
+use super::{DeviceSession, Provider, ProviderList, Service, ServiceError};
 use crate::{
     adobe_pass::{
         types::{ActionName, ErrorCode, SessionRequest},
@@ -64,14 +64,25 @@ impl Service {
         code: &str,
         viewer: IpAddr,
     ) -> Result<Option<(Activation, DeviceSession)>, ServiceError> {
+        Ok(self
+            .code_session(code, viewer)
+            .await?
+            .filter(|(activation, _)| {
+                activation.status == ActivationStatus::Pending
+                    && self.now_millis() < activation.expires_at
+            }))
+    }
+
+    /// The TV session behind a code whatever its status, acting from the viewer's IP; `None`
+    /// when the code or its TV is unknown.
+    async fn code_session(
+        &self,
+        code: &str,
+        viewer: IpAddr,
+    ) -> Result<Option<(Activation, DeviceSession)>, ServiceError> {
         let Some(activation) = self.inner.store.activation(code).await? else {
             return Ok(None);
         };
-        if activation.status != ActivationStatus::Pending
-            || self.now_millis() >= activation.expires_at
-        {
-            return Ok(None);
-        }
         let Some(device) = self.inner.store.device(&activation.device_id).await? else {
             return Ok(None);
         };
@@ -121,6 +132,30 @@ impl Service {
             Some((_, session)) => self.providers(&session).await,
             None => Ok(ProviderList::default()),
         }
+    }
+
+    /// The provider `mvpd` as the code's TV may use it, whatever the code's status (the
+    /// completion page names the provider of a finished sign-in); `None` when unknown.
+    pub async fn provider_for_code(
+        &self,
+        code: &str,
+        mvpd: &str,
+        viewer: IpAddr,
+    ) -> Result<Option<Provider>, ServiceError> {
+        let Some((_, session)) = self.code_session(code, viewer).await? else {
+            return Ok(None);
+        };
+        Ok(self.providers(&session).await?.find(mvpd).cloned())
+    }
+
+    /// Whether Adobe still holds a live authentication session for a pending code (the
+    /// provider's Cancel ends it at once, long before the code's `notAfter`).
+    pub async fn sign_in_still_possible(
+        &self,
+        code: &str,
+        viewer: IpAddr,
+    ) -> Result<bool, ServiceError> {
+        Ok(self.look_up_code(code, viewer).await?.is_some())
     }
 
     /// Supplies the chosen MVPD to the code's Adobe session (S2) with the completion page as
