@@ -238,7 +238,7 @@ impl Service {
                 if decision
                     .error
                     .as_ref()
-                    .is_some_and(|e| crate::adobe_pass::Remedy::of(e) == Remedy::Authentication)
+                    .is_some_and(|e| Remedy::of(e) == Remedy::Authentication)
                 {
                     self.invalidate_device(&session.device.device_id);
                 }

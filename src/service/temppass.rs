@@ -61,13 +61,12 @@ impl Service {
             .store
             .remember_provider(&session.device.device_id, &chosen.id)
             .await?;
-        let mut summary = ProfileSummary {
+        let summary = ProfileSummary {
             provider: chosen.id.clone(),
             kind: profile.kind.to_string(),
             expires_at: status.expires_at.min(profile.not_after),
             max_rating: None,
         };
-        summary.expires_at = summary.expires_at.max(0);
         self.inner.profiles.put(&session.device.device_id, summary);
         Ok(status)
     }
