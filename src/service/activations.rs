@@ -466,7 +466,8 @@ impl Service {
                     if let Some(wait) = error.retry_after() {
                         pause = pause.max(wait);
                     }
-                    tracing::info!(%error, "activation check failed; trying again");
+                    // The code is part of the upstream URL, so log only what kind of failure it was.
+                    tracing::info!(failure = %error.code(), "activation check failed; trying again");
                 }
             }
         }
