@@ -3,7 +3,11 @@ import { expect, test, type Page } from "@playwright/test";
 import { collectProblems, gotoHydrated } from "./helpers";
 import { startActivation, tvApiServed, viewerAddress } from "./tv-api";
 
-test.use({ extraHTTPHeaders: { "x-forwarded-for": viewerAddress() } });
+// A viewer address of its own for every test (not one per file), so no test spends another's
+// per-IP lookup budget.
+test.use({
+  extraHTTPHeaders: async ({}, use) => use({ "x-forwarded-for": viewerAddress() }),
+});
 
 async function noAxeViolations(page: Page) {
   const results = await new AxeBuilder({ page }).analyze();
