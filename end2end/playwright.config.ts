@@ -4,12 +4,16 @@ import * as path from "node:path";
 /**
  * The suite runs against the built binary (`TVE_BIN`) on its embedded default: the emulator in
  * process and an in-memory store, on a port of its own so it never meets a developer's server.
- * Set `TVE_E2E_BASE_URL` to test a server that is already running instead.
+ * A second one on port 3101 hands out codes that expire after 10 s, for expired.spec.ts.
+ * Set `TVE_E2E_BASE_URL` to test a server that is already running instead (expired.spec.ts
+ * is then skipped).
  */
 const root = path.resolve(__dirname, "..");
 const port = Number(process.env.TVE_E2E_PORT ?? 3100);
 const external = process.env.TVE_E2E_BASE_URL;
 export const baseURL = external ?? `http://127.0.0.1:${port}`;
+/** A second server whose activation codes expire after 10 s (expired.spec.ts). */
+const shortTtlPort = 3101;
 const targetDir = process.env.CARGO_TARGET_DIR ?? path.join(root, "target");
 const binary = process.env.TVE_BIN ?? path.join(targetDir, "debug", "tve-activate");
 
@@ -50,22 +54,32 @@ export default defineConfig({
   ],
   webServer: external
     ? undefined
-    : {
-        command: `"${binary}"`,
-        cwd: root,
-        url: `${baseURL}/healthz`,
-        reuseExistingServer: false,
-        timeout: 60_000,
-        stdout: "pipe",
-        stderr: "pipe",
-        env: {
-          TVE_LISTEN: `127.0.0.1:${port}`,
-          TVE_STORE_URL: "memory:",
-          // The tests are a proxy on loopback: each sends its viewer's address as
-          // X-Forwarded-For, so rate limits of one test never touch another.
-          TVE_TRUSTED_PROXIES: "127.0.0.1",
-          LEPTOS_SITE_ROOT: process.env.LEPTOS_SITE_ROOT ?? path.join(root, "target", "site"),
-          RUST_LOG: process.env.RUST_LOG ?? "warn",
-        },
-      },
+    : [
+        server(port, {}),
+        // Codes that live 10 s, for expired.spec.ts.
+        server(shortTtlPort, { TVE_EMULATOR_SESSION_TTL: "10" }),
+      ],
 });
+
+/** The binary on `listenPort`, on its embedded default with an in-memory store, plus `extra` settings. */
+function server(listenPort: number, extra: Record<string, string>) {
+  return {
+    command: `"${binary}"`,
+    cwd: root,
+    url: `http://127.0.0.1:${listenPort}/healthz`,
+    reuseExistingServer: false,
+    timeout: 60_000,
+    stdout: "pipe" as const,
+    stderr: "pipe" as const,
+    env: {
+      TVE_LISTEN: `127.0.0.1:${listenPort}`,
+      TVE_STORE_URL: "memory:",
+      // The tests are a proxy on loopback: each sends its viewer's address as
+      // X-Forwarded-For, so rate limits of one test never touch another.
+      TVE_TRUSTED_PROXIES: "127.0.0.1",
+      LEPTOS_SITE_ROOT: process.env.LEPTOS_SITE_ROOT ?? path.join(root, "target", "site"),
+      RUST_LOG: process.env.RUST_LOG ?? "warn",
+      ...extra,
+    },
+  };
+}

@@ -2,7 +2,9 @@
 
 use std::{
     net::{IpAddr, SocketAddr},
+    ops::RangeInclusive,
     path::PathBuf,
+    time::Duration,
 };
 
 use clap::{Parser, ValueEnum};
@@ -98,6 +100,11 @@ pub struct Args {
     /// Absent: the admin routes answer 404.
     #[arg(long, env = "TVE_ADMIN_TOKEN", hide_env_values = true)]
     pub admin_token: Option<String>,
+
+    /// Seconds an activation code lives in the embedded emulator (10 to 36000); ignored with
+    /// --adobe-pass-url, where Adobe Pass decides.
+    #[arg(long, env = "TVE_EMULATOR_SESSION_TTL", default_value_t = 1800)]
+    pub emulator_session_ttl: u64,
 }
 
 /// A setting that failed validation; the message names the setting and says what is wrong.
@@ -156,6 +163,8 @@ pub struct Config {
     pub trusted_proxies: Vec<IpNet>,
     /// Secret of the admin routes; none turns them off.
     pub admin_token: Option<String>,
+    /// How long an activation code lives in the embedded emulator.
+    pub emulator_session_ttl: Duration,
 }
 
 impl Config {
@@ -227,7 +236,26 @@ impl TryFrom<Args> for Config {
             site_root: args.site_root,
             trusted_proxies: parse_trusted_proxies(args.trusted_proxies.as_deref())?,
             admin_token: admin_token(args.admin_token)?,
+            emulator_session_ttl: emulator_session_ttl(args.emulator_session_ttl)?,
         })
+    }
+}
+
+/// Seconds an embedded emulator's code may live: long enough to type it, at most ten hours.
+const EMULATOR_SESSION_TTL_SECS: RangeInclusive<u64> = 10..=36_000;
+
+fn emulator_session_ttl(secs: u64) -> Result<Duration, ConfigError> {
+    if EMULATOR_SESSION_TTL_SECS.contains(&secs) {
+        Ok(Duration::from_secs(secs))
+    } else {
+        Err(ConfigError::new(
+            "--emulator-session-ttl",
+            format!(
+                "{secs} is not between {} and {} seconds",
+                EMULATOR_SESSION_TTL_SECS.start(),
+                EMULATOR_SESSION_TTL_SECS.end()
+            ),
+        ))
     }
 }
 
@@ -487,6 +515,28 @@ mod tests {
                 .admin_token,
             Some(token)
         );
+    }
+
+    #[test]
+    fn emulator_session_ttl_defaults_to_half_an_hour_and_stays_in_range() {
+        assert_eq!(
+            config(&[]).expect("valid").emulator_session_ttl,
+            Duration::from_secs(1800)
+        );
+        for secs in ["10", "36000"] {
+            assert_eq!(
+                config(&["--emulator-session-ttl", secs])
+                    .expect("valid")
+                    .emulator_session_ttl
+                    .as_secs()
+                    .to_string(),
+                secs
+            );
+        }
+        for secs in ["9", "0", "36001"] {
+            let err = config(&["--emulator-session-ttl", secs]).expect_err("invalid");
+            assert_eq!(err.setting, "--emulator-session-ttl", "{secs}");
+        }
     }
 
     #[test]

@@ -12,7 +12,7 @@ use crate::{
     },
     clock::SharedClock,
     config::{Config, StoreUrl, Upstream},
-    emulator::{self, EmulatorError, EmulatorSettings, RunningEmulator},
+    emulator::{self, EmulatorError, EmulatorSettings, RunningEmulator, Ttls},
     store::{CredentialsInStore, SharedStore},
 };
 
@@ -77,6 +77,10 @@ pub async fn connect(
             let emulator = emulator::spawn(EmulatorSettings {
                 clock: clock.clone(),
                 state_file: emulator_state_file(&config.store),
+                ttls: Ttls {
+                    session: config.emulator_session_ttl,
+                    ..Ttls::default()
+                },
                 ..EmulatorSettings::default()
             })
             .await?;
