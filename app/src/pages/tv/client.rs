@@ -1,5 +1,8 @@
 //! The simulator's browser side: calls to `/tv/v1` with `fetch`, the device token in
-//! `localStorage`, long polls for the activation, and the countdown tick.
+//! `localStorage`, the activation's event stream (long polls when the stream fails), and the
+//! countdown tick.
+
+mod events;
 
 use leptos::{prelude::*, task::spawn_local};
 use serde_json::{json, Value};
@@ -47,9 +50,15 @@ fn store(key: &str, value: Option<&str>) {
     }
 }
 
-async fn call(method: &str, path: &str, body: Option<Value>) -> Result<Answer, String> {
+/// Sends a request with the device token (when one is stored), accepting `accept`.
+async fn send(
+    method: &str,
+    path: &str,
+    body: Option<Value>,
+    accept: &str,
+) -> Result<Response, String> {
     let headers = Headers::new().map_err(|_| "no headers".to_owned())?;
-    let _ = headers.set("Accept", "application/json");
+    let _ = headers.set("Accept", accept);
     if let Some(token) = stored(TOKEN_KEY) {
         let _ = headers.set("Authorization", &format!("Bearer {token}"));
     }
@@ -63,9 +72,13 @@ async fn call(method: &str, path: &str, body: Option<Value>) -> Result<Answer, S
     let response = JsFuture::from(window().fetch_with_str_and_init(path, &init))
         .await
         .map_err(|_| "the TV service cannot be reached".to_owned())?;
-    let response: Response = response
+    response
         .dyn_into()
-        .map_err(|_| "unexpected answer".to_owned())?;
+        .map_err(|_| "unexpected answer".to_owned())
+}
+
+async fn call(method: &str, path: &str, body: Option<Value>) -> Result<Answer, String> {
+    let response = send(method, path, body, "application/json").await?;
     let text = match response.text() {
         Ok(promise) => JsFuture::from(promise)
             .await
@@ -160,7 +173,7 @@ async fn show_profile_or_code(state: TvState) -> Result<(), String> {
     let profile = call_registered("GET", "/tv/v1/profile", None).await?;
     match profile.body["provider"].as_str() {
         Some(provider) if profile.body["authenticated"] == Value::Bool(true) => {
-            state.screen.set(Screen::SignedIn(provider.to_owned()));
+            signed_in(state, provider).await;
             Ok(())
         }
         _ => activate(state).await,
@@ -177,7 +190,7 @@ async fn activate(state: TvState) -> Result<(), String> {
         .as_str()
         .filter(|_| body["status"] == "authenticated")
     {
-        state.screen.set(Screen::SignedIn(provider.to_owned()));
+        signed_in(state, provider).await;
         return Ok(());
     }
     let code = body["code"].as_str().unwrap_or_default().to_owned();
@@ -197,7 +210,13 @@ async fn activate(state: TvState) -> Result<(), String> {
     wait_for_sign_in(state, &code).await
 }
 
+/// Waits for the sign-in through the event stream, then by long polls if the stream ends
+/// before a final status or cannot be read.
 async fn wait_for_sign_in(state: TvState, code: &str) -> Result<(), String> {
+    if let Some(status) = events::final_status(code).await {
+        settle(state, &status).await;
+        return Ok(());
+    }
     let path = format!("/tv/v1/activations/{code}?wait={WAIT_SECS}");
     loop {
         let answer = call_registered("GET", &path, None).await?;
@@ -209,20 +228,46 @@ async fn wait_for_sign_in(state: TvState, code: &str) -> Result<(), String> {
         if answer.status >= 300 {
             return Err(answer.message());
         }
-        match answer.body["status"].as_str() {
-            Some("pending") => {}
-            Some("authenticated") => {
-                let provider = answer.body["provider"].as_str().unwrap_or_default();
-                state.screen.set(Screen::SignedIn(provider.to_owned()));
-                return Ok(());
-            }
-            Some("superseded") => return Ok(()),
-            _ => {
-                state.screen.set(Screen::Expired);
-                return Ok(());
-            }
+        if is_final(&answer.body) {
+            settle(state, &answer.body).await;
+            return Ok(());
         }
     }
+}
+
+/// Whether an activation status (`{status, provider?, expiresAt}`) ends the wait.
+fn is_final(status: &Value) -> bool {
+    status["status"] != "pending"
+}
+
+/// Shows what a final activation status means: the catalogue, nothing (a newer code took
+/// over), or the expiry.
+async fn settle(state: TvState, status: &Value) {
+    match status["status"].as_str() {
+        Some("authenticated") => {
+            signed_in(state, status["provider"].as_str().unwrap_or_default()).await;
+        }
+        Some("superseded") => {}
+        _ => state.screen.set(Screen::Expired),
+    }
+}
+
+/// Shows the catalogue, naming the provider by its display name (its id when not listed).
+async fn signed_in(state: TvState, provider: &str) {
+    let name = display_name(provider).await;
+    state.screen.set(Screen::SignedIn(name));
+}
+
+async fn display_name(provider: &str) -> String {
+    let listed = match call_registered("GET", "/tv/v1/providers", None).await {
+        Ok(answer) if answer.status == 200 => answer.body["providers"]
+            .as_array()
+            .and_then(|providers| providers.iter().find(|p| p["id"] == provider))
+            .and_then(|p| p["displayName"].as_str())
+            .map(str::to_owned),
+        _ => None,
+    };
+    listed.unwrap_or_else(|| provider.to_owned())
 }
 
 async fn sleep(millis: u32) {

@@ -1,8 +1,8 @@
 //! `/tv`: a TV app simulator that uses only the Streaming App API (`/tv/v1`) from the browser,
 //! as a TV would: register (token kept in `localStorage`), show the code, the QR code and a
-//! countdown, wait for the sign-in by long polls, then show the provider and a small catalogue
-//! with Play and Sign out. The server renders only the frame; everything else runs after
-//! hydration.
+//! countdown, wait for the sign-in through the event stream (long polls when it fails), then
+//! show the provider's name and a small catalogue with Play and Sign out. The server renders
+//! only the frame; everything else runs after hydration.
 
 #[cfg(feature = "hydrate")]
 mod client;
@@ -33,7 +33,7 @@ pub enum Screen {
     },
     /// The code ran out.
     Expired,
-    /// Signed in with this provider.
+    /// Signed in with this provider (its display name).
     SignedIn(String),
     /// A failure, in plain words.
     Failed(String),
