@@ -1,6 +1,7 @@
 //! Typed configuration: command-line flags, each with an environment variable, validated at start-up.
 
 use std::{
+    collections::HashMap,
     net::{IpAddr, SocketAddr},
     ops::RangeInclusive,
     path::PathBuf,
@@ -10,6 +11,8 @@ use std::{
 use clap::{Parser, ValueEnum};
 use ipnet::IpNet;
 use url::Url;
+
+use crate::service::{BusinessRules, ProviderFilter};
 
 /// Where the service's durable state lives.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -105,6 +108,24 @@ pub struct Args {
     /// --adobe-pass-url, where Adobe Pass decides.
     #[arg(long, env = "TVE_EMULATOR_SESSION_TTL", default_value_t = 1800)]
     pub emulator_session_ttl: u64,
+
+    /// Providers hidden from pickers (test and in-development integrations): comma-separated
+    /// ids or patterns with `*`. TempPass and providers Adobe keeps out of pickers are always hidden.
+    #[arg(long, env = "TVE_HIDDEN_PROVIDERS", value_delimiter = ',')]
+    pub hidden_providers: Vec<String>,
+
+    /// Providers shown first, as tiles, in this order: comma-separated ids.
+    #[arg(long, env = "TVE_FEATURED_PROVIDERS", value_delimiter = ',')]
+    pub featured_providers: Vec<String>,
+
+    /// Plays denied before Adobe is asked: comma-separated PROVIDER:RESOURCE pairs.
+    #[arg(long, env = "TVE_DENIED_RESOURCES", value_delimiter = ',')]
+    pub denied_resources: Vec<String>,
+
+    /// Ratings for the parental-control rule against a profile's maxRating: comma-separated
+    /// RESOURCE=RATING pairs (e.g. mature-movies=TV-MA).
+    #[arg(long, env = "TVE_RESOURCE_RATINGS", value_delimiter = ',')]
+    pub resource_ratings: Vec<String>,
 }
 
 /// A setting that failed validation; the message names the setting and says what is wrong.
@@ -165,6 +186,10 @@ pub struct Config {
     pub admin_token: Option<String>,
     /// How long an activation code lives in the embedded emulator.
     pub emulator_session_ttl: Duration,
+    /// Which providers pickers show, and in what order.
+    pub providers: ProviderFilter,
+    /// The programmer's rules that can deny a play.
+    pub rules: BusinessRules,
 }
 
 impl Config {
@@ -237,8 +262,55 @@ impl TryFrom<Args> for Config {
             trusted_proxies: parse_trusted_proxies(args.trusted_proxies.as_deref())?,
             admin_token: admin_token(args.admin_token)?,
             emulator_session_ttl: emulator_session_ttl(args.emulator_session_ttl)?,
+            providers: ProviderFilter {
+                hidden: non_empty(args.hidden_providers),
+                featured: non_empty(args.featured_providers),
+            },
+            rules: BusinessRules {
+                denied: pairs("--denied-resources", &args.denied_resources, ':')?
+                    .into_iter()
+                    .fold(
+                        HashMap::new(),
+                        |mut denied: HashMap<String, Vec<String>>, (provider, resource)| {
+                            denied.entry(provider).or_default().push(resource);
+                            denied
+                        },
+                    ),
+                ratings: pairs("--resource-ratings", &args.resource_ratings, '=')?
+                    .into_iter()
+                    .collect(),
+            },
         })
     }
+}
+
+/// The trimmed, non-empty items of a list setting.
+fn non_empty(items: Vec<String>) -> Vec<String> {
+    items
+        .into_iter()
+        .map(|item| item.trim().to_owned())
+        .filter(|item| !item.is_empty())
+        .collect()
+}
+
+/// `LEFT<separator>RIGHT` items, both sides non-empty.
+fn pairs(
+    setting: &'static str,
+    items: &[String],
+    separator: char,
+) -> Result<Vec<(String, String)>, ConfigError> {
+    non_empty(items.to_vec())
+        .into_iter()
+        .map(|item| match item.split_once(separator) {
+            Some((left, right)) if !left.trim().is_empty() && !right.trim().is_empty() => {
+                Ok((left.trim().to_owned(), right.trim().to_owned()))
+            }
+            _ => Err(ConfigError::new(
+                setting,
+                format!("{item:?} is not of the form A{separator}B"),
+            )),
+        })
+        .collect()
 }
 
 /// Seconds an embedded emulator's code may live: long enough to type it, at most ten hours.
@@ -375,6 +447,29 @@ fn is_domain_name(value: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn provider_lists_and_rules_are_read() {
+        let parsed = config(&[
+            "--hidden-providers",
+            "*_TEST, Beta*",
+            "--featured-providers",
+            "Spectrum,Cablevision",
+            "--denied-resources",
+            "Dish:premium-sports,Dish:news",
+            "--resource-ratings",
+            "mature-movies=TV-MA",
+        ])
+        .expect("valid");
+        assert_eq!(parsed.providers.hidden, ["*_TEST", "Beta*"]);
+        assert_eq!(parsed.providers.featured, ["Spectrum", "Cablevision"]);
+        assert_eq!(parsed.rules.denied["Dish"], ["premium-sports", "news"]);
+        assert_eq!(parsed.rules.ratings["mature-movies"], "TV-MA");
+        let err = config(&["--denied-resources", "Dish"]).expect_err("invalid");
+        assert_eq!(err.setting, "--denied-resources");
+        let err = config(&["--resource-ratings", "news="]).expect_err("invalid");
+        assert_eq!(err.setting, "--resource-ratings");
+    }
 
     fn config(args: &[&str]) -> Result<Config, ConfigError> {
         let mut argv = vec!["tve-activate"];

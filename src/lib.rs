@@ -60,15 +60,21 @@ pub async fn run(
         }
     );
     let service = service::Service::new(
-        service::ServiceSettings::new(config.public_url.clone(), config.domain_name.clone()),
+        service::ServiceSettings {
+            providers: config.providers.clone(),
+            rules: config.rules.clone(),
+            ..service::ServiceSettings::new(config.public_url.clone(), config.domain_name.clone())
+        },
         upstream.adobe.clone(),
         store.clone(),
         clock,
     );
+    let housekeeping = service.spawn_housekeeping();
     let router = http::router(AppState::new(config, service));
     serve(listener, router, shutdown)
         .await
         .map_err(|source| StartError::Listen { addr, source })?;
+    housekeeping.abort();
     if let Some(emulator) = upstream.emulator {
         // Stopping is best effort: the process is exiting anyway.
         let _ = emulator.stop().await;

@@ -126,6 +126,25 @@ impl Service {
         self.inner.clock.now_millis()
     }
 
+    /// Deletes activations whose code expired more than a day ago, now and every ten minutes,
+    /// for as long as the runtime runs.
+    pub fn spawn_housekeeping(&self) -> tokio::task::JoinHandle<()> {
+        const KEEP_FINISHED_MS: i64 = 24 * 60 * 60 * 1000;
+        let service = self.clone();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(Duration::from_secs(600));
+            loop {
+                every.tick().await;
+                let before = service.now_millis() - KEEP_FINISHED_MS;
+                match service.inner.store.purge_activations(before).await {
+                    Ok(0) => {}
+                    Ok(count) => tracing::info!(count, "purged expired activations"),
+                    Err(error) => tracing::warn!(%error, "cannot purge expired activations"),
+                }
+            }
+        })
+    }
+
     /// Forgets what is cached for a device (its profile and preauthorizations), as when Adobe
     /// or an MVPD says its entitlements changed.
     pub fn invalidate_device(&self, device_id: &str) {
