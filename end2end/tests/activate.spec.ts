@@ -1,7 +1,7 @@
 import AxeBuilder from "@axe-core/playwright";
 import { expect, test, type Page } from "@playwright/test";
 import { collectProblems, gotoHydrated } from "./helpers";
-import { startActivation, tvApiServed, viewerAddress } from "./tv-api";
+import { startActivation, viewerAddress } from "./tv-api";
 
 // A viewer address of its own for every test (not one per file), so no test spends another's
 // per-IP lookup budget.
@@ -109,10 +109,6 @@ test("axe finds no violations on the static pages, in English and Spanish", asyn
 });
 
 test.describe("with a TV waiting", () => {
-  test.beforeEach(async ({ request }) => {
-    test.skip(!(await tvApiServed(request)), "the Streaming App API (/tv/v1) is not served by this build");
-  });
-
   test("Cancel at the confirmation ends the activation", async ({ page, request }) => {
     const tv = await startActivation(request);
     await gotoHydrated(page, `/activate?code=${tv.code}`);

@@ -24,12 +24,6 @@ export async function startActivation(request: APIRequestContext, mvpd?: string)
   };
 }
 
-/** Whether the Streaming App API is served (the suite's TV cases need it). */
-export async function tvApiServed(request: APIRequestContext) {
-  const response = await request.post("/tv/v1/devices", { data: {} });
-  return response.status() !== 404 && response.status() !== 405;
-}
-
 /** A fresh private address per test, sent as `X-Forwarded-For` (the suite starts the server with `TVE_TRUSTED_PROXIES=127.0.0.1`), so rate limits of one test never touch another. */
 export function viewerAddress() {
   const n = () => Math.floor(Math.random() * 250) + 1;
