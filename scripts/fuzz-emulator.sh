@@ -8,12 +8,12 @@
 # 5xx is a bug), documented status codes, content types and response schemas. Bounded by
 # FUZZ_MAX_EXAMPLES per operation (default 15). Exits non-zero on any finding.
 #
-# Usage: scripts/fuzz-emulator.sh        (env: CARGO_TARGET_DIR, FUZZ_MAX_EXAMPLES, SHARED_DIR)
+# Usage: scripts/fuzz-emulator.sh        (env: CARGO_TARGET_DIR, FUZZ_MAX_EXAMPLES, SPEC_DIR)
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 target="${CARGO_TARGET_DIR:-$repo/target}"
-shared="${SHARED_DIR:-$repo/../shared/adobe-pass}"
+spec="${SPEC_DIR:-$repo/spec/adobe-pass}"
 venv="$HOME/.cache/tve-activate/venv"
 schemathesis_version="4.32.5"
 max_examples="${FUZZ_MAX_EXAMPLES:-15}"
@@ -42,7 +42,7 @@ cleanup() {
 trap cleanup EXIT
 
 # Waits for the emulator, registers, gets a token and writes the patched OpenAPI.
-token="$("$py" - "$base" "$shared/openapi/restApiV2.json" "$work/restApiV2.json" <<'PY'
+token="$("$py" - "$base" "$spec/openapi/restApiV2.json" "$work/restApiV2.json" <<'PY'
 import json, sys, time, urllib.parse, urllib.request
 
 base, source, patched = sys.argv[1:4]

@@ -1,6 +1,6 @@
 //! Every request the client sends matches Adobe's OpenAPI for its path: method, path
 //! parameters, required query parameters, required headers, body content type and body fields.
-//! The rules are read from `shared/adobe-pass/openapi/`, not copied here; the one place where
+//! The rules are read from `spec/adobe-pass/openapi/` (Adobe's files, kept unchanged); the one place where
 //! the client follows the DOC over the OAS is [`DOCUMENTED_EXCEPTIONS`].
 
 mod adobe_pass_support;

@@ -1,4 +1,4 @@
-//! Every documented response body in `shared/adobe-pass/examples/` decodes into the client's
+//! Every documented response body in `spec/adobe-pass/examples/` decodes into the client's
 //! types, and re-encodes to the same JSON (so no documented field is silently dropped).
 
 use std::path::Path;
@@ -11,7 +11,7 @@ use tve_activate::adobe_pass::types::{
     ProfileType, Profiles, ReasonType, Session, SessionStatus, TokenResponse,
 };
 
-const EXAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/adobe-pass/examples");
+const EXAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/spec/adobe-pass/examples");
 
 fn read(name: &str) -> Value {
     let path = Path::new(EXAMPLES).join(name);
@@ -79,7 +79,7 @@ fn decode(name: &str, json: &Value) {
 #[test]
 fn every_example_decodes_into_the_client_types() {
     let mut names: Vec<String> = std::fs::read_dir(EXAMPLES)
-        .expect("the examples folder (../shared/adobe-pass/examples) exists")
+        .expect("the examples folder (spec/adobe-pass/examples) exists")
         .map(|entry| {
             entry
                 .expect("entry")

@@ -1,4 +1,4 @@
-//! Every documented body in `shared/adobe-pass/examples/` deserializes into the emulator's
+//! Every documented body in `spec/adobe-pass/examples/` deserializes into the emulator's
 //! response types.
 
 mod emulator_support;

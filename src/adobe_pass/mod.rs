@@ -1,6 +1,6 @@
 //! The client of Adobe Pass (REST API V2 and Dynamic Client Registration): the one place that
 //! talks to Adobe, so nothing above it thinks about headers, tokens, throttling, retries or
-//! error decoding. Built from `shared/adobe-pass/REST-API-V2.md` and Adobe's OpenAPI files.
+//! error decoding. Built from `spec/adobe-pass/REST-API-V2.md` and Adobe's OpenAPI files.
 //!
 //! ```text
 //! AdobePass::new(settings, store, clock)

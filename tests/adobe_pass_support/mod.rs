@@ -25,8 +25,8 @@ use tve_activate::{
     clock::{ManualClock, SharedClock, SystemClock},
 };
 
-/// Where the shared Adobe Pass documents live (beside the repository, as in CI).
-pub const SHARED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/adobe-pass");
+/// Where Adobe's documents live: the copies kept in the repository (`spec/adobe-pass`).
+pub const SHARED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/spec/adobe-pass");
 
 /// One request as the stub received it.
 #[derive(Clone, Debug)]

@@ -8,7 +8,7 @@ use tve_activate::emulator::openapi_exceptions::OPENAPI_EXCEPTIONS;
 
 use super::Answer;
 
-pub const SHARED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/adobe-pass");
+pub const SHARED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/spec/adobe-pass");
 
 pub struct OpenApi {
     rest: Value,
