@@ -6,6 +6,7 @@ pub mod clock;
 pub mod config;
 pub mod emulator;
 pub mod http;
+pub mod limits;
 pub mod logging;
 pub mod service;
 pub mod store;

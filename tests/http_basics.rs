@@ -106,7 +106,7 @@ async fn pages_carry_a_nonce_csp_and_the_security_headers() {
     assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
     assert!(csp.contains("'wasm-unsafe-eval'"), "{csp}");
     assert_eq!(headers["x-content-type-options"], "nosniff");
-    assert_eq!(headers["referrer-policy"], "no-referrer");
+    assert_eq!(headers["referrer-policy"], "same-origin");
     assert!(headers.contains_key("x-request-id"));
     assert!(!headers.contains_key("strict-transport-security"));
 

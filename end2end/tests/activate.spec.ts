@@ -27,7 +27,7 @@ test("code entry: one labelled input, instant validation after hydration", async
   expect(problems).toEqual([]);
 });
 
-test("an unknown code says to get a new one, with no-store and no-referrer", async ({ page }) => {
+test("an unknown code says to get a new one, with no-store and a same-origin referrer policy", async ({ page }) => {
   await gotoHydrated(page, "/activate");
   await page.getByLabel("Code from your TV").fill("zz9-zz9z");
   const [response] = await Promise.all([
@@ -36,7 +36,7 @@ test("an unknown code says to get a new one, with no-store and no-referrer", asy
   ]);
   expect(response.status()).toBe(404);
   expect(response.headers()["cache-control"]).toBe("no-store");
-  expect(response.headers()["referrer-policy"]).toBe("no-referrer");
+  expect(response.headers()["referrer-policy"]).toBe("same-origin");
   await expect(page.getByRole("alert")).toContainText("Get a new code on your TV");
   await page.screenshot({ path: "../docs/screenshots/02-unknown-code.png" });
 });

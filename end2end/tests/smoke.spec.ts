@@ -21,7 +21,7 @@ test("home page carries the security headers", async ({ request }) => {
   expect(csp).toContain("frame-ancestors 'none'");
   expect(csp).toContain("object-src 'none'");
   expect(headers["x-content-type-options"]).toBe("nosniff");
-  expect(headers["referrer-policy"]).toBe("no-referrer");
+  expect(headers["referrer-policy"]).toBe("same-origin");
   expect(headers["x-request-id"]).toBeTruthy();
   // The nonce in the header is the one on the page's inline scripts.
   const nonce = /'nonce-([^']+)'/.exec(csp)?.[1];

@@ -9,7 +9,7 @@ use super::{
     error::AdobePassError,
     secret::Secret,
     send::{Body, Request},
-    types::{ClientRegistration, RegisterRequest, TokenResponse},
+    types::{ClientRegistration, DcrErrorCode, RegisterRequest, TokenResponse},
     AdobePass,
 };
 
@@ -93,24 +93,51 @@ impl AdobePass {
         }
     }
 
+    /// Fetches a token with the device's credentials, registering first when it has none. When
+    /// Adobe no longer knows the client (`invalid_client`: deleted or rotated on Adobe's side),
+    /// the credentials are dropped and the device registers again, once. The slot's lock makes
+    /// this single-flight per device.
     async fn fetch_token(
         &self,
         device: &DeviceIdentity,
         slot: &mut DeviceSlot,
     ) -> Result<Secret, AdobePassError> {
-        let credentials = match &slot.credentials {
-            Some(credentials) => credentials.clone(),
-            None => {
-                let credentials = self.client_credentials(device).await?;
-                slot.credentials = Some(credentials.clone());
-                credentials
+        let credentials = self.slot_credentials(device, slot).await?;
+        let response = match self.token(device, &credentials).await {
+            Err(error) if is_invalid_client(&error) => {
+                tracing::warn!(
+                    client_id = %credentials.client_id,
+                    "Adobe Pass no longer accepts this device's DCR client; registering a new one"
+                );
+                self.inner
+                    .store
+                    .forget(device.device_id(), &credentials.client_id)
+                    .await?;
+                slot.credentials = None;
+                self.inner.metrics.client_replaced();
+                let credentials = self.slot_credentials(device, slot).await?;
+                self.token(device, &credentials).await?
             }
+            other => other?,
         };
-        let response = self.token(device, &credentials).await?;
         self.inner
             .tokens
             .cache(slot, response.access_token.clone(), response.expires_in);
         Ok(response.access_token)
+    }
+
+    /// The credentials held in the slot, loaded (or registered) on first use.
+    async fn slot_credentials(
+        &self,
+        device: &DeviceIdentity,
+        slot: &mut DeviceSlot,
+    ) -> Result<ClientCredentials, AdobePassError> {
+        if let Some(credentials) = &slot.credentials {
+            return Ok(credentials.clone());
+        }
+        let credentials = self.client_credentials(device).await?;
+        slot.credentials = Some(credentials.clone());
+        Ok(credentials)
     }
 
     async fn client_credentials(
@@ -128,4 +155,9 @@ impl AdobePass {
         };
         Ok(store.save_new(device.device_id(), &credentials).await?)
     }
+}
+
+/// Whether DCR said the client is unknown to Adobe.
+fn is_invalid_client(error: &AdobePassError) -> bool {
+    matches!(error, AdobePassError::Dcr { error, .. } if error.error == DcrErrorCode::InvalidClient)
 }

@@ -46,6 +46,10 @@ pub trait ClientCredentialsStore: Send + Sync {
         device_id: &'a str,
         credentials: &'a ClientCredentials,
     ) -> StoreFuture<'a, ClientCredentials>;
+
+    /// Deletes the device's credentials if they are still those of `client_id` (Adobe answered
+    /// `invalid_client` for them), so the next registration can replace them.
+    fn forget<'a>(&'a self, device_id: &'a str, client_id: &'a str) -> StoreFuture<'a, ()>;
 }
 
 /// Credentials in process memory; for tests and demos (lost on exit).
@@ -92,6 +96,17 @@ impl ClientCredentialsStore for MemoryCredentialsStore {
             .or_insert_with(|| credentials.clone())
             .clone();
         Box::pin(async move { Ok(kept) })
+    }
+
+    fn forget<'a>(&'a self, device_id: &'a str, client_id: &'a str) -> StoreFuture<'a, ()> {
+        let mut devices = self.lock();
+        if devices
+            .get(device_id)
+            .is_some_and(|c| c.client_id == client_id)
+        {
+            devices.remove(device_id);
+        }
+        Box::pin(async move { Ok(()) })
     }
 }
 

@@ -4,7 +4,10 @@
 use std::{
     collections::BTreeMap,
     fmt::Write as _,
-    sync::{Mutex, PoisonError},
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        Mutex, PoisonError,
+    },
     time::Duration,
 };
 
@@ -85,6 +88,7 @@ pub struct CallStats {
 #[derive(Debug, Default)]
 pub struct Metrics {
     calls: Mutex<BTreeMap<(Endpoint, Outcome), CallStats>>,
+    clients_replaced: AtomicU64,
 }
 
 impl Metrics {
@@ -95,6 +99,16 @@ impl Metrics {
         stats.count += 1;
         stats.total += elapsed;
         stats.max = stats.max.max(elapsed);
+    }
+
+    /// Counts a DCR client Adobe no longer accepted (`invalid_client`) and that was replaced.
+    pub(crate) fn client_replaced(&self) {
+        self.clients_replaced.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// DCR clients replaced after Adobe answered `invalid_client`.
+    pub fn clients_replaced(&self) -> u64 {
+        self.clients_replaced.load(Ordering::Relaxed)
     }
 
     /// Every endpoint and outcome seen so far, in a stable order.
@@ -154,6 +168,13 @@ impl Metrics {
                 );
             }
         }
+        let _ = writeln!(
+            out,
+            "# HELP adobe_pass_clients_replaced_total DCR clients registered again after Adobe answered invalid_client.\n\
+             # TYPE adobe_pass_clients_replaced_total counter\n\
+             adobe_pass_clients_replaced_total {}",
+            self.clients_replaced()
+        );
         out
     }
 }

@@ -33,8 +33,8 @@ pub struct AppState {
     pub service: Service,
     /// Leptos settings (site root, output name).
     pub leptos: LeptosOptions,
-    /// The activation site's per-IP code lookup limit and failed-guess count.
-    pub code_lookups: Arc<site::CodeLookupLimiter>,
+    /// The activation site's limits on codes that match nothing, and their counts.
+    pub code_guard: Arc<site::CodeGuard>,
 }
 
 impl AppState {
@@ -54,7 +54,7 @@ impl AppState {
             config: Arc::new(config),
             service,
             leptos,
-            code_lookups: Arc::default(),
+            code_guard: Arc::default(),
         }
     }
 }
@@ -70,7 +70,9 @@ pub fn router(state: AppState) -> Router {
         }
     };
     let limiter: Arc<dyn app::pages::activate::api::ssr::LookupLimiter> =
-        state.code_lookups.clone();
+        state.code_guard.clone();
+    let public_origin =
+        app::pages::activate::api::ssr::PublicOrigin(state.config.public_url.origin().ascii_serialization());
     let pages = Router::new()
         .leptos_routes_with_context(
             &state,
@@ -80,6 +82,7 @@ pub fn router(state: AppState) -> Router {
                     leptos::prelude::provide_context(port.clone());
                 }
                 leptos::prelude::provide_context(limiter.clone());
+                leptos::prelude::provide_context(public_origin.clone());
             },
             {
                 let options = state.leptos.clone();

@@ -1,5 +1,7 @@
 //! Security headers: a nonce-based Content-Security-Policy that Leptos hydration works under, and
-//! the headers that keep pages out of frames, caches of sniffers and other sites' Referer.
+//! the headers that keep pages out of frames, caches of sniffers and other sites' Referer
+//! (`same-origin`: codes in our URLs never reach another site, while form posts keep a real
+//! `Origin`, which older Safari replaces with `null` under `no-referrer`).
 
 use axum::{
     extract::{Request, State},
@@ -82,7 +84,7 @@ pub async fn security_headers(
     );
     headers.insert(
         header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
+        HeaderValue::from_static("same-origin"),
     );
     if policy.https {
         headers.insert(

@@ -4,16 +4,15 @@
 
 use std::{
     net::{IpAddr, SocketAddr},
-    num::NonZeroU32,
     sync::{
-        atomic::{AtomicU64, Ordering},
+        atomic::{AtomicBool, AtomicU64, Ordering},
         Arc,
     },
     time::Duration,
 };
 
 use app::{
-    pages::activate::api::ssr::{LookupLimiter, ViewerIp},
+    pages::activate::api::ssr::{LimitFuture, LookupLimiter, ViewerIp},
     port::{
         masked, ActivationPort, CodeDetails, Completion, Lookup, PortError, PortFuture,
         ProviderChoice, ProviderView,
@@ -27,25 +26,18 @@ use axum::{
     routing::get,
     Router,
 };
-use governor::{
-    clock::{Clock as _, DefaultClock},
-    DefaultKeyedRateLimiter, Quota, RateLimiter,
-};
 use tower_sessions::{cookie::SameSite, Expiry, MemoryStore, SessionManagerLayer};
 use url::Url;
 
 use super::AppState;
 use crate::{
     config::Config,
+    limits::{address_key, LocalLimiter, Rate, SharedLimiter},
     service::{Provider, Service, ServiceError},
     store::ActivationStatus,
     tv_api::client_addr::client_addr,
 };
 
-/// Code lookups one IP may make at once.
-const LOOKUP_BURST: u32 = 10;
-/// Then one more per this period.
-const LOOKUP_PERIOD: Duration = Duration::from_secs(60);
 /// How long a browser session lives without activity.
 const SESSION_IDLE: tower_sessions::cookie::time::Duration =
     tower_sessions::cookie::time::Duration::hours(2);
@@ -204,49 +196,105 @@ impl ActivationPort for SitePort {
     }
 }
 
-/// Per-IP limit on code lookups (a burst of 10, then 1 a minute) and the count of failed
-/// guesses.
-pub struct CodeLookupLimiter {
-    limiter: DefaultKeyedRateLimiter<IpAddr>,
+/// Failed codes one address prefix may enter at once, then one more per minute.
+pub const FAILURES_PER_ADDRESS: Rate = Rate::new(10, Duration::from_secs(60));
+/// Failed codes of everyone together before lookups slow down: a burst of 300, then ten a
+/// second sustained. Past it, an attacker spread over many addresses is at work.
+pub const FAILURES_IN_TOTAL: Rate = Rate::new(300, Duration::from_millis(100));
+/// How long each lookup waits while failures spike.
+const SPIKE_DELAY: Duration = Duration::from_secs(1);
+
+/// The limits on codes that match nothing (see `app::pages::activate::api::ssr`): per address
+/// prefix and in total, with counts for `/metrics`.
+#[derive(Debug)]
+pub struct CodeGuard {
+    per_address: SharedLimiter,
+    total: SharedLimiter,
     failed: AtomicU64,
+    refused: AtomicU64,
+    slowed: AtomicU64,
+    spiking: AtomicBool,
 }
 
-impl Default for CodeLookupLimiter {
+impl Default for CodeGuard {
     fn default() -> Self {
-        let burst = NonZeroU32::new(LOOKUP_BURST).unwrap_or(NonZeroU32::MIN);
-        let quota = Quota::with_period(LOOKUP_PERIOD)
-            .unwrap_or_else(|| Quota::per_minute(NonZeroU32::MIN))
-            .allow_burst(burst);
-        Self {
-            limiter: RateLimiter::keyed(quota),
-            failed: AtomicU64::new(0),
-        }
-    }
-}
-
-impl CodeLookupLimiter {
-    /// The count of failed guesses, in the Prometheus text format.
-    pub fn render_prometheus(&self) -> String {
-        format!(
-            "# HELP tve_activation_code_failures_total Codes entered on the activation site that matched no pending activation.\n\
-             # TYPE tve_activation_code_failures_total counter\n\
-             tve_activation_code_failures_total {}\n",
-            self.failed.load(Ordering::Relaxed)
+        Self::new(
+            LocalLimiter::shared(FAILURES_PER_ADDRESS),
+            LocalLimiter::shared(FAILURES_IN_TOTAL),
         )
     }
 }
 
-impl LookupLimiter for CodeLookupLimiter {
-    fn admit(&self, viewer: IpAddr) -> Result<(), u64> {
-        self.limiter.check_key(&viewer).map_err(|not_until| {
-            let now = DefaultClock::default().now();
-            not_until.wait_time_from(now).as_secs().max(1)
+impl CodeGuard {
+    /// A guard over these limiters (per address prefix, and in total under one key).
+    pub fn new(per_address: SharedLimiter, total: SharedLimiter) -> Self {
+        Self {
+            per_address,
+            total,
+            failed: AtomicU64::new(0),
+            refused: AtomicU64::new(0),
+            slowed: AtomicU64::new(0),
+            spiking: AtomicBool::new(false),
+        }
+    }
+
+    /// The counts, in the Prometheus text format.
+    pub fn render_prometheus(&self) -> String {
+        let count = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        format!(
+            "# HELP tve_activation_code_failures_total Codes entered on the activation site that matched no pending activation.\n\
+             # TYPE tve_activation_code_failures_total counter\n\
+             tve_activation_code_failures_total {}\n\
+             # HELP tve_activation_code_refusals_total Code checks refused because the address prefix spent its failure budget.\n\
+             # TYPE tve_activation_code_refusals_total counter\n\
+             tve_activation_code_refusals_total {}\n\
+             # HELP tve_activation_code_slowed_total Code checks slowed down while failures spiked.\n\
+             # TYPE tve_activation_code_slowed_total counter\n\
+             tve_activation_code_slowed_total {}\n\
+             # HELP tve_activation_code_failure_spike Whether failed codes of everyone together are spiking (lookups slowed down).\n\
+             # TYPE tve_activation_code_failure_spike gauge\n\
+             tve_activation_code_failure_spike {}\n",
+            count(&self.failed),
+            count(&self.refused),
+            count(&self.slowed),
+            u8::from(self.spiking.load(Ordering::Relaxed)),
+        )
+    }
+}
+
+const TOTAL: &str = "all";
+
+impl LookupLimiter for CodeGuard {
+    fn admit(&self, viewer: IpAddr) -> LimitFuture<'_, Result<(), u64>> {
+        Box::pin(async move {
+            let spiking = self.total.check(TOTAL).await.is_err();
+            if spiking && !self.spiking.swap(true, Ordering::Relaxed) {
+                tracing::warn!("failed codes are spiking: every code lookup is slowed down");
+            }
+            if !spiking {
+                self.spiking.store(false, Ordering::Relaxed);
+            }
+            if spiking {
+                self.slowed.fetch_add(1, Ordering::Relaxed);
+                tokio::time::sleep(SPIKE_DELAY).await;
+            }
+            self.per_address
+                .check(&address_key(viewer))
+                .await
+                .map_err(|wait| {
+                    self.refused.fetch_add(1, Ordering::Relaxed);
+                    wait.as_secs().max(1)
+                })
         })
     }
 
-    fn failed_guess(&self) {
-        let total = self.failed.fetch_add(1, Ordering::Relaxed) + 1;
-        tracing::info!(failed_code_guesses = total, "a code matched no activation");
+    fn failed_guess(&self, viewer: IpAddr) -> LimitFuture<'_, ()> {
+        Box::pin(async move {
+            self.per_address.charge(&address_key(viewer)).await;
+            self.total.charge(TOTAL).await;
+            let total = self.failed.fetch_add(1, Ordering::Relaxed) + 1;
+            tracing::info!(failed_code_guesses = total, "a code matched no activation");
+        })
     }
 }
 
@@ -283,15 +331,19 @@ struct Back {
     back: Option<String>,
 }
 
-/// `GET /language/{tag}?back=/path`: remembers the language for a year and goes back (only
-/// to a path on this site).
-async fn switch_language(Path(tag): Path<String>, Query(back): Query<Back>) -> Response {
+/// `GET /language/{tag}?back=/path`: remembers the language for a year and goes back, only to a
+/// page of this site.
+async fn switch_language(
+    State(config): State<Arc<Config>>,
+    Path(tag): Path<String>,
+    Query(back): Query<Back>,
+) -> Response {
     let Some(lang) = app::i18n::Lang::from_tag(&tag) else {
         return (StatusCode::NOT_FOUND, "unknown language").into_response();
     };
     let back = back
         .back
-        .filter(|b| b.starts_with('/') && !b.starts_with("//") && !b.contains('\\'))
+        .and_then(|back| same_site_path(&config.public_url, &back))
         .unwrap_or_else(|| "/".to_owned());
     let cookie = format!(
         "lang={}; Path=/; Max-Age=31536000; SameSite=Lax; HttpOnly",
@@ -302,6 +354,27 @@ async fn switch_language(Path(tag): Path<String>, Query(back): Query<Back>) -> R
         response.headers_mut().insert(header::SET_COOKIE, value);
     }
     response
+}
+
+/// `back` resolved against the public URL the way a browser would resolve it, as a path with
+/// its query, when it stays on the public URL's origin; `None` otherwise (`//evil`, `/\\evil`,
+/// `/%09/evil`, `https://evil`, …).
+fn same_site_path(public_url: &Url, back: &str) -> Option<String> {
+    // Browsers drop tabs and newlines anywhere in a URL and read `\\` as `/`; so does `Url`.
+    let resolved = public_url.join(back).ok()?;
+    if resolved.origin() != public_url.origin() {
+        return None;
+    }
+    let mut path = resolved.path().to_owned();
+    // A path starting with `//` would be read as another host once written to `Location`.
+    if path.starts_with("//") {
+        return None;
+    }
+    if let Some(query) = resolved.query() {
+        path.push('?');
+        path.push_str(query);
+    }
+    Some(path)
 }
 
 /// The site's own routes besides the Leptos pages.
@@ -322,27 +395,69 @@ pub fn adobe_origin(service: &Service) -> Option<String> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn the_eleventh_rapid_lookup_waits() {
-        let limiter = CodeLookupLimiter::default();
+    #[tokio::test]
+    async fn the_eleventh_failed_code_from_one_address_is_refused() {
+        let guard = CodeGuard::default();
         let ip: IpAddr = [10, 0, 0, 1].into();
         for _ in 0..10 {
-            assert!(limiter.admit(ip).is_ok());
+            assert!(guard.admit(ip).await.is_ok());
+            guard.failed_guess(ip).await;
         }
-        assert!(limiter.admit(ip).is_err_and(|wait| wait >= 1));
-        assert!(limiter.admit([10, 0, 0, 2].into()).is_ok());
+        assert!(guard.admit(ip).await.is_err_and(|wait| wait >= 1));
+        assert!(guard.admit([10, 0, 0, 2].into()).await.is_ok());
+        let text = guard.render_prometheus();
+        assert!(text.contains("\ntve_activation_code_failures_total 10\n"), "{text}");
+        assert!(text.contains("\ntve_activation_code_refusals_total 1\n"), "{text}");
+    }
+
+    #[tokio::test]
+    async fn successes_cost_nothing() {
+        let guard = CodeGuard::default();
+        let ip: IpAddr = [10, 0, 0, 1].into();
+        for _ in 0..50 {
+            assert!(guard.admit(ip).await.is_ok());
+        }
+    }
+
+    #[tokio::test]
+    async fn a_spike_of_failures_slows_everyone_and_says_so() {
+        let guard = CodeGuard::new(
+            LocalLimiter::shared(FAILURES_PER_ADDRESS),
+            LocalLimiter::shared(Rate::new(3, Duration::from_secs(60))),
+        );
+        for n in 0..3u8 {
+            guard.failed_guess([10, 0, 1, n].into()).await;
+        }
+        let started = std::time::Instant::now();
+        assert!(guard.admit([10, 9, 9, 9].into()).await.is_ok());
+        assert!(started.elapsed() >= SPIKE_DELAY);
+        let text = guard.render_prometheus();
+        assert!(text.contains("\ntve_activation_code_failure_spike 1\n"), "{text}");
+        assert!(text.contains("\ntve_activation_code_slowed_total 1\n"), "{text}");
     }
 
     #[test]
-    fn failed_guesses_are_counted_for_prometheus() {
-        let limiter = CodeLookupLimiter::default();
-        assert!(limiter
-            .render_prometheus()
-            .contains("\ntve_activation_code_failures_total 0\n"));
-        limiter.failed_guess();
-        limiter.failed_guess();
-        let text = limiter.render_prometheus();
-        assert!(text.contains("# TYPE tve_activation_code_failures_total counter\n"));
-        assert!(text.contains("\ntve_activation_code_failures_total 2\n"));
+    fn back_links_stay_on_this_site() {
+        let public = Url::parse("https://activate.example.com").expect("url");
+        for (back, expected) in [
+            ("/activate?code=AB12CD", Some("/activate?code=AB12CD")),
+            ("/", Some("/")),
+            ("https://activate.example.com/activate", Some("/activate")),
+            ("//evil.example", None),
+            ("/%09/evil.example", Some("/%09/evil.example")),
+            ("/\t/evil.example", None),
+            ("/\\evil.example", None),
+            ("\\\\evil.example", None),
+            ("https://evil.example/", None),
+            ("http://activate.example.com/", None),
+            ("javascript:alert(1)", None),
+            ("/\n/evil.example", None),
+        ] {
+            assert_eq!(
+                same_site_path(&public, back).as_deref(),
+                expected,
+                "{back:?}"
+            );
+        }
     }
 }

@@ -1,5 +1,10 @@
-//! Devices: registration (one DCR client per device, kept forever) and the opaque device token
-//! a TV sends on every call; only the token's SHA-256 is stored.
+//! Devices: registration (one DCR client per registration, kept forever) and the opaque device
+//! token a TV sends on every call; only the token's SHA-256 is stored.
+//!
+//! A device id is no secret (it shows up in analytics and logs), so it never grants an identity
+//! by itself: registering again keeps the device's Adobe identity (its DCR client and so its
+//! viewer's sign-in) only for a caller holding its current token. Anyone else gets a new
+//! registration, with an Adobe device id derived from the app's id and a secret of its own.
 
 use std::net::SocketAddr;
 
@@ -15,6 +20,8 @@ use crate::{
 
 const TOKEN_PREFIX: &str = "tvd_";
 const MAX_DEVICE_ID_LEN: usize = 128;
+/// Device ids the service uses for itself; no Streaming App may register one.
+const RESERVED_PREFIX: &str = "tve-activate-";
 
 /// A freshly registered (or re-registered) device and its new token.
 #[derive(Clone, Debug)]
@@ -45,10 +52,28 @@ pub fn token_hash(token: &str) -> String {
         .collect()
 }
 
-fn new_token() -> String {
+fn random_bytes() -> [u8; 32] {
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
-    format!("{TOKEN_PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes))
+    bytes
+}
+
+fn new_token() -> String {
+    format!("{TOKEN_PREFIX}{}", URL_SAFE_NO_PAD.encode(random_bytes()))
+}
+
+/// A new registration's device id at Adobe: SHA-256 of the app's id and a secret drawn for this
+/// registration (then forgotten), hex. Nobody can compute another registration's id.
+fn new_registration_id(app_device_id: &str) -> String {
+    let mut digest = Sha256::new();
+    digest.update(app_device_id.as_bytes());
+    digest.update([0]);
+    digest.update(random_bytes());
+    digest
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 fn validate_device_id(device_id: &str) -> Result<(), ServiceError> {
@@ -65,6 +90,12 @@ fn validate_device_id(device_id: &str) -> Result<(), ServiceError> {
         return Err(ServiceError::invalid(
             "deviceId",
             "may hold only printable ASCII characters without spaces or quotes",
+        ));
+    }
+    if device_id.starts_with(RESERVED_PREFIX) {
+        return Err(ServiceError::invalid(
+            "deviceId",
+            format!("ids starting with {RESERVED_PREFIX:?} are reserved"),
         ));
     }
     Ok(())
@@ -99,7 +130,7 @@ fn readiness_probe() -> DeviceIdentity {
         ..DeviceInfo::default()
     };
     DeviceIdentity::new(
-        "tve-activate-readiness-probe",
+        format!("{RESERVED_PREFIX}readiness-probe"),
         &info,
         SocketAddr::from(([127, 0, 0, 1], 0)),
     )
@@ -113,24 +144,47 @@ impl Service {
         Ok(())
     }
 
-    /// Registers the device (or updates a known one) and gives it a new token, which revokes its
-    /// previous token. Its DCR client is created on first use and then kept forever.
+    /// Registers the device and gives it a new token. With `current_token` (the device's token,
+    /// as the caller holds it) the registration it belongs to is renewed: the token is replaced,
+    /// the description updated, the Adobe identity kept. Without it a new registration with a new
+    /// Adobe identity is made, whatever the id. Registrations are limited per address prefix and
+    /// in total.
     pub async fn register_device(
         &self,
-        device_id: &str,
+        app_device_id: &str,
         info: &DeviceInfo,
         connection: SocketAddr,
+        current_token: Option<&str>,
     ) -> Result<RegisteredDevice, ServiceError> {
-        validate_device_id(device_id)?;
+        validate_device_id(app_device_id)?;
         validate_info(info)?;
+        let renewed = match current_token {
+            Some(token) => {
+                let device = self.device_for_token(token).await?;
+                if device.app_device_id != app_device_id {
+                    return Err(ServiceError::UnknownDevice);
+                }
+                Some(device)
+            }
+            None => None,
+        };
+        self.inner
+            .settings
+            .limits
+            .admit_registration(connection.ip())
+            .await?;
+        let device_id = renewed
+            .as_ref()
+            .map_or_else(|| new_registration_id(app_device_id), |d| d.device_id.clone());
         // DCR first: a device Adobe will not register gets no token.
-        let identity = DeviceIdentity::new(device_id, info, connection);
+        let identity = DeviceIdentity::new(device_id.clone(), info, connection);
         self.inner.adobe.register_device(&identity).await?;
         let device_info = serde_json::to_value(info)
             .map_err(|e| ServiceError::invalid("deviceInfo", e.to_string()))?;
         let token = new_token();
         let device = Device {
-            device_id: device_id.to_owned(),
+            device_id,
+            app_device_id: app_device_id.to_owned(),
             device_info,
             last_provider: None,
             registered_at: self.now_millis(),
@@ -139,11 +193,22 @@ impl Service {
             .store
             .register_device(&device, &token_hash(&token))
             .await?;
-        self.invalidate_device(device_id);
+        self.invalidate_device(&device.device_id);
         Ok(RegisteredDevice {
-            device_id: device_id.to_owned(),
+            device_id: app_device_id.to_owned(),
             device_token: token,
         })
+    }
+
+    async fn device_for_token(&self, token: &str) -> Result<Device, ServiceError> {
+        if !token.starts_with(TOKEN_PREFIX) {
+            return Err(ServiceError::UnknownDevice);
+        }
+        self.inner
+            .store
+            .device_for_token(&token_hash(token))
+            .await?
+            .ok_or(ServiceError::UnknownDevice)
     }
 
     /// The device holding `token`, calling from `connection` (its public IP and source port).
@@ -152,15 +217,7 @@ impl Service {
         token: &str,
         connection: SocketAddr,
     ) -> Result<DeviceSession, ServiceError> {
-        if !token.starts_with(TOKEN_PREFIX) {
-            return Err(ServiceError::UnknownDevice);
-        }
-        let device = self
-            .inner
-            .store
-            .device_for_token(&token_hash(token))
-            .await?
-            .ok_or(ServiceError::UnknownDevice)?;
+        let device = self.device_for_token(token).await?;
         self.session_for(device, connection)
     }
 
@@ -206,5 +263,14 @@ mod tests {
         assert!(validate_device_id("").is_err());
         assert!(validate_device_id("has space").is_err());
         assert!(validate_device_id(&"x".repeat(129)).is_err());
+        assert!(validate_device_id("tve-activate-readiness-probe").is_err());
+    }
+
+    #[test]
+    fn registration_ids_are_new_each_time_and_fit_adobe() {
+        let a = new_registration_id("roku-1");
+        assert_ne!(a, new_registration_id("roku-1"));
+        assert_eq!(a.len(), 64);
+        assert!(validate_device_id(&a).is_ok());
     }
 }

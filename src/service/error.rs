@@ -27,6 +27,9 @@ pub enum ServiceError {
     /// The device has no authenticated profile: the viewer must sign in first.
     #[error("the viewer is not signed in with a TV provider on this device")]
     NotAuthenticated,
+    /// Too many requests of this kind from this address (or from everyone): wait this long.
+    #[error("too many requests; try again in {} s", .0.as_secs().max(1))]
+    TooMany(Duration),
     /// Adobe Pass failed or refused.
     #[error(transparent)]
     Upstream(#[from] AdobePassError),
@@ -71,6 +74,7 @@ impl ServiceError {
             Self::InvalidInput { .. } => "invalid_request".to_owned(),
             Self::NotFound(_) => "not_found".to_owned(),
             Self::NotAuthenticated => "not_authenticated".to_owned(),
+            Self::TooMany(_) => "too_many_requests".to_owned(),
             Self::Upstream(error) => match error {
                 AdobePassError::Throttled { .. } | AdobePassError::RateLimited { .. } => {
                     "upstream_throttled".to_owned()
@@ -94,7 +98,7 @@ impl ServiceError {
             Self::UnknownDevice => NextAction::Register,
             Self::InvalidInput { .. } | Self::NotFound(_) => NextAction::FixRequest,
             Self::NotAuthenticated => NextAction::Authenticate,
-            Self::Store(_) => NextAction::Retry,
+            Self::Store(_) | Self::TooMany(_) => NextAction::Retry,
             Self::Upstream(error) => match error.remedy() {
                 Remedy::Retry => NextAction::Retry,
                 Remedy::Authentication | Remedy::Authorization => NextAction::Authenticate,
@@ -113,6 +117,7 @@ impl ServiceError {
                 .retry_after()
                 .or_else(|| (error.remedy() == Remedy::Retry).then_some(Duration::from_secs(1))),
             Self::Store(_) => Some(Duration::from_secs(1)),
+            Self::TooMany(wait) => Some((*wait).max(Duration::from_secs(1))),
             _ => None,
         }
     }

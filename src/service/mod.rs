@@ -6,6 +6,7 @@ mod activations;
 mod decisions;
 mod devices;
 mod error;
+mod limits;
 mod logout;
 mod profiles;
 mod providers;
@@ -21,6 +22,7 @@ pub use activations::{ActivationView, StartOutcome, StartedActivation};
 pub use decisions::{AuthorizeOutcome, PreauthorizeItem};
 pub use devices::{DeviceSession, RegisteredDevice};
 pub use error::ServiceError;
+pub use limits::ServiceLimits;
 pub use logout::LogoutOutcome;
 pub use profiles::ProfileSummary;
 pub use providers::{Provider, ProviderFilter, ProviderList};
@@ -45,6 +47,8 @@ pub struct ServiceSettings {
     pub poll_interval: Duration,
     /// How long Adobe's configuration is kept (about 2 minutes).
     pub configuration_ttl: Duration,
+    /// Registration and TempPass rate limits.
+    pub limits: ServiceLimits,
 }
 
 impl ServiceSettings {
@@ -58,6 +62,7 @@ impl ServiceSettings {
             rules: BusinessRules::default(),
             poll_interval: Duration::from_secs(4),
             configuration_ttl: Duration::from_secs(120),
+            limits: ServiceLimits::local(),
         }
     }
 

@@ -38,6 +38,14 @@ impl Service {
                 .next()
                 .ok_or_else(|| ServiceError::invalid("mvpd", "this service offers no TempPass"))?,
         };
+        // A registration's first TempPass start counts against its address; continuing does not.
+        if session.device.last_provider.as_deref() != Some(chosen.id.as_str()) {
+            self.inner
+                .settings
+                .limits
+                .admit_temppass(session.identity.connection().ip())
+                .await?;
+        }
         let mut identity = session.identity.clone();
         if let Some(email) = email {
             if !email.contains('@') || email.len() > 254 {

@@ -22,6 +22,7 @@ async fn stores() -> Vec<(SharedStore, Option<tempfile::TempDir>)> {
 fn device(id: &str) -> Device {
     Device {
         device_id: id.to_owned(),
+        app_device_id: format!("app-{id}"),
         device_info: serde_json::json!({"model": "Roku Ultra", "osName": "Roku OS"}),
         last_provider: None,
         registered_at: 1_000,
@@ -266,6 +267,56 @@ async fn sqlite_keeps_everything_across_reopening() {
         assert!(
             !raw.windows(8).any(|w| w == b"secret-1"),
             "client secrets are sealed at rest"
+        );
+    }
+}
+
+#[tokio::test]
+async fn registrations_of_one_app_device_id_are_listed_together() {
+    for (store, _dir) in stores().await {
+        let mut first = device("reg-1");
+        first.app_device_id = "roku-42".to_owned();
+        let mut second = device("reg-2");
+        second.app_device_id = "roku-42".to_owned();
+        store.register_device(&first, "h1").await.expect("register");
+        store.register_device(&second, "h2").await.expect("register");
+        store
+            .register_device(&device("other"), "h3")
+            .await
+            .expect("register");
+        let mut ids: Vec<String> = store
+            .devices_of_app("roku-42")
+            .await
+            .expect("read")
+            .into_iter()
+            .map(|d| d.device_id)
+            .collect();
+        ids.sort();
+        assert_eq!(ids, ["reg-1", "reg-2"], "{store:?}");
+        assert!(store.devices_of_app("nobody").await.expect("read").is_empty());
+    }
+}
+
+#[tokio::test]
+async fn credentials_are_forgotten_only_while_they_are_the_rejected_ones() {
+    for (store, _dir) in stores().await {
+        let old = ClientCredentials {
+            client_id: "old".into(),
+            client_secret: Secret::new("s1"),
+        };
+        let new = ClientCredentials {
+            client_id: "new".into(),
+            client_secret: Secret::new("s2"),
+        };
+        store.save_new_credentials("tv", &old).await.expect("save");
+        assert!(!store.forget_credentials("tv", "other").await.expect("forget"));
+        assert_eq!(store.credentials("tv").await.expect("read"), Some(old));
+        assert!(store.forget_credentials("tv", "old").await.expect("forget"));
+        assert_eq!(store.credentials("tv").await.expect("read"), None);
+        assert_eq!(
+            store.save_new_credentials("tv", &new).await.expect("save"),
+            new,
+            "a new client replaces the forgotten one"
         );
     }
 }

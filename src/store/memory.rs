@@ -68,6 +68,16 @@ impl Store for MemoryStore {
             .map(|(device, _)| device.clone()))
     }
 
+    async fn devices_of_app(&self, app_device_id: &str) -> Result<Vec<Device>, StoreError> {
+        Ok(self
+            .state()?
+            .devices
+            .values()
+            .filter(|(device, _)| device.app_device_id == app_device_id)
+            .map(|(device, _)| device.clone())
+            .collect())
+    }
+
     async fn remember_provider(&self, device_id: &str, provider: &str) -> Result<(), StoreError> {
         if let Some((device, _)) = self.state()?.devices.get_mut(device_id) {
             device.last_provider = Some(provider.to_owned());
@@ -90,6 +100,20 @@ impl Store for MemoryStore {
             .entry(device_id.to_owned())
             .or_insert_with(|| credentials.clone())
             .clone())
+    }
+
+    async fn forget_credentials(
+        &self,
+        device_id: &str,
+        client_id: &str,
+    ) -> Result<bool, StoreError> {
+        let mut state = self.state()?;
+        let current = state.credentials.get(device_id);
+        if current.is_some_and(|c| c.client_id == client_id) {
+            state.credentials.remove(device_id);
+            return Ok(true);
+        }
+        Ok(false)
     }
 
     async fn start_activation(&self, activation: &Activation) -> Result<Vec<String>, StoreError> {

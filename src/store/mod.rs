@@ -50,11 +50,15 @@ pub enum StoreError {
     },
 }
 
-/// A TV app install known to the service.
+/// One registration of a TV app install.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Device {
-    /// The Streaming App's stable device id.
+    /// The key of this registration and the device id Adobe knows it by (sent as
+    /// `AP-Device-Identifier`): derived from the app's id and a secret of this registration, so
+    /// nobody who only knows the app's id inherits its identity.
     pub device_id: String,
+    /// The id the Streaming App sent (`deviceId`); several registrations may share it.
+    pub app_device_id: String,
     /// The device's description of itself, as sent at registration (JSON).
     pub device_info: serde_json::Value,
     /// The MVPD this device last signed in with.
@@ -139,6 +143,9 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// The device with this id.
     async fn device(&self, device_id: &str) -> Result<Option<Device>, StoreError>;
 
+    /// Every registration of the app device id `app_device_id`.
+    async fn devices_of_app(&self, app_device_id: &str) -> Result<Vec<Device>, StoreError>;
+
     /// Remembers the MVPD the device last signed in with.
     async fn remember_provider(&self, device_id: &str, provider: &str) -> Result<(), StoreError>;
 
@@ -151,6 +158,11 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         device_id: &str,
         credentials: &ClientCredentials,
     ) -> Result<ClientCredentials, StoreError>;
+
+    /// Deletes the device's credentials if they are still those of `client_id` (Adobe no longer
+    /// accepts them); returns whether they were deleted.
+    async fn forget_credentials(&self, device_id: &str, client_id: &str)
+        -> Result<bool, StoreError>;
 
     /// Records a new pending activation and, in the same step, marks the device's other pending
     /// activations superseded; returns their codes.
@@ -220,6 +232,16 @@ impl ClientCredentialsStore for CredentialsInStore {
             self.0
                 .save_new_credentials(device_id, credentials)
                 .await
+                .map_err(|e| CredentialsStoreError(Box::new(e)))
+        })
+    }
+
+    fn forget<'a>(&'a self, device_id: &'a str, client_id: &'a str) -> StoreFuture<'a, ()> {
+        Box::pin(async move {
+            self.0
+                .forget_credentials(device_id, client_id)
+                .await
+                .map(drop)
                 .map_err(|e| CredentialsStoreError(Box::new(e)))
         })
     }

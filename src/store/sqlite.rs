@@ -49,6 +49,7 @@ fn device_from_row(row: &SqliteRow) -> Result<Device, StoreError> {
     let info: String = row.try_get("device_info")?;
     Ok(Device {
         device_id: row.try_get("device_id")?,
+        app_device_id: row.try_get("app_device_id")?,
         device_info: serde_json::from_str(&info).map_err(|e| StoreError::Corrupt {
             what: "device description",
             detail: e.to_string(),
@@ -82,8 +83,8 @@ impl Store for SqliteStore {
 
     async fn register_device(&self, device: &Device, token_hash: &str) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO devices (device_id, device_info, token_hash, last_provider, registered_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?5)
+            "INSERT INTO devices (device_id, app_device_id, device_info, token_hash, last_provider, registered_at, updated_at)
+             VALUES (?1, ?6, ?2, ?3, ?4, ?5, ?5)
              ON CONFLICT (device_id) DO UPDATE SET
                device_info = excluded.device_info,
                token_hash = excluded.token_hash,
@@ -94,6 +95,7 @@ impl Store for SqliteStore {
         .bind(token_hash)
         .bind(&device.last_provider)
         .bind(device.registered_at)
+        .bind(&device.app_device_id)
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -117,6 +119,16 @@ impl Store for SqliteStore {
             .as_ref()
             .map(device_from_row)
             .transpose()
+    }
+
+    async fn devices_of_app(&self, app_device_id: &str) -> Result<Vec<Device>, StoreError> {
+        sqlx::query("SELECT * FROM devices WHERE app_device_id = ?1")
+            .bind(app_device_id)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(device_from_row)
+            .collect()
     }
 
     async fn remember_provider(&self, device_id: &str, provider: &str) -> Result<(), StoreError> {
@@ -173,6 +185,21 @@ impl Store for SqliteStore {
                 what: "client credentials",
                 detail: "missing right after saving".to_owned(),
             })
+    }
+
+    async fn forget_credentials(
+        &self,
+        device_id: &str,
+        client_id: &str,
+    ) -> Result<bool, StoreError> {
+        let deleted =
+            sqlx::query("DELETE FROM client_credentials WHERE device_id = ?1 AND client_id = ?2")
+                .bind(device_id)
+                .bind(client_id)
+                .execute(&self.pool)
+                .await?
+                .rows_affected();
+        Ok(deleted > 0)
     }
 
     async fn start_activation(&self, activation: &Activation) -> Result<Vec<String>, StoreError> {

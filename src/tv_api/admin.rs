@@ -1,6 +1,7 @@
-//! `POST /admin/v1/devices/{deviceId}/invalidate`: forgets a device's cached profile and
-//! preauthorizations (as when Adobe or a provider says entitlements changed). Guarded by its
-//! own secret (`--admin-token`); without one configured the route answers 404.
+//! `POST /admin/v1/devices/{deviceId}/invalidate`: forgets the cached profile and
+//! preauthorizations of every registration of an app device id (as when Adobe or a provider says
+//! entitlements changed). Guarded by its own secret (`--admin-token`); without one configured the
+//! route answers 404.
 
 use axum::{
     extract::{rejection::PathRejection, Path, State},
@@ -31,17 +32,18 @@ pub async fn invalidate(
         ));
     }
     let Path(device_id) = device_id?;
-    if state
+    let registrations = state
         .service
         .store()
-        .device(&device_id)
+        .devices_of_app(&device_id)
         .await
-        .map_err(crate::service::ServiceError::from)?
-        .is_none()
-    {
+        .map_err(crate::service::ServiceError::from)?;
+    if registrations.is_empty() {
         return Err(ApiError::not_found("device"));
     }
-    state.service.invalidate_device(&device_id);
+    for registration in registrations {
+        state.service.invalidate_device(&registration.device_id);
+    }
     Ok(StatusCode::NO_CONTENT)
 }
 

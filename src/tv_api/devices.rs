@@ -1,11 +1,19 @@
-//! `POST /tv/v1/devices`: registers a device (its DCR client is created once and kept) and
-//! gives it a new token, which revokes the previous one.
+//! `POST /tv/v1/devices`: registers a device and gives it a token. Sent with the device's
+//! current token (`Authorization: Bearer`), it renews that registration (new token, same Adobe
+//! identity, so the viewer stays signed in); without one it makes a new registration with a new
+//! Adobe identity, whatever the device id.
 
-use axum::{extract::State, http::StatusCode, Json};
+use axum::{
+    extract::State,
+    http::{HeaderMap, StatusCode},
+    Json,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{body::JsonBody, client_addr::ClientAddr, error::ApiError, error::ErrorBody};
+use super::{
+    auth::bearer, body::JsonBody, client_addr::ClientAddr, error::ApiError, error::ErrorBody,
+};
 use crate::{adobe_pass::DeviceInfo, service::Service};
 
 /// Longest optional device description value accepted.
@@ -115,20 +123,24 @@ impl TryFrom<DeviceDescription> for DeviceInfo {
 pub struct RegisteredDevice {
     /// The device id, as sent.
     pub device_id: String,
-    /// The token to send as `Authorization: Bearer` from now on; shown once. Any earlier token of
-    /// this device stops working.
+    /// The token to send as `Authorization: Bearer` from now on; shown once. When the request
+    /// carried the device's current token, that one stops working.
     pub device_token: String,
 }
 
-/// Registers the device and gives it a new token.
+/// Registers the device and gives it a new token. Send the current token, if the device has one,
+/// as `Authorization: Bearer` to keep its sign-in; without it the device starts afresh.
 #[utoipa::path(
     post,
     path = "/tv/v1/devices",
     tag = "devices",
     request_body = RegisterDevice,
+    security((), ("deviceToken" = [])),
     responses(
         (status = 201, description = "Registered; keep the token", body = RegisteredDevice),
         (status = 400, description = "Malformed body or a field out of range (the message names it)", body = ErrorBody),
+        (status = 401, description = "The token sent is unknown, revoked or belongs to another device id: register without it", body = ErrorBody),
+        (status = 429, description = "Too many registrations from this address; retry after `retryAfter` seconds", body = ErrorBody),
         (status = 502, description = "Adobe Pass refused the registration", body = ErrorBody),
         (status = 503, description = "Adobe Pass or the store is unavailable; retry after `retryAfter` seconds", body = ErrorBody),
     )
@@ -136,11 +148,12 @@ pub struct RegisteredDevice {
 pub async fn register(
     State(service): State<Service>,
     ClientAddr(addr): ClientAddr,
+    headers: HeaderMap,
     JsonBody(request): JsonBody<RegisterDevice>,
 ) -> Result<(StatusCode, Json<RegisteredDevice>), ApiError> {
     let info = DeviceInfo::try_from(request.device_info)?;
     let registered = service
-        .register_device(&request.device_id, &info, addr)
+        .register_device(&request.device_id, &info, addr, bearer(&headers))
         .await?;
     Ok((
         StatusCode::CREATED,

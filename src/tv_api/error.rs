@@ -124,6 +124,7 @@ fn status_of(error: &ServiceError) -> StatusCode {
         ServiceError::InvalidInput { .. } => StatusCode::BAD_REQUEST,
         ServiceError::NotFound(_) => StatusCode::NOT_FOUND,
         ServiceError::NotAuthenticated => StatusCode::FORBIDDEN,
+        ServiceError::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,
         ServiceError::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
         ServiceError::Upstream(upstream) => match upstream.remedy() {
             Remedy::Retry => StatusCode::SERVICE_UNAVAILABLE,

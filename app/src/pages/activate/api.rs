@@ -1,6 +1,7 @@
 //! The activation site's server functions. Reads run during server rendering (so every page
 //! works without JavaScript); the three state changes are plain form posts that answer with a
-//! redirect, after an origin check.
+//! redirect, after a CSRF check. Every one of them takes a code, and every one lets it through
+//! the same check (see [`ssr`]).
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -14,8 +15,13 @@ pub enum CodeCheck {
     Empty,
     /// What was typed cannot be a code.
     NotACode,
-    /// A TV waits for this code.
-    Pending(CodeDetails),
+    /// A TV waits for this code; `csrf` goes with the forms that act on it.
+    Pending {
+        /// The code and its TV.
+        details: CodeDetails,
+        /// The session's CSRF token.
+        csrf: String,
+    },
     /// Unknown, expired or used.
     Gone,
     /// Too many lookups: wait this many seconds.
@@ -35,9 +41,13 @@ pub enum ProviderPage {
         choice: ProviderChoice,
         /// The one used last in this browser.
         last: Option<ProviderView>,
+        /// The session's CSRF token, for the sign-in forms.
+        csrf: String,
     },
     /// The code cannot be used.
     Gone,
+    /// Too many failed codes: wait this many seconds.
+    TooMany(u64),
     /// Adobe Pass is busy or failing.
     Busy,
 }
@@ -49,6 +59,8 @@ pub enum CompletePage {
     Outcome(String, Completion),
     /// No usable code came back.
     Gone,
+    /// Too many failed codes: wait this many seconds.
+    TooMany(u64),
     /// Adobe Pass is busy or failing.
     Busy,
 }
@@ -74,26 +86,34 @@ pub async fn load_outcome(code: String) -> Result<CompletePage, ServerFnError> {
 /// Form post from the confirmation: "this is my TV's code". Goes on to the provider picker,
 /// or straight to the provider's sign-in when the TV already chose the provider.
 #[server(endpoint = "activate/confirm")]
-pub async fn confirm_code(code: String) -> Result<(), ServerFnError> {
-    ssr::confirm_code(&code).await
+pub async fn confirm_code(code: String, csrf: String) -> Result<(), ServerFnError> {
+    ssr::confirm_code(&code, &csrf).await
 }
 
 /// Form post from the confirmation: "this code is not mine". Ends the activation.
 #[server(endpoint = "activate/cancel")]
-pub async fn cancel_code(code: String) -> Result<(), ServerFnError> {
-    ssr::cancel_code(&code).await
+pub async fn cancel_code(code: String, csrf: String) -> Result<(), ServerFnError> {
+    ssr::cancel_code(&code, &csrf).await
 }
 
 /// Form post from the picker: sign in with `mvpd`; redirects to the provider's sign-in page.
 #[server(endpoint = "activate/sign-in")]
-pub async fn sign_in(code: String, mvpd: String) -> Result<(), ServerFnError> {
-    ssr::sign_in(&code, &mvpd).await
+pub async fn sign_in(code: String, mvpd: String, csrf: String) -> Result<(), ServerFnError> {
+    ssr::sign_in(&code, &mvpd, &csrf).await
 }
 
 /// Server-side bodies of the server functions.
+///
+/// **One check for every code.** Each step that takes a code (entry, provider page, confirm,
+/// sign-in, completion, cancel) passes it through [`ssr::checked`]: a code this session already
+/// proved (it is kept in the session) goes through at no cost; any other code is first admitted
+/// by the limits (the session's cool-down, then the viewer's address prefix; everyone slows down
+/// when failures spike), then looked up, and a code that matches nothing counts as a failure
+/// against the session, the address prefix and the total. Successes cost nothing, so a stadium
+/// behind one address still activates; dropping the cookie resets only the session's count.
 #[cfg(feature = "ssr")]
 pub mod ssr {
-    use std::net::IpAddr;
+    use std::{future::Future, net::IpAddr, pin::Pin, sync::Arc};
 
     use http::{request::Parts, HeaderValue, StatusCode};
     use leptos::prelude::*;
@@ -101,23 +121,37 @@ pub mod ssr {
     use tower_sessions::Session;
 
     use super::{CodeCheck, CompletePage, ProviderPage};
-    use crate::port::{masked, normalize_code, Lookup, PortError, SharedPort};
+    use crate::port::{
+        masked, normalize_code, CodeDetails, Completion, Lookup, PortError, SharedPort,
+    };
 
     const FAILURES: &str = "code_failures";
     const COOL_DOWN_UNTIL: &str = "code_cool_down_until";
     const LAST_PROVIDER: &str = "last_provider";
+    /// The code this session proved, the only one later steps take without a new check.
+    const CHECKED_CODE: &str = "checked_code";
+    const CSRF: &str = "csrf";
     /// Failed codes a browser session may enter before it must wait.
     const SESSION_FAILURES: u32 = 5;
     /// How long it waits then.
     const COOL_DOWN_SECS: u64 = 120;
 
-    /// How the server checks code lookups per viewer IP; provided through context.
+    /// A boxed future, so the limiter can be a trait object.
+    pub type LimitFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+    /// The limits on failed codes, provided through context by the server.
     pub trait LookupLimiter: Send + Sync {
-        /// `Err(seconds)` when `viewer` must wait before its next lookup.
-        fn admit(&self, viewer: IpAddr) -> Result<(), u64>;
-        /// Counts a code that matched nothing (exported as a metric).
-        fn failed_guess(&self);
+        /// `Err(seconds)` when `viewer`'s address prefix must wait before its next check; slows
+        /// the call down first while failures spike everywhere.
+        fn admit(&self, viewer: IpAddr) -> LimitFuture<'_, Result<(), u64>>;
+        /// Counts a code that matched nothing against `viewer`'s prefix and the total.
+        fn failed_guess(&self, viewer: IpAddr) -> LimitFuture<'_, ()>;
     }
+
+    /// The site's public origin (`https://activate.example.com`), provided through context:
+    /// form posts must come from it.
+    #[derive(Clone, Debug)]
+    pub struct PublicOrigin(pub String);
 
     /// Everything a server function needs from the request.
     struct Call {
@@ -191,51 +225,145 @@ pub mod ssr {
         set_status(StatusCode::SERVICE_UNAVAILABLE, retry);
     }
 
+    /// Why a code did not pass [`checked`].
+    enum Refusal {
+        /// Nothing entered.
+        Empty,
+        /// Not the shape of a code.
+        NotACode,
+        /// Too many failures: wait this many seconds.
+        TooMany(u64),
+        /// No pending activation has it.
+        Gone,
+        /// The upstream failed.
+        Failed,
+    }
+
+    /// Runs `step` for the code typed as `input` (its normalized form is passed to `step`),
+    /// through the one code check: see the module's documentation. `found` tells whether the
+    /// step's result shows the code exists. Sets the response status on a refusal.
+    async fn checked<T, F, Fut>(
+        call: &Call,
+        input: &str,
+        step: F,
+        found: impl Fn(&T) -> bool,
+    ) -> Result<(String, T), Refusal>
+    where
+        F: FnOnce(String) -> Fut,
+        Fut: Future<Output = Result<T, PortError>>,
+    {
+        if input.trim().is_empty() {
+            return Err(Refusal::Empty);
+        }
+        let Some(code) = normalize_code(input) else {
+            set_status(StatusCode::BAD_REQUEST, None);
+            return Err(Refusal::NotACode);
+        };
+        let proven = match &call.session {
+            Some(session) => {
+                session.get::<String>(CHECKED_CODE).await.ok().flatten() == Some(code.clone())
+            }
+            None => false,
+        };
+        if !proven {
+            admit(call).await.map_err(|wait| {
+                set_status(StatusCode::TOO_MANY_REQUESTS, Some(wait));
+                Refusal::TooMany(wait)
+            })?;
+        }
+        let result = step(code.clone()).await.map_err(|error| {
+            port_failure(&error, &code);
+            Refusal::Failed
+        })?;
+        if !found(&result) {
+            if !proven {
+                failed_guess(call).await;
+            }
+            set_status(StatusCode::NOT_FOUND, None);
+            return Err(Refusal::Gone);
+        }
+        if let Some(session) = call.session.as_ref().filter(|_| !proven) {
+            if let Err(error) = session.insert(CHECKED_CODE, &code).await {
+                tracing::warn!(%error, "cannot keep the checked code in the session");
+            }
+        }
+        Ok((code, result))
+    }
+
+    /// The session's cool-down, then the address prefix's budget (and the spike slow-down).
+    async fn admit(call: &Call) -> Result<(), u64> {
+        if let Some(wait) = match &call.session {
+            Some(session) => session_wait(session).await,
+            None => None,
+        } {
+            return Err(wait);
+        }
+        match use_context::<Arc<dyn LookupLimiter>>() {
+            Some(limiter) => limiter.admit(call.viewer).await,
+            None => Ok(()),
+        }
+    }
+
+    async fn failed_guess(call: &Call) {
+        if let Some(limiter) = use_context::<Arc<dyn LookupLimiter>>() {
+            limiter.failed_guess(call.viewer).await;
+        }
+        if let Some(session) = &call.session {
+            record_session_failure(session).await;
+        }
+    }
+
+    /// The session's CSRF token, made on first use.
+    async fn csrf_token(call: &Call) -> String {
+        let Some(session) = &call.session else {
+            return String::new();
+        };
+        if let Some(token) = session.get::<String>(CSRF).await.ok().flatten() {
+            return token;
+        }
+        let token = uuid::Uuid::new_v4().simple().to_string();
+        if let Err(error) = session.insert(CSRF, &token).await {
+            tracing::warn!(%error, "cannot keep a CSRF token in the session");
+        }
+        token
+    }
+
+    async fn look_up(call: &Call, code: String) -> Result<Lookup, PortError> {
+        call.port.look_up(&code, call.viewer).await
+    }
+
+    fn is_pending(lookup: &Lookup) -> bool {
+        matches!(lookup, Lookup::Pending(_))
+    }
+
     pub(super) async fn check_code(input: &str) -> Result<CodeCheck, ServerFnError> {
         if input.trim().is_empty() {
             return Ok(CodeCheck::Empty);
         }
-        let Some(code) = normalize_code(input) else {
-            set_status(StatusCode::BAD_REQUEST, None);
-            return Ok(CodeCheck::NotACode);
-        };
         let call = call().await?;
-        if let Some(session) = &call.session {
-            if let Some(wait) = session_wait(session).await {
-                set_status(StatusCode::TOO_MANY_REQUESTS, Some(wait));
-                return Ok(CodeCheck::TooMany(wait));
-            }
-        }
-        if let Some(limiter) = use_context::<std::sync::Arc<dyn LookupLimiter>>() {
-            if let Err(wait) = limiter.admit(call.viewer) {
-                set_status(StatusCode::TOO_MANY_REQUESTS, Some(wait));
-                return Ok(CodeCheck::TooMany(wait));
-            }
-        }
-        match call.port.look_up(&code, call.viewer).await {
-            Ok(Lookup::Pending(details)) => Ok(CodeCheck::Pending(details)),
-            Ok(Lookup::Gone) => {
-                if let Some(limiter) = use_context::<std::sync::Arc<dyn LookupLimiter>>() {
-                    limiter.failed_guess();
-                }
-                if let Some(session) = &call.session {
-                    record_session_failure(session).await;
-                }
-                set_status(StatusCode::NOT_FOUND, None);
-                Ok(CodeCheck::Gone)
-            }
-            Err(error) => {
-                port_failure(&error, &code);
-                Ok(CodeCheck::Busy)
-            }
-        }
+        Ok(
+            match checked(&call, input, |code| look_up(&call, code), is_pending).await {
+                Ok((_, Lookup::Pending(details))) => CodeCheck::Pending {
+                    details,
+                    csrf: csrf_token(&call).await,
+                },
+                Ok((_, Lookup::Gone)) | Err(Refusal::Gone) => CodeCheck::Gone,
+                Err(Refusal::Empty) => CodeCheck::Empty,
+                Err(Refusal::NotACode) => CodeCheck::NotACode,
+                Err(Refusal::TooMany(wait)) => CodeCheck::TooMany(wait),
+                Err(Refusal::Failed) => CodeCheck::Busy,
+            },
+        )
     }
 
     pub(super) async fn provider_page(input: &str) -> Result<ProviderPage, ServerFnError> {
-        let Some(code) = normalize_code(input) else {
-            return Ok(ProviderPage::Gone);
-        };
         let call = call().await?;
+        let code = match checked(&call, input, |code| look_up(&call, code), is_pending).await {
+            Ok((code, _)) => code,
+            Err(Refusal::TooMany(wait)) => return Ok(ProviderPage::TooMany(wait)),
+            Err(Refusal::Failed) => return Ok(ProviderPage::Busy),
+            Err(_) => return Ok(ProviderPage::Gone),
+        };
         let choice = match call.port.providers(&code, call.viewer).await {
             Ok(choice) => choice,
             Err(error) => {
@@ -251,94 +379,117 @@ pub mod ssr {
             let id: Option<String> = session.get(LAST_PROVIDER).await.ok().flatten();
             last = id.and_then(|id| choice.all.iter().find(|p| p.id == id).cloned());
         }
-        Ok(ProviderPage::Choose { code, choice, last })
+        let csrf = csrf_token(&call).await;
+        Ok(ProviderPage::Choose {
+            code,
+            choice,
+            last,
+            csrf,
+        })
     }
 
     pub(super) async fn complete_page(input: &str) -> Result<CompletePage, ServerFnError> {
-        let Some(code) = normalize_code(input) else {
-            return Ok(CompletePage::Gone);
-        };
         let call = call().await?;
-        match call.port.complete(&code, call.viewer).await {
-            Ok(outcome) => Ok(CompletePage::Outcome(code, outcome)),
-            Err(error) => {
-                port_failure(&error, &code);
-                Ok(CompletePage::Busy)
-            }
-        }
+        let step = |code: String| {
+            let call = &call;
+            async move { call.port.complete(&code, call.viewer).await }
+        };
+        Ok(
+            match checked(&call, input, step, |c| *c != Completion::Gone).await {
+                Ok((code, outcome)) => CompletePage::Outcome(code, outcome),
+                Err(Refusal::TooMany(wait)) => CompletePage::TooMany(wait),
+                Err(Refusal::Failed) => CompletePage::Busy,
+                Err(_) => CompletePage::Gone,
+            },
+        )
     }
 
-    /// State changes come only from this site's own pages: the `Origin` must be ours, or, when
-    /// the browser sends `Origin: null` (as it does under `Referrer-Policy: no-referrer`),
-    /// `Sec-Fetch-Site` must say `same-origin`.
-    fn same_origin() -> Result<(), ServerFnError> {
+    /// State changes come only from this site's own pages: the form carries the session's CSRF
+    /// token, and a browser that names the origin must name this site's public one. Browsers
+    /// that send `Origin: null` (older Safari with some referrer policies) pass on the token.
+    async fn from_own_page(call: &Call, csrf: &str) -> Result<(), ServerFnError> {
         let parts = use_context::<Parts>()
             .ok_or_else(|| ServerFnError::new("the request is not available"))?;
-        let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok());
-        let host = header("host").unwrap_or_default();
-        let origin_ok = header("origin").is_some_and(|origin| {
-            origin
-                .split_once("://")
-                .is_some_and(|(_, rest)| rest.eq_ignore_ascii_case(host))
+        let origin = parts
+            .headers
+            .get(http::header::ORIGIN)
+            .and_then(|v| v.to_str().ok());
+        let public = use_context::<PublicOrigin>();
+        let origin_ok = match (origin, public) {
+            (None | Some("null"), _) => true,
+            (Some(origin), Some(public)) => origin.eq_ignore_ascii_case(&public.0),
+            (Some(_), None) => false,
+        };
+        let expected = match &call.session {
+            Some(session) => session.get::<String>(CSRF).await.ok().flatten(),
+            None => None,
+        };
+        let token_ok = expected.is_some_and(|expected| {
+            !csrf.is_empty() && constant_time_eq(expected.as_bytes(), csrf.as_bytes())
         });
-        let fetch_site_ok = header("sec-fetch-site") == Some("same-origin")
-            && matches!(header("origin"), None | Some("null"));
-        if origin_ok || fetch_site_ok {
+        if origin_ok && token_ok {
             Ok(())
         } else {
             set_status(StatusCode::FORBIDDEN, None);
             Err(ServerFnError::new(
-                "this form must be sent from this site's own page",
+                "this form must be sent from this site's own page; reload it and try again",
             ))
         }
+    }
+
+    fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+        a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
     }
 
     fn code_url(path: &str, code: &str) -> String {
         format!("{path}?code={code}")
     }
 
-    pub(super) async fn confirm_code(input: &str) -> Result<(), ServerFnError> {
-        same_origin()?;
-        let Some(code) = normalize_code(input) else {
-            leptos_axum::redirect("/activate");
-            return Ok(());
-        };
+    /// Where a refused code sends the browser: back to the entry page, which says why.
+    fn redirect_refused(input: &str) {
+        match normalize_code(input) {
+            Some(code) => leptos_axum::redirect(&code_url("/activate", &code)),
+            None => leptos_axum::redirect("/activate"),
+        }
+    }
+
+    pub(super) async fn confirm_code(input: &str, csrf: &str) -> Result<(), ServerFnError> {
         let call = call().await?;
-        match call.port.look_up(&code, call.viewer).await {
-            Ok(Lookup::Pending(details)) => match details.provider {
+        from_own_page(&call, csrf).await?;
+        match checked(&call, input, |code| look_up(&call, code), is_pending).await {
+            Ok((code, Lookup::Pending(CodeDetails { provider, .. }))) => match provider {
                 Some(provider) => redirect_to_sign_in(&call, &code, &provider.id).await,
                 None => leptos_axum::redirect(&code_url("/activate/provider", &code)),
             },
-            Ok(Lookup::Gone) => leptos_axum::redirect(&code_url("/activate", &code)),
-            Err(error) => {
-                port_failure(&error, &code);
-                leptos_axum::redirect(&code_url("/activate", &code));
-            }
+            _ => redirect_refused(input),
         }
         Ok(())
     }
 
-    pub(super) async fn cancel_code(input: &str) -> Result<(), ServerFnError> {
-        same_origin()?;
-        if let Some(code) = normalize_code(input) {
-            let call = call().await?;
-            // A code that is already gone needs no cancelling: the page says the same.
-            if let Err(error) = call.port.cancel(&code).await {
-                tracing::info!(code = %masked(&code), %error, "cancelling an activation");
-            }
-        }
-        leptos_axum::redirect("/activate/cancelled");
-        Ok(())
-    }
-
-    pub(super) async fn sign_in(input: &str, mvpd: &str) -> Result<(), ServerFnError> {
-        same_origin()?;
-        let Some(code) = normalize_code(input) else {
-            leptos_axum::redirect("/activate");
-            return Ok(());
-        };
+    pub(super) async fn cancel_code(input: &str, csrf: &str) -> Result<(), ServerFnError> {
         let call = call().await?;
-        redirect_to_sign_in(&call, &code, mvpd).await;
+        from_own_page(&call, csrf).await?;
+        match checked(&call, input, |code| look_up(&call, code), is_pending).await {
+            Ok((code, _)) => {
+                if let Err(error) = call.port.cancel(&code).await {
+                    tracing::info!(code = %masked(&code), %error, "cancelling an activation");
+                }
+                leptos_axum::redirect("/activate/cancelled");
+            }
+            // A code that is already gone needs no cancelling: the page says the same.
+            Err(Refusal::Gone) => leptos_axum::redirect("/activate/cancelled"),
+            Err(_) => redirect_refused(input),
+        }
+        Ok(())
+    }
+
+    pub(super) async fn sign_in(input: &str, mvpd: &str, csrf: &str) -> Result<(), ServerFnError> {
+        let call = call().await?;
+        from_own_page(&call, csrf).await?;
+        match checked(&call, input, |code| look_up(&call, code), is_pending).await {
+            Ok((code, _)) => redirect_to_sign_in(&call, &code, mvpd).await,
+            _ => redirect_refused(input),
+        }
         Ok(())
     }
 

@@ -6,6 +6,7 @@ use leptos_meta::Title;
 
 use super::{
     api::{load_outcome, CompletePage as Outcome},
+    entry::TooMany,
     query_code, BusyNotice, ProviderLogo,
 };
 use crate::{i18n::use_texts, port::Completion};
@@ -42,6 +43,7 @@ pub fn CompletePage() -> impl IntoView {
                             <p role="alert">{texts.code_gone}</p>
                             <p><a class="button primary" href="/activate">{texts.enter_another}</a></p>
                         }.into_any(),
+                        Ok(Outcome::TooMany(_)) => view! { <TooMany/> }.into_any(),
                         Ok(Outcome::Busy) | Err(_) => view! {
                             <Title text=texts.gone_title/>
                             <BusyNotice/>

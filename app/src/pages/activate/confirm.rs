@@ -8,7 +8,7 @@ use crate::{i18n::use_texts, port::CodeDetails};
 
 /// "Is this the code on your TV?"
 #[component]
-pub fn Confirmation(details: CodeDetails) -> impl IntoView {
+pub fn Confirmation(details: CodeDetails, csrf: String) -> impl IntoView {
     let texts = use_texts();
     let device = details
         .device
@@ -27,10 +27,12 @@ pub fn Confirmation(details: CodeDetails) -> impl IntoView {
         <div class="actions equal">
             <form method="post" action=ConfirmCode::url()>
                 <input type="hidden" name="code" value=code.clone()/>
+                <input type="hidden" name="csrf" value=csrf.clone()/>
                 <button type="submit" class="button">{texts.continue_label}</button>
             </form>
             <form method="post" action=CancelCode::url()>
                 <input type="hidden" name="code" value=code/>
+                <input type="hidden" name="csrf" value=csrf/>
                 <button type="submit" class="button">{texts.cancel_label}</button>
             </form>
         </div>

@@ -23,7 +23,7 @@ pub fn ActivatePage() -> impl IntoView {
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
                     match check.await {
-                        Ok(CodeCheck::Pending(details)) => view! { <Confirmation details/> }.into_any(),
+                        Ok(CodeCheck::Pending { details, csrf }) => view! { <Confirmation details csrf/> }.into_any(),
                         Ok(CodeCheck::TooMany(_)) => view! { <TooMany/> }.into_any(),
                         Ok(CodeCheck::NotACode) => {
                             view! { <CodeForm typed=code.get() error=Some(texts.not_a_code)/> }.into_any()
@@ -44,7 +44,7 @@ pub fn ActivatePage() -> impl IntoView {
 
 /// The friendly answer to too many lookups (the response is a 429 with `Retry-After`).
 #[component]
-fn TooMany() -> impl IntoView {
+pub(super) fn TooMany() -> impl IntoView {
     let texts = use_texts();
     view! {
         <h1>{texts.too_many_title}</h1>

@@ -8,6 +8,7 @@ use leptos_router::hooks::use_query_map;
 
 use super::{
     api::{load_providers, ProviderPage, SignIn},
+    entry::TooMany,
     query_code, BusyNotice, ProviderLogo,
 };
 use crate::{i18n::use_texts, port::ProviderView};
@@ -33,10 +34,11 @@ pub fn ProvidersPage() -> impl IntoView {
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
                     match page.await {
-                        Ok(ProviderPage::Choose { code, choice, last }) => {
-                            view! { <Picker code featured=choice.featured all=choice.all last/> }
+                        Ok(ProviderPage::Choose { code, choice, last, csrf }) => {
+                            view! { <Picker code featured=choice.featured all=choice.all last csrf/> }
                                 .into_any()
                         }
+                        Ok(ProviderPage::TooMany(_)) => view! { <TooMany/> }.into_any(),
                         Ok(ProviderPage::Gone) => {
                             view! {
                                 <p class="error" role="alert">{texts.code_gone}</p>
@@ -58,6 +60,7 @@ fn Picker(
     featured: Vec<ProviderView>,
     all: Vec<ProviderView>,
     last: Option<ProviderView>,
+    csrf: String,
 ) -> impl IntoView {
     let texts = use_texts();
     let query = use_query_map();
@@ -70,6 +73,7 @@ fn Picker(
         <p class="lead">{texts.providers_lead}</p>
         <form method="post" action=SignIn::url() class="picker">
             <input type="hidden" name="code" value=code.clone()/>
+            <input type="hidden" name="csrf" value=csrf.clone()/>
             {last.map(|provider| {
                 view! {
                     <button type="submit" name="mvpd" value=provider.id.clone() class="button primary wide">
@@ -111,6 +115,7 @@ fn Picker(
         </form>
         <form method="post" action=SignIn::url()>
             <input type="hidden" name="code" value=code/>
+            <input type="hidden" name="csrf" value=csrf/>
             <ul id="provider-list" class="provider-list" role="list" aria-labelledby="all-providers">
                 {all.into_iter().map(|provider| {
                     let hidden = {

@@ -1,0 +1,213 @@
+//! Rate limits as leaky buckets keyed by a string (an address prefix, a session, `"all"`): a
+//! burst at once, then one more per period. One trait, so the in-process buckets of a single
+//! node and a shared implementation for several nodes are interchangeable; the service and the
+//! site never ask which one runs.
+
+use std::{
+    collections::HashMap,
+    net::IpAddr,
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
+
+use async_trait::async_trait;
+
+/// How many events a bucket holds and how fast it drains.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Rate {
+    /// Events allowed at once.
+    pub burst: u32,
+    /// Then one more per this period.
+    pub period: Duration,
+}
+
+impl Rate {
+    /// `burst` at once, then one per `period`.
+    pub const fn new(burst: u32, period: Duration) -> Self {
+        Self { burst, period }
+    }
+}
+
+/// A family of buckets of one [`Rate`], one bucket per key.
+#[async_trait]
+pub trait Limiter: Send + Sync + std::fmt::Debug {
+    /// Admits one event for `key` and counts it, or says how long to wait (nothing is counted then).
+    async fn take(&self, key: &str) -> Result<(), Duration>;
+
+    /// Whether one more event for `key` would be admitted, without counting it.
+    async fn check(&self, key: &str) -> Result<(), Duration>;
+
+    /// Counts one event for `key` whether or not it fits (failures that already happened).
+    async fn charge(&self, key: &str);
+}
+
+/// A limiter shared across tasks.
+pub type SharedLimiter = Arc<dyn Limiter>;
+
+/// The key of an address's bucket: IPv4 addresses one by one, IPv6 by their /64 (one home or
+/// one phone gets a whole /64, so single IPv6 addresses cost an attacker nothing).
+pub fn address_key(ip: IpAddr) -> String {
+    match canonical_ip(ip) {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+    }
+}
+
+/// `ip` with an IPv4-mapped IPv6 address (`::ffff:a.b.c.d`, as a dual-stack listener on `[::]`
+/// reports IPv4 peers) turned back into the IPv4 address it stands for.
+pub fn canonical_ip(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6
+            .to_ipv4_mapped()
+            .map(IpAddr::V4)
+            .unwrap_or(IpAddr::V6(v6)),
+        v4 => v4,
+    }
+}
+
+/// Buckets in this process's memory; empty buckets are dropped as they are met, so the map holds
+/// only keys that were active within about `burst × period`.
+#[derive(Debug)]
+pub struct LocalLimiter {
+    rate: Rate,
+    buckets: Mutex<HashMap<String, Bucket>>,
+}
+
+/// How full a bucket was at `at`.
+#[derive(Clone, Copy, Debug)]
+struct Bucket {
+    level: f64,
+    at: Instant,
+}
+
+/// Keys past which a sweep of drained buckets runs on insert.
+const SWEEP_AT: usize = 10_000;
+
+impl LocalLimiter {
+    /// Buckets of `rate`.
+    pub fn new(rate: Rate) -> Self {
+        Self {
+            rate,
+            buckets: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// A shared limiter of `rate`.
+    pub fn shared(rate: Rate) -> SharedLimiter {
+        Arc::new(Self::new(rate))
+    }
+
+    fn level(&self, bucket: Option<&Bucket>, now: Instant) -> f64 {
+        bucket.map_or(0.0, |b| {
+            let drained = now.duration_since(b.at).as_secs_f64() / self.rate.period.as_secs_f64();
+            (b.level - drained).max(0.0)
+        })
+    }
+
+    /// How long until one more event fits, when it does not now.
+    fn wait(&self, level: f64) -> Option<Duration> {
+        let over = level + 1.0 - f64::from(self.rate.burst);
+        (over > 0.0).then(|| self.rate.period.mul_f64(over))
+    }
+
+    fn update(&self, key: &str, admit_only_if_fits: bool, count: bool) -> Result<(), Duration> {
+        let now = Instant::now();
+        let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
+        let level = self.level(buckets.get(key), now);
+        if let Some(wait) = self.wait(level) {
+            if admit_only_if_fits {
+                return Err(wait);
+            }
+        }
+        if count {
+            if buckets.len() >= SWEEP_AT && !buckets.contains_key(key) {
+                buckets.retain(|_, b| self.level(Some(b), now) > 0.0);
+            }
+            buckets.insert(
+                key.to_owned(),
+                Bucket {
+                    level: level + 1.0,
+                    at: now,
+                },
+            );
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Limiter for LocalLimiter {
+    async fn take(&self, key: &str) -> Result<(), Duration> {
+        self.update(key, true, true)
+    }
+
+    async fn check(&self, key: &str) -> Result<(), Duration> {
+        self.update(key, true, false)
+    }
+
+    async fn charge(&self, key: &str) {
+        // Counting without admitting never refuses.
+        let _ = self.update(key, false, true);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_burst_then_one_per_period() {
+        let limiter = LocalLimiter::new(Rate::new(3, Duration::from_secs(60)));
+        for _ in 0..3 {
+            assert!(limiter.take("a").await.is_ok());
+        }
+        let wait = limiter.take("a").await.expect_err("the fourth waits");
+        assert!(wait > Duration::from_secs(55) && wait <= Duration::from_secs(60));
+        assert!(limiter.take("b").await.is_ok(), "other keys have their own");
+    }
+
+    #[tokio::test]
+    async fn checking_counts_nothing_and_charging_always_counts() {
+        let limiter = LocalLimiter::new(Rate::new(2, Duration::from_secs(60)));
+        for _ in 0..5 {
+            assert!(limiter.check("a").await.is_ok());
+        }
+        limiter.charge("a").await;
+        limiter.charge("a").await;
+        assert!(limiter.check("a").await.is_err());
+        limiter.charge("a").await;
+        let wait = limiter.check("a").await.expect_err("over the burst");
+        assert!(wait > Duration::from_secs(115), "{wait:?}");
+    }
+
+    #[tokio::test]
+    async fn buckets_drain_with_time() {
+        let limiter = LocalLimiter::new(Rate::new(1, Duration::from_millis(50)));
+        assert!(limiter.take("a").await.is_ok());
+        assert!(limiter.take("a").await.is_err());
+        tokio::time::sleep(Duration::from_millis(60)).await;
+        assert!(limiter.take("a").await.is_ok());
+    }
+
+    #[test]
+    fn addresses_are_keyed_by_their_prefix() {
+        let ip = |s: &str| s.parse::<IpAddr>().expect("ip");
+        assert_eq!(address_key(ip("203.0.113.7")), "203.0.113.7");
+        assert_eq!(
+            address_key(ip("::ffff:203.0.113.7")),
+            "203.0.113.7",
+            "mapped IPv4 is IPv4"
+        );
+        assert_eq!(
+            address_key(ip("2001:db8:1:2:aaaa::1")),
+            address_key(ip("2001:db8:1:2:bbbb::9"))
+        );
+        assert_ne!(
+            address_key(ip("2001:db8:1:2::1")),
+            address_key(ip("2001:db8:1:3::1"))
+        );
+    }
+}
