@@ -160,7 +160,7 @@ async fn missing_unknown_and_revoked_tokens_get_401() {
         }
     }
     let old = api.register("tv-revoked").await;
-    let _new = api.register("tv-revoked").await;
+    let _new = api.renew("tv-revoked", &old).await;
     let answer = api
         .post("/tv/v1/authorize", &old, json!({"resource": "REF30"}))
         .await;

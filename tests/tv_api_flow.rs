@@ -11,12 +11,12 @@ use serde_json::json;
 use tv_api_support::Api;
 
 #[tokio::test]
-async fn registering_again_keeps_the_client_and_revokes_the_old_token() {
+async fn renewing_with_the_token_keeps_the_client_and_revokes_the_old_token() {
     let api = Api::start(&[]).await;
     let first = api.register("tv-reregister").await;
     assert!(first.starts_with("tvd_"));
     let clients = api.emulator().state().store().clients.len();
-    let second = api.register("tv-reregister").await;
+    let second = api.renew("tv-reregister", &first).await;
     assert_ne!(first, second);
     assert_eq!(
         api.emulator().state().store().clients.len(),

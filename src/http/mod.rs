@@ -69,10 +69,10 @@ pub fn router(state: AppState) -> Router {
             None
         }
     };
-    let limiter: Arc<dyn app::pages::activate::api::ssr::LookupLimiter> =
-        state.code_guard.clone();
-    let public_origin =
-        app::pages::activate::api::ssr::PublicOrigin(state.config.public_url.origin().ascii_serialization());
+    let limiter: Arc<dyn app::pages::activate::api::ssr::LookupLimiter> = state.code_guard.clone();
+    let public_origin = app::pages::activate::api::ssr::PublicOrigin(
+        state.config.public_url.origin().ascii_serialization(),
+    );
     let pages = Router::new()
         .leptos_routes_with_context(
             &state,

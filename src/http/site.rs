@@ -406,8 +406,14 @@ mod tests {
         assert!(guard.admit(ip).await.is_err_and(|wait| wait >= 1));
         assert!(guard.admit([10, 0, 0, 2].into()).await.is_ok());
         let text = guard.render_prometheus();
-        assert!(text.contains("\ntve_activation_code_failures_total 10\n"), "{text}");
-        assert!(text.contains("\ntve_activation_code_refusals_total 1\n"), "{text}");
+        assert!(
+            text.contains("\ntve_activation_code_failures_total 10\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("\ntve_activation_code_refusals_total 1\n"),
+            "{text}"
+        );
     }
 
     #[tokio::test]
@@ -432,8 +438,14 @@ mod tests {
         assert!(guard.admit([10, 9, 9, 9].into()).await.is_ok());
         assert!(started.elapsed() >= SPIKE_DELAY);
         let text = guard.render_prometheus();
-        assert!(text.contains("\ntve_activation_code_failure_spike 1\n"), "{text}");
-        assert!(text.contains("\ntve_activation_code_slowed_total 1\n"), "{text}");
+        assert!(
+            text.contains("\ntve_activation_code_failure_spike 1\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("\ntve_activation_code_slowed_total 1\n"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -173,9 +173,10 @@ impl Service {
             .limits
             .admit_registration(connection.ip())
             .await?;
-        let device_id = renewed
-            .as_ref()
-            .map_or_else(|| new_registration_id(app_device_id), |d| d.device_id.clone());
+        let device_id = renewed.as_ref().map_or_else(
+            || new_registration_id(app_device_id),
+            |d| d.device_id.clone(),
+        );
         // DCR first: a device Adobe will not register gets no token.
         let identity = DeviceIdentity::new(device_id.clone(), info, connection);
         self.inner.adobe.register_device(&identity).await?;

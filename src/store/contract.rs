@@ -279,7 +279,10 @@ async fn registrations_of_one_app_device_id_are_listed_together() {
         let mut second = device("reg-2");
         second.app_device_id = "roku-42".to_owned();
         store.register_device(&first, "h1").await.expect("register");
-        store.register_device(&second, "h2").await.expect("register");
+        store
+            .register_device(&second, "h2")
+            .await
+            .expect("register");
         store
             .register_device(&device("other"), "h3")
             .await
@@ -293,7 +296,11 @@ async fn registrations_of_one_app_device_id_are_listed_together() {
             .collect();
         ids.sort();
         assert_eq!(ids, ["reg-1", "reg-2"], "{store:?}");
-        assert!(store.devices_of_app("nobody").await.expect("read").is_empty());
+        assert!(store
+            .devices_of_app("nobody")
+            .await
+            .expect("read")
+            .is_empty());
     }
 }
 
@@ -309,7 +316,10 @@ async fn credentials_are_forgotten_only_while_they_are_the_rejected_ones() {
             client_secret: Secret::new("s2"),
         };
         store.save_new_credentials("tv", &old).await.expect("save");
-        assert!(!store.forget_credentials("tv", "other").await.expect("forget"));
+        assert!(!store
+            .forget_credentials("tv", "other")
+            .await
+            .expect("forget"));
         assert_eq!(store.credentials("tv").await.expect("read"), Some(old));
         assert!(store.forget_credentials("tv", "old").await.expect("forget"));
         assert_eq!(store.credentials("tv").await.expect("read"), None);

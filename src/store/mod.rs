@@ -161,8 +161,11 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 
     /// Deletes the device's credentials if they are still those of `client_id` (Adobe no longer
     /// accepts them); returns whether they were deleted.
-    async fn forget_credentials(&self, device_id: &str, client_id: &str)
-        -> Result<bool, StoreError>;
+    async fn forget_credentials(
+        &self,
+        device_id: &str,
+        client_id: &str,
+    ) -> Result<bool, StoreError>;
 
     /// Records a new pending activation and, in the same step, marks the device's other pending
     /// activations superseded; returns their codes.

@@ -189,6 +189,23 @@ impl Api {
         body["deviceToken"].as_str().expect("token").to_owned()
     }
 
+    /// Renews `device_id`'s registration with its current `token`; returns the new token.
+    pub async fn renew(&self, device_id: &str, token: &str) -> String {
+        let answer = self
+            .call(
+                Method::POST,
+                "/tv/v1/devices",
+                Some(token),
+                Some(&register_body(device_id).to_string()),
+            )
+            .await;
+        assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.text);
+        answer.json()["deviceToken"]
+            .as_str()
+            .expect("token")
+            .to_owned()
+    }
+
     /// Starts an activation with `mvpd`; returns the 201 body.
     pub async fn start_activation(&self, token: &str, mvpd: &str) -> Value {
         let answer = self
