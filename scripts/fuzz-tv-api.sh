@@ -32,7 +32,7 @@ fi
 work="$(mktemp -d)"
 port="$("$py" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 base="http://127.0.0.1:$port"
-TVE_STORE_URL=memory: TVE_LISTEN="127.0.0.1:$port" RUST_LOG="${FUZZ_SERVER_LOG:-warn}" "$binary" >"$work/server.log" 2>&1 &
+TVE_STORE_URL=memory: TVE_LISTEN="127.0.0.1:$port" TVE_INTERNAL_LISTEN=127.0.0.1:0 RUST_LOG="${FUZZ_SERVER_LOG:-warn}" "$binary" >"$work/server.log" 2>&1 &
 server_pid=$!
 cleanup() {
   kill "$server_pid" 2>/dev/null || true

@@ -12,7 +12,10 @@ use clap::{Parser, ValueEnum};
 use ipnet::IpNet;
 use url::Url;
 
-use crate::service::{BusinessRules, ProviderFilter};
+use crate::{
+    adobe_pass::Secret,
+    service::{BusinessRules, ProviderFilter},
+};
 
 /// Where the service's durable state lives.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -33,8 +36,9 @@ pub enum LogFormat {
     Json,
 }
 
-/// The settings as given on the command line or in the environment, before validation.
-#[derive(Clone, Debug, Parser)]
+/// The settings as given on the command line or in the environment, before validation. Not
+/// `Debug`: it holds secrets in the clear until [`Config`] wraps them.
+#[derive(Clone, Parser)]
 #[command(
     name = "tve-activate",
     version,
@@ -47,6 +51,20 @@ pub struct Args {
     /// Address and port the site and the Streaming App API listen on.
     #[arg(long, env = "TVE_LISTEN", default_value = "127.0.0.1:3000")]
     pub listen: String,
+
+    /// Address and port of the operators' listener: /metrics, detailed /readyz and the admin
+    /// routes. Keep it off the internet.
+    #[arg(long, env = "TVE_INTERNAL_LISTEN", default_value = "127.0.0.1:9090")]
+    pub internal_listen: String,
+
+    /// Serve the TV simulator at /tv (a test TV in a browser). Default: on with the embedded
+    /// emulator, off with --adobe-pass-url.
+    #[arg(long, env = "TVE_TV_SIMULATOR")]
+    pub tv_simulator: Option<bool>,
+
+    /// Connections each listener keeps open at once; more wait until one closes.
+    #[arg(long, env = "TVE_MAX_CONNECTIONS", default_value_t = 16_384)]
+    pub max_connections: usize,
 
     /// Public URL of this service as viewers reach it; used for redirect URLs, links and QR codes.
     /// Defaults to http://<listen>.
@@ -157,7 +175,7 @@ pub enum Upstream {
         /// Base URL, without `/api/v2` or `/o`.
         base_url: Url,
         /// The software statement exchanged for client credentials at registration.
-        software_statement: String,
+        software_statement: Secret,
     },
 }
 
@@ -166,6 +184,12 @@ pub enum Upstream {
 pub struct Config {
     /// Listening address.
     pub listen: SocketAddr,
+    /// The operators' listening address.
+    pub internal_listen: SocketAddr,
+    /// Whether `/tv` serves the TV simulator.
+    pub tv_simulator: bool,
+    /// Connections each listener keeps open at once.
+    pub max_connections: usize,
     /// Public URL, always without a trailing slash.
     pub public_url: Url,
     /// The Adobe Pass this service talks to.
@@ -183,7 +207,7 @@ pub struct Config {
     /// Proxies whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Vec<IpNet>,
     /// Secret of the admin routes; none turns them off.
-    pub admin_token: Option<String>,
+    pub admin_token: Option<Secret>,
     /// How long an activation code lives in the embedded emulator.
     pub emulator_session_ttl: Duration,
     /// Which providers pickers show, and in what order.
@@ -198,8 +222,10 @@ impl Config {
         self.public_url.scheme() == "https"
     }
 
-    /// Whether `ip` is one of the trusted reverse proxies.
+    /// Whether `ip` is one of the trusted reverse proxies (an IPv4-mapped IPv6 address counts
+    /// as the IPv4 address it carries).
     pub fn is_trusted_proxy(&self, ip: IpAddr) -> bool {
+        let ip = crate::limits::canonical_ip(ip);
         self.trusted_proxies.iter().any(|net| net.contains(&ip))
     }
 }
@@ -217,6 +243,18 @@ impl TryFrom<Args> for Config {
                 ),
             )
         })?;
+        let internal_listen: SocketAddr = args.internal_listen.parse().map_err(|_| {
+            ConfigError::new(
+                "--internal-listen",
+                format!(
+                    "{:?} is not an address and port such as 127.0.0.1:9090",
+                    args.internal_listen
+                ),
+            )
+        })?;
+        if args.max_connections == 0 {
+            return Err(ConfigError::new("--max-connections", "must be at least 1"));
+        }
         let public_url = match &args.public_url {
             Some(raw) => parse_base_url("--public-url", raw)?,
             None => parse_base_url("--listen", &format!("http://{listen}"))?,
@@ -250,8 +288,14 @@ impl TryFrom<Args> for Config {
                 .map(str::to_owned)
                 .ok_or_else(|| ConfigError::new("--public-url", "the URL has no host"))?,
         };
+        let tv_simulator = args
+            .tv_simulator
+            .unwrap_or(matches!(upstream, Upstream::Embedded));
         Ok(Config {
             listen,
+            internal_listen,
+            tv_simulator,
+            max_connections: args.max_connections,
             public_url,
             upstream,
             service_provider: args.service_provider,
@@ -355,14 +399,14 @@ fn parse_trusted_proxies(raw: Option<&str>) -> Result<Vec<IpNet>, ConfigError> {
 /// Shortest admin token accepted: long enough that guessing is hopeless.
 const MIN_ADMIN_TOKEN_LEN: usize = 32;
 
-fn admin_token(raw: Option<String>) -> Result<Option<String>, ConfigError> {
+fn admin_token(raw: Option<String>) -> Result<Option<Secret>, ConfigError> {
     match raw.map(|token| token.trim().to_owned()) {
         None => Ok(None),
         Some(token) if token.len() < MIN_ADMIN_TOKEN_LEN => Err(ConfigError::new(
             "--admin-token",
             format!("must have at least {MIN_ADMIN_TOKEN_LEN} characters"),
         )),
-        Some(token) => Ok(Some(token)),
+        Some(token) => Ok(Some(Secret::new(token))),
     }
 }
 
@@ -386,7 +430,7 @@ fn parse_base_url(setting: &'static str, raw: &str) -> Result<Url, ConfigError> 
     Url::parse(&trimmed).map_err(|e| ConfigError::new(setting, e.to_string()))
 }
 
-fn software_statement(args: &Args) -> Result<String, ConfigError> {
+fn software_statement(args: &Args) -> Result<Secret, ConfigError> {
     let statement = match (&args.software_statement, &args.software_statement_file) {
         (Some(value), _) => value.trim().to_owned(),
         (None, Some(path)) => std::fs::read_to_string(path)
@@ -408,7 +452,7 @@ fn software_statement(args: &Args) -> Result<String, ConfigError> {
     if statement.is_empty() {
         return Err(ConfigError::new("--software-statement", "is empty"));
     }
-    Ok(statement)
+    Ok(Secret::new(statement))
 }
 
 fn parse_store_url(raw: &str) -> Result<StoreUrl, ConfigError> {
@@ -555,7 +599,7 @@ mod tests {
         else {
             panic!("expected a remote upstream");
         };
-        assert_eq!(software_statement, "eyJ.statement");
+        assert_eq!(software_statement.expose(), "eyJ.statement");
     }
 
     #[test]
@@ -588,7 +632,7 @@ mod tests {
         let config = config(&[]).expect("valid");
         assert!(config.trusted_proxies.is_empty());
         assert!(!config.is_trusted_proxy("127.0.0.1".parse().expect("ip")));
-        assert_eq!(config.admin_token, None);
+        assert!(config.admin_token.is_none());
     }
 
     #[test]
@@ -607,8 +651,10 @@ mod tests {
         assert_eq!(
             config(&["--admin-token", &token])
                 .expect("valid")
-                .admin_token,
-            Some(token)
+                .admin_token
+                .as_ref()
+                .map(Secret::expose),
+            Some(token.as_str())
         );
     }
 
@@ -632,6 +678,54 @@ mod tests {
             let err = config(&["--emulator-session-ttl", secs]).expect_err("invalid");
             assert_eq!(err.setting, "--emulator-session-ttl", "{secs}");
         }
+    }
+
+    #[test]
+    fn parsed_config_never_shows_its_secrets() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let statement = dir.path().join("statement.jwt");
+        std::fs::write(&statement, "eyJ.FILE-STATEMENT-SECRET").expect("write");
+        let admin = "ADMIN-SECRET-0123456789abcdef0123456789";
+        for args in [
+            vec!["--software-statement", "eyJ.STATEMENT-SECRET"],
+            vec![
+                "--software-statement-file",
+                statement.to_str().expect("utf-8"),
+            ],
+        ] {
+            let mut all = vec!["--adobe-pass-url", "https://sp.auth.adobe.com"];
+            all.extend(args);
+            all.extend(["--admin-token", admin]);
+            let shown = format!("{:?}", config(&all).expect("valid"));
+            for secret in ["STATEMENT-SECRET", "ADMIN-SECRET"] {
+                assert!(!shown.contains(secret), "{secret} in {shown}");
+            }
+            assert!(shown.contains("<redacted>"), "{shown}");
+        }
+    }
+
+    #[test]
+    fn internal_listener_and_tv_simulator_have_safe_defaults() {
+        let embedded = config(&[]).expect("valid");
+        assert_eq!(embedded.internal_listen.to_string(), "127.0.0.1:9090");
+        assert!(embedded.tv_simulator, "on for the embedded default");
+        let remote = config(&[
+            "--adobe-pass-url",
+            "https://sp.auth.adobe.com",
+            "--software-statement",
+            "eyJ.statement",
+        ])
+        .expect("valid");
+        assert!(!remote.tv_simulator, "off against Adobe Pass");
+        assert!(
+            !config(&["--tv-simulator", "false"])
+                .expect("valid")
+                .tv_simulator
+        );
+        let err = config(&["--internal-listen", "nine"]).expect_err("invalid");
+        assert_eq!(err.setting, "--internal-listen");
+        let err = config(&["--max-connections", "0"]).expect_err("invalid");
+        assert_eq!(err.setting, "--max-connections");
     }
 
     #[test]

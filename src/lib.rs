@@ -51,6 +51,17 @@ pub async fn run(
     let listener = TcpListener::bind(addr)
         .await
         .map_err(|source| StartError::Listen { addr, source })?;
+    let internal_addr = config.internal_listen;
+    let internal = TcpListener::bind(internal_addr)
+        .await
+        .map_err(|source| StartError::Listen {
+            addr: internal_addr,
+            source,
+        })?;
+    tracing::info!(
+        "operators' routes (/metrics, /readyz, /admin) on http://{}",
+        http::server::bound_address(&internal, internal_addr)
+    );
     tracing::info!(
         "serving {} on http://{} ({})",
         config.public_url,
@@ -71,10 +82,34 @@ pub async fn run(
         clock,
     );
     let housekeeping = service.spawn_housekeeping();
-    let router = http::router(AppState::new(config, service));
-    serve(listener, router, shutdown)
+    let limits = http::server::ConnectionLimits {
+        max_connections: config.max_connections,
+        ..http::server::ConnectionLimits::default()
+    };
+    let state = AppState::new(config, service);
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let stopping = move || {
+        let mut stopped = stopped.clone();
+        async move {
+            let _ = stopped.wait_for(|stop| *stop).await;
+        }
+    };
+    let operators = tokio::spawn(http::server::serve(
+        internal,
+        http::internal_router(state.clone()),
+        limits,
+        stopping(),
+    ));
+    tokio::spawn(async move {
+        shutdown.await;
+        let _ = stop.send(true);
+    });
+    http::server::serve(listener, http::router(state), limits, stopping())
         .await
         .map_err(|source| StartError::Listen { addr, source })?;
+    if let Ok(Err(error)) = operators.await {
+        tracing::warn!(%error, "the operators' listener failed");
+    }
     housekeeping.abort();
     if let Some(emulator) = upstream.emulator {
         // Stopping is best effort: the process is exiting anyway.
@@ -86,16 +121,18 @@ pub async fn run(
 }
 
 /// Serves `router` on `listener` (with each connection's peer address available to handlers)
-/// until `shutdown` resolves; in-flight requests are allowed to finish.
+/// until `shutdown` resolves, with the default connection limits; in-flight requests are
+/// allowed to finish.
 pub async fn serve(
     listener: TcpListener,
     router: axum::Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(
+    http::server::serve(
         listener,
-        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        router,
+        http::server::ConnectionLimits::default(),
+        shutdown,
     )
-    .with_graceful_shutdown(shutdown)
     .await
 }

@@ -66,7 +66,7 @@ pub async fn connect(
             let settings = ClientSettings::new(
                 Environment::Custom(base_url.clone()),
                 config.service_provider.clone(),
-                Secret::new(software_statement.clone()),
+                software_statement.clone(),
             );
             Ok(Connected {
                 adobe: AdobePass::new(settings, credentials, clock)?,

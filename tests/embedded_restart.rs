@@ -15,7 +15,7 @@ use serde_json::Value;
 fn start(store: &Path) -> Server {
     let listen = format!("127.0.0.1:{}", free_port());
     let child = Command::new(env!("CARGO_BIN_EXE_tve-activate"))
-        .args(["--listen", &listen])
+        .args(["--listen", &listen, "--internal-listen", "127.0.0.1:0"])
         .arg("--store-url")
         .arg(format!("sqlite://{}", store.display()))
         .env("RUST_LOG", "warn")

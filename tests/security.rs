@@ -137,15 +137,7 @@ async fn a_client_adobe_deleted_is_registered_again_once() {
         1,
         "registered once"
     );
-    let metrics = api
-        .http
-        .get(api.url("/metrics"))
-        .send()
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("text");
+    let metrics = api.metrics().await;
     assert!(
         metrics.contains("\nadobe_pass_clients_replaced_total 1\n"),
         "{metrics}"
@@ -161,201 +153,6 @@ async fn a_client_adobe_deleted_is_registered_again_once() {
         StatusCode::OK,
         "the probe's client is replaced too"
     );
-}
-
-// 2. Code guessing through every door ---------------------------------------------------------
-
-/// A browser: keeps the session cookie and reads the CSRF token from pages.
-struct Browser<'a> {
-    api: &'a Api,
-    cookie: Option<String>,
-    csrf: Option<String>,
-}
-
-impl<'a> Browser<'a> {
-    fn new(api: &'a Api) -> Self {
-        Self {
-            api,
-            cookie: None,
-            csrf: None,
-        }
-    }
-
-    fn keep(&mut self, response: &reqwest::Response) {
-        if let Some(cookie) = response
-            .headers()
-            .get_all("set-cookie")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .find(|v| v.starts_with("tve_session="))
-        {
-            self.cookie = cookie.split(';').next().map(str::to_owned);
-        }
-    }
-
-    async fn get(&mut self, path: &str) -> (StatusCode, String) {
-        let mut request = self.api.http.get(self.api.url(path));
-        if let Some(cookie) = &self.cookie {
-            request = request.header("cookie", cookie);
-        }
-        let response = request.send().await.expect("page");
-        self.keep(&response);
-        let status = response.status();
-        let text = response.text().await.expect("html");
-        if let Some(token) = text
-            .split("name=\"csrf\" value=\"")
-            .nth(1)
-            .and_then(|rest| rest.split('"').next())
-        {
-            self.csrf = Some(token.to_owned());
-        }
-        (status, text)
-    }
-
-    /// Posts a form to a server function; `origin` is sent as `Origin` when given.
-    async fn post(
-        &mut self,
-        endpoint: &str,
-        fields: &[(&str, &str)],
-        origin: Option<&str>,
-    ) -> reqwest::Response {
-        let mut request = self
-            .api
-            .http
-            .post(self.api.url(&format!("/api/activate/{endpoint}")))
-            .header("accept", "text/html")
-            .form(fields);
-        if let Some(cookie) = &self.cookie {
-            request = request.header("cookie", cookie);
-        }
-        if let Some(origin) = origin {
-            request = request.header("origin", origin);
-        }
-        let response = request.send().await.expect("form post");
-        self.keep(&response);
-        response
-    }
-
-    fn csrf(&self) -> String {
-        self.csrf.clone().expect("a page gave a CSRF token")
-    }
-}
-
-async fn pending_code(api: &Api, device: &str) -> String {
-    let token = api.register(device).await;
-    let activation = api
-        .post("/tv/v1/activations", &token, json!({}))
-        .await
-        .json();
-    activation["code"].as_str().expect("code").to_owned()
-}
-
-#[tokio::test]
-async fn every_door_that_takes_a_code_spends_one_budget() {
-    let api = Api::start(&[]).await;
-    let code = pending_code(&api, "tv-doors").await;
-    let origin = api.public_url.clone();
-    let mut browser = Browser::new(&api);
-
-    // Ten wrong codes, each through another door, each from a new browser session (a session
-    // of its own would cool down after five).
-    for n in 0..10 {
-        let mut viewer = Browser::new(&api);
-        let (status, _) = viewer.get(&format!("/activate?code={code}")).await;
-        assert_eq!(status, StatusCode::OK, "the right code is free");
-        let csrf = viewer.csrf();
-        let wrong = format!("WRONG{n:02}");
-        let form = |response: reqwest::Response| {
-            // A refused form post goes back to the entry page, which says why.
-            assert_eq!(response.status(), StatusCode::FOUND, "door {n}");
-            assert_eq!(
-                response.headers()["location"],
-                format!("/activate?code={wrong}").as_str()
-            );
-            StatusCode::NOT_FOUND
-        };
-        let status = match n % 5 {
-            0 => viewer.get(&format!("/activate?code={wrong}")).await.0,
-            1 => {
-                viewer
-                    .get(&format!("/activate/provider?code={wrong}"))
-                    .await
-                    .0
-            }
-            2 => {
-                viewer
-                    .get(&format!("/activate/complete?code={wrong}"))
-                    .await
-                    .0
-            }
-            3 => {
-                let fields = [("code", wrong.as_str()), ("csrf", csrf.as_str())];
-                form(viewer.post("confirm", &fields, Some(&origin)).await)
-            }
-            _ => {
-                let fields = [
-                    ("code", wrong.as_str()),
-                    ("mvpd", "Spectrum"),
-                    ("csrf", csrf.as_str()),
-                ];
-                form(viewer.post("sign-in", &fields, Some(&origin)).await)
-            }
-        };
-        assert_eq!(status, StatusCode::NOT_FOUND, "door {n}");
-        if n == 0 {
-            browser = viewer;
-        }
-    }
-
-    // The eleventh is refused whatever the door, and a new cookie changes nothing.
-    let mut fresh = Browser::new(&api);
-    for path in [
-        "/activate?code=WRONG99".to_owned(),
-        "/activate/provider?code=WRONG99".to_owned(),
-        "/activate/complete?code=WRONG99".to_owned(),
-    ] {
-        let (status, _) = fresh.get(&path).await;
-        assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{path}");
-    }
-    let other_code = pending_code(&api, "tv-doors-2").await;
-    let (status, _) = fresh.get(&format!("/activate?code={other_code}")).await;
-    assert_eq!(
-        status,
-        StatusCode::TOO_MANY_REQUESTS,
-        "an unproven code waits too"
-    );
-
-    // The code this session proved still works on every later step.
-    let (status, page) = browser
-        .get(&format!("/activate/provider?code={code}"))
-        .await;
-    assert_eq!(status, StatusCode::OK, "{page}");
-    assert!(page.contains("Spectrum"));
-
-    let metrics = api
-        .http
-        .get(api.url("/metrics"))
-        .send()
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("text");
-    assert!(
-        metrics.contains("\ntve_activation_code_failures_total 10\n"),
-        "{metrics}"
-    );
-}
-
-#[tokio::test]
-async fn right_codes_cost_nothing_so_a_crowd_behind_one_address_activates() {
-    let api = Api::start(&[]).await;
-    let code = pending_code(&api, "tv-crowd").await;
-    for _ in 0..25 {
-        let mut viewer = Browser::new(&api);
-        let (status, _) = viewer.get(&format!("/activate?code={code}")).await;
-        assert_eq!(status, StatusCode::OK);
-    }
 }
 
 // 4. Redirects --------------------------------------------------------------------------------
@@ -390,70 +187,195 @@ async fn language_back_links_never_leave_the_site() {
     assert_eq!(response.headers()["location"], "/activate?code=AB12CD");
 }
 
-// 5. Forms: CSRF token, Origin against the public URL -----------------------------------------
+// 6. Internal routes, request ids, the TV simulator --------------------------------------------
 
 #[tokio::test]
-async fn forms_need_the_sessions_csrf_token() {
-    let api = Api::start(&[]).await;
-    let code = pending_code(&api, "tv-csrf").await;
-    let mut browser = Browser::new(&api);
-    browser.get(&format!("/activate?code={code}")).await;
-    let origin = api.public_url.clone();
-    for csrf in ["", "forged-token"] {
-        let response = browser
-            .post("confirm", &[("code", &code), ("csrf", csrf)], Some(&origin))
-            .await;
-        assert_eq!(response.status(), StatusCode::FORBIDDEN, "{csrf:?}");
+async fn internal_routes_are_not_on_the_public_listener() {
+    let admin = "admin-secret-admin-secret-admin-secret";
+    let api = Api::start(&["--admin-token", admin]).await;
+    let token = api.register("tv-internal").await;
+    for (method, path) in [
+        (Method::GET, "/metrics"),
+        (Method::POST, "/admin/v1/devices/tv-internal/invalidate"),
+    ] {
+        let public = api.call(method.clone(), path, Some(admin), None).await;
+        assert_eq!(public.status, StatusCode::NOT_FOUND, "{path} in public");
     }
-    let response = browser
-        .post("confirm", &[("code", &code)], Some(&origin))
-        .await;
-    let location = response
-        .headers()
-        .get("location")
-        .and_then(|l| l.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
-    assert!(
-        !location.starts_with("/activate/provider"),
-        "a missing field goes nowhere: {} {location}",
-        response.status()
-    );
-    let mut stranger = Browser::new(&api);
-    let response = stranger
-        .post(
-            "cancel",
-            &[("code", &code), ("csrf", &browser.csrf())],
-            Some(&origin),
+    let ready = api.call(Method::GET, "/readyz", None, None).await;
+    assert_eq!(ready.json(), json!({"status": "ready"}));
+
+    assert!(api.metrics().await.contains("adobe_pass_calls_total"));
+    let invalidated = api
+        .call_internal(
+            Method::POST,
+            "/admin/v1/devices/tv-internal/invalidate",
+            Some(admin),
+            None,
         )
         .await;
+    assert_eq!(invalidated.status, StatusCode::NO_CONTENT);
+    assert!(!token.is_empty());
+}
+
+#[tokio::test]
+async fn request_ids_are_taken_only_from_trusted_proxies() {
+    for (flags, kept) in [
+        (vec![], false),
+        (vec!["--trusted-proxies", "127.0.0.1"], true),
+    ] {
+        let api = Api::start(&flags).await;
+        let response = api
+            .http
+            .get(api.url("/healthz"))
+            .header("x-request-id", "forged-id-1")
+            .send()
+            .await
+            .expect("answer");
+        let id = response.headers()["x-request-id"]
+            .to_str()
+            .expect("id")
+            .to_owned();
+        assert_eq!(id == "forged-id-1", kept, "{flags:?}: {id}");
+        assert!(!id.is_empty());
+    }
+}
+
+// 7. Limits that keep one client from taking the server ----------------------------------------
+
+#[tokio::test]
+async fn tv_api_answers_are_never_stored() {
+    let api = Api::start(&[]).await;
+    let body = register_body("tv-no-store").to_string();
+    let registered = api
+        .call(Method::POST, "/tv/v1/devices", None, Some(&body))
+        .await;
+    assert_eq!(registered.headers["cache-control"], "no-store");
+    let token = registered.json()["deviceToken"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    for path in ["/tv/v1/profile", "/tv/v1/providers", "/tv/v1/nowhere"] {
+        let answer = api.get(path, &token).await;
+        assert_eq!(answer.headers["cache-control"], "no-store", "{path}");
+    }
+}
+
+#[tokio::test]
+async fn streams_per_device_token_are_capped() {
+    let api = Api::start(&[]).await;
+    let token = api.register("tv-streams").await;
+    let code = api.start_activation(&token, "Spectrum").await["code"]
+        .as_str()
+        .expect("code")
+        .to_owned();
+    let path = format!("/tv/v1/activations/{code}/events");
+    let mut open = Vec::new();
+    for _ in 0..4 {
+        let response = api
+            .http
+            .get(api.url(&path))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .expect("stream");
+        assert_eq!(response.status(), StatusCode::OK);
+        open.push(response);
+    }
+    let refused = api.get(&path, &token).await;
+    tv_api_support::assert_retryable(&refused, StatusCode::TOO_MANY_REQUESTS, "too_many_requests");
+    let poll = api
+        .get(&format!("/tv/v1/activations/{code}?wait=5"), &token)
+        .await;
     assert_eq!(
-        response.status(),
-        StatusCode::FORBIDDEN,
-        "another session's token"
+        poll.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "long polls count too"
+    );
+    open.pop();
+    tv_api_support::pause(100).await;
+    let again = api
+        .http
+        .get(api.url(&path))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("stream");
+    assert_eq!(
+        again.status(),
+        StatusCode::OK,
+        "a closed stream gives its place back"
     );
 }
 
 #[tokio::test]
-async fn forms_with_origin_null_pass_on_their_token_and_other_origins_never_do() {
-    let api = Api::start(&[]).await;
-    let code = pending_code(&api, "tv-origin").await;
-    let mut browser = Browser::new(&api);
-    browser.get(&format!("/activate?code={code}")).await;
-    let csrf = browser.csrf();
-    for origin in ["https://evil.example", "http://localhost:1"] {
-        let response = browser
-            .post("confirm", &[("code", &code), ("csrf", &csrf)], Some(origin))
-            .await;
-        assert_eq!(response.status(), StatusCode::FORBIDDEN, "{origin}");
-    }
-    let response = browser
-        .post("confirm", &[("code", &code), ("csrf", &csrf)], Some("null"))
-        .await;
-    assert_eq!(response.status(), StatusCode::FOUND);
-    let location = response.headers()["location"].to_str().expect("location");
+async fn idle_connections_without_headers_are_closed() {
+    use tokio::io::AsyncReadExt as _;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("address");
+    let limits = tve_activate::http::server::ConnectionLimits {
+        header_read_timeout: std::time::Duration::from_millis(300),
+        ..Default::default()
+    };
+    let router = axum::Router::new().route("/", axum::routing::get(|| async { "hi" }));
+    tokio::spawn(tve_activate::http::server::serve(
+        listener,
+        router,
+        limits,
+        std::future::pending(),
+    ));
+    let mut slow = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let mut buffer = Vec::new();
+    let read = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        slow.read_to_end(&mut buffer),
+    )
+    .await;
     assert!(
-        location.starts_with("/activate/provider?code="),
-        "{location}"
+        read.is_ok(),
+        "the server hung up on a client that sent nothing"
     );
+}
+
+#[tokio::test]
+async fn connections_beyond_the_cap_wait_for_a_free_one() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("address");
+    let limits = tve_activate::http::server::ConnectionLimits {
+        max_connections: 1,
+        ..Default::default()
+    };
+    let router = axum::Router::new().route("/", axum::routing::get(|| async { "hi" }));
+    tokio::spawn(tve_activate::http::server::serve(
+        listener,
+        router,
+        limits,
+        std::future::pending(),
+    ));
+    let holder = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let mut second = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    second
+        .write_all(b"GET / HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
+        .await
+        .expect("write");
+    let mut buffer = Vec::new();
+    let early = tokio::time::timeout(
+        std::time::Duration::from_millis(300),
+        second.read_to_end(&mut buffer),
+    )
+    .await;
+    assert!(early.is_err(), "served while the only place was taken");
+    drop(holder);
+    tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        second.read_to_end(&mut buffer),
+    )
+    .await
+    .expect("served once the place was free")
+    .expect("read");
+    assert!(String::from_utf8_lossy(&buffer).contains("hi"));
 }

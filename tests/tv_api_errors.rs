@@ -344,7 +344,7 @@ async fn throttled_upstream_gives_503_with_retry_after() {
 async fn admin_route_is_off_without_a_token() {
     let api = Api::start(&[]).await;
     let answer = api
-        .call(
+        .call_internal(
             Method::POST,
             "/admin/v1/devices/tv-1/invalidate",
             Some("anything"),
@@ -376,7 +376,7 @@ async fn admin_invalidation_forgets_a_devices_cached_profile() {
 
     for wrong in [None, Some("admin-secret"), Some(token.as_str())] {
         let answer = api
-            .call(
+            .call_internal(
                 Method::POST,
                 "/admin/v1/devices/tv-admin/invalidate",
                 wrong,
@@ -387,7 +387,7 @@ async fn admin_invalidation_forgets_a_devices_cached_profile() {
         assert_eq!(answer.error_code(), "invalid_admin_token");
     }
     let unknown = api
-        .call(
+        .call_internal(
             Method::POST,
             "/admin/v1/devices/nobody/invalidate",
             Some(admin),
@@ -396,7 +396,7 @@ async fn admin_invalidation_forgets_a_devices_cached_profile() {
         .await;
     assert_eq!(unknown.status, StatusCode::NOT_FOUND);
     let done = api
-        .call(
+        .call_internal(
             Method::POST,
             "/admin/v1/devices/tv-admin/invalidate",
             Some(admin),

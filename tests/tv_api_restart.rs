@@ -27,6 +27,7 @@ impl Process {
         let store = format!("sqlite://{}", data.join("tve.db").display());
         let child = Command::new(env!("CARGO_BIN_EXE_tve-activate"))
             .args(["--listen", &listen, "--store-url", &store])
+            .args(["--internal-listen", "127.0.0.1:0"])
             .args(["--adobe-pass-url", emulator_url])
             .args(["--software-statement", DEFAULT_SOFTWARE_STATEMENT])
             .env("RUST_LOG", "warn")

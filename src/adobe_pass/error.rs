@@ -247,8 +247,11 @@ impl AdobePassError {
     }
 
     /// The error for a failure of the HTTP stack.
-    pub(crate) fn from_transport(endpoint: Endpoint, error: &reqwest::Error) -> Self {
-        let reason = describe(error);
+    /// The error of a call that got no (whole) answer. Its URL is dropped: upstream URLs hold
+    /// activation codes, and this text reaches logs.
+    pub(crate) fn from_transport(endpoint: Endpoint, error: reqwest::Error) -> Self {
+        let error = error.without_url();
+        let reason = describe(&error);
         if error.is_connect() {
             AdobePassError::Connect { endpoint, reason }
         } else if error.is_timeout() {
@@ -260,7 +263,7 @@ impl AdobePassError {
 }
 
 /// The error's causes, which say what failed (reset, refused, closed) better than its summary.
-fn describe(error: &reqwest::Error) -> String {
+pub(crate) fn describe(error: &reqwest::Error) -> String {
     let mut reason = error.to_string();
     let mut source = std::error::Error::source(error);
     while let Some(cause) = source {
@@ -282,6 +285,23 @@ fn trace_suffix(error: &EnhancedError) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn transport_errors_never_carry_the_url_and_its_code() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("free port")
+            .port();
+        let url = format!("http://127.0.0.1:{port}/api/v2/REF30/profiles/code/SECRET7");
+        let error = reqwest::get(&url).await.expect_err("nobody listens");
+        assert!(
+            describe(&error).contains("SECRET7"),
+            "reqwest names the URL"
+        );
+        let error = AdobePassError::from_transport(Endpoint::CodeProfile, error);
+        assert!(matches!(error, AdobePassError::Connect { .. }));
+        assert!(!error.to_string().contains("SECRET7"), "{error}");
+    }
 
     #[test]
     fn enhanced_error_keeps_code_action_status_and_trace() {

@@ -124,7 +124,7 @@ impl AdobePass {
         let response = builder
             .send()
             .await
-            .map_err(|error| AdobePassError::from_transport(endpoint, &error))?;
+            .map_err(|error| AdobePassError::from_transport(endpoint, error))?;
         let status = response.status().as_u16();
         let content_type = response
             .headers()
@@ -135,7 +135,7 @@ impl AdobePass {
         let body = response
             .bytes()
             .await
-            .map_err(|error| AdobePassError::from_transport(endpoint, &error))?;
+            .map_err(|error| AdobePassError::from_transport(endpoint, error))?;
         if (200..300).contains(&status) {
             return serde_json::from_slice(&body).map_err(|error| AdobePassError::Decode {
                 endpoint,

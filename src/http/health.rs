@@ -5,11 +5,19 @@ use serde::Serialize;
 
 use super::AppState;
 
-/// `GET /healthz` and `GET /readyz`.
+/// `GET /healthz` and `GET /readyz` for the public listener: ready or not, never why.
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+}
+
+/// `GET /healthz` and `GET /readyz` for the operators' listener: `/readyz` says why it is not
+/// ready.
+pub fn internal_router() -> Router<AppState> {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz_detailed))
 }
 
 #[derive(Serialize)]
@@ -27,8 +35,15 @@ async fn healthz() -> Json<Health> {
     })
 }
 
-/// The process can serve traffic: its store answers and Adobe Pass gives it an access token.
+/// Ready or not, without the reason (which names upstreams and stores).
 async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
+    let (status, Json(mut health)) = readyz_detailed(State(state)).await;
+    health.reason = None;
+    (status, Json(health))
+}
+
+/// The process can serve traffic: its store answers and Adobe Pass gives it an access token.
+async fn readyz_detailed(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
     let ready = match state.store().ping().await {
         Ok(()) => state
             .service

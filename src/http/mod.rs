@@ -3,6 +3,7 @@
 pub mod health;
 pub mod metrics;
 pub mod security;
+pub mod server;
 pub mod shutdown;
 pub mod site;
 pub mod trace;
@@ -35,6 +36,8 @@ pub struct AppState {
     pub leptos: LeptosOptions,
     /// The activation site's limits on codes that match nothing, and their counts.
     pub code_guard: Arc<site::CodeGuard>,
+    /// Open event streams and long polls, per device token and per address.
+    pub waits: Arc<crate::tv_api::WaitSlots>,
 }
 
 impl AppState {
@@ -55,6 +58,7 @@ impl AppState {
             service,
             leptos,
             code_guard: Arc::default(),
+            waits: Arc::default(),
         }
     }
 }
@@ -97,32 +101,62 @@ pub fn router(state: AppState) -> Router {
         .with_sign_in_origin(site::adobe_origin(&state.service));
     let sessions = site::session_layer(state.config.is_https());
     let config = state.config.clone();
-    Router::new()
+    let mut site = Router::new().merge(site::router()).merge(pages);
+    if !state.config.tv_simulator {
+        site = site.route_layer(axum::middleware::from_fn(site::without_tv_simulator));
+    }
+    let app = Router::new()
         .merge(health::router())
         .merge(crate::tv_api::router())
-        .merge(metrics::router())
-        .merge(site::router())
-        .merge(pages)
+        .merge(site)
         .with_state(state)
         .layer(sessions)
         .layer(axum::middleware::from_fn_with_state(
-            config,
+            config.clone(),
             site::with_viewer_ip,
-        ))
-        .layer(
-            ServiceBuilder::new()
-                .layer(trace::request_id_layer())
-                .layer(trace::trace_layer())
-                .layer(trace::propagate_request_id_layer())
-                .layer(axum::middleware::from_fn_with_state(
-                    policy,
-                    security::security_headers,
-                ))
-                .layer(CompressionLayer::new())
-                .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
-                .layer(TimeoutLayer::with_status_code(
-                    StatusCode::REQUEST_TIMEOUT,
-                    REQUEST_TIMEOUT,
-                )),
-        )
+        ));
+    with_common_layers(app, config, Some(policy))
+}
+
+/// The operators' routes, for `--internal-listen`: metrics, detailed readiness, admin.
+pub fn internal_router(state: AppState) -> Router {
+    let config = state.config.clone();
+    let app = Router::new()
+        .merge(health::internal_router())
+        .merge(metrics::router())
+        .merge(crate::tv_api::admin_router())
+        .with_state(state);
+    with_common_layers(app, config, None)
+}
+
+/// Request ids (believed from trusted proxies only), tracing, security headers, compression,
+/// body size and time limits.
+fn with_common_layers(
+    app: Router,
+    config: Arc<Config>,
+    policy: Option<security::SecurityPolicy>,
+) -> Router {
+    let app = match policy {
+        Some(policy) => app.layer(axum::middleware::from_fn_with_state(
+            policy,
+            security::security_headers,
+        )),
+        None => app,
+    };
+    app.layer(
+        ServiceBuilder::new()
+            .layer(axum::middleware::from_fn_with_state(
+                config,
+                trace::untrusted_request_ids_dropped,
+            ))
+            .layer(trace::request_id_layer())
+            .layer(trace::trace_layer())
+            .layer(trace::propagate_request_id_layer())
+            .layer(CompressionLayer::new())
+            .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+            .layer(TimeoutLayer::with_status_code(
+                StatusCode::REQUEST_TIMEOUT,
+                REQUEST_TIMEOUT,
+            )),
+    )
 }

@@ -316,6 +316,14 @@ pub async fn with_viewer_ip(
     next.run(request).await
 }
 
+/// Answers 404 for the TV simulator (`/tv`) when it is off (`--tv-simulator false`).
+pub async fn without_tv_simulator(request: Request, next: Next) -> Response {
+    if request.uri().path() == "/tv" {
+        return (StatusCode::NOT_FOUND, "not found").into_response();
+    }
+    next.run(request).await
+}
+
 /// Browser sessions: `HttpOnly`, `SameSite=Lax`, `Secure` on https, in memory.
 pub fn session_layer(https: bool) -> SessionManagerLayer<MemoryStore> {
     SessionManagerLayer::new(MemoryStore::default())

@@ -1,7 +1,15 @@
-//! Request ids and request tracing: every request gets an `x-request-id` (kept when a trusted
-//! proxy sent one) that appears in its span, so in every log line written while serving it.
+//! Request ids and request tracing: every request gets an `x-request-id` (kept only when a
+//! trusted proxy sent one) that appears in its span, so in every log line written while serving
+//! it.
 
-use axum::http::{HeaderName, Request};
+use std::{net::SocketAddr, sync::Arc};
+
+use axum::{
+    extract::{ConnectInfo, State},
+    http::{HeaderName, Request},
+    middleware::Next,
+    response::Response,
+};
 use tower_http::{
     classify::{ServerErrorsAsFailures, SharedClassifier},
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
@@ -10,6 +18,23 @@ use tower_http::{
 use tracing::{Level, Span};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Drops the `x-request-id` a client sent unless its connection comes from a trusted proxy:
+/// anyone else could forge ids to confuse or poison the logs.
+pub async fn untrusted_request_ids_dropped(
+    State(config): State<Arc<crate::config::Config>>,
+    mut request: Request<axum::body::Body>,
+    next: Next,
+) -> Response {
+    let trusted = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .is_some_and(|peer| config.is_trusted_proxy(peer.0.ip()));
+    if !trusted {
+        request.headers_mut().remove(&REQUEST_ID);
+    }
+    next.run(request).await
+}
 
 /// Sets `x-request-id` on requests that arrive without one.
 pub fn request_id_layer() -> SetRequestIdLayer<MakeRequestUuid> {

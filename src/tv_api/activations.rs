@@ -1,7 +1,7 @@
 //! Activations: start one (code, links, QR code), follow it by polling, long-polling
 //! (`?wait=N`, N ≤ 30 s) or server-sent events, and draw its QR code.
 
-use std::{convert::Infallible, time::Duration};
+use std::{convert::Infallible, sync::Arc, time::Duration};
 
 use axum::{
     extract::{rejection::PathRejection, rejection::QueryRejection, Path, Query, State},
@@ -22,6 +22,7 @@ use super::{
     auth::AuthenticatedDevice,
     body::JsonBody,
     error::{ApiError, ErrorBody},
+    waits::{WaitSlot, WaitSlots},
 };
 use crate::{
     service::{ActivationView, DeviceSession, Service, StartOutcome},
@@ -220,6 +221,7 @@ pub async fn start(
 )]
 pub async fn status(
     State(service): State<Service>,
+    State(waits): State<Arc<WaitSlots>>,
     AuthenticatedDevice(session): AuthenticatedDevice,
     code: Result<Path<String>, PathRejection>,
     query: Result<Query<WaitQuery>, QueryRejection>,
@@ -234,6 +236,10 @@ pub async fn status(
     let view = if wait.is_zero() {
         service.activation_status(&session, &code).await?
     } else {
+        let _slot = waits.take(
+            &session.device.device_id,
+            session.identity.connection().ip(),
+        )?;
         service.wait_for_activation(&session, &code, wait).await?
     };
     Ok(Json(view.into()))
@@ -263,10 +269,15 @@ fn wait_out_of_range() -> ApiError {
 )]
 pub async fn events(
     State(service): State<Service>,
+    State(waits): State<Arc<WaitSlots>>,
     AuthenticatedDevice(session): AuthenticatedDevice,
     code: Result<Path<String>, PathRejection>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     let Path(code) = code?;
+    let slot = waits.take(
+        &session.device.device_id,
+        session.identity.connection().ip(),
+    )?;
     let updates = service.follow_activation(&session, &code).await?;
     let follower = Follower {
         service,
@@ -274,6 +285,7 @@ pub async fn events(
         code,
         updates,
         last: None,
+        _slot: slot,
     };
     let stream = stream::unfold(follower, |mut follower| async move {
         let view = follower.next().await?;
@@ -293,6 +305,8 @@ struct Follower {
     code: String,
     updates: watch::Receiver<ActivationView>,
     last: Option<ActivationView>,
+    /// Its place among the device's open waits, given back when the stream ends.
+    _slot: WaitSlot,
 }
 
 impl Follower {

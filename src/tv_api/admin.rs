@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq as _;
 
 use super::{auth::bearer, error::ApiError};
-use crate::http::AppState;
+use crate::{adobe_pass::Secret, http::AppState};
 
 /// Invalidates the device's cached profile and decisions; 204 when done.
 pub async fn invalidate(
@@ -19,7 +19,7 @@ pub async fn invalidate(
     headers: HeaderMap,
     device_id: Result<Path<String>, PathRejection>,
 ) -> Result<StatusCode, ApiError> {
-    let Some(expected) = state.config.admin_token.as_deref() else {
+    let Some(expected) = state.config.admin_token.as_ref().map(Secret::expose) else {
         return Err(ApiError::not_found("route"));
     };
     let given = bearer(&headers).unwrap_or_default();

@@ -40,6 +40,7 @@ impl FromRequestParts<AppState> for ClientAddr {
 /// last hop that can be believed). A forwarded client's port is the one its entry carries
 /// (`ip:port`), else 0 (unknown).
 pub fn client_addr(config: &Config, peer: SocketAddr, headers: &HeaderMap) -> SocketAddr {
+    let peer = canonical(peer);
     if !config.is_trusted_proxy(peer.ip()) {
         return peer;
     }
@@ -63,14 +64,23 @@ pub fn client_addr(config: &Config, peer: SocketAddr, headers: &HeaderMap) -> So
     client
 }
 
+/// `addr` with an IPv4-mapped IPv6 address (a dual-stack listener's IPv4 peer) as IPv4.
+fn canonical(addr: SocketAddr) -> SocketAddr {
+    SocketAddr::new(crate::limits::canonical_ip(addr.ip()), addr.port())
+}
+
 /// `1.2.3.4`, `1.2.3.4:5678`, `2001:db8::1` or `[2001:db8::1]:5678`.
 fn parse_entry(entry: &str) -> Option<SocketAddr> {
-    entry.parse::<SocketAddr>().ok().or_else(|| {
-        entry
-            .parse::<IpAddr>()
-            .ok()
-            .map(|ip| SocketAddr::new(ip, 0))
-    })
+    entry
+        .parse::<SocketAddr>()
+        .ok()
+        .or_else(|| {
+            entry
+                .parse::<IpAddr>()
+                .ok()
+                .map(|ip| SocketAddr::new(ip, 0))
+        })
+        .map(canonical)
 }
 
 #[cfg(test)]
@@ -101,6 +111,27 @@ mod tests {
         let config = config("10.0.0.0/8");
         let peer = addr("203.0.113.9:41000");
         assert_eq!(client_addr(&config, peer, &forwarded("198.51.100.1")), peer);
+    }
+
+    #[test]
+    fn mapped_ipv4_peers_are_matched_as_ipv4() {
+        let config = config("10.0.0.0/8");
+        let mapped = addr("[::ffff:10.1.1.1]:5000");
+        assert_eq!(
+            client_addr(&config, mapped, &forwarded("198.51.100.7")),
+            addr("198.51.100.7:0"),
+            "a mapped proxy address is trusted as its IPv4 form"
+        );
+        let viewer = addr("[::ffff:203.0.113.9]:41000");
+        assert_eq!(
+            client_addr(&config, viewer, &HeaderMap::new()),
+            addr("203.0.113.9:41000"),
+            "Adobe is told the IPv4 address"
+        );
+        assert_eq!(
+            client_addr(&config, mapped, &forwarded("::ffff:198.51.100.8")),
+            addr("198.51.100.8:0")
+        );
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The Streaming App API under `/tv/v1`: JSON for TV apps, over the Programmer Service. Every
 //! call but registration carries `Authorization: Bearer <device token>`; every error has one
-//! shape (see [`error`]). Also the admin route that invalidates a device's caches.
+//! shape (see [`error`]). Also the admin route that invalidates a device's caches, served on the
+//! operators' listener.
 
 mod activations;
 mod admin;
@@ -15,11 +16,16 @@ pub mod openapi;
 mod profile;
 mod providers;
 mod temppass;
+mod waits;
+
+pub use waits::WaitSlots;
 
 use axum::{
+    http::{header, HeaderValue},
     routing::{get, post},
     Router,
 };
+use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::http::AppState;
 use error::ApiError;
@@ -40,6 +46,17 @@ pub fn router() -> Router<AppState> {
         .route("/tv/v1/logout", post(logout::logout))
         .route("/tv/v1/temppass", post(temppass::start))
         .route("/tv/v1/{*rest}", axum::routing::any(unknown_route))
+        .method_not_allowed_fallback(method_not_allowed)
+        // Answers hold tokens, codes and entitlements: no cache may keep them.
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
+}
+
+/// The admin routes, for the operators' listener only.
+pub fn admin_router() -> Router<AppState> {
+    Router::new()
         .route(
             "/admin/v1/devices/{device_id}/invalidate",
             post(admin::invalidate),

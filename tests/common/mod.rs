@@ -63,6 +63,7 @@ impl Server {
         let listen = format!("127.0.0.1:{port}");
         let child = Command::new(env!("CARGO_BIN_EXE_tve-activate"))
             .args(["--listen", &listen, "--store-url", "memory:"])
+            .args(["--internal-listen", "127.0.0.1:0"])
             .args(args)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())

@@ -54,6 +54,8 @@ impl Answer {
 /// The service on a loopback port with its upstream emulator.
 pub struct Api {
     pub base_url: String,
+    /// The operators' listener: /metrics, detailed /readyz, /admin.
+    pub internal_url: String,
     /// The public URL links and QR codes use.
     pub public_url: String,
     pub emulator_url: String,
@@ -108,13 +110,27 @@ impl Api {
             .as_str()
             .trim_end_matches('/')
             .to_owned();
+        let internal = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let internal_addr = internal.local_addr().expect("address");
+        let (stop_internal, stopped_internal) = oneshot::channel::<()>();
+        tokio::spawn(tve_activate::serve(
+            internal,
+            tve_activate::http::internal_router(state.clone()),
+            async {
+                let _ = stopped_internal.await;
+            },
+        ));
         let router = tve_activate::http::router(state);
         let (stop, stopped) = oneshot::channel::<()>();
         tokio::spawn(tve_activate::serve(listener, router, async {
             let _ = stopped.await;
+            let _ = stop_internal.send(());
         }));
         Self {
             base_url: format!("http://{addr}"),
+            internal_url: format!("http://{internal_addr}"),
             public_url,
             emulator_url,
             http: reqwest::Client::builder()
@@ -147,7 +163,36 @@ impl Api {
         token: Option<&str>,
         body: Option<&str>,
     ) -> Answer {
-        let mut request = self.http.request(method, self.url(path));
+        self.call_at(&self.url(path), method, token, body).await
+    }
+
+    /// A call on the operators' listener.
+    pub async fn call_internal(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&str>,
+    ) -> Answer {
+        let url = format!("{}{path}", self.internal_url);
+        self.call_at(&url, method, token, body).await
+    }
+
+    /// The operators' `/metrics` text.
+    pub async fn metrics(&self) -> String {
+        self.call_internal(Method::GET, "/metrics", None, None)
+            .await
+            .text
+    }
+
+    async fn call_at(
+        &self,
+        url: &str,
+        method: Method,
+        token: Option<&str>,
+        body: Option<&str>,
+    ) -> Answer {
+        let mut request = self.http.request(method, url);
         if let Some(token) = token {
             request = request.bearer_auth(token);
         }

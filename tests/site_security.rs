@@ -1,0 +1,288 @@
+//! The activation site's doors, tried as an attacker would, through HTTP against the running
+//! service: every step that takes a code spends one budget, forms need the session's CSRF token
+//! and this site's origin, the TV simulator is there only when asked for. (Kept apart from
+//! `security.rs`: see [`PAGES`].)
+
+mod common;
+mod tv_api_support;
+
+use reqwest::StatusCode;
+use serde_json::json;
+use tv_api_support::Api;
+
+/// Pages rendered by several test runtimes at once (each test has its own) sometimes never
+/// finish; the tests here take turns, and live in a binary of their own so that no other test's
+/// runtime runs beside them.
+static PAGES: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// A browser: keeps the session cookie and reads the CSRF token from pages.
+struct Browser<'a> {
+    api: &'a Api,
+    cookie: Option<String>,
+    csrf: Option<String>,
+}
+
+impl<'a> Browser<'a> {
+    fn new(api: &'a Api) -> Self {
+        Self {
+            api,
+            cookie: None,
+            csrf: None,
+        }
+    }
+
+    fn keep(&mut self, response: &reqwest::Response) {
+        if let Some(cookie) = response
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|v| v.starts_with("tve_session="))
+        {
+            self.cookie = cookie.split(';').next().map(str::to_owned);
+        }
+    }
+
+    async fn get(&mut self, path: &str) -> (StatusCode, String) {
+        let mut request = self.api.http.get(self.api.url(path));
+        if let Some(cookie) = &self.cookie {
+            request = request.header("cookie", cookie);
+        }
+        let response = request.send().await.expect("page");
+        self.keep(&response);
+        let status = response.status();
+        let text = response.text().await.expect("html");
+        if let Some(token) = text
+            .split("name=\"csrf\" value=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+        {
+            self.csrf = Some(token.to_owned());
+        }
+        (status, text)
+    }
+
+    /// Posts a form to a server function; `origin` is sent as `Origin` when given.
+    async fn post(
+        &mut self,
+        endpoint: &str,
+        fields: &[(&str, &str)],
+        origin: Option<&str>,
+    ) -> reqwest::Response {
+        let mut request = self
+            .api
+            .http
+            .post(self.api.url(&format!("/api/activate/{endpoint}")))
+            .header("accept", "text/html")
+            .form(fields);
+        if let Some(cookie) = &self.cookie {
+            request = request.header("cookie", cookie);
+        }
+        if let Some(origin) = origin {
+            request = request.header("origin", origin);
+        }
+        let response = request.send().await.expect("form post");
+        self.keep(&response);
+        response
+    }
+
+    fn csrf(&self) -> String {
+        self.csrf.clone().expect("a page gave a CSRF token")
+    }
+}
+
+async fn pending_code(api: &Api, device: &str) -> String {
+    let token = api.register(device).await;
+    let activation = api
+        .post("/tv/v1/activations", &token, json!({}))
+        .await
+        .json();
+    activation["code"].as_str().expect("code").to_owned()
+}
+
+#[tokio::test]
+async fn every_door_that_takes_a_code_spends_one_budget() {
+    let _pages = PAGES.lock().await;
+    let api = Api::start(&[]).await;
+    let code = pending_code(&api, "tv-doors").await;
+    let origin = api.public_url.clone();
+    let mut browser = Browser::new(&api);
+
+    // Ten wrong codes, each through another door, each from a new browser session (a session
+    // of its own would cool down after five).
+    for n in 0..10 {
+        let mut viewer = Browser::new(&api);
+        let (status, _) = viewer.get(&format!("/activate?code={code}")).await;
+        assert_eq!(status, StatusCode::OK, "the right code is free");
+        let csrf = viewer.csrf();
+        let wrong = format!("WRONG{n:02}");
+        let form = |response: reqwest::Response| {
+            // A refused form post goes back to the entry page, which says why.
+            assert_eq!(response.status(), StatusCode::FOUND, "door {n}");
+            assert_eq!(
+                response.headers()["location"],
+                format!("/activate?code={wrong}").as_str()
+            );
+            StatusCode::NOT_FOUND
+        };
+        let status = match n % 5 {
+            0 => viewer.get(&format!("/activate?code={wrong}")).await.0,
+            1 => {
+                viewer
+                    .get(&format!("/activate/provider?code={wrong}"))
+                    .await
+                    .0
+            }
+            2 => {
+                viewer
+                    .get(&format!("/activate/complete?code={wrong}"))
+                    .await
+                    .0
+            }
+            3 => {
+                let fields = [("code", wrong.as_str()), ("csrf", csrf.as_str())];
+                form(viewer.post("confirm", &fields, Some(&origin)).await)
+            }
+            _ => {
+                let fields = [
+                    ("code", wrong.as_str()),
+                    ("mvpd", "Spectrum"),
+                    ("csrf", csrf.as_str()),
+                ];
+                form(viewer.post("sign-in", &fields, Some(&origin)).await)
+            }
+        };
+        assert_eq!(status, StatusCode::NOT_FOUND, "door {n}");
+        if n == 0 {
+            browser = viewer;
+        }
+    }
+
+    // The eleventh is refused whatever the door, and a new cookie changes nothing.
+    let mut fresh = Browser::new(&api);
+    for path in [
+        "/activate?code=WRONG99".to_owned(),
+        "/activate/provider?code=WRONG99".to_owned(),
+        "/activate/complete?code=WRONG99".to_owned(),
+    ] {
+        let (status, _) = fresh.get(&path).await;
+        assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{path}");
+    }
+    let other_code = pending_code(&api, "tv-doors-2").await;
+    let (status, _) = fresh.get(&format!("/activate?code={other_code}")).await;
+    assert_eq!(
+        status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "an unproven code waits too"
+    );
+
+    // The code this session proved still works on every later step.
+    let (status, page) = browser
+        .get(&format!("/activate/provider?code={code}"))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(page.contains("Spectrum"));
+
+    let metrics = api.metrics().await;
+    assert!(
+        metrics.contains("\ntve_activation_code_failures_total 10\n"),
+        "{metrics}"
+    );
+}
+
+#[tokio::test]
+async fn right_codes_cost_nothing_so_a_crowd_behind_one_address_activates() {
+    let _pages = PAGES.lock().await;
+    let api = Api::start(&[]).await;
+    let code = pending_code(&api, "tv-crowd").await;
+    for _ in 0..25 {
+        let mut viewer = Browser::new(&api);
+        let (status, _) = viewer.get(&format!("/activate?code={code}")).await;
+        assert_eq!(status, StatusCode::OK);
+    }
+}
+
+// 5. Forms: CSRF token, Origin against the public URL -----------------------------------------
+
+#[tokio::test]
+async fn forms_need_the_sessions_csrf_token() {
+    let _pages = PAGES.lock().await;
+    let api = Api::start(&[]).await;
+    let code = pending_code(&api, "tv-csrf").await;
+    let mut browser = Browser::new(&api);
+    browser.get(&format!("/activate?code={code}")).await;
+    let origin = api.public_url.clone();
+    for csrf in ["", "forged-token"] {
+        let response = browser
+            .post("confirm", &[("code", &code), ("csrf", csrf)], Some(&origin))
+            .await;
+        assert_eq!(response.status(), StatusCode::FORBIDDEN, "{csrf:?}");
+    }
+    let response = browser
+        .post("confirm", &[("code", &code)], Some(&origin))
+        .await;
+    let location = response
+        .headers()
+        .get("location")
+        .and_then(|l| l.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        !location.starts_with("/activate/provider"),
+        "a missing field goes nowhere: {} {location}",
+        response.status()
+    );
+    let mut stranger = Browser::new(&api);
+    let response = stranger
+        .post(
+            "cancel",
+            &[("code", &code), ("csrf", &browser.csrf())],
+            Some(&origin),
+        )
+        .await;
+    assert_eq!(
+        response.status(),
+        StatusCode::FORBIDDEN,
+        "another session's token"
+    );
+}
+
+#[tokio::test]
+async fn forms_with_origin_null_pass_on_their_token_and_other_origins_never_do() {
+    let _pages = PAGES.lock().await;
+    let api = Api::start(&[]).await;
+    let code = pending_code(&api, "tv-origin").await;
+    let mut browser = Browser::new(&api);
+    browser.get(&format!("/activate?code={code}")).await;
+    let csrf = browser.csrf();
+    for origin in ["https://evil.example", "http://localhost:1"] {
+        let response = browser
+            .post("confirm", &[("code", &code), ("csrf", &csrf)], Some(origin))
+            .await;
+        assert_eq!(response.status(), StatusCode::FORBIDDEN, "{origin}");
+    }
+    let response = browser
+        .post("confirm", &[("code", &code), ("csrf", &csrf)], Some("null"))
+        .await;
+    assert_eq!(response.status(), StatusCode::FOUND);
+    let location = response.headers()["location"].to_str().expect("location");
+    assert!(
+        location.starts_with("/activate/provider?code="),
+        "{location}"
+    );
+}
+
+// The TV simulator ----------------------------------------------------------------------------
+
+#[tokio::test]
+async fn the_tv_simulator_is_served_only_when_enabled() {
+    let _pages = PAGES.lock().await;
+    for (flags, status) in [
+        (vec![], StatusCode::OK),
+        (vec!["--tv-simulator", "false"], StatusCode::NOT_FOUND),
+    ] {
+        let api = Api::start(&flags).await;
+        let response = api.http.get(api.url("/tv")).send().await.expect("answer");
+        assert_eq!(response.status(), status, "{flags:?}");
+    }
+}
