@@ -73,6 +73,8 @@ function server(listenPort: number, extra: Record<string, string>) {
     stderr: "pipe" as const,
     env: {
       TVE_LISTEN: `127.0.0.1:${listenPort}`,
+      // The operators' listener (/metrics, /admin) 90 ports up; see internalURL in tv-api.ts.
+      TVE_INTERNAL_LISTEN: `127.0.0.1:${listenPort + 90}`,
       TVE_STORE_URL: "memory:",
       // The tests are a proxy on loopback: each sends its viewer's address as
       // X-Forwarded-For, so rate limits of one test never touch another.

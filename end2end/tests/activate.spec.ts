@@ -1,7 +1,7 @@
 import AxeBuilder from "@axe-core/playwright";
 import { expect, test, type Page } from "@playwright/test";
 import { collectProblems, gotoHydrated } from "./helpers";
-import { startActivation, viewerAddress } from "./tv-api";
+import { internalURL, startActivation, viewerAddress } from "./tv-api";
 
 // A viewer address of its own for every test (not one per file), so no test spends another's
 // per-IP lookup budget.
@@ -63,7 +63,7 @@ test("the 11th rapid lookup from one address gets the friendly 429 page", async 
 
 test("failed code guesses are counted at /metrics", async ({ page, request }) => {
   const failures = async () => {
-    const text = await (await request.get("/metrics")).text();
+    const text = await (await request.get(`${internalURL}/metrics`)).text();
     expect(text).toContain("# TYPE tve_activation_code_failures_total counter");
     return Number(/^tve_activation_code_failures_total (\d+)$/m.exec(text)?.[1]);
   };
@@ -181,4 +181,32 @@ test.describe("with a TV waiting", () => {
     await expect(page.getByText("Signed in with Fios by Verizon.")).toBeVisible();
     await context.close();
   });
+});
+
+test("forms need the page's CSRF token; Origin: null passes with it, a forged token never does", async ({ page, request }) => {
+  const { code } = await startActivation(request);
+  await page.goto(`/activate?code=${code}`);
+  await expect(page.locator("body[data-hydrated]")).toBeAttached();
+  const csrf = await page.locator('input[name="csrf"]').first().inputValue();
+  expect(csrf.length).toBeGreaterThan(10);
+  const post = (form: Record<string, string>, origin: string) =>
+    page.context().request.post("/api/activate/confirm", {
+      form,
+      headers: { origin, accept: "text/html" },
+      maxRedirects: 0,
+    });
+  expect((await post({ code, csrf: "forged" }, "null")).status()).toBe(403);
+  expect((await post({ code, csrf }, "https://evil.example")).status()).toBe(403);
+  const missing = await post({ code }, "null");
+  expect(missing.headers()["location"] ?? "").not.toContain("/activate/provider");
+  const older = await post({ code, csrf }, "null");
+  expect(older.status()).toBe(302);
+  expect(older.headers()["location"]).toBe(`/activate/provider?code=${code}`);
+
+  // A page whose token was tampered with is refused when the viewer presses Continue.
+  await page.goto(`/activate?code=${code}`);
+  await page.locator('input[name="csrf"]').first().evaluate((field: HTMLInputElement) => (field.value = "forged"));
+  const refused = page.waitForResponse((r) => r.url().includes("/api/activate/confirm"));
+  await page.getByRole("button", { name: "Continue" }).click();
+  expect((await refused).status()).toBe(403);
 });

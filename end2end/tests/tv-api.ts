@@ -29,3 +29,7 @@ export function viewerAddress() {
   const n = () => Math.floor(Math.random() * 250) + 1;
   return `10.${n()}.${n()}.${n()}`;
 }
+
+/** The operators' listener (/metrics, /admin) of the server under test: 90 ports above it. */
+export const internalURL =
+  process.env.TVE_E2E_INTERNAL_URL ?? `http://127.0.0.1:${Number(process.env.TVE_E2E_PORT ?? 3100) + 90}`;
