@@ -12,19 +12,11 @@ use clap::{Parser, ValueEnum};
 use ipnet::IpNet;
 use url::Url;
 
+pub use crate::store::StoreUrl;
 use crate::{
     adobe_pass::Secret,
     service::{BusinessRules, ProviderFilter},
 };
-
-/// Where the service's durable state lives.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum StoreUrl {
-    /// A SQLite database file (`sqlite://path/to/file.db`).
-    Sqlite(PathBuf),
-    /// Process memory only: everything is lost on exit (`memory:`; tests and demos).
-    Memory,
-}
 
 /// How log lines are written.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]

@@ -9,6 +9,7 @@ pub mod http;
 pub mod limits;
 pub mod logging;
 pub mod service;
+pub mod state;
 pub mod store;
 pub mod tv_api;
 pub mod upstream;
@@ -17,7 +18,7 @@ use std::future::Future;
 
 use tokio::net::TcpListener;
 
-use crate::{config::Config, http::AppState};
+use crate::{config::Config, state::AppState};
 
 /// Why the service could not start or stopped with an error.
 #[derive(Debug, thiserror::Error)]

@@ -3,7 +3,7 @@
 use axum::{extract::State, http::StatusCode, response::IntoResponse, routing::get, Json, Router};
 use serde::Serialize;
 
-use super::AppState;
+use crate::state::AppState;
 
 /// `GET /healthz` and `GET /readyz` for the public listener: ready or not, never why.
 pub fn router() -> Router<AppState> {

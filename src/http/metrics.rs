@@ -2,7 +2,7 @@
 
 use axum::{extract::State, http::header, response::IntoResponse, routing::get, Router};
 
-use super::AppState;
+use crate::state::AppState;
 
 /// `GET /metrics`.
 pub fn router() -> Router<AppState> {

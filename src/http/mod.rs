@@ -10,58 +10,20 @@ pub mod trace;
 
 use std::{sync::Arc, time::Duration};
 
-use axum::{extract::FromRef, http::StatusCode, Router};
-use leptos::config::LeptosOptions;
+use axum::{http::StatusCode, Router};
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tower::ServiceBuilder;
 use tower_http::{
     compression::CompressionLayer, limit::RequestBodyLimitLayer, timeout::TimeoutLayer,
 };
 
-use crate::{config::Config, service::Service, store::SharedStore};
+use crate::config::Config;
+pub use crate::state::AppState;
 
 /// Largest request body accepted anywhere; the API's JSON bodies are far smaller.
 const MAX_BODY_BYTES: usize = 64 * 1024;
 /// Longest a request may take; long polls wait at most 30 s, so this leaves them room.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(40);
-
-/// What every handler can reach.
-#[derive(Clone, FromRef)]
-pub struct AppState {
-    /// The validated configuration.
-    pub config: Arc<Config>,
-    /// The Programmer Service.
-    pub service: Service,
-    /// Leptos settings (site root, output name).
-    pub leptos: LeptosOptions,
-    /// The activation site's limits on codes that match nothing, and their counts.
-    pub code_guard: Arc<site::CodeGuard>,
-    /// Open event streams and long polls, per device token and per address.
-    pub waits: Arc<crate::tv_api::WaitSlots>,
-}
-
-impl AppState {
-    /// The store behind the service.
-    pub fn store(&self) -> &SharedStore {
-        self.service.store()
-    }
-
-    /// Builds the state, deriving the Leptos settings from the configuration.
-    pub fn new(config: Config, service: Service) -> Self {
-        let leptos = LeptosOptions::builder()
-            .output_name(app::OUTPUT_NAME)
-            .site_root(config.site_root.to_string_lossy().into_owned())
-            .site_addr(config.listen)
-            .build();
-        Self {
-            config: Arc::new(config),
-            service,
-            leptos,
-            code_guard: Arc::default(),
-            waits: Arc::default(),
-        }
-    }
-}
 
 /// The whole service: pages, assets, health checks, and the layers around them.
 pub fn router(state: AppState) -> Router {

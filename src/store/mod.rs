@@ -6,7 +6,7 @@ mod memory;
 mod sealing;
 mod sqlite;
 
-use std::sync::Arc;
+use std::{path::PathBuf, sync::Arc};
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
@@ -15,10 +15,18 @@ pub use memory::MemoryStore;
 pub use sealing::{SealingError, SealingKey};
 pub use sqlite::SqliteStore;
 
-use crate::{
-    adobe_pass::{ClientCredentials, ClientCredentialsStore, CredentialsStoreError, StoreFuture},
-    config::StoreUrl,
+use crate::adobe_pass::{
+    ClientCredentials, ClientCredentialsStore, CredentialsStoreError, StoreFuture,
 };
+
+/// Where the service's durable state lives.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StoreUrl {
+    /// A SQLite database file (`sqlite://path/to/file.db`).
+    Sqlite(PathBuf),
+    /// Process memory only: everything is lost on exit (`memory:`; tests and demos).
+    Memory,
+}
 
 /// A store that could not be opened, reached or read.
 #[derive(Debug, thiserror::Error)]

@@ -22,10 +22,10 @@ use super::{
     auth::AuthenticatedDevice,
     body::JsonBody,
     error::{ApiError, ErrorBody},
-    waits::{WaitSlot, WaitSlots},
 };
 use crate::{
-    service::{ActivationView, DeviceSession, Service, StartOutcome},
+    limits::{WaitSlot, WaitSlots},
+    service::{ActivationView, DeviceSession, Service, ServiceError, StartOutcome},
     store::ActivationStatus,
 };
 
@@ -236,10 +236,12 @@ pub async fn status(
     let view = if wait.is_zero() {
         service.activation_status(&session, &code).await?
     } else {
-        let _slot = waits.take(
-            &session.device.device_id,
-            session.identity.connection().ip(),
-        )?;
+        let _slot = waits
+            .take(
+                &session.device.device_id,
+                session.identity.connection().ip(),
+            )
+            .map_err(ServiceError::TooMany)?;
         service.wait_for_activation(&session, &code, wait).await?
     };
     Ok(Json(view.into()))
@@ -274,10 +276,12 @@ pub async fn events(
     code: Result<Path<String>, PathRejection>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     let Path(code) = code?;
-    let slot = waits.take(
-        &session.device.device_id,
-        session.identity.connection().ip(),
-    )?;
+    let slot = waits
+        .take(
+            &session.device.device_id,
+            session.identity.connection().ip(),
+        )
+        .map_err(ServiceError::TooMany)?;
     let updates = service.follow_activation(&session, &code).await?;
     let follower = Follower {
         service,

@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq as _;
 
 use super::{auth::bearer, error::ApiError};
-use crate::{adobe_pass::Secret, http::AppState};
+use crate::{adobe_pass::Secret, state::AppState};
 
 /// Invalidates the device's cached profile and decisions; 204 when done.
 pub async fn invalidate(

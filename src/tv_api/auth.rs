@@ -7,7 +7,7 @@ use axum::{
 };
 
 use super::{client_addr::ClientAddr, error::ApiError};
-use crate::{http::AppState, service::DeviceSession};
+use crate::{service::DeviceSession, state::AppState};
 
 /// A device that proved its token.
 #[derive(Clone, Debug)]

@@ -9,7 +9,7 @@ use axum::{
 };
 
 use super::error::ApiError;
-use crate::{config::Config, http::AppState};
+use crate::{config::Config, state::AppState};
 
 /// Where the calling device is, as Adobe Pass must be told.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -16,9 +16,6 @@ pub mod openapi;
 mod profile;
 mod providers;
 mod temppass;
-mod waits;
-
-pub use waits::WaitSlots;
 
 use axum::{
     http::{header, HeaderValue},
@@ -27,7 +24,7 @@ use axum::{
 };
 use tower_http::set_header::SetResponseHeaderLayer;
 
-use crate::http::AppState;
+use crate::state::AppState;
 use error::ApiError;
 
 /// The API's routes, for the server's router to merge.

@@ -8,13 +8,14 @@ use std::{
     time::Duration,
 };
 
-use super::error::ApiError;
-use crate::{limits::address_key, service::ServiceError};
+use super::address_key;
 
 /// Open waits one device token may hold: a stream and a poll, with room for a reconnect.
 pub const PER_DEVICE: usize = 4;
 /// Open waits one address prefix may hold (a household, or a hotel behind one address).
 pub const PER_ADDRESS: usize = 256;
+/// What a refused wait is told: streams end and reconnect within seconds.
+const RETRY_AFTER: Duration = Duration::from_secs(5);
 
 /// Counts of open waits by key; a [`WaitSlot`] gives its place back when dropped.
 #[derive(Debug, Default)]
@@ -30,9 +31,9 @@ pub struct WaitSlot {
 }
 
 impl WaitSlots {
-    /// Takes a place for a wait of `device` from `ip`, or refuses with 429 when either is at
-    /// its cap.
-    pub fn take(self: &Arc<Self>, device: &str, ip: IpAddr) -> Result<WaitSlot, ApiError> {
+    /// Takes a place for a wait of `device` from `ip`, or says how long to wait when either is
+    /// at its cap.
+    pub fn take(self: &Arc<Self>, device: &str, ip: IpAddr) -> Result<WaitSlot, Duration> {
         let keys = [
             format!("device:{device}"),
             format!("addr:{}", address_key(ip)),
@@ -41,7 +42,7 @@ impl WaitSlots {
         let full = open.get(&keys[0]).copied().unwrap_or(0) >= PER_DEVICE
             || open.get(&keys[1]).copied().unwrap_or(0) >= PER_ADDRESS;
         if full {
-            return Err(ServiceError::TooMany(Duration::from_secs(5)).into());
+            return Err(RETRY_AFTER);
         }
         for key in &keys {
             *open.entry(key.clone()).or_insert(0) += 1;

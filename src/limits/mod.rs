@@ -12,6 +12,12 @@ use std::{
 
 use async_trait::async_trait;
 
+mod code_guard;
+mod waits;
+
+pub use code_guard::{CodeGuard, FAILURES_IN_TOTAL, FAILURES_PER_ADDRESS};
+pub use waits::{WaitSlot, WaitSlots};
+
 /// How many events a bucket holds and how fast it drains.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Rate {

@@ -1,0 +1,172 @@
+//! The activation site's limits on codes that match nothing: per address prefix and in total,
+//! with a slow-down for everyone while failures spike, and the counts `/metrics` shows.
+
+use std::{
+    net::IpAddr,
+    sync::atomic::{AtomicBool, AtomicU64, Ordering},
+    time::Duration,
+};
+
+use app::pages::activate::api::ssr::{LimitFuture, LookupLimiter};
+
+use super::{address_key, LocalLimiter, Rate, SharedLimiter};
+
+/// Failed codes one address prefix may enter at once, then one more per minute.
+pub const FAILURES_PER_ADDRESS: Rate = Rate::new(10, Duration::from_secs(60));
+/// Failed codes of everyone together before lookups slow down: a burst of 300, then ten a
+/// second sustained. Past it, an attacker spread over many addresses is at work.
+pub const FAILURES_IN_TOTAL: Rate = Rate::new(300, Duration::from_millis(100));
+/// How long each lookup waits while failures spike.
+const SPIKE_DELAY: Duration = Duration::from_secs(1);
+
+/// The limits on codes that match nothing (see `app::pages::activate::api::ssr`): per address
+/// prefix and in total, with counts for `/metrics`.
+#[derive(Debug)]
+pub struct CodeGuard {
+    per_address: SharedLimiter,
+    total: SharedLimiter,
+    failed: AtomicU64,
+    refused: AtomicU64,
+    slowed: AtomicU64,
+    spiking: AtomicBool,
+}
+
+impl Default for CodeGuard {
+    fn default() -> Self {
+        Self::new(
+            LocalLimiter::shared(FAILURES_PER_ADDRESS),
+            LocalLimiter::shared(FAILURES_IN_TOTAL),
+        )
+    }
+}
+
+impl CodeGuard {
+    /// A guard over these limiters (per address prefix, and in total under one key).
+    pub fn new(per_address: SharedLimiter, total: SharedLimiter) -> Self {
+        Self {
+            per_address,
+            total,
+            failed: AtomicU64::new(0),
+            refused: AtomicU64::new(0),
+            slowed: AtomicU64::new(0),
+            spiking: AtomicBool::new(false),
+        }
+    }
+
+    /// The counts, in the Prometheus text format.
+    pub fn render_prometheus(&self) -> String {
+        let count = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        format!(
+            "# HELP tve_activation_code_failures_total Codes entered on the activation site that matched no pending activation.\n\
+             # TYPE tve_activation_code_failures_total counter\n\
+             tve_activation_code_failures_total {}\n\
+             # HELP tve_activation_code_refusals_total Code checks refused because the address prefix spent its failure budget.\n\
+             # TYPE tve_activation_code_refusals_total counter\n\
+             tve_activation_code_refusals_total {}\n\
+             # HELP tve_activation_code_slowed_total Code checks slowed down while failures spiked.\n\
+             # TYPE tve_activation_code_slowed_total counter\n\
+             tve_activation_code_slowed_total {}\n\
+             # HELP tve_activation_code_failure_spike Whether failed codes of everyone together are spiking (lookups slowed down).\n\
+             # TYPE tve_activation_code_failure_spike gauge\n\
+             tve_activation_code_failure_spike {}\n",
+            count(&self.failed),
+            count(&self.refused),
+            count(&self.slowed),
+            u8::from(self.spiking.load(Ordering::Relaxed)),
+        )
+    }
+}
+
+const TOTAL: &str = "all";
+
+impl LookupLimiter for CodeGuard {
+    fn admit(&self, viewer: IpAddr) -> LimitFuture<'_, Result<(), u64>> {
+        Box::pin(async move {
+            let spiking = self.total.check(TOTAL).await.is_err();
+            if spiking && !self.spiking.swap(true, Ordering::Relaxed) {
+                tracing::warn!("failed codes are spiking: every code lookup is slowed down");
+            }
+            if !spiking {
+                self.spiking.store(false, Ordering::Relaxed);
+            }
+            if spiking {
+                self.slowed.fetch_add(1, Ordering::Relaxed);
+                tokio::time::sleep(SPIKE_DELAY).await;
+            }
+            self.per_address
+                .check(&address_key(viewer))
+                .await
+                .map_err(|wait| {
+                    self.refused.fetch_add(1, Ordering::Relaxed);
+                    wait.as_secs().max(1)
+                })
+        })
+    }
+
+    fn failed_guess(&self, viewer: IpAddr) -> LimitFuture<'_, ()> {
+        Box::pin(async move {
+            self.per_address.charge(&address_key(viewer)).await;
+            self.total.charge(TOTAL).await;
+            let total = self.failed.fetch_add(1, Ordering::Relaxed) + 1;
+            tracing::info!(failed_code_guesses = total, "a code matched no activation");
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_eleventh_failed_code_from_one_address_is_refused() {
+        let guard = CodeGuard::default();
+        let ip: IpAddr = [10, 0, 0, 1].into();
+        for _ in 0..10 {
+            assert!(guard.admit(ip).await.is_ok());
+            guard.failed_guess(ip).await;
+        }
+        assert!(guard.admit(ip).await.is_err_and(|wait| wait >= 1));
+        assert!(guard.admit([10, 0, 0, 2].into()).await.is_ok());
+        let text = guard.render_prometheus();
+        assert!(
+            text.contains("\ntve_activation_code_failures_total 10\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("\ntve_activation_code_refusals_total 1\n"),
+            "{text}"
+        );
+    }
+
+    #[tokio::test]
+    async fn successes_cost_nothing() {
+        let guard = CodeGuard::default();
+        let ip: IpAddr = [10, 0, 0, 1].into();
+        for _ in 0..50 {
+            assert!(guard.admit(ip).await.is_ok());
+        }
+    }
+
+    #[tokio::test]
+    async fn a_spike_of_failures_slows_everyone_and_says_so() {
+        let guard = CodeGuard::new(
+            LocalLimiter::shared(FAILURES_PER_ADDRESS),
+            LocalLimiter::shared(Rate::new(3, Duration::from_secs(60))),
+        );
+        for n in 0..3u8 {
+            guard.failed_guess([10, 0, 1, n].into()).await;
+        }
+        let started = std::time::Instant::now();
+        assert!(guard.admit([10, 9, 9, 9].into()).await.is_ok());
+        assert!(started.elapsed() >= SPIKE_DELAY);
+        let text = guard.render_prometheus();
+        assert!(
+            text.contains("\ntve_activation_code_failure_spike 1\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("\ntve_activation_code_slowed_total 1\n"),
+            "{text}"
+        );
+    }
+}

@@ -1,0 +1,52 @@
+//! The application state every handler can reach, in a module of its own so that the HTTP
+//! layer, the Streaming App API and the site all depend on it and not on each other.
+
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+use leptos::config::LeptosOptions;
+
+use crate::{
+    config::Config,
+    limits::{CodeGuard, WaitSlots},
+    service::Service,
+    store::SharedStore,
+};
+
+/// What every handler can reach.
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    /// The validated configuration.
+    pub config: Arc<Config>,
+    /// The Programmer Service.
+    pub service: Service,
+    /// Leptos settings (site root, output name).
+    pub leptos: LeptosOptions,
+    /// The activation site's limits on codes that match nothing, and their counts.
+    pub code_guard: Arc<CodeGuard>,
+    /// Open event streams and long polls, per device token and per address.
+    pub waits: Arc<WaitSlots>,
+}
+
+impl AppState {
+    /// The store behind the service.
+    pub fn store(&self) -> &SharedStore {
+        self.service.store()
+    }
+
+    /// Builds the state, deriving the Leptos settings from the configuration.
+    pub fn new(config: Config, service: Service) -> Self {
+        let leptos = LeptosOptions::builder()
+            .output_name(app::OUTPUT_NAME)
+            .site_root(config.site_root.to_string_lossy().into_owned())
+            .site_addr(config.listen)
+            .build();
+        Self {
+            config: Arc::new(config),
+            service,
+            leptos,
+            code_guard: Arc::default(),
+            waits: Arc::default(),
+        }
+    }
+}
