@@ -16,6 +16,7 @@ pub use crate::store::StoreUrl;
 use crate::{
     adobe_pass::Secret,
     service::{BusinessRules, ProviderFilter},
+    store::{SealingKey, SealingKeys},
 };
 
 /// How log lines are written.
@@ -88,13 +89,29 @@ pub struct Args {
     #[arg(long, env = "TVE_DOMAIN_NAME")]
     pub domain_name: Option<String>,
 
-    /// Where durable state lives: sqlite://PATH or memory:.
+    /// Where durable state lives: sqlite://PATH, postgres://USER:PASSWORD@HOST/DB (several
+    /// nodes) or memory:.
     #[arg(
         long,
         env = "TVE_STORE_URL",
-        default_value = "sqlite://data/tve-activate.db"
+        default_value = "sqlite://data/tve-activate.db",
+        hide_env_values = true
     )]
     pub store_url: String,
+
+    /// Connections to PostgreSQL each node keeps (1 to 1000).
+    #[arg(long, env = "TVE_STORE_POOL_SIZE", default_value_t = 16)]
+    pub store_pool_size: u32,
+
+    /// File holding the key (32 bytes, base64) that seals client secrets in the store; one key
+    /// for every node. Required with PostgreSQL; without it SQLite keeps a key beside its file.
+    #[arg(long, env = "TVE_SECRETS_KEY_FILE")]
+    pub secrets_key_file: Option<PathBuf>,
+
+    /// Files holding earlier keys, comma-separated: rows they sealed still open after a new key
+    /// takes over.
+    #[arg(long, env = "TVE_SECRETS_OLD_KEY_FILE", value_delimiter = ',')]
+    pub secrets_old_key_file: Vec<PathBuf>,
 
     /// Log line format.
     #[arg(long, env = "TVE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty)]
@@ -192,6 +209,8 @@ pub struct Config {
     pub domain_name: String,
     /// Durable state.
     pub store: StoreUrl,
+    /// The keys that seal client secrets, when configured.
+    pub secrets: Option<SealingKeys>,
     /// Log line format.
     pub log_format: LogFormat,
     /// Built site folder.
@@ -267,6 +286,8 @@ impl TryFrom<Args> for Config {
                 ),
             ));
         }
+        let store = parse_store_url(&args.store_url, args.store_pool_size)?;
+        let secrets = secrets(&args)?;
         let domain_name = match args.domain_name {
             Some(domain) if is_domain_name(&domain) => domain,
             Some(domain) => {
@@ -280,6 +301,22 @@ impl TryFrom<Args> for Config {
                 .map(str::to_owned)
                 .ok_or_else(|| ConfigError::new("--public-url", "the URL has no host"))?,
         };
+        if let StoreUrl::Postgres { .. } = store {
+            if upstream == Upstream::Embedded {
+                return Err(ConfigError::new(
+                    "--adobe-pass-url",
+                    "several nodes (a postgres:// store) need a shared Adobe Pass: give its URL \
+                     (Adobe's, or a standalone adobe-pass-emulator's); the embedded emulator lives \
+                     in one process",
+                ));
+            }
+            if secrets.is_none() {
+                return Err(ConfigError::new(
+                    "--secrets-key-file",
+                    "a postgres:// store needs the key every node seals client secrets with",
+                ));
+            }
+        }
         let tv_simulator = args
             .tv_simulator
             .unwrap_or(matches!(upstream, Upstream::Embedded));
@@ -292,7 +329,8 @@ impl TryFrom<Args> for Config {
             upstream,
             service_provider: args.service_provider,
             domain_name,
-            store: parse_store_url(&args.store_url)?,
+            store,
+            secrets,
             log_format: args.log_format,
             site_root: args.site_root,
             trusted_proxies: parse_trusted_proxies(args.trusted_proxies.as_deref())?,
@@ -447,17 +485,63 @@ fn software_statement(args: &Args) -> Result<Secret, ConfigError> {
     Ok(Secret::new(statement))
 }
 
-fn parse_store_url(raw: &str) -> Result<StoreUrl, ConfigError> {
+/// The sealing keys from `--secrets-key-file` and `--secrets-old-key-file`, when given.
+fn secrets(args: &Args) -> Result<Option<SealingKeys>, ConfigError> {
+    let load = |setting: &'static str, path: &PathBuf| {
+        SealingKey::load(path).map_err(|e| ConfigError::new(setting, e.to_string()))
+    };
+    let old = args
+        .secrets_old_key_file
+        .iter()
+        .map(|path| load("--secrets-old-key-file", path))
+        .collect::<Result<Vec<_>, _>>()?;
+    match &args.secrets_key_file {
+        Some(path) => Ok(Some(SealingKeys::new(
+            load("--secrets-key-file", path)?,
+            old,
+        ))),
+        None if old.is_empty() => Ok(None),
+        None => Err(ConfigError::new(
+            "--secrets-old-key-file",
+            "old keys need a current one (--secrets-key-file)",
+        )),
+    }
+}
+
+/// Connections to PostgreSQL a node may keep.
+const STORE_POOL_SIZE: RangeInclusive<u32> = 1..=1000;
+
+fn parse_store_url(raw: &str, pool_size: u32) -> Result<StoreUrl, ConfigError> {
     if raw == "memory:" {
         return Ok(StoreUrl::Memory);
     }
-    match raw.strip_prefix("sqlite://") {
-        Some(path) if !path.is_empty() => Ok(StoreUrl::Sqlite(PathBuf::from(path))),
-        _ => Err(ConfigError::new(
-            "--store-url",
-            format!("{raw:?} is not sqlite://PATH or memory:"),
-        )),
+    if let Some(path) = raw.strip_prefix("sqlite://").filter(|p| !p.is_empty()) {
+        return Ok(StoreUrl::Sqlite(PathBuf::from(path)));
     }
+    if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
+        let valid = Url::parse(raw).is_ok_and(|url| url.host_str().is_some_and(|h| !h.is_empty()));
+        if !valid {
+            return Err(ConfigError::new(
+                "--store-url",
+                "the postgres:// URL has no host or is malformed",
+            ));
+        }
+        if !STORE_POOL_SIZE.contains(&pool_size) {
+            return Err(ConfigError::new(
+                "--store-pool-size",
+                format!("{pool_size} is not between 1 and 1000"),
+            ));
+        }
+        return Ok(StoreUrl::Postgres {
+            url: Secret::new(raw),
+            pool_size,
+        });
+    }
+    // Never echo the value: a malformed URL may still hold a password.
+    Err(ConfigError::new(
+        "--store-url",
+        "must be sqlite://PATH, postgres://USER:PASSWORD@HOST/DATABASE or memory:",
+    ))
 }
 
 fn is_service_provider(value: &str) -> bool {
@@ -598,7 +682,8 @@ mod tests {
     fn bad_values_name_their_setting() {
         for (args, setting) in [
             (vec!["--listen", "localhost"], "--listen"),
-            (vec!["--store-url", "postgres://db"], "--store-url"),
+            (vec!["--store-url", "mysql://db"], "--store-url"),
+            (vec!["--store-url", "postgres://"], "--store-url"),
             (vec!["--service-provider", "REF 30"], "--service-provider"),
             (vec!["--domain-name", "bad domain"], "--domain-name"),
         ] {
@@ -718,6 +803,40 @@ mod tests {
         assert_eq!(err.setting, "--internal-listen");
         let err = config(&["--max-connections", "0"]).expect_err("invalid");
         assert_eq!(err.setting, "--max-connections");
+    }
+
+    #[test]
+    fn several_nodes_need_a_shared_adobe_pass_and_a_shared_key() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let key = dir.path().join("secrets.key");
+        std::fs::write(&key, "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=").expect("write");
+        let key = key.to_str().expect("utf-8");
+        let postgres = "postgres://tve:PASSWORD-42@db.internal/tve";
+        let err = config(&["--store-url", postgres, "--secrets-key-file", key])
+            .expect_err("embedded emulator");
+        assert_eq!(err.setting, "--adobe-pass-url");
+        let remote = [
+            "--adobe-pass-url",
+            "http://emulator.internal:8080",
+            "--software-statement",
+            "eyJ.statement",
+        ];
+        let mut args = remote.to_vec();
+        args.extend(["--store-url", postgres]);
+        let err = config(&args).expect_err("no key");
+        assert_eq!(err.setting, "--secrets-key-file");
+        args.extend(["--secrets-key-file", key, "--store-pool-size", "4"]);
+        let parsed = config(&args).expect("valid");
+        assert!(matches!(
+            parsed.store,
+            StoreUrl::Postgres { pool_size: 4, .. }
+        ));
+        let shown = format!("{parsed:?}");
+        assert!(!shown.contains("PASSWORD-42"), "{shown}");
+        let err = config(&["--secrets-key-file", "/nonexistent/key"]).expect_err("missing");
+        assert_eq!(err.setting, "--secrets-key-file");
+        let err = config(&["--secrets-old-key-file", key]).expect_err("no current key");
+        assert_eq!(err.setting, "--secrets-old-key-file");
     }
 
     #[test]

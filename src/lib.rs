@@ -24,7 +24,7 @@ use crate::{config::Config, state::AppState};
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
     /// The store could not be opened.
-    #[error(transparent)]
+    #[error("--store-url: {0}")]
     Store(#[from] store::StoreError),
     /// Adobe Pass (or the embedded emulator) could not be set up.
     #[error(transparent)]
@@ -46,7 +46,7 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), StartError> {
     let addr = config.listen;
-    let store = store::open(&config.store, None).await?;
+    let store = store::open(&config.store, config.secrets.clone()).await?;
     let clock = clock::SystemClock::shared();
     let upstream = upstream::connect(&config, store.clone(), clock.clone()).await?;
     let listener = TcpListener::bind(addr)

@@ -46,7 +46,8 @@ pub struct Connected {
 pub fn emulator_state_file(store: &StoreUrl) -> Option<PathBuf> {
     match store {
         StoreUrl::Sqlite(path) => Some(path.with_extension("emulator.json")),
-        StoreUrl::Memory => None,
+        // A shared store never runs the embedded emulator (see the configuration's checks).
+        StoreUrl::Memory | StoreUrl::Postgres { .. } => None,
     }
 }
 

@@ -1,4 +1,5 @@
-//! One behaviour, two implementations: every test here runs against SQLite and memory.
+//! One behaviour, three implementations: every test here runs against SQLite, memory and (when
+//! `TVE_TEST_POSTGRES_URL` names a server, as `make test` does) PostgreSQL.
 
 use std::path::PathBuf;
 
@@ -10,13 +11,51 @@ async fn stores() -> Vec<(SharedStore, Option<tempfile::TempDir>)> {
     let sqlite = open(&StoreUrl::Sqlite(dir.path().join("data/store.db")), None)
         .await
         .expect("sqlite opens");
-    vec![
+    let mut stores = vec![
         (sqlite, Some(dir)),
         (
             open(&StoreUrl::Memory, None).await.expect("memory opens"),
             None,
         ),
-    ]
+    ];
+    if let Some(postgres) = postgres().await {
+        stores.push((postgres, None));
+    }
+    stores
+}
+
+/// A PostgreSQL store in a database of its own on the test server, when there is one. In CI
+/// (`CI` set) there must be one.
+pub(crate) async fn postgres() -> Option<SharedStore> {
+    let Ok(server) = std::env::var("TVE_TEST_POSTGRES_URL") else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "TVE_TEST_POSTGRES_URL must name a PostgreSQL server in CI (make test starts one)"
+        );
+        eprintln!("TVE_TEST_POSTGRES_URL is not set: the PostgreSQL store is not tested here");
+        return None;
+    };
+    let database = format!("tve_test_{}", uuid::Uuid::new_v4().simple());
+    let admin = sqlx::PgPool::connect(&server)
+        .await
+        .expect("the test PostgreSQL answers");
+    sqlx::query(&format!("CREATE DATABASE {database}"))
+        .execute(&admin)
+        .await
+        .expect("create a test database");
+    admin.close().await;
+    let mut url = url::Url::parse(&server).expect("a URL");
+    url.set_path(&database);
+    let store = open(
+        &StoreUrl::Postgres {
+            url: Secret::new(url.as_str()),
+            pool_size: 4,
+        },
+        Some(SealingKey::generate().into()),
+    )
+    .await
+    .expect("postgres opens");
+    Some(store)
 }
 
 fn device(id: &str) -> Device {

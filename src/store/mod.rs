@@ -3,6 +3,7 @@
 //! tokens, their activations and the provider each last used.
 
 mod memory;
+mod postgres;
 mod sealing;
 mod sqlite;
 
@@ -12,11 +13,12 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 pub use memory::MemoryStore;
-pub use sealing::{SealingError, SealingKey};
+pub use postgres::PostgresStore;
+pub use sealing::{SealingError, SealingKey, SealingKeys};
 pub use sqlite::SqliteStore;
 
 use crate::adobe_pass::{
-    ClientCredentials, ClientCredentialsStore, CredentialsStoreError, StoreFuture,
+    ClientCredentials, ClientCredentialsStore, CredentialsStoreError, Secret, StoreFuture,
 };
 
 /// Where the service's durable state lives.
@@ -26,6 +28,14 @@ pub enum StoreUrl {
     Sqlite(PathBuf),
     /// Process memory only: everything is lost on exit (`memory:`; tests and demos).
     Memory,
+    /// A PostgreSQL database shared by several nodes (`postgres://…`; the URL may hold a
+    /// password, so it is kept as a secret).
+    Postgres {
+        /// The connection URL.
+        url: Secret,
+        /// Connections this node keeps open.
+        pool_size: u32,
+    },
 }
 
 /// A store that could not be opened, reached or read.
@@ -48,6 +58,9 @@ pub enum StoreError {
     /// A sealed value could not be opened or the key could not be read.
     #[error(transparent)]
     Sealing(#[from] SealingError),
+    /// A shared store was asked for without the key every node seals with.
+    #[error("a PostgreSQL store needs --secrets-key-file (one key shared by every node)")]
+    NoSealingKey,
     /// A stored value is not what this version expects.
     #[error("store holds an unreadable {what}: {detail}")]
     Corrupt {
@@ -205,17 +218,22 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 /// A store shared across tasks.
 pub type SharedStore = Arc<dyn Store>;
 
-/// Opens the store at `url`. SQLite seals client secrets with the key in `key_file` (created
-/// beside the database when it does not exist) unless `key` is given.
-pub async fn open(url: &StoreUrl, key: Option<SealingKey>) -> Result<SharedStore, StoreError> {
+/// Opens the store at `url`. Client secrets are sealed with `keys`; without them, SQLite uses
+/// the key in a file beside the database (created when it does not exist), and PostgreSQL
+/// refuses to open (every node must share one configured key).
+pub async fn open(url: &StoreUrl, keys: Option<SealingKeys>) -> Result<SharedStore, StoreError> {
     Ok(match url {
         StoreUrl::Memory => Arc::new(MemoryStore::default()),
         StoreUrl::Sqlite(path) => {
-            let key = match key {
-                Some(key) => key,
-                None => SealingKey::load_or_create(&path.with_extension("key"))?,
+            let keys = match keys {
+                Some(keys) => keys,
+                None => SealingKey::load_or_create(&path.with_extension("key"))?.into(),
             };
-            Arc::new(SqliteStore::open(path, key).await?)
+            Arc::new(SqliteStore::open(path, keys).await?)
+        }
+        StoreUrl::Postgres { url, pool_size } => {
+            let keys = keys.ok_or(StoreError::NoSealingKey)?;
+            Arc::new(PostgresStore::connect(url.expose(), *pool_size, keys).await?)
         }
     })
 }

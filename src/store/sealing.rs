@@ -1,15 +1,26 @@
-//! Sealing secrets at rest: XChaCha20-Poly1305 with a 32-byte key that is configured or
-//! generated once into a file beside the database (readable by its owner only).
+//! Sealing secrets at rest: XChaCha20-Poly1305 with a 32-byte key that is configured (one key
+//! file shared by every node) or, for the embedded default, generated once into a file beside
+//! the database (readable by its owner only).
+//!
+//! A sealed value names the key that sealed it (`tvs2`, an 8-byte key id, the nonce, the
+//! ciphertext), so a new key can take over while rows sealed with an old one still open; and it
+//! is bound to its row (the device id is the associated data), so sealed values cannot be moved
+//! between rows. Values sealed before key ids (nonce and ciphertext only, no associated data)
+//! still open.
 
 use std::{io::Write, path::Path};
 
 use base64::{engine::general_purpose::STANDARD, Engine as _};
 use chacha20poly1305::{
-    aead::{Aead, AeadCore, KeyInit, OsRng},
+    aead::{Aead, AeadCore, KeyInit, OsRng, Payload},
     XChaCha20Poly1305, XNonce,
 };
+use sha2::{Digest, Sha256};
 
 const NONCE_LEN: usize = 24;
+/// What a sealed value with a key id starts with.
+const MAGIC: &[u8; 4] = b"tvs2";
+const KEY_ID_LEN: usize = 8;
 
 /// Why a key could not be had or a sealed value could not be opened.
 #[derive(Debug, thiserror::Error)]
@@ -31,22 +42,32 @@ pub enum SealingError {
     Unsealable,
 }
 
-/// The key that seals secrets in the store; never printed.
+/// A key that seals secrets in the store, with its id; never printed.
 #[derive(Clone)]
-pub struct SealingKey(XChaCha20Poly1305);
+pub struct SealingKey {
+    cipher: XChaCha20Poly1305,
+    id: [u8; KEY_ID_LEN],
+}
 
 impl std::fmt::Debug for SealingKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("SealingKey(<redacted>)")
+        write!(f, "SealingKey({}, <redacted>)", self.id_hex())
     }
 }
 
 impl SealingKey {
+    fn from_raw(raw: &[u8]) -> Result<Self, SealingError> {
+        let cipher = XChaCha20Poly1305::new_from_slice(raw).map_err(|_| SealingError::BadKey)?;
+        let digest = Sha256::digest(raw);
+        let mut id = [0u8; KEY_ID_LEN];
+        id.copy_from_slice(&digest[..KEY_ID_LEN]);
+        Ok(Self { cipher, id })
+    }
+
     /// A new random key.
     pub fn generate() -> Self {
-        Self(XChaCha20Poly1305::new(&XChaCha20Poly1305::generate_key(
-            &mut OsRng,
-        )))
+        let raw = XChaCha20Poly1305::generate_key(&mut OsRng);
+        Self::from_raw(&raw).unwrap_or_else(|_| unreachable!("a generated key has the right size"))
     }
 
     /// A key from its base64 form.
@@ -54,9 +75,21 @@ impl SealingKey {
         let bytes = STANDARD
             .decode(encoded.trim())
             .map_err(|_| SealingError::BadKey)?;
-        XChaCha20Poly1305::new_from_slice(&bytes)
-            .map(Self)
-            .map_err(|_| SealingError::BadKey)
+        Self::from_raw(&bytes)
+    }
+
+    /// Reads a key file (the key in base64); it must exist.
+    pub fn load(path: &Path) -> Result<Self, SealingError> {
+        let encoded = std::fs::read_to_string(path).map_err(|source| SealingError::KeyFile {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Self::from_base64(&encoded)
+    }
+
+    /// The key's id (the start of its SHA-256), in hex: safe to log.
+    pub fn id_hex(&self) -> String {
+        self.id.iter().map(|b| format!("{b:02x}")).collect()
     }
 
     /// Reads the key from `path`, or creates the file with a new key (mode 0600) when missing.
@@ -80,33 +113,86 @@ impl SealingKey {
                 file.write_all(STANDARD.encode(raw).as_bytes())
                     .and_then(|()| file.sync_all())
                     .map_err(key_file)?;
-                Ok(Self(XChaCha20Poly1305::new(&raw)))
+                Self::from_raw(&raw)
             }
             Err(err) => Err(key_file(err)),
         }
     }
 
-    /// Seals `plain`: a random nonce followed by the ciphertext and tag.
-    pub fn seal(&self, plain: &[u8]) -> Result<Vec<u8>, SealingError> {
+    fn seal(&self, plain: &[u8], row: &[u8]) -> Result<Vec<u8>, SealingError> {
         let nonce = XChaCha20Poly1305::generate_nonce(&mut OsRng);
         let ciphertext = self
-            .0
-            .encrypt(&nonce, plain)
+            .cipher
+            .encrypt(
+                &nonce,
+                Payload {
+                    msg: plain,
+                    aad: row,
+                },
+            )
             .map_err(|_| SealingError::Unsealable)?;
-        let mut sealed = nonce.to_vec();
+        let mut sealed =
+            Vec::with_capacity(MAGIC.len() + KEY_ID_LEN + NONCE_LEN + ciphertext.len());
+        sealed.extend_from_slice(MAGIC);
+        sealed.extend_from_slice(&self.id);
+        sealed.extend_from_slice(&nonce);
         sealed.extend(ciphertext);
         Ok(sealed)
     }
 
-    /// Opens what [`SealingKey::seal`] produced with the same key.
-    pub fn open(&self, sealed: &[u8]) -> Result<Vec<u8>, SealingError> {
-        if sealed.len() < NONCE_LEN {
-            return Err(SealingError::Unsealable);
+    fn open(&self, nonce_and_ciphertext: &[u8], row: &[u8]) -> Option<Vec<u8>> {
+        if nonce_and_ciphertext.len() < NONCE_LEN {
+            return None;
         }
-        let (nonce, ciphertext) = sealed.split_at(NONCE_LEN);
-        self.0
-            .decrypt(XNonce::from_slice(nonce), ciphertext)
-            .map_err(|_| SealingError::Unsealable)
+        let (nonce, msg) = nonce_and_ciphertext.split_at(NONCE_LEN);
+        self.cipher
+            .decrypt(XNonce::from_slice(nonce), Payload { msg, aad: row })
+            .ok()
+    }
+}
+
+/// The keys a store seals and opens with: the current one seals; it and the old ones open.
+#[derive(Clone, Debug)]
+pub struct SealingKeys {
+    current: SealingKey,
+    old: Vec<SealingKey>,
+}
+
+impl SealingKeys {
+    /// `current` seals and opens; `old` keys only open what they sealed.
+    pub fn new(current: SealingKey, old: Vec<SealingKey>) -> Self {
+        Self { current, old }
+    }
+
+    /// Seals `plain` for the row `row` (its key): only that row's `open` gets it back.
+    pub fn seal(&self, plain: &[u8], row: &str) -> Result<Vec<u8>, SealingError> {
+        self.current.seal(plain, row.as_bytes())
+    }
+
+    /// Opens what [`SealingKeys::seal`] sealed for `row`, with whichever known key sealed it
+    /// (or a value sealed before key ids, with any known key).
+    pub fn open(&self, sealed: &[u8], row: &str) -> Result<Vec<u8>, SealingError> {
+        let keys = || std::iter::once(&self.current).chain(&self.old);
+        let tagged = sealed
+            .strip_prefix(MAGIC.as_slice())
+            .filter(|rest| rest.len() >= KEY_ID_LEN + NONCE_LEN);
+        if let Some(rest) = tagged {
+            let (id, rest) = rest.split_at(KEY_ID_LEN);
+            if let Some(key) = keys().find(|key| key.id == id) {
+                if let Some(plain) = key.open(rest, row.as_bytes()) {
+                    return Ok(plain);
+                }
+            }
+        }
+        keys()
+            .find_map(|key| key.open(sealed, &[]))
+            .ok_or(SealingError::Unsealable)
+    }
+}
+
+impl From<SealingKey> for SealingKeys {
+    fn from(current: SealingKey) -> Self {
+        Self::new(current, Vec::new())
     }
 }
 
@@ -116,30 +202,81 @@ mod tests {
 
     #[test]
     fn sealed_values_open_with_the_same_key_only() {
-        let key = SealingKey::generate();
-        let sealed = key.seal(b"client secret").expect("seals");
+        let keys = SealingKeys::from(SealingKey::generate());
+        let sealed = keys.seal(b"client secret", "tv-1").expect("seals");
         assert!(
             !sealed.windows(6).any(|w| w == b"client"),
             "not in the clear"
         );
-        assert_eq!(key.open(&sealed).expect("opens"), b"client secret");
-        assert!(SealingKey::generate().open(&sealed).is_err());
+        assert_eq!(keys.open(&sealed, "tv-1").expect("opens"), b"client secret");
+        assert!(SealingKeys::from(SealingKey::generate())
+            .open(&sealed, "tv-1")
+            .is_err());
         let mut tampered = sealed.clone();
         if let Some(last) = tampered.last_mut() {
             *last ^= 1;
         }
-        assert!(key.open(&tampered).is_err());
-        assert!(key.open(b"short").is_err());
+        assert!(keys.open(&tampered, "tv-1").is_err());
+        assert!(keys.open(b"short", "tv-1").is_err());
+    }
+
+    #[test]
+    fn sealed_values_cannot_move_between_rows() {
+        let keys = SealingKeys::from(SealingKey::generate());
+        let sealed = keys.seal(b"client secret", "tv-1").expect("seals");
+        assert!(keys.open(&sealed, "tv-2").is_err());
+    }
+
+    #[test]
+    fn a_new_key_takes_over_and_old_rows_still_open() {
+        let old = SealingKey::generate();
+        let sealed_before = SealingKeys::from(old.clone())
+            .seal(b"old secret", "tv-1")
+            .expect("seals");
+        let new = SealingKey::generate();
+        let rotated = SealingKeys::new(new.clone(), vec![old]);
+        assert_eq!(
+            rotated.open(&sealed_before, "tv-1").expect("opens"),
+            b"old secret"
+        );
+        let sealed_after = rotated.seal(b"new secret", "tv-2").expect("seals");
+        assert_eq!(
+            &sealed_after[4..12],
+            &new.id,
+            "names the key that sealed it"
+        );
+        assert!(
+            SealingKeys::from(new).open(&sealed_before, "tv-1").is_err(),
+            "without the old key the old row stays shut"
+        );
+    }
+
+    #[test]
+    fn values_sealed_before_key_ids_still_open() {
+        let key = SealingKey::generate();
+        let nonce = XChaCha20Poly1305::generate_nonce(&mut OsRng);
+        let mut legacy = nonce.to_vec();
+        legacy.extend(
+            key.cipher
+                .encrypt(&nonce, b"legacy".as_slice())
+                .expect("seals"),
+        );
+        assert_eq!(
+            SealingKeys::from(key)
+                .open(&legacy, "any row")
+                .expect("opens"),
+            b"legacy"
+        );
     }
 
     #[test]
     fn key_file_is_created_once_and_reused() {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("data/store.key");
-        let first = SealingKey::load_or_create(&path).expect("created");
-        let sealed = first.seal(b"kept").expect("seals");
-        let second = SealingKey::load_or_create(&path).expect("read back");
-        assert_eq!(second.open(&sealed).expect("opens"), b"kept");
+        let first = SealingKeys::from(SealingKey::load_or_create(&path).expect("created"));
+        let sealed = first.seal(b"kept", "tv").expect("seals");
+        let second = SealingKeys::from(SealingKey::load(&path).expect("read back"));
+        assert_eq!(second.open(&sealed, "tv").expect("opens"), b"kept");
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;

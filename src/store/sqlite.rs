@@ -9,20 +9,20 @@ use sqlx::{
     Row,
 };
 
-use super::{Activation, ActivationStatus, Device, SealingKey, Store, StoreError};
+use super::{Activation, ActivationStatus, Device, SealingKeys, Store, StoreError};
 use crate::adobe_pass::{ClientCredentials, Secret};
 
 /// Durable state in a SQLite database file.
 #[derive(Debug)]
 pub struct SqliteStore {
     pool: SqlitePool,
-    key: SealingKey,
+    keys: SealingKeys,
 }
 
 impl SqliteStore {
     /// Opens (creating when missing, and migrating) the database at `path`; client secrets are
-    /// sealed with `key`.
-    pub async fn open(path: &Path, key: SealingKey) -> Result<Self, StoreError> {
+    /// sealed with `keys`.
+    pub async fn open(path: &Path, keys: SealingKeys) -> Result<Self, StoreError> {
         if let Some(folder) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(folder).map_err(|source| StoreError::Folder {
                 path: folder.display().to_string(),
@@ -38,8 +38,8 @@ impl SqliteStore {
             .max_connections(8)
             .connect_with(options)
             .await?;
-        sqlx::migrate!("./migrations").run(&pool).await?;
-        Ok(Self { pool, key })
+        sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+        Ok(Self { pool, keys })
     }
 }
 
@@ -151,11 +151,12 @@ impl Store for SqliteStore {
             return Ok(None);
         };
         let sealed: Vec<u8> = row.try_get("sealed_secret")?;
-        let secret =
-            String::from_utf8(self.key.open(&sealed)?).map_err(|_| StoreError::Corrupt {
+        let secret = String::from_utf8(self.keys.open(&sealed, device_id)?).map_err(|_| {
+            StoreError::Corrupt {
                 what: "client secret",
                 detail: "not UTF-8".to_owned(),
-            })?;
+            }
+        })?;
         Ok(Some(ClientCredentials {
             client_id: row.try_get("client_id")?,
             client_secret: Secret::new(secret),
@@ -168,8 +169,8 @@ impl Store for SqliteStore {
         credentials: &ClientCredentials,
     ) -> Result<ClientCredentials, StoreError> {
         let sealed = self
-            .key
-            .seal(credentials.client_secret.expose().as_bytes())?;
+            .keys
+            .seal(credentials.client_secret.expose().as_bytes(), device_id)?;
         sqlx::query(
             "INSERT INTO client_credentials (device_id, client_id, sealed_secret) VALUES (?1, ?2, ?3)
              ON CONFLICT (device_id) DO NOTHING",

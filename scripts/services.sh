@@ -1,0 +1,91 @@
+# Throwaway PostgreSQL and Redis servers for the tests, on free loopback ports under a temporary
+# folder; sourced by scripts/test.sh (and scripts/cluster.sh). Servers already given through
+# TVE_TEST_POSTGRES_URL / TVE_TEST_REDIS_URL are used as they are and left alone.
+#
+#   bootstrap_services   installs Debian's postgresql, redis-server and haproxy when missing
+#   services_start       starts what is not given and exports both URLs
+#   services_stop        stops what services_start started (also on exit)
+
+PGBIN=""
+SERVICES_DIR=""
+STARTED_POSTGRES=""
+STARTED_REDIS=""
+
+bootstrap_services() {
+  local missing=()
+  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
+  command -v redis-server >/dev/null || missing+=(redis-server)
+  command -v haproxy >/dev/null || missing+=(haproxy)
+  if [ "${#missing[@]}" -gt 0 ]; then
+    say "installing Debian's ${missing[*]} for the several-node tests"
+    local sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get update
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y "${missing[@]}"
+  fi
+  PGBIN="$(dirname "$(ls -d /usr/lib/postgresql/*/bin/initdb | sort -V | tail -1)")"
+}
+
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# Runs a command as the owner of the data folder (initdb and postgres refuse to run as root).
+as_postgres() {
+  if [ "$(id -u)" -eq 0 ]; then
+    su postgres -s /bin/sh -c "$*"
+  else
+    sh -c "$*"
+  fi
+}
+
+services_start() {
+  SERVICES_DIR="$(mktemp -d /tmp/tve-services.XXXXXX)"
+  chmod 755 "$SERVICES_DIR"
+  trap services_stop EXIT
+  if [ -z "${TVE_TEST_POSTGRES_URL:-}" ]; then
+    local port dir="$SERVICES_DIR/postgres"
+    port="$(free_port)"
+    mkdir -p "$dir"
+    [ "$(id -u)" -ne 0 ] || chown postgres "$dir"
+    if ! as_postgres "'$PGBIN/initdb' -D '$dir/data' -A trust -U postgres >'$dir/init.log' 2>&1" ||
+      ! as_postgres "'$PGBIN/pg_ctl' -D '$dir/data' -w -l '$dir/server.log' \
+        -o \"-p $port -k '$dir' -c listen_addresses=127.0.0.1 -c fsync=off\" start >>'$dir/init.log' 2>&1"; then
+      cat "$dir"/*.log >&2
+      echo "cannot start a throwaway PostgreSQL (see above)" >&2
+      return 1
+    fi
+    STARTED_POSTGRES="$dir/data"
+    export TVE_TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:$port/postgres"
+    say "PostgreSQL for the tests on port $port"
+  fi
+  if [ -z "${TVE_TEST_REDIS_URL:-}" ]; then
+    local port dir="$SERVICES_DIR/redis"
+    port="$(free_port)"
+    mkdir -p "$dir"
+    redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --dir "$dir" \
+      --daemonize yes --pidfile "$dir/redis.pid" --logfile "$dir/redis.log"
+    for _ in $(seq 50); do
+      redis-cli -p "$port" ping >/dev/null 2>&1 && break
+      sleep 0.1
+    done
+    STARTED_REDIS="$dir"
+    export TVE_TEST_REDIS_URL="redis://127.0.0.1:$port"
+    say "Redis for the tests on port $port"
+  fi
+}
+
+services_stop() {
+  if [ -n "$STARTED_POSTGRES" ]; then
+    as_postgres "'$PGBIN/pg_ctl' -D '$STARTED_POSTGRES' -m immediate stop >/dev/null 2>&1" || true
+    STARTED_POSTGRES=""
+  fi
+  if [ -n "$STARTED_REDIS" ] && [ -f "$STARTED_REDIS/redis.pid" ]; then
+    kill "$(cat "$STARTED_REDIS/redis.pid")" 2>/dev/null || true
+    STARTED_REDIS=""
+  fi
+  if [ -n "$SERVICES_DIR" ]; then
+    rm -rf "$SERVICES_DIR"
+    SERVICES_DIR=""
+  fi
+}

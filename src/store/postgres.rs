@@ -1,0 +1,295 @@
+//! The PostgreSQL store, for several nodes: a connection pool with a statement timeout, schema
+//! kept by its own embedded migrations (`migrations/postgres`); writes that belong together
+//! happen in one transaction, and races between nodes are settled by the database's constraints
+//! (`ON CONFLICT`), never by a read before a write.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sqlx::{
+    postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow},
+    Row,
+};
+
+use super::{Activation, ActivationStatus, Device, SealingKeys, Store, StoreError};
+use crate::adobe_pass::{ClientCredentials, Secret};
+
+/// Longest a statement may run before PostgreSQL cancels it.
+const STATEMENT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Longest wait for a pooled connection.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Durable state in a PostgreSQL database shared by every node.
+#[derive(Debug)]
+pub struct PostgresStore {
+    pool: PgPool,
+    keys: SealingKeys,
+}
+
+impl PostgresStore {
+    /// Connects to `url` with a pool of `pool_size` connections and brings the schema up to
+    /// date; client secrets are sealed with `keys`.
+    pub async fn connect(url: &str, pool_size: u32, keys: SealingKeys) -> Result<Self, StoreError> {
+        let options: PgConnectOptions = url.parse()?;
+        let options = options.options([(
+            "statement_timeout",
+            STATEMENT_TIMEOUT.as_millis().to_string(),
+        )]);
+        let pool = PgPoolOptions::new()
+            .max_connections(pool_size)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .connect_with(options)
+            .await?;
+        sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+        Ok(Self { pool, keys })
+    }
+}
+
+const ACTIVATION_COLUMNS: &str = "code, device_id, provider, status, expires_at, updated_at";
+
+fn device_from_row(row: &PgRow) -> Result<Device, StoreError> {
+    let info: String = row.try_get("device_info")?;
+    Ok(Device {
+        device_id: row.try_get("device_id")?,
+        app_device_id: row.try_get("app_device_id")?,
+        device_info: serde_json::from_str(&info).map_err(|e| StoreError::Corrupt {
+            what: "device description",
+            detail: e.to_string(),
+        })?,
+        last_provider: row.try_get("last_provider")?,
+        registered_at: row.try_get("registered_at")?,
+    })
+}
+
+fn activation_from_row(row: &PgRow) -> Result<Activation, StoreError> {
+    let status: String = row.try_get("status")?;
+    Ok(Activation {
+        code: row.try_get("code")?,
+        device_id: row.try_get("device_id")?,
+        provider: row.try_get("provider")?,
+        status: ActivationStatus::parse(&status).ok_or_else(|| StoreError::Corrupt {
+            what: "activation status",
+            detail: status.clone(),
+        })?,
+        expires_at: row.try_get("expires_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+#[async_trait]
+impl Store for PostgresStore {
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn register_device(&self, device: &Device, token_hash: &str) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO devices (device_id, app_device_id, device_info, token_hash, last_provider, registered_at, updated_at)
+             VALUES ($1, $6, $2, $3, $4, $5, $5)
+             ON CONFLICT (device_id) DO UPDATE SET
+               device_info = excluded.device_info,
+               token_hash = excluded.token_hash,
+               updated_at = excluded.updated_at",
+        )
+        .bind(&device.device_id)
+        .bind(device.device_info.to_string())
+        .bind(token_hash)
+        .bind(&device.last_provider)
+        .bind(device.registered_at)
+        .bind(&device.app_device_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn device_for_token(&self, token_hash: &str) -> Result<Option<Device>, StoreError> {
+        sqlx::query("SELECT * FROM devices WHERE token_hash = $1")
+            .bind(token_hash)
+            .fetch_optional(&self.pool)
+            .await?
+            .as_ref()
+            .map(device_from_row)
+            .transpose()
+    }
+
+    async fn device(&self, device_id: &str) -> Result<Option<Device>, StoreError> {
+        sqlx::query("SELECT * FROM devices WHERE device_id = $1")
+            .bind(device_id)
+            .fetch_optional(&self.pool)
+            .await?
+            .as_ref()
+            .map(device_from_row)
+            .transpose()
+    }
+
+    async fn devices_of_app(&self, app_device_id: &str) -> Result<Vec<Device>, StoreError> {
+        sqlx::query("SELECT * FROM devices WHERE app_device_id = $1")
+            .bind(app_device_id)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(device_from_row)
+            .collect()
+    }
+
+    async fn remember_provider(&self, device_id: &str, provider: &str) -> Result<(), StoreError> {
+        sqlx::query("UPDATE devices SET last_provider = $2 WHERE device_id = $1")
+            .bind(device_id)
+            .bind(provider)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn credentials(&self, device_id: &str) -> Result<Option<ClientCredentials>, StoreError> {
+        let Some(row) = sqlx::query(
+            "SELECT client_id, sealed_secret FROM client_credentials WHERE device_id = $1",
+        )
+        .bind(device_id)
+        .fetch_optional(&self.pool)
+        .await?
+        else {
+            return Ok(None);
+        };
+        let sealed: Vec<u8> = row.try_get("sealed_secret")?;
+        let secret = String::from_utf8(self.keys.open(&sealed, device_id)?).map_err(|_| {
+            StoreError::Corrupt {
+                what: "client secret",
+                detail: "not UTF-8".to_owned(),
+            }
+        })?;
+        Ok(Some(ClientCredentials {
+            client_id: row.try_get("client_id")?,
+            client_secret: Secret::new(secret),
+        }))
+    }
+
+    async fn save_new_credentials(
+        &self,
+        device_id: &str,
+        credentials: &ClientCredentials,
+    ) -> Result<ClientCredentials, StoreError> {
+        let sealed = self
+            .keys
+            .seal(credentials.client_secret.expose().as_bytes(), device_id)?;
+        sqlx::query(
+            "INSERT INTO client_credentials (device_id, client_id, sealed_secret) VALUES ($1, $2, $3)
+             ON CONFLICT (device_id) DO NOTHING",
+        )
+        .bind(device_id)
+        .bind(&credentials.client_id)
+        .bind(sealed)
+        .execute(&self.pool)
+        .await?;
+        self.credentials(device_id)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt {
+                what: "client credentials",
+                detail: "missing right after saving".to_owned(),
+            })
+    }
+
+    async fn forget_credentials(
+        &self,
+        device_id: &str,
+        client_id: &str,
+    ) -> Result<bool, StoreError> {
+        let deleted =
+            sqlx::query("DELETE FROM client_credentials WHERE device_id = $1 AND client_id = $2")
+                .bind(device_id)
+                .bind(client_id)
+                .execute(&self.pool)
+                .await?
+                .rows_affected();
+        Ok(deleted > 0)
+    }
+
+    async fn start_activation(&self, activation: &Activation) -> Result<Vec<String>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let superseded: Vec<String> = sqlx::query_scalar(
+            "UPDATE activations SET status = 'superseded', updated_at = $2
+             WHERE device_id = $1 AND status = 'pending' RETURNING code",
+        )
+        .bind(&activation.device_id)
+        .bind(activation.updated_at)
+        .fetch_all(&mut *tx)
+        .await?;
+        sqlx::query(&format!(
+            "INSERT INTO activations ({ACTIVATION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)
+             ON CONFLICT (code) DO UPDATE SET device_id = excluded.device_id,
+               provider = excluded.provider, status = excluded.status,
+               expires_at = excluded.expires_at, updated_at = excluded.updated_at"
+        ))
+        .bind(&activation.code)
+        .bind(&activation.device_id)
+        .bind(&activation.provider)
+        .bind(activation.status.as_str())
+        .bind(activation.expires_at)
+        .bind(activation.updated_at)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(superseded
+            .into_iter()
+            .filter(|code| *code != activation.code)
+            .collect())
+    }
+
+    async fn activation(&self, code: &str) -> Result<Option<Activation>, StoreError> {
+        sqlx::query(&format!(
+            "SELECT {ACTIVATION_COLUMNS} FROM activations WHERE code = $1"
+        ))
+        .bind(code)
+        .fetch_optional(&self.pool)
+        .await?
+        .as_ref()
+        .map(activation_from_row)
+        .transpose()
+    }
+
+    async fn finish_activation(
+        &self,
+        code: &str,
+        status: ActivationStatus,
+        provider: Option<&str>,
+        now: i64,
+    ) -> Result<Option<Activation>, StoreError> {
+        sqlx::query(&format!(
+            "UPDATE activations SET status = $2, provider = COALESCE($3, provider), updated_at = $4
+             WHERE code = $1 AND status = 'pending' RETURNING {ACTIVATION_COLUMNS}"
+        ))
+        .bind(code)
+        .bind(status.as_str())
+        .bind(provider)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?
+        .as_ref()
+        .map(activation_from_row)
+        .transpose()
+    }
+
+    async fn pending_activations(&self) -> Result<Vec<Activation>, StoreError> {
+        sqlx::query(&format!(
+            "SELECT {ACTIVATION_COLUMNS} FROM activations WHERE status = 'pending'"
+        ))
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(activation_from_row)
+        .collect()
+    }
+
+    async fn purge_activations(&self, before: i64) -> Result<u64, StoreError> {
+        Ok(sqlx::query("DELETE FROM activations WHERE expires_at < $1")
+            .bind(before)
+            .execute(&self.pool)
+            .await?
+            .rows_affected())
+    }
+
+    async fn close(&self) {
+        self.pool.close().await;
+    }
+}
