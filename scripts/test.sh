@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Sets up what is missing, then runs every check: formatting, lints (server, app for the server,
 # app for the browser), unit and integration tests, OpenAPI-driven fuzzing, and the Playwright
-# suite against the built binary. Exits non-zero on the first failure.
+# suite against the built binary, with throwaway PostgreSQL and Redis servers (or those named by
+# TVE_TEST_POSTGRES_URL / TVE_TEST_REDIS_URL). Exits non-zero on the first failure.
 source "$(dirname "${BASH_SOURCE[0]}")/bootstrap.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/services.sh"
 bootstrap_build
 bootstrap_e2e
+bootstrap_services
 cd "$ROOT"
 
 say "formatting"
@@ -16,6 +19,9 @@ say "lints: app (server side)"
 cargo clippy -p app --features ssr --all-targets -- -D warnings
 say "lints: app (browser side)"
 cargo clippy -p app --features hydrate --target wasm32-unknown-unknown -- -D warnings
+
+say "throwaway PostgreSQL and Redis for the tests"
+services_start
 
 say "tests: server"
 cargo test

@@ -99,6 +99,16 @@ pub struct Args {
     )]
     pub store_url: String,
 
+    /// Redis (or Valkey) that several nodes share for rate limits and browser sessions:
+    /// redis://[:PASSWORD@]HOST:PORT[/DB]. Absent: kept in this process.
+    #[arg(long, env = "TVE_REDIS_URL", hide_env_values = true)]
+    pub redis_url: Option<String>,
+
+    /// What every key this deployment writes in Redis starts with (letters, digits, '-' and '_'),
+    /// so several deployments can share one Redis.
+    #[arg(long, env = "TVE_REDIS_NAMESPACE", default_value = "tve")]
+    pub redis_namespace: String,
+
     /// Connections to PostgreSQL each node keeps (1 to 1000).
     #[arg(long, env = "TVE_STORE_POOL_SIZE", default_value_t = 16)]
     pub store_pool_size: u32,
@@ -211,6 +221,10 @@ pub struct Config {
     pub store: StoreUrl,
     /// The keys that seal client secrets, when configured.
     pub secrets: Option<SealingKeys>,
+    /// The Redis several nodes share, when configured.
+    pub redis_url: Option<Secret>,
+    /// The prefix of this deployment's keys in Redis.
+    pub redis_namespace: String,
     /// Log line format.
     pub log_format: LogFormat,
     /// Built site folder.
@@ -331,6 +345,8 @@ impl TryFrom<Args> for Config {
             domain_name,
             store,
             secrets,
+            redis_url: redis_url(args.redis_url)?,
+            redis_namespace: redis_namespace(args.redis_namespace)?,
             log_format: args.log_format,
             site_root: args.site_root,
             trusted_proxies: parse_trusted_proxies(args.trusted_proxies.as_deref())?,
@@ -483,6 +499,36 @@ fn software_statement(args: &Args) -> Result<Secret, ConfigError> {
         return Err(ConfigError::new("--software-statement", "is empty"));
     }
     Ok(Secret::new(statement))
+}
+
+fn redis_namespace(raw: String) -> Result<String, ConfigError> {
+    let valid = !raw.is_empty()
+        && raw.len() <= 64
+        && raw
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if valid {
+        Ok(raw)
+    } else {
+        Err(ConfigError::new(
+            "--redis-namespace",
+            format!("{raw:?} must be 1 to 64 letters, digits, '-' or '_'"),
+        ))
+    }
+}
+
+fn redis_url(raw: Option<String>) -> Result<Option<Secret>, ConfigError> {
+    match raw.map(|raw| raw.trim().to_owned()) {
+        None => Ok(None),
+        Some(raw) if raw.starts_with("redis://") || raw.starts_with("rediss://") => {
+            Ok(Some(Secret::new(raw)))
+        }
+        // Never echo the value: it may hold a password.
+        Some(_) => Err(ConfigError::new(
+            "--redis-url",
+            "must be redis://[:PASSWORD@]HOST:PORT[/DB] (or rediss:// for TLS)",
+        )),
+    }
 }
 
 /// The sealing keys from `--secrets-key-file` and `--secrets-old-key-file`, when given.

@@ -8,7 +8,9 @@ pub mod emulator;
 pub mod http;
 pub mod limits;
 pub mod logging;
+pub mod redis;
 pub mod service;
+pub mod shared;
 pub mod state;
 pub mod store;
 pub mod tv_api;
@@ -26,6 +28,9 @@ pub enum StartError {
     /// The store could not be opened.
     #[error("--store-url: {0}")]
     Store(#[from] store::StoreError),
+    /// Redis could not be reached.
+    #[error("--redis-url: {0}")]
+    Redis(#[from] redis::RedisError),
     /// Adobe Pass (or the embedded emulator) could not be set up.
     #[error(transparent)]
     Upstream(#[from] upstream::UpstreamError),
@@ -47,6 +52,7 @@ pub async fn run(
 ) -> Result<(), StartError> {
     let addr = config.listen;
     let store = store::open(&config.store, config.secrets.clone()).await?;
+    let shared = shared::Shared::open(config.redis_url.as_ref(), &config.redis_namespace).await?;
     let clock = clock::SystemClock::shared();
     let upstream = upstream::connect(&config, store.clone(), clock.clone()).await?;
     let listener = TcpListener::bind(addr)
@@ -76,6 +82,7 @@ pub async fn run(
         service::ServiceSettings {
             providers: config.providers.clone(),
             rules: config.rules.clone(),
+            limits: shared.service_limits.clone(),
             ..service::ServiceSettings::new(config.public_url.clone(), config.domain_name.clone())
         },
         upstream.adobe.clone(),
@@ -87,7 +94,7 @@ pub async fn run(
         max_connections: config.max_connections,
         ..http::server::ConnectionLimits::default()
     };
-    let state = AppState::new(config, service);
+    let state = AppState::new(config, service, shared);
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let stopping = move || {
         let mut stopped = stopped.clone();

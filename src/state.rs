@@ -7,10 +7,7 @@ use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 
 use crate::{
-    config::Config,
-    limits::{CodeGuard, WaitSlots},
-    service::Service,
-    store::SharedStore,
+    config::Config, limits::WaitSlots, service::Service, shared::Shared, store::SharedStore,
 };
 
 /// What every handler can reach.
@@ -22,8 +19,8 @@ pub struct AppState {
     pub service: Service,
     /// Leptos settings (site root, output name).
     pub leptos: LeptosOptions,
-    /// The activation site's limits on codes that match nothing, and their counts.
-    pub code_guard: Arc<CodeGuard>,
+    /// What several nodes share (limits, sessions), or this process keeps to itself.
+    pub shared: Shared,
     /// Open event streams and long polls, per device token and per address.
     pub waits: Arc<WaitSlots>,
 }
@@ -35,7 +32,7 @@ impl AppState {
     }
 
     /// Builds the state, deriving the Leptos settings from the configuration.
-    pub fn new(config: Config, service: Service) -> Self {
+    pub fn new(config: Config, service: Service, shared: Shared) -> Self {
         let leptos = LeptosOptions::builder()
             .output_name(app::OUTPUT_NAME)
             .site_root(config.site_root.to_string_lossy().into_owned())
@@ -45,7 +42,7 @@ impl AppState {
             config: Arc::new(config),
             service,
             leptos,
-            code_guard: Arc::default(),
+            shared,
             waits: Arc::default(),
         }
     }

@@ -44,13 +44,17 @@ async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
 
 /// The process can serve traffic: its store answers and Adobe Pass gives it an access token.
 async fn readyz_detailed(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
-    let ready = match state.store().ping().await {
+    let redis = match &state.shared.redis {
+        Some(redis) => redis.ping().await.map_err(|e| e.to_string()),
+        None => Ok(()),
+    };
+    let ready = match redis.and(state.store().ping().await.map_err(|e| e.to_string())) {
         Ok(()) => state
             .service
             .check_upstream()
             .await
             .map_err(|e| format!("Adobe Pass: {e}")),
-        Err(e) => Err(e.to_string()),
+        Err(reason) => Err(reason),
     };
     match ready {
         Ok(()) => (

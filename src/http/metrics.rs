@@ -13,7 +13,7 @@ pub fn router() -> Router<AppState> {
 /// failed code guesses.
 async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     let mut text = state.service.adobe().metrics().render_prometheus();
-    text.push_str(&state.code_guard.render_prometheus());
+    text.push_str(&state.shared.code_guard.render_prometheus());
     (
         [(
             header::CONTENT_TYPE,

@@ -35,7 +35,8 @@ pub fn router(state: AppState) -> Router {
             None
         }
     };
-    let limiter: Arc<dyn app::pages::activate::api::ssr::LookupLimiter> = state.code_guard.clone();
+    let limiter: Arc<dyn app::pages::activate::api::ssr::LookupLimiter> =
+        state.shared.code_guard.clone();
     let public_origin = app::pages::activate::api::ssr::PublicOrigin(
         state.config.public_url.origin().ascii_serialization(),
     );
@@ -61,7 +62,7 @@ pub fn router(state: AppState) -> Router {
 
     let policy = security::SecurityPolicy::new(&state.config)
         .with_sign_in_origin(site::adobe_origin(&state.service));
-    let sessions = site::session_layer(state.config.is_https());
+    let sessions = site::session_layer(state.config.is_https(), state.shared.sessions.clone());
     let config = state.config.clone();
     let mut site = Router::new().merge(site::router()).merge(pages);
     if !state.config.tv_simulator {

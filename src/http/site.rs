@@ -22,16 +22,16 @@ use axum::{
     routing::get,
     Router,
 };
-use tower_sessions::{cookie::SameSite, Expiry, MemoryStore, SessionManagerLayer};
+use tower_sessions::{cookie::SameSite, Expiry, SessionManagerLayer};
 use url::Url;
 
-use crate::state::AppState;
 use crate::{
     config::Config,
     service::{Provider, Service, ServiceError},
     store::ActivationStatus,
     tv_api::client_addr::client_addr,
 };
+use crate::{shared::SiteSessions, state::AppState};
 
 /// How long a browser session lives without activity.
 const SESSION_IDLE: tower_sessions::cookie::time::Duration =
@@ -217,9 +217,9 @@ pub async fn without_tv_simulator(request: Request, next: Next) -> Response {
     next.run(request).await
 }
 
-/// Browser sessions: `HttpOnly`, `SameSite=Lax`, `Secure` on https, in memory.
-pub fn session_layer(https: bool) -> SessionManagerLayer<MemoryStore> {
-    SessionManagerLayer::new(MemoryStore::default())
+/// Browser sessions: `HttpOnly`, `SameSite=Lax`, `Secure` on https, kept in `store`.
+pub fn session_layer(https: bool, store: SiteSessions) -> SessionManagerLayer<SiteSessions> {
+    SessionManagerLayer::new(store)
         .with_name("tve_session")
         .with_http_only(true)
         .with_same_site(SameSite::Lax)

@@ -6,7 +6,7 @@ mod activations;
 mod decisions;
 mod devices;
 mod error;
-mod limits;
+pub mod limits;
 mod logout;
 mod profiles;
 mod providers;

@@ -14,6 +14,7 @@ use tve_activate::{
     emulator::RunningEmulator,
     http::AppState,
     service::{Service, ServiceSettings},
+    shared::Shared,
     store, upstream,
 };
 
@@ -34,13 +35,19 @@ pub async fn state(flags: &[&str]) -> (AppState, Option<RunningEmulator>) {
     let upstream = upstream::connect(&config, store.clone(), clock.clone())
         .await
         .expect("upstream");
+    let shared = Shared::open(config.redis_url.as_ref(), &config.redis_namespace)
+        .await
+        .expect("redis answers");
     let service = Service::new(
-        ServiceSettings::new(config.public_url.clone(), config.domain_name.clone()),
+        ServiceSettings {
+            limits: shared.service_limits.clone(),
+            ..ServiceSettings::new(config.public_url.clone(), config.domain_name.clone())
+        },
         upstream.adobe,
         store,
         clock,
     );
-    (AppState::new(config, service), upstream.emulator)
+    (AppState::new(config, service, shared), upstream.emulator)
 }
 
 /// A loopback port nobody listens on right now.

@@ -1,0 +1,229 @@
+//! Redis (or Valkey) for what several nodes share and what may be lost: rate-limit buckets and
+//! the site's browser sessions. A pool of connections with timeouts and reconnection; each
+//! concern implements the same trait as its in-process counterpart (`limits::Limiter`,
+//! `tower_sessions::SessionStore`), so the rest of the service never asks which one runs.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use fred::{
+    prelude::{ClientLike, Config as FredConfig, KeysInterface, LuaInterface, Pool},
+    types::{config::ReconnectPolicy, Builder, Expiration, SetOptions},
+};
+use tower_sessions::{
+    session::{Id, Record},
+    session_store, SessionStore,
+};
+
+use crate::{
+    adobe_pass::Secret,
+    limits::{Limiter, Rate},
+};
+
+/// Connections each node keeps to Redis.
+const POOL_SIZE: usize = 8;
+/// Longest a command may take before it fails (the request that needed it answers 503).
+const COMMAND_TIMEOUT: Duration = Duration::from_secs(2);
+/// Longest a connection attempt may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// Why Redis could not be used.
+#[derive(Debug, thiserror::Error)]
+#[error("Redis: {0}")]
+pub struct RedisError(String);
+
+impl From<fred::error::Error> for RedisError {
+    fn from(error: fred::error::Error) -> Self {
+        Self(error.to_string())
+    }
+}
+
+/// A pool of connections to one Redis server, and the prefix of every key this deployment
+/// writes there.
+#[derive(Clone, Debug)]
+pub struct Redis {
+    pool: Pool,
+    namespace: String,
+}
+
+impl Redis {
+    /// Connects to `url` (`redis://[:password@]host:port[/db]`) and checks that it answers;
+    /// every key starts with `namespace` and a colon.
+    pub async fn connect(url: &Secret, namespace: &str) -> Result<Self, RedisError> {
+        // The URL may hold a password: say what is wrong without it.
+        let config = FredConfig::from_url(url.expose())
+            .map_err(|_| RedisError("the URL is not redis://[:PASSWORD@]HOST:PORT[/DB]".into()))?;
+        let pool = Builder::from_config(config)
+            .with_connection_config(|connection| {
+                connection.connection_timeout = CONNECT_TIMEOUT;
+                connection.internal_command_timeout = COMMAND_TIMEOUT;
+            })
+            .with_performance_config(|performance| {
+                performance.default_command_timeout = COMMAND_TIMEOUT;
+            })
+            .set_policy(ReconnectPolicy::new_exponential(0, 100, 5_000, 2))
+            .build_pool(POOL_SIZE)?;
+        tokio::time::timeout(CONNECT_TIMEOUT, pool.init())
+            .await
+            .map_err(|_| RedisError("no answer in time".into()))??;
+        let redis = Self {
+            pool,
+            namespace: namespace.to_owned(),
+        };
+        redis.ping().await?;
+        Ok(redis)
+    }
+
+    /// Checks that Redis answers.
+    pub async fn ping(&self) -> Result<(), RedisError> {
+        let _: String = self.pool.ping(None).await?;
+        Ok(())
+    }
+
+    /// A limiter of `rate` whose buckets live in Redis under `name`.
+    pub fn limiter(&self, name: &str, rate: Rate) -> RedisLimiter {
+        RedisLimiter {
+            pool: self.pool.clone(),
+            prefix: format!("{}:limit:{name}:", self.namespace),
+            rate,
+        }
+    }
+
+    /// The site's browser sessions in Redis.
+    pub fn sessions(&self) -> RedisSessions {
+        RedisSessions {
+            pool: self.pool.clone(),
+            prefix: format!("{}:session:", self.namespace),
+        }
+    }
+}
+
+/// A leaky bucket per key, kept and updated in one step by a Lua script on Redis's own clock,
+/// so every node spends from the same bucket.
+#[derive(Clone, Debug)]
+pub struct RedisLimiter {
+    pool: Pool,
+    prefix: String,
+    rate: Rate,
+}
+
+/// `KEYS[1]`: the bucket. `ARGV`: the period in ms, the burst, the mode (1 take, 2 check,
+/// 3 charge). Returns 0 when admitted (or charged), else the ms to wait.
+const BUCKET_SCRIPT: &str = r"
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+local period = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
+local mode = tonumber(ARGV[3])
+local saved = redis.call('HMGET', KEYS[1], 'level', 'at')
+local level = tonumber(saved[1]) or 0
+local at = tonumber(saved[2]) or now
+level = math.max(0, level - (now - at) / period)
+local over = level + 1 - burst
+if mode ~= 3 and over > 0 then
+  return math.ceil(over * period)
+end
+if mode ~= 2 then
+  level = level + 1
+  redis.call('HSET', KEYS[1], 'level', tostring(level), 'at', tostring(now))
+  redis.call('PEXPIRE', KEYS[1], math.ceil(level * period) + 1000)
+end
+return 0
+";
+
+impl RedisLimiter {
+    async fn run(&self, key: &str, mode: i64) -> Result<(), Duration> {
+        let period = i64::try_from(self.rate.period.as_millis())
+            .unwrap_or(i64::MAX)
+            .max(1);
+        let result: Result<i64, _> = self
+            .pool
+            .eval(
+                BUCKET_SCRIPT,
+                format!("{}{key}", self.prefix),
+                vec![period, i64::from(self.rate.burst), mode],
+            )
+            .await;
+        match result {
+            Ok(0) => Ok(()),
+            Ok(wait) => Err(Duration::from_millis(u64::try_from(wait).unwrap_or(1))),
+            Err(error) => {
+                // Without Redis a limit cannot be counted for the cluster: refuse for a moment
+                // rather than let everything through.
+                tracing::warn!(%error, "cannot reach Redis for a rate limit");
+                Err(Duration::from_secs(1))
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl Limiter for RedisLimiter {
+    async fn take(&self, key: &str) -> Result<(), Duration> {
+        self.run(key, 1).await
+    }
+
+    async fn check(&self, key: &str) -> Result<(), Duration> {
+        self.run(key, 2).await
+    }
+
+    async fn charge(&self, key: &str) {
+        let _ = self.run(key, 3).await;
+    }
+}
+
+/// The site's browser sessions as JSON under `{namespace}:session:{id}`, expiring with the
+/// session.
+#[derive(Clone, Debug)]
+pub struct RedisSessions {
+    pool: Pool,
+    prefix: String,
+}
+
+fn backend(error: impl std::fmt::Display) -> session_store::Error {
+    session_store::Error::Backend(error.to_string())
+}
+
+impl RedisSessions {
+    fn key(&self, id: &Id) -> String {
+        format!("{}{id}", self.prefix)
+    }
+
+    /// Writes the record; with `only_new`, only when no session has its id.
+    async fn write(&self, record: &Record, only_new: bool) -> session_store::Result<bool> {
+        let json = serde_json::to_string(record).map_err(backend)?;
+        let expiry = Expiration::EXAT(record.expiry_date.unix_timestamp());
+        let options = only_new.then_some(SetOptions::NX);
+        let written: Option<String> = self
+            .pool
+            .set(self.key(&record.id), json, Some(expiry), options, false)
+            .await
+            .map_err(backend)?;
+        Ok(written.is_some())
+    }
+}
+
+#[async_trait]
+impl SessionStore for RedisSessions {
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        while !self.write(record, true).await? {
+            record.id = Id::default();
+        }
+        Ok(())
+    }
+
+    async fn save(&self, record: &Record) -> session_store::Result<()> {
+        self.write(record, false).await.map(drop)
+    }
+
+    async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+        let json: Option<String> = self.pool.get(self.key(id)).await.map_err(backend)?;
+        json.map(|json| serde_json::from_str(&json).map_err(backend))
+            .transpose()
+    }
+
+    async fn delete(&self, id: &Id) -> session_store::Result<()> {
+        let _: i64 = self.pool.del(self.key(id)).await.map_err(backend)?;
+        Ok(())
+    }
+}

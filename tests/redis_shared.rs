@@ -1,0 +1,151 @@
+//! What several nodes share through Redis, with two connections standing for two nodes:
+//! rate-limit buckets spent together, browser sessions seen by both, and a clear start-up error
+//! for a Redis that is not there. Needs `TVE_TEST_REDIS_URL` (make test starts a throwaway
+//! Redis); in CI it must be set.
+
+mod common;
+
+use std::time::Duration;
+
+use tower_sessions::{
+    session::{Id, Record},
+    SessionStore,
+};
+use tve_activate::{
+    adobe_pass::Secret,
+    limits::{Limiter, Rate},
+    redis::Redis,
+};
+
+/// The test Redis, or `None` (with a note) outside CI when there is none.
+fn redis_url() -> Option<Secret> {
+    match std::env::var("TVE_TEST_REDIS_URL") {
+        Ok(url) => Some(Secret::new(url)),
+        Err(_) => {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "TVE_TEST_REDIS_URL must name a Redis in CI (make test starts one)"
+            );
+            eprintln!("TVE_TEST_REDIS_URL is not set: Redis is not tested here");
+            None
+        }
+    }
+}
+
+/// Two connections ("nodes") to the test Redis under a namespace of this test's own.
+async fn two_nodes() -> Option<(Redis, Redis)> {
+    let url = redis_url()?;
+    let namespace = format!("test-{}", uuid::Uuid::new_v4().simple());
+    let a = Redis::connect(&url, &namespace).await.expect("node a");
+    let b = Redis::connect(&url, &namespace).await.expect("node b");
+    Some((a, b))
+}
+
+#[tokio::test]
+async fn two_nodes_spend_one_budget() {
+    let Some((a, b)) = two_nodes().await else {
+        return;
+    };
+    let rate = Rate::new(10, Duration::from_secs(60));
+    let (on_a, on_b) = (a.limiter("guesses", rate), b.limiter("guesses", rate));
+    for n in 0..10 {
+        let node: &dyn Limiter = if n % 2 == 0 { &on_a } else { &on_b };
+        assert!(node.take("203.0.113.9").await.is_ok(), "take {n}");
+    }
+    let wait = on_b.take("203.0.113.9").await.expect_err("the 11th waits");
+    assert!(wait > Duration::from_secs(50), "{wait:?}");
+    assert!(on_a.take("203.0.113.9").await.is_err());
+    assert!(on_a.take("198.51.100.1").await.is_ok(), "another key");
+}
+
+#[tokio::test]
+async fn checks_count_nothing_and_charges_always_count_across_nodes() {
+    let Some((a, b)) = two_nodes().await else {
+        return;
+    };
+    let rate = Rate::new(2, Duration::from_secs(60));
+    let (on_a, on_b) = (a.limiter("failures", rate), b.limiter("failures", rate));
+    for _ in 0..5 {
+        assert!(on_a.check("k").await.is_ok());
+    }
+    on_a.charge("k").await;
+    on_b.charge("k").await;
+    assert!(on_a.check("k").await.is_err());
+    on_b.charge("k").await;
+    assert!(on_b.check("k").await.is_err());
+}
+
+#[tokio::test]
+async fn buckets_drain_on_redis_time() {
+    let Some((a, _b)) = two_nodes().await else {
+        return;
+    };
+    let limiter = a.limiter("drain", Rate::new(1, Duration::from_millis(200)));
+    assert!(limiter.take("k").await.is_ok());
+    assert!(limiter.take("k").await.is_err());
+    tokio::time::sleep(Duration::from_millis(250)).await;
+    assert!(limiter.take("k").await.is_ok());
+}
+
+#[tokio::test]
+async fn a_session_saved_on_one_node_is_read_on_the_other() {
+    let Some((a, b)) = two_nodes().await else {
+        return;
+    };
+    let (on_a, on_b) = (a.sessions(), b.sessions());
+    let mut record = Record {
+        id: Id::default(),
+        data: [("checked_code".to_owned(), serde_json::json!("AB12CD"))]
+            .into_iter()
+            .collect(),
+        expiry_date: tower_sessions::cookie::time::OffsetDateTime::now_utc()
+            + tower_sessions::cookie::time::Duration::minutes(5),
+    };
+    on_a.create(&mut record).await.expect("created");
+    let read = on_b.load(&record.id).await.expect("load").expect("found");
+    assert_eq!(read.data["checked_code"], "AB12CD");
+    record
+        .data
+        .insert("csrf".to_owned(), serde_json::json!("t0k3n"));
+    on_b.save(&record).await.expect("saved");
+    let read = on_a.load(&record.id).await.expect("load").expect("found");
+    assert_eq!(read.data["csrf"], "t0k3n");
+    on_a.delete(&record.id).await.expect("deleted");
+    assert!(on_b.load(&record.id).await.expect("load").is_none());
+}
+
+#[tokio::test]
+async fn sessions_expire_with_their_record() {
+    let Some((a, _b)) = two_nodes().await else {
+        return;
+    };
+    let sessions = a.sessions();
+    let mut record = Record {
+        id: Id::default(),
+        data: Default::default(),
+        expiry_date: tower_sessions::cookie::time::OffsetDateTime::now_utc()
+            + tower_sessions::cookie::time::Duration::seconds(1),
+    };
+    sessions.create(&mut record).await.expect("created");
+    assert!(sessions.load(&record.id).await.expect("load").is_some());
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    assert!(sessions.load(&record.id).await.expect("load").is_none());
+}
+
+#[test]
+fn an_unreachable_redis_stops_the_start_with_one_line_naming_the_setting() {
+    let port = common::free_port();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_tve-activate"))
+        .args(["--store-url", "memory:", "--internal-listen", "127.0.0.1:0"])
+        .args(["--listen", &format!("127.0.0.1:{}", common::free_port())])
+        .args(["--redis-url", &format!("redis://:hunter2@127.0.0.1:{port}")])
+        .env("RUST_LOG", "off")
+        .output()
+        .expect("binary runs");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "{stderr}");
+    assert!(lines[0].contains("--redis-url"), "{stderr}");
+    assert!(!stderr.contains("hunter2"), "the password is never shown");
+}
