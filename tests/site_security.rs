@@ -286,3 +286,106 @@ async fn the_tv_simulator_is_served_only_when_enabled() {
         assert_eq!(response.status(), status, "{flags:?}");
     }
 }
+
+// Several nodes ------------------------------------------------------------------------------
+
+/// Two nodes of one deployment: one emulator (throttling on, as Adobe), one PostgreSQL database,
+/// one Redis namespace.
+async fn two_nodes() -> Option<(
+    Api,
+    Api,
+    tve_activate::emulator::RunningEmulator,
+    tempfile::TempDir,
+)> {
+    let redis = common::test_service("TVE_TEST_REDIS_URL")?;
+    let postgres = common::fresh_postgres_database().await?;
+    let emulator =
+        tve_activate::emulator::spawn(tve_activate::emulator::EmulatorSettings::default())
+            .await
+            .expect("emulator starts");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let key = common::sealing_key_file(dir.path());
+    let namespace = format!("test-{}", uuid::Uuid::new_v4().simple());
+    let flags = [
+        "--store-url",
+        postgres.as_str(),
+        "--secrets-key-file",
+        key.as_str(),
+        "--redis-url",
+        redis.as_str(),
+        "--redis-namespace",
+        namespace.as_str(),
+    ];
+    let a = Api::node_of(emulator.base_url(), &flags).await;
+    let b = Api::node_of(emulator.base_url(), &flags).await;
+    Some((a, b, emulator, dir))
+}
+
+#[tokio::test]
+async fn two_nodes_share_one_code_budget() {
+    let _pages = PAGES.lock().await;
+    let Some((a, b, _emulator, _dir)) = two_nodes().await else {
+        return;
+    };
+    for n in 0..10 {
+        let node = if n % 2 == 0 { &a } else { &b };
+        let (status, _) = Browser::new(node)
+            .get(&format!("/activate?code=WRONG{n:02}"))
+            .await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "guess {n}");
+    }
+    for node in [&a, &b] {
+        let (status, _) = Browser::new(node).get("/activate?code=WRONG99").await;
+        assert_eq!(
+            status,
+            StatusCode::TOO_MANY_REQUESTS,
+            "the 11th, on either node"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_tv_on_one_node_and_a_phone_on_the_other_activate() {
+    let _pages = PAGES.lock().await;
+    let Some((a, b, _emulator, _dir)) = two_nodes().await else {
+        return;
+    };
+    // The TV registers and starts on node A.
+    let token = a.register("tv-two-nodes").await;
+    let code = a.start_activation(&token, "Spectrum").await["code"]
+        .as_str()
+        .expect("code")
+        .to_owned();
+    // The phone checks the code on node B, then confirms on node A with B's session.
+    let mut phone = Browser::new(&b);
+    let (status, _) = phone.get(&format!("/activate?code={code}")).await;
+    assert_eq!(status, StatusCode::OK, "node B knows node A's code");
+    let csrf = phone.csrf();
+    let cookie = phone.cookie.clone();
+    let mut on_a = Browser::new(&a);
+    on_a.cookie = cookie;
+    let response = on_a
+        .post(
+            "confirm",
+            &[("code", code.as_str()), ("csrf", csrf.as_str())],
+            Some(&a.public_url.clone()),
+        )
+        .await;
+    assert_eq!(
+        response.status(),
+        StatusCode::FOUND,
+        "the session is shared"
+    );
+    let location = response.headers()["location"].to_str().expect("location");
+    assert!(location.contains("/authenticate/"), "{location}");
+    // Sign in at the provider; the TV asks node B.
+    a.provider_login(&code, "premium").await;
+    let status = b
+        .get(&format!("/tv/v1/activations/{code}?wait=20"), &token)
+        .await;
+    assert_eq!(status.json()["status"], "authenticated", "{}", status.text);
+    assert_eq!(
+        a.get("/tv/v1/profile", &token).await.json()["authenticated"],
+        true
+    );
+}

@@ -27,10 +27,15 @@ pub fn config(flags: &[&str]) -> Config {
 
 /// App state on an in-memory store and an embedded emulator (kept running by the guard).
 pub async fn state(flags: &[&str]) -> (AppState, Option<RunningEmulator>) {
-    let mut all = vec!["--store-url", "memory:"];
+    let mut all = Vec::new();
+    if !flags.contains(&"--store-url") {
+        all.extend(["--store-url", "memory:"]);
+    }
     all.extend_from_slice(flags);
     let config = config(&all);
-    let store = store::open(&config.store, None).await.expect("store opens");
+    let store = store::open(&config.store, config.secrets.clone())
+        .await
+        .expect("store opens");
     let clock = SystemClock::shared();
     let upstream = upstream::connect(&config, store.clone(), clock.clone())
         .await
@@ -123,4 +128,46 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// A service available to the tests through an environment variable, or `None` (with a note)
+/// outside CI when it is not set; in CI it must be.
+pub fn test_service(variable: &str) -> Option<String> {
+    match std::env::var(variable) {
+        Ok(url) => Some(url),
+        Err(_) => {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "{variable} must be set in CI (make test starts the server)"
+            );
+            eprintln!("{variable} is not set: this test does not run here");
+            None
+        }
+    }
+}
+
+/// A fresh database on the test PostgreSQL (`TVE_TEST_POSTGRES_URL`), as a URL.
+pub async fn fresh_postgres_database() -> Option<String> {
+    let server = test_service("TVE_TEST_POSTGRES_URL")?;
+    let database = format!("tve_test_{}", uuid::Uuid::new_v4().simple());
+    let admin = sqlx::PgPool::connect(&server)
+        .await
+        .expect("the test PostgreSQL answers");
+    sqlx::query(&format!("CREATE DATABASE {database}"))
+        .execute(&admin)
+        .await
+        .expect("create a test database");
+    admin.close().await;
+    let mut url = url::Url::parse(&server).expect("a URL");
+    url.set_path(&database);
+    Some(url.to_string())
+}
+
+/// A sealing key file (32 random bytes, base64) in `dir`.
+pub fn sealing_key_file(dir: &std::path::Path) -> String {
+    use base64::Engine as _;
+    let path = dir.join("secrets.key");
+    let key: [u8; 32] = std::array::from_fn(|n| (n as u8).wrapping_mul(37).wrapping_add(11));
+    std::fs::write(&path, base64::engine::general_purpose::STANDARD.encode(key)).expect("key file");
+    path.to_str().expect("utf-8 path").to_owned()
 }

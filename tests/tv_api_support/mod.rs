@@ -94,6 +94,20 @@ impl Api {
         Self::serve(state, emulator_url.clone(), None, Some(standalone)).await
     }
 
+    /// The service talking to an Adobe Pass (an emulator) that runs elsewhere, as one node of
+    /// several sharing it.
+    pub async fn node_of(emulator_url: &str, flags: &[&str]) -> Self {
+        let mut all = vec![
+            "--adobe-pass-url",
+            emulator_url,
+            "--software-statement",
+            DEFAULT_SOFTWARE_STATEMENT,
+        ];
+        all.extend_from_slice(flags);
+        let (state, _) = common::state(&all).await;
+        Self::serve(state, emulator_url.to_owned(), None, None).await
+    }
+
     async fn serve(
         state: tve_activate::http::AppState,
         emulator_url: String,
@@ -143,7 +157,7 @@ impl Api {
         }
     }
 
-    /// The emulator behind the service.
+    /// The emulator behind the service (when this service started it).
     pub fn emulator(&self) -> &RunningEmulator {
         self.embedded
             .as_ref()
