@@ -1,6 +1,8 @@
 # The two commands a newcomer needs; both install what is missing first.
-.PHONY: run test
+.PHONY: run test cluster
 run: ## build and serve on the embedded default at http://127.0.0.1:3000
 	@scripts/run.sh
 test: ## every check: fmt, clippy, unit, integration and end-to-end tests
 	@scripts/test.sh
+cluster: ## two nodes behind HAProxy with PostgreSQL, Redis and a standalone emulator (see docs/deploy.md)
+	@scripts/cluster.sh

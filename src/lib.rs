@@ -83,6 +83,8 @@ pub async fn run(
             providers: config.providers.clone(),
             rules: config.rules.clone(),
             limits: shared.service_limits.clone(),
+            bus: shared.bus.clone(),
+            leases: shared.leases.clone(),
             ..service::ServiceSettings::new(config.public_url.clone(), config.domain_name.clone())
         },
         upstream.adobe.clone(),
@@ -90,6 +92,7 @@ pub async fn run(
         clock,
     );
     let housekeeping = service.spawn_housekeeping();
+    let listener_of_nodes = service.spawn_cluster_listener();
     let limits = http::server::ConnectionLimits {
         max_connections: config.max_connections,
         ..http::server::ConnectionLimits::default()
@@ -119,6 +122,7 @@ pub async fn run(
         tracing::warn!(%error, "the operators' listener failed");
     }
     housekeeping.abort();
+    listener_of_nodes.abort();
     if let Some(emulator) = upstream.emulator {
         // Stopping is best effort: the process is exiting anyway.
         let _ = emulator.stop().await;

@@ -1,15 +1,20 @@
-//! Redis (or Valkey) for what several nodes share and what may be lost: rate-limit buckets and
-//! the site's browser sessions. A pool of connections with timeouts and reconnection; each
-//! concern implements the same trait as its in-process counterpart (`limits::Limiter`,
-//! `tower_sessions::SessionStore`), so the rest of the service never asks which one runs.
+//! Redis (or Valkey) for what several nodes share and what may be lost: rate-limit buckets, the
+//! site's browser sessions, messages between nodes (pub/sub) and leases. A pool of connections
+//! with timeouts and reconnection; each concern implements the same trait as its in-process
+//! counterpart (`limits::Limiter`, `tower_sessions::SessionStore`, `shared::Bus`,
+//! `shared::Leases`), so the rest of the service never asks which one runs.
 
 use std::time::Duration;
 
 use async_trait::async_trait;
 use fred::{
+    clients::SubscriberClient,
+    interfaces::{EventInterface, PubsubInterface},
     prelude::{ClientLike, Config as FredConfig, KeysInterface, LuaInterface, Pool},
     types::{config::ReconnectPolicy, Builder, Expiration, SetOptions},
 };
+use serde::{Deserialize, Serialize};
+use tokio::sync::broadcast;
 use tower_sessions::{
     session::{Id, Record},
     session_store, SessionStore,
@@ -18,6 +23,7 @@ use tower_sessions::{
 use crate::{
     adobe_pass::Secret,
     limits::{Limiter, Rate},
+    shared::{Bus, ClusterEvent, Leases},
 };
 
 /// Connections each node keeps to Redis.
@@ -43,7 +49,24 @@ impl From<fred::error::Error> for RedisError {
 #[derive(Clone, Debug)]
 pub struct Redis {
     pool: Pool,
+    builder: Builder,
     namespace: String,
+    /// This node, as the others know it in messages and leases.
+    node: String,
+}
+
+fn builder(config: FredConfig) -> Builder {
+    let mut builder = Builder::from_config(config);
+    builder
+        .with_connection_config(|connection| {
+            connection.connection_timeout = CONNECT_TIMEOUT;
+            connection.internal_command_timeout = COMMAND_TIMEOUT;
+        })
+        .with_performance_config(|performance| {
+            performance.default_command_timeout = COMMAND_TIMEOUT;
+        })
+        .set_policy(ReconnectPolicy::new_exponential(0, 100, 5_000, 2));
+    builder
 }
 
 impl Redis {
@@ -53,22 +76,16 @@ impl Redis {
         // The URL may hold a password: say what is wrong without it.
         let config = FredConfig::from_url(url.expose())
             .map_err(|_| RedisError("the URL is not redis://[:PASSWORD@]HOST:PORT[/DB]".into()))?;
-        let pool = Builder::from_config(config)
-            .with_connection_config(|connection| {
-                connection.connection_timeout = CONNECT_TIMEOUT;
-                connection.internal_command_timeout = COMMAND_TIMEOUT;
-            })
-            .with_performance_config(|performance| {
-                performance.default_command_timeout = COMMAND_TIMEOUT;
-            })
-            .set_policy(ReconnectPolicy::new_exponential(0, 100, 5_000, 2))
-            .build_pool(POOL_SIZE)?;
+        let builder = builder(config);
+        let pool = builder.build_pool(POOL_SIZE)?;
         tokio::time::timeout(CONNECT_TIMEOUT, pool.init())
             .await
             .map_err(|_| RedisError("no answer in time".into()))??;
         let redis = Self {
             pool,
+            builder,
             namespace: namespace.to_owned(),
+            node: uuid::Uuid::new_v4().simple().to_string(),
         };
         redis.ping().await?;
         Ok(redis)
@@ -86,6 +103,59 @@ impl Redis {
             pool: self.pool.clone(),
             prefix: format!("{}:limit:{name}:", self.namespace),
             rate,
+        }
+    }
+
+    /// Messages between the nodes of this namespace, over a connection of their own.
+    pub async fn bus(&self) -> Result<RedisBus, RedisError> {
+        let subscriber = self.builder.build_subscriber_client()?;
+        tokio::time::timeout(CONNECT_TIMEOUT, subscriber.init())
+            .await
+            .map_err(|_| RedisError("no answer in time".into()))??;
+        let _resubscribe = subscriber.manage_subscriptions();
+        let channel = format!("{}:events", self.namespace);
+        let (events, _) = broadcast::channel(1024);
+        let mut messages = subscriber.message_rx();
+        subscriber.subscribe(channel.clone()).await?;
+        let forward = events.clone();
+        let node = self.node.clone();
+        tokio::spawn(async move {
+            loop {
+                let message = match messages.recv().await {
+                    Ok(message) => message,
+                    Err(broadcast::error::RecvError::Lagged(missed)) => {
+                        tracing::warn!(missed, "missed messages from other nodes");
+                        continue;
+                    }
+                    Err(broadcast::error::RecvError::Closed) => return,
+                };
+                let Some(text) = message.value.as_str() else {
+                    continue;
+                };
+                match serde_json::from_str::<Envelope>(&text) {
+                    Ok(envelope) if envelope.from != node => {
+                        let _ = forward.send(envelope.event);
+                    }
+                    Ok(_) => {}
+                    Err(error) => tracing::warn!(%error, "unreadable message from another node"),
+                }
+            }
+        });
+        Ok(RedisBus {
+            pool: self.pool.clone(),
+            channel,
+            node: self.node.clone(),
+            events,
+            _subscriber: subscriber,
+        })
+    }
+
+    /// Leases of this namespace, held in the name of this node.
+    pub fn leases(&self) -> RedisLeases {
+        RedisLeases {
+            pool: self.pool.clone(),
+            prefix: format!("{}:lease:", self.namespace),
+            node: self.node.clone(),
         }
     }
 
@@ -225,5 +295,86 @@ impl SessionStore for RedisSessions {
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
         let _: i64 = self.pool.del(self.key(id)).await.map_err(backend)?;
         Ok(())
+    }
+}
+
+/// A message on the bus, with the node that sent it (a node skips its own).
+#[derive(Serialize, Deserialize)]
+struct Envelope {
+    from: String,
+    event: ClusterEvent,
+}
+
+/// Messages between nodes over Redis pub/sub on `{namespace}:events`.
+#[derive(Debug)]
+pub struct RedisBus {
+    pool: Pool,
+    channel: String,
+    node: String,
+    events: broadcast::Sender<ClusterEvent>,
+    _subscriber: SubscriberClient,
+}
+
+impl Bus for RedisBus {
+    fn publish(&self, event: ClusterEvent) {
+        let envelope = Envelope {
+            from: self.node.clone(),
+            event,
+        };
+        let Ok(text) = serde_json::to_string(&envelope) else {
+            return;
+        };
+        let pool = self.pool.clone();
+        let channel = self.channel.clone();
+        tokio::spawn(async move {
+            if let Err(error) = pool.next().publish::<i64, _, _>(channel, text).await {
+                tracing::warn!(%error, "cannot tell the other nodes");
+            }
+        });
+    }
+
+    fn subscribe(&self) -> broadcast::Receiver<ClusterEvent> {
+        self.events.subscribe()
+    }
+}
+
+/// `KEYS[1]`: the lease. `ARGV`: this node, the lease's time to live in ms. Returns 1 when this
+/// node holds it (taken or renewed), 0 when another node does.
+const LEASE_SCRIPT: &str = r"
+local holder = redis.call('GET', KEYS[1])
+if holder == false or holder == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', tonumber(ARGV[2]))
+  return 1
+end
+return 0
+";
+
+/// Leases as keys holding the node's id, expiring unless renewed.
+#[derive(Clone, Debug)]
+pub struct RedisLeases {
+    pool: Pool,
+    prefix: String,
+    node: String,
+}
+
+#[async_trait]
+impl Leases for RedisLeases {
+    async fn hold(&self, name: &str, ttl: Duration) -> bool {
+        let ttl = i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX).max(1);
+        let held: Result<i64, _> = self
+            .pool
+            .eval(
+                LEASE_SCRIPT,
+                format!("{}{name}", self.prefix),
+                vec![self.node.clone(), ttl.to_string()],
+            )
+            .await;
+        match held {
+            Ok(held) => held == 1,
+            Err(error) => {
+                tracing::warn!(%error, "cannot reach Redis for a lease");
+                true
+            }
+        }
     }
 }

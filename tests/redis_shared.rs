@@ -149,3 +149,51 @@ fn an_unreachable_redis_stops_the_start_with_one_line_naming_the_setting() {
     assert!(lines[0].contains("--redis-url"), "{stderr}");
     assert!(!stderr.contains("hunter2"), "the password is never shown");
 }
+
+#[tokio::test]
+async fn a_message_from_one_node_reaches_the_other_and_not_itself() {
+    use tve_activate::shared::{Bus, ClusterEvent};
+    let Some((a, b)) = two_nodes().await else {
+        return;
+    };
+    let (bus_a, bus_b) = (a.bus().await.expect("bus a"), b.bus().await.expect("bus b"));
+    let (mut on_a, mut on_b) = (bus_a.subscribe(), bus_b.subscribe());
+    let event = ClusterEvent::DeviceInvalidated {
+        device_id: "tv-1".to_owned(),
+    };
+    bus_a.publish(event.clone());
+    let heard = tokio::time::timeout(Duration::from_secs(2), on_b.recv())
+        .await
+        .expect("within 2 s")
+        .expect("an event");
+    assert_eq!(heard, event);
+    assert!(
+        tokio::time::timeout(Duration::from_millis(300), on_a.recv())
+            .await
+            .is_err(),
+        "a node does not hear itself"
+    );
+}
+
+#[tokio::test]
+async fn one_node_holds_a_lease_until_it_stops_renewing() {
+    use tve_activate::shared::Leases;
+    let Some((a, b)) = two_nodes().await else {
+        return;
+    };
+    let (on_a, on_b) = (a.leases(), b.leases());
+    let ttl = Duration::from_millis(300);
+    assert!(on_a.hold("activation:AB12CD", ttl).await);
+    assert!(!on_b.hold("activation:AB12CD", ttl).await, "taken");
+    assert!(
+        on_a.hold("activation:AB12CD", ttl).await,
+        "renewed by its holder"
+    );
+    assert!(on_b.hold("activation:OTHER", ttl).await, "another lease");
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert!(
+        on_b.hold("activation:AB12CD", ttl).await,
+        "taken over once it ran out"
+    );
+    assert!(!on_a.hold("activation:AB12CD", ttl).await);
+}

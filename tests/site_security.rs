@@ -389,3 +389,71 @@ async fn a_tv_on_one_node_and_a_phone_on_the_other_activate() {
         true
     );
 }
+
+#[tokio::test]
+async fn a_tv_waiting_on_one_node_learns_within_a_second_of_a_phone_on_the_other() {
+    let _pages = PAGES.lock().await;
+    let Some((a, b, _emulator, _dir)) = two_nodes().await else {
+        return;
+    };
+    let token = a.register("tv-waits").await;
+    let code = a.start_activation(&token, "Spectrum").await["code"]
+        .as_str()
+        .expect("code")
+        .to_owned();
+    let waiting = {
+        let (http, url, token) = (
+            a.http.clone(),
+            a.url(&format!("/tv/v1/activations/{code}?wait=25")),
+            token.clone(),
+        );
+        tokio::spawn(async move {
+            let answer = http
+                .get(url)
+                .bearer_auth(token)
+                .send()
+                .await
+                .expect("long poll");
+            let body: serde_json::Value = answer.json().await.expect("json");
+            (std::time::Instant::now(), body)
+        })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    b.provider_login(&code, "premium").await;
+    let (status, page) = Browser::new(&b)
+        .get(&format!("/activate/complete?code={code}"))
+        .await;
+    let completed = std::time::Instant::now();
+    assert_eq!(status, StatusCode::OK, "{page}");
+    let (learned, body) = waiting.await.expect("the TV's answer");
+    assert_eq!(body["status"], "authenticated", "{body}");
+    let late = learned.saturating_duration_since(completed);
+    assert!(
+        late < std::time::Duration::from_secs(1),
+        "the TV learned {late:?} after the phone's completion"
+    );
+}
+
+#[tokio::test]
+async fn a_logout_on_one_node_is_seen_on_the_other_at_once() {
+    let _pages = PAGES.lock().await;
+    let Some((a, b, _emulator, _dir)) = two_nodes().await else {
+        return;
+    };
+    let token = a.signed_in_device("tv-logout", "Spectrum", "premium").await;
+    assert_eq!(
+        b.get("/tv/v1/profile", &token).await.json()["authenticated"],
+        true,
+        "node B caches the profile"
+    );
+    let logout = a
+        .call(reqwest::Method::POST, "/tv/v1/logout", Some(&token), None)
+        .await;
+    assert!(logout.status.is_success(), "{}", logout.text);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(
+        b.get("/tv/v1/profile", &token).await.json()["authenticated"],
+        false,
+        "node B forgot its cached profile"
+    );
+}

@@ -97,6 +97,8 @@ test("the language follows Accept-Language, and the switcher changes it", async 
 });
 
 test("axe finds no violations on the static pages, in English and Spanish", async ({ browser }) => {
+  // Twelve full-page analyses: more than the default 30 s on a busy 2-core machine.
+  test.setTimeout(120_000);
   for (const locale of ["en-US", "es-ES"]) {
     const context = await browser.newContext({ locale, extraHTTPHeaders: { "x-forwarded-for": viewerAddress() } });
     const page = await context.newPage();

@@ -118,6 +118,13 @@ impl ActivationHub {
         (watcher.status.subscribe(), start)
     }
 
+    fn is_watched(&self, code: &str) -> bool {
+        self.watchers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .contains_key(code)
+    }
+
     fn wake_handle(&self, code: &str) -> Option<Arc<Notify>> {
         self.watchers
             .lock()
@@ -214,9 +221,7 @@ impl Service {
         let superseded = self.inner.store.start_activation(&activation).await?;
         for old in superseded {
             if let Some(stored) = self.inner.store.activation(&old).await? {
-                self.inner
-                    .activations
-                    .publish(ActivationView::from(&stored));
+                self.announce(ActivationView::from(&stored));
             }
         }
         self.watch(&ActivationView::from(&activation), session.identity.clone());
@@ -369,9 +374,34 @@ impl Service {
             .await?
             .map(|a| ActivationView::from(&a));
         if let Some(view) = &finished {
-            self.inner.activations.publish(view.clone());
+            self.announce(view.clone());
         }
         Ok(finished)
+    }
+
+    /// Tells the TVs waiting here, and the other nodes, that the activation changed.
+    fn announce(&self, view: ActivationView) {
+        let code = view.code.clone();
+        self.inner.activations.publish(view);
+        self.inner
+            .settings
+            .bus
+            .publish(crate::shared::ClusterEvent::ActivationChanged { code });
+    }
+
+    /// Another node changed the activation: the TVs waiting on it here learn how it stands.
+    pub(super) async fn refresh_activation(&self, code: &str) {
+        if !self.inner.activations.is_watched(code) {
+            return;
+        }
+        match self.inner.store.activation(code).await {
+            Ok(Some(activation)) => self
+                .inner
+                .activations
+                .publish(ActivationView::from(&activation)),
+            Ok(None) => {}
+            Err(error) => tracing::warn!(%error, "cannot read a changed activation"),
+        }
     }
 
     /// Asks Adobe once whether the code has a profile; records success or a dead session.
@@ -458,6 +488,19 @@ impl Service {
                 Ok(view) if view.status != ActivationStatus::Pending => return,
                 Ok(_) => {}
                 Err(error) => tracing::warn!(%error, "activation watcher cannot settle expiry"),
+            }
+            // One node polls Adobe for a code; the others read the store each round (and hear
+            // of changes at once through the bus). A dead node's lease runs out and another
+            // node's watcher takes over.
+            let lease = self.inner.settings.poll_interval * 3;
+            if !self
+                .inner
+                .settings
+                .leases
+                .hold(&format!("activation:{code}"), lease)
+                .await
+            {
+                continue;
             }
             match self.check_once(&activation, &identity).await {
                 Ok(Some(_)) => return,

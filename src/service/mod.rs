@@ -30,7 +30,12 @@ pub use rules::BusinessRules;
 pub use second_screen::PendingCode;
 pub use temppass::TempPassStatus;
 
-use crate::{adobe_pass::AdobePass, clock::SharedClock, store::SharedStore};
+use crate::{
+    adobe_pass::AdobePass,
+    clock::SharedClock,
+    shared::{ClusterEvent, LocalBus, LocalLeases, SharedBus, SharedLeases},
+    store::SharedStore,
+};
 
 /// What the service needs to know about the deployment.
 #[derive(Clone, Debug)]
@@ -49,6 +54,10 @@ pub struct ServiceSettings {
     pub configuration_ttl: Duration,
     /// Registration and TempPass rate limits.
     pub limits: ServiceLimits,
+    /// Messages to and from the other nodes.
+    pub bus: SharedBus,
+    /// Which node polls Adobe for which activation.
+    pub leases: SharedLeases,
 }
 
 impl ServiceSettings {
@@ -63,6 +72,8 @@ impl ServiceSettings {
             poll_interval: Duration::from_secs(4),
             configuration_ttl: Duration::from_secs(120),
             limits: ServiceLimits::local(),
+            bus: Arc::new(LocalBus::default()),
+            leases: Arc::new(LocalLeases),
         }
     }
 
@@ -150,10 +161,41 @@ impl Service {
         })
     }
 
-    /// Forgets what is cached for a device (its profile and preauthorizations), as when Adobe
-    /// or an MVPD says its entitlements changed.
+    /// Forgets what is cached for a device (its profile and preauthorizations), here and on
+    /// every other node, as when Adobe or an MVPD says its entitlements changed.
     pub fn invalidate_device(&self, device_id: &str) {
+        self.forget_cached(device_id);
+        self.inner
+            .settings
+            .bus
+            .publish(ClusterEvent::DeviceInvalidated {
+                device_id: device_id.to_owned(),
+            });
+    }
+
+    fn forget_cached(&self, device_id: &str) {
         self.inner.profiles.forget(device_id);
         self.inner.permits.forget_device(device_id);
+    }
+
+    /// Acts on what the other nodes say, for as long as the runtime runs: a changed activation
+    /// is read again and its waiting TVs told; a stale device's caches are dropped.
+    pub fn spawn_cluster_listener(&self) -> tokio::task::JoinHandle<()> {
+        let service = self.clone();
+        let mut events = self.inner.settings.bus.subscribe();
+        tokio::spawn(async move {
+            loop {
+                match events.recv().await {
+                    Ok(ClusterEvent::ActivationChanged { code }) => {
+                        service.refresh_activation(&code).await;
+                    }
+                    Ok(ClusterEvent::DeviceInvalidated { device_id }) => {
+                        service.forget_cached(&device_id);
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+                }
+            }
+        })
     }
 }

@@ -46,12 +46,15 @@ pub async fn state(flags: &[&str]) -> (AppState, Option<RunningEmulator>) {
     let service = Service::new(
         ServiceSettings {
             limits: shared.service_limits.clone(),
+            bus: shared.bus.clone(),
+            leases: shared.leases.clone(),
             ..ServiceSettings::new(config.public_url.clone(), config.domain_name.clone())
         },
         upstream.adobe,
         store,
         clock,
     );
+    service.spawn_cluster_listener();
     (AppState::new(config, service, shared), upstream.emulator)
 }
 

@@ -1,19 +1,23 @@
-//! What several nodes must share, or one process keeps to itself: rate limits and the site's
-//! browser sessions. Chosen once, at start-up, in [`Shared::open`] (as `store::open` chooses the
-//! store); nothing else asks which one runs.
+//! What several nodes must share, or one process keeps to itself: rate limits, the site's
+//! browser sessions, messages between nodes and leases. Chosen once, at start-up, in
+//! [`Shared::open`] (as `store::open` chooses the store); nothing else asks which one runs.
+
+mod bus;
+mod leases;
+mod sessions;
 
 use std::sync::Arc;
 
-use async_trait::async_trait;
-use tower_sessions::{
-    session::{Id, Record},
-    session_store, MemoryStore, SessionStore,
-};
+use tower_sessions::MemoryStore;
+
+pub use bus::{Bus, ClusterEvent, LocalBus, SharedBus};
+pub use leases::{Leases, LocalLeases, SharedLeases};
+pub use sessions::SiteSessions;
 
 use crate::{
     adobe_pass::Secret,
     limits::{CodeGuard, SharedLimiter, FAILURES_IN_TOTAL, FAILURES_PER_ADDRESS},
-    redis::{Redis, RedisError, RedisSessions},
+    redis::{Redis, RedisError},
     service::{limits as service_limits, ServiceLimits},
 };
 
@@ -26,6 +30,10 @@ pub struct Shared {
     pub code_guard: Arc<CodeGuard>,
     /// Where the site's browser sessions live.
     pub sessions: SiteSessions,
+    /// Messages between nodes.
+    pub bus: SharedBus,
+    /// Who polls Adobe for which activation.
+    pub leases: SharedLeases,
     /// The Redis they live in, for readiness; none when in process.
     pub redis: Option<Redis>,
 }
@@ -37,6 +45,8 @@ impl Shared {
             service_limits: ServiceLimits::local(),
             code_guard: Arc::default(),
             sessions: SiteSessions::Memory(MemoryStore::default()),
+            bus: Arc::new(LocalBus::default()),
+            leases: Arc::new(LocalLeases),
             redis: None,
         }
     }
@@ -48,11 +58,12 @@ impl Shared {
             return Ok(Self::local());
         };
         let redis = Redis::connect(url, namespace).await?;
-        Ok(Self::in_redis(redis))
+        let bus = Arc::new(redis.bus().await?);
+        Ok(Self::in_redis(redis, bus))
     }
 
-    /// In `redis`.
-    pub fn in_redis(redis: Redis) -> Self {
+    /// In `redis`, with `bus` carrying messages between nodes.
+    fn in_redis(redis: Redis, bus: SharedBus) -> Self {
         let shared = |name: &str, rate| -> SharedLimiter { Arc::new(redis.limiter(name, rate)) };
         Self {
             service_limits: ServiceLimits {
@@ -71,47 +82,9 @@ impl Shared {
                 shared("code-failures", FAILURES_IN_TOTAL),
             )),
             sessions: SiteSessions::Redis(redis.sessions()),
+            bus,
+            leases: Arc::new(redis.leases()),
             redis: Some(redis),
-        }
-    }
-}
-
-/// The site's browser sessions: in this process, or in Redis for several nodes.
-#[derive(Clone, Debug)]
-pub enum SiteSessions {
-    /// In memory; lost on restart.
-    Memory(MemoryStore),
-    /// In Redis, seen by every node.
-    Redis(RedisSessions),
-}
-
-#[async_trait]
-impl SessionStore for SiteSessions {
-    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
-        match self {
-            Self::Memory(store) => store.create(record).await,
-            Self::Redis(store) => store.create(record).await,
-        }
-    }
-
-    async fn save(&self, record: &Record) -> session_store::Result<()> {
-        match self {
-            Self::Memory(store) => store.save(record).await,
-            Self::Redis(store) => store.save(record).await,
-        }
-    }
-
-    async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
-        match self {
-            Self::Memory(store) => store.load(id).await,
-            Self::Redis(store) => store.load(id).await,
-        }
-    }
-
-    async fn delete(&self, id: &Id) -> session_store::Result<()> {
-        match self {
-            Self::Memory(store) => store.delete(id).await,
-            Self::Redis(store) => store.delete(id).await,
         }
     }
 }

@@ -1,0 +1,59 @@
+//! What one node tells the others at once: an activation changed (so TVs waiting on another
+//! node learn of it within a second), a device's cached profile and decisions are stale (logout,
+//! admin invalidation, a new sign-in). One node alone needs no messages: it already acts.
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use tokio::sync::broadcast;
+
+/// A message between nodes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum ClusterEvent {
+    /// The activation with this code changed in the store: read it again.
+    ActivationChanged {
+        /// The code.
+        code: String,
+    },
+    /// Forget what is cached for this device (its registration id).
+    DeviceInvalidated {
+        /// The device.
+        device_id: String,
+    },
+}
+
+/// Sends events to the other nodes and hands out those they send.
+pub trait Bus: Send + Sync + std::fmt::Debug {
+    /// Tells the other nodes; never waits and never fails the caller (a lost message costs
+    /// latency: the watchers still poll, and caches still expire).
+    fn publish(&self, event: ClusterEvent);
+
+    /// The events other nodes send from now on.
+    fn subscribe(&self) -> broadcast::Receiver<ClusterEvent>;
+}
+
+/// A bus shared across tasks.
+pub type SharedBus = Arc<dyn Bus>;
+
+/// One node: nobody to tell, nothing to hear.
+#[derive(Debug)]
+pub struct LocalBus {
+    events: broadcast::Sender<ClusterEvent>,
+}
+
+impl Default for LocalBus {
+    fn default() -> Self {
+        Self {
+            events: broadcast::Sender::new(1),
+        }
+    }
+}
+
+impl Bus for LocalBus {
+    fn publish(&self, _event: ClusterEvent) {}
+
+    fn subscribe(&self) -> broadcast::Receiver<ClusterEvent> {
+        self.events.subscribe()
+    }
+}
