@@ -55,6 +55,11 @@ pub struct Args {
     #[arg(long, env = "TVE_TV_SIMULATOR")]
     pub tv_simulator: Option<bool>,
 
+    /// Seconds a stopping node may take: it drains (readiness fails, waiting TVs are sent to
+    /// reconnect), then lets open requests finish (1 to 300).
+    #[arg(long, env = "TVE_SHUTDOWN_DEADLINE", default_value_t = 20)]
+    pub shutdown_deadline: u64,
+
     /// Connections each listener keeps open at once; more wait until one closes.
     #[arg(long, env = "TVE_MAX_CONNECTIONS", default_value_t = 16_384)]
     pub max_connections: usize,
@@ -209,6 +214,8 @@ pub struct Config {
     pub tv_simulator: bool,
     /// Connections each listener keeps open at once.
     pub max_connections: usize,
+    /// How long a stopping node may take.
+    pub shutdown_deadline: Duration,
     /// Public URL, always without a trailing slash.
     pub public_url: Url,
     /// The Adobe Pass this service talks to.
@@ -339,6 +346,7 @@ impl TryFrom<Args> for Config {
             internal_listen,
             tv_simulator,
             max_connections: args.max_connections,
+            shutdown_deadline: shutdown_deadline(args.shutdown_deadline)?,
             public_url,
             upstream,
             service_provider: args.service_provider,
@@ -499,6 +507,17 @@ fn software_statement(args: &Args) -> Result<Secret, ConfigError> {
         return Err(ConfigError::new("--software-statement", "is empty"));
     }
     Ok(Secret::new(statement))
+}
+
+fn shutdown_deadline(secs: u64) -> Result<Duration, ConfigError> {
+    if (1..=300).contains(&secs) {
+        Ok(Duration::from_secs(secs))
+    } else {
+        Err(ConfigError::new(
+            "--shutdown-deadline",
+            format!("{secs} is not between 1 and 300 seconds"),
+        ))
+    }
 }
 
 fn redis_namespace(raw: String) -> Result<String, ConfigError> {

@@ -44,8 +44,11 @@ pub enum StartError {
     },
 }
 
-/// Opens the store, binds the listener and serves until `shutdown` resolves, then lets
-/// in-flight requests finish.
+/// How long a draining node keeps accepting requests so its balancer sees `/readyz` fail.
+const DRAIN_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Opens the store, binds the listener and serves until `shutdown` resolves, then drains (see
+/// `http::draining`) and lets in-flight requests finish within the shutdown deadline.
 pub async fn run(
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
@@ -95,9 +98,12 @@ pub async fn run(
     let listener_of_nodes = service.spawn_cluster_listener();
     let limits = http::server::ConnectionLimits {
         max_connections: config.max_connections,
+        shutdown_deadline: config.shutdown_deadline,
         ..http::server::ConnectionLimits::default()
     };
+    let drain_for = config.shutdown_deadline.min(DRAIN_GRACE);
     let state = AppState::new(config, service, shared);
+    let draining = state.draining.clone();
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let stopping = move || {
         let mut stopped = stopped.clone();
@@ -113,6 +119,11 @@ pub async fn run(
     ));
     tokio::spawn(async move {
         shutdown.await;
+        // Readiness fails and waits end at once; new requests are still served while the
+        // balancer notices, then the listeners close and open connections get the rest of
+        // the deadline.
+        draining.start();
+        tokio::time::sleep(drain_for).await;
         let _ = stop.send(true);
     });
     http::server::serve(listener, http::router(state), limits, stopping())

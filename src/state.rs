@@ -7,7 +7,8 @@ use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 
 use crate::{
-    config::Config, limits::WaitSlots, service::Service, shared::Shared, store::SharedStore,
+    config::Config, http::draining::Draining, limits::WaitSlots, service::Service, shared::Shared,
+    store::SharedStore,
 };
 
 /// What every handler can reach.
@@ -23,6 +24,8 @@ pub struct AppState {
     pub shared: Shared,
     /// Open event streams and long polls, per device token and per address.
     pub waits: Arc<WaitSlots>,
+    /// Whether this node is on its way out (a rolling restart).
+    pub draining: Draining,
 }
 
 impl AppState {
@@ -44,6 +47,7 @@ impl AppState {
             leptos,
             shared,
             waits: Arc::default(),
+            draining: Draining::default(),
         }
     }
 }

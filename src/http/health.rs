@@ -44,6 +44,15 @@ async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
 
 /// The process can serve traffic: its store answers and Adobe Pass gives it an access token.
 async fn readyz_detailed(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
+    if state.draining.is_draining() {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(Health {
+                status: "stopping",
+                reason: Some("this node is stopping; it takes no new work".to_owned()),
+            }),
+        );
+    }
     let redis = match &state.shared.redis {
         Some(redis) => redis.ping().await.map_err(|e| e.to_string()),
         None => Ok(()),

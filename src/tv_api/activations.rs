@@ -12,7 +12,7 @@ use axum::{
     },
     Json,
 };
-use futures_util::stream::{self, Stream};
+use futures_util::stream::{self, Stream, StreamExt as _};
 use qrcode::{render::svg, EcLevel, QrCode};
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
@@ -24,6 +24,7 @@ use super::{
     error::{ApiError, ErrorBody},
 };
 use crate::{
+    http::draining::Draining,
     limits::{WaitSlot, WaitSlots},
     service::{ActivationView, DeviceSession, Service, ServiceError, StartOutcome},
     store::ActivationStatus,
@@ -222,6 +223,7 @@ pub async fn start(
 pub async fn status(
     State(service): State<Service>,
     State(waits): State<Arc<WaitSlots>>,
+    State(draining): State<Draining>,
     AuthenticatedDevice(session): AuthenticatedDevice,
     code: Result<Path<String>, PathRejection>,
     query: Result<Query<WaitQuery>, QueryRejection>,
@@ -233,7 +235,7 @@ pub async fn status(
         Some(wait) => Duration::from_secs(wait),
         None => Duration::ZERO,
     };
-    let view = if wait.is_zero() {
+    let view = if wait.is_zero() || draining.is_draining() {
         service.activation_status(&session, &code).await?
     } else {
         let _slot = waits
@@ -242,7 +244,11 @@ pub async fn status(
                 session.identity.connection().ip(),
             )
             .map_err(ServiceError::TooMany)?;
-        service.wait_for_activation(&session, &code, wait).await?
+        // A draining node answers at once; the TV's next poll goes to another node.
+        tokio::select! {
+            view = service.wait_for_activation(&session, &code, wait) => view?,
+            () = draining.started() => service.activation_status(&session, &code).await?,
+        }
     };
     Ok(Json(view.into()))
 }
@@ -272,6 +278,7 @@ fn wait_out_of_range() -> ApiError {
 pub async fn events(
     State(service): State<Service>,
     State(waits): State<Arc<WaitSlots>>,
+    State(draining): State<Draining>,
     AuthenticatedDevice(session): AuthenticatedDevice,
     code: Result<Path<String>, PathRejection>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
@@ -291,7 +298,7 @@ pub async fn events(
         last: None,
         _slot: slot,
     };
-    let stream = stream::unfold(follower, |mut follower| async move {
+    let statuses = stream::unfold(follower, |mut follower| async move {
         let view = follower.next().await?;
         let event = Event::default()
             .event("status")
@@ -299,6 +306,17 @@ pub async fn events(
             .unwrap_or_else(|_| Event::default().event("error"));
         Some((Ok(event), follower))
     });
+    // A draining node ends the stream with `reconnect`: the TV opens it again, through the
+    // balancer, on another node.
+    let cut = draining.clone();
+    let reconnect = stream::once(async move { cut.is_draining() }).filter_map(|cut| {
+        std::future::ready(cut.then(|| {
+            Ok(Event::default()
+                .event("reconnect")
+                .data(r#"{"retryAfter":1}"#))
+        }))
+    });
+    let stream = statuses.take_until(draining.started()).chain(reconnect);
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
 }
 
