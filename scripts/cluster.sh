@@ -68,7 +68,8 @@ PIDS=()
 LOGS=()
 
 # Stops what this script started (newest first, so the balancer goes before its nodes), gives
-# each up to 25 s (a node lets open requests finish for up to 20 s), then the services.
+# each up to 25 s (a node drains for 2 s, then lets open requests finish for up to 20 s), then
+# the services.
 cleanup() {
   local status=$? i deadline
   trap - EXIT INT TERM
@@ -233,7 +234,8 @@ backend nodes
     http-check expect status 200
     # Which node answered, for --check and for curious humans.
     http-response set-header x-node %s
-    default-server check inter 2s fall 2 rise 2
+    # Every second, so a draining node (503 at once, listeners closed 2 s later) is noticed in time.
+    default-server check inter 1s fall 2 rise 2
     server node-1 ${NODE_URLS[0]#http://}
     server node-2 ${NODE_URLS[1]#http://}
 EOF

@@ -337,6 +337,13 @@ impl TryFrom<Args> for Config {
                     "a postgres:// store needs the key every node seals client secrets with",
                 ));
             }
+            if args.redis_url.is_none() {
+                return Err(ConfigError::new(
+                    "--redis-url",
+                    "several nodes (a postgres:// store) need a shared Redis for sessions, \
+                     limits and messages between nodes",
+                ));
+            }
         }
         let tv_simulator = args
             .tv_simulator
@@ -891,6 +898,9 @@ mod tests {
         let err = config(&args).expect_err("no key");
         assert_eq!(err.setting, "--secrets-key-file");
         args.extend(["--secrets-key-file", key, "--store-pool-size", "4"]);
+        let err = config(&args).expect_err("no redis");
+        assert_eq!(err.setting, "--redis-url");
+        args.extend(["--redis-url", "redis://:REDIS-PW@cache.internal:6379"]);
         let parsed = config(&args).expect("valid");
         assert!(matches!(
             parsed.store,
@@ -898,6 +908,7 @@ mod tests {
         ));
         let shown = format!("{parsed:?}");
         assert!(!shown.contains("PASSWORD-42"), "{shown}");
+        assert!(!shown.contains("REDIS-PW"), "{shown}");
         let err = config(&["--secrets-key-file", "/nonexistent/key"]).expect_err("missing");
         assert_eq!(err.setting, "--secrets-key-file");
         let err = config(&["--secrets-old-key-file", key]).expect_err("no current key");

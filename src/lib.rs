@@ -96,12 +96,13 @@ pub async fn run(
     );
     let housekeeping = service.spawn_housekeeping();
     let listener_of_nodes = service.spawn_cluster_listener();
+    // The deadline covers both phases: draining, then letting open requests finish.
+    let drain_for = (config.shutdown_deadline / 2).min(DRAIN_GRACE);
     let limits = http::server::ConnectionLimits {
         max_connections: config.max_connections,
-        shutdown_deadline: config.shutdown_deadline,
+        shutdown_deadline: config.shutdown_deadline.saturating_sub(drain_for),
         ..http::server::ConnectionLimits::default()
     };
-    let drain_for = config.shutdown_deadline.min(DRAIN_GRACE);
     let state = AppState::new(config, service, shared);
     let draining = state.draining.clone();
     let (stop, stopped) = tokio::sync::watch::channel(false);

@@ -22,7 +22,7 @@ use tower_sessions::{
 
 use crate::{
     adobe_pass::Secret,
-    limits::{Limiter, Rate},
+    limits::{Limited, Limiter, Rate},
     shared::{Bus, ClusterEvent, Leases},
 };
 
@@ -202,7 +202,7 @@ return 0
 ";
 
 impl RedisLimiter {
-    async fn run(&self, key: &str, mode: i64) -> Result<(), Duration> {
+    async fn run(&self, key: &str, mode: i64) -> Result<(), Limited> {
         let period = i64::try_from(self.rate.period.as_millis())
             .unwrap_or(i64::MAX)
             .max(1);
@@ -216,12 +216,14 @@ impl RedisLimiter {
             .await;
         match result {
             Ok(0) => Ok(()),
-            Ok(wait) => Err(Duration::from_millis(u64::try_from(wait).unwrap_or(1))),
+            Ok(wait) => Err(Limited::Wait(Duration::from_millis(
+                u64::try_from(wait).unwrap_or(1),
+            ))),
             Err(error) => {
-                // Without Redis a limit cannot be counted for the cluster: refuse for a moment
-                // rather than let everything through.
+                // Without Redis a limit cannot be counted for the cluster: refuse (the caller
+                // answers 503) rather than let everything through.
                 tracing::warn!(%error, "cannot reach Redis for a rate limit");
-                Err(Duration::from_secs(1))
+                Err(Limited::Unavailable)
             }
         }
     }
@@ -229,11 +231,11 @@ impl RedisLimiter {
 
 #[async_trait]
 impl Limiter for RedisLimiter {
-    async fn take(&self, key: &str) -> Result<(), Duration> {
+    async fn take(&self, key: &str) -> Result<(), Limited> {
         self.run(key, 1).await
     }
 
-    async fn check(&self, key: &str) -> Result<(), Duration> {
+    async fn check(&self, key: &str) -> Result<(), Limited> {
         self.run(key, 2).await
     }
 

@@ -52,7 +52,11 @@ async fn two_nodes_spend_one_budget() {
         let node: &dyn Limiter = if n % 2 == 0 { &on_a } else { &on_b };
         assert!(node.take("203.0.113.9").await.is_ok(), "take {n}");
     }
-    let wait = on_b.take("203.0.113.9").await.expect_err("the 11th waits");
+    let wait = on_b
+        .take("203.0.113.9")
+        .await
+        .expect_err("the 11th waits")
+        .wait();
     assert!(wait > Duration::from_secs(50), "{wait:?}");
     assert!(on_a.take("203.0.113.9").await.is_err());
     assert!(on_a.take("198.51.100.1").await.is_ok(), "another key");

@@ -75,6 +75,7 @@ pub fn router(state: AppState) -> Router {
         .merge(site)
         .with_state(state)
         .layer(sessions)
+        .layer(axum::middleware::from_fn(site::bare_failures_as_try_again))
         .layer(axum::middleware::from_fn_with_state(
             config.clone(),
             site::with_viewer_ip,

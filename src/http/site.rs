@@ -217,6 +217,34 @@ pub async fn without_tv_simulator(request: Request, next: Next) -> Response {
     next.run(request).await
 }
 
+/// Turns a bare 500 (no body type: the session layer could not save the session, because its
+/// store, Redis, is down) into a 503 page that asks to try again, with `Retry-After`. Handlers
+/// never answer a bare 500 themselves.
+pub async fn bare_failures_as_try_again(request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    let bare = response.status() == StatusCode::INTERNAL_SERVER_ERROR
+        && !response.headers().contains_key(header::CONTENT_TYPE);
+    if !bare {
+        return response;
+    }
+    tracing::warn!("a layer failed (the session store?): asking to try again");
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        [
+            (header::RETRY_AFTER, "1"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        axum::response::Html(TRY_AGAIN_PAGE),
+    )
+        .into_response()
+}
+
+/// The page a viewer sees when the service cannot keep their session for a moment.
+const TRY_AGAIN_PAGE: &str = "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>Please try again</title>\
+</head><body><main><h1>Please try again</h1><p>The service is briefly unavailable. Please try \
+again in a moment.</p><p><a href=\"/activate\">Try again</a></p></main></body></html>";
+
 /// Browser sessions: `HttpOnly`, `SameSite=Lax`, `Secure` on https, kept in `store`.
 pub fn session_layer(https: bool, store: SiteSessions) -> SessionManagerLayer<SiteSessions> {
     SessionManagerLayer::new(store)

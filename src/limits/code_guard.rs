@@ -7,9 +7,9 @@ use std::{
     time::Duration,
 };
 
-use app::pages::activate::api::ssr::{LimitFuture, LookupLimiter};
+use app::pages::activate::api::ssr::{LimitFuture, LookupLimiter, NotAdmitted};
 
-use super::{address_key, LocalLimiter, Rate, SharedLimiter};
+use super::{address_key, Limited, LocalLimiter, Rate, SharedLimiter};
 
 /// Failed codes one address prefix may enter at once, then one more per minute.
 pub const FAILURES_PER_ADDRESS: Rate = Rate::new(10, Duration::from_secs(60));
@@ -80,9 +80,13 @@ impl CodeGuard {
 const TOTAL: &str = "all";
 
 impl LookupLimiter for CodeGuard {
-    fn admit(&self, viewer: IpAddr) -> LimitFuture<'_, Result<(), u64>> {
+    fn admit(&self, viewer: IpAddr) -> LimitFuture<'_, Result<(), NotAdmitted>> {
         Box::pin(async move {
-            let spiking = self.total.check(TOTAL).await.is_err();
+            let spiking = match self.total.check(TOTAL).await {
+                Ok(()) => false,
+                Err(Limited::Wait(_)) => true,
+                Err(Limited::Unavailable) => return Err(NotAdmitted::Unavailable),
+            };
             if spiking && !self.spiking.swap(true, Ordering::Relaxed) {
                 tracing::warn!("failed codes are spiking: every code lookup is slowed down");
             }
@@ -96,9 +100,12 @@ impl LookupLimiter for CodeGuard {
             self.per_address
                 .check(&address_key(viewer))
                 .await
-                .map_err(|wait| {
-                    self.refused.fetch_add(1, Ordering::Relaxed);
-                    wait.as_secs().max(1)
+                .map_err(|limited| match limited {
+                    Limited::Wait(wait) => {
+                        self.refused.fetch_add(1, Ordering::Relaxed);
+                        NotAdmitted::Wait(wait.as_secs().max(1))
+                    }
+                    Limited::Unavailable => NotAdmitted::Unavailable,
                 })
         })
     }
@@ -125,7 +132,7 @@ mod tests {
             assert!(guard.admit(ip).await.is_ok());
             guard.failed_guess(ip).await;
         }
-        assert!(guard.admit(ip).await.is_err_and(|wait| wait >= 1));
+        assert!(matches!(guard.admit(ip).await, Err(NotAdmitted::Wait(wait)) if wait >= 1));
         assert!(guard.admit([10, 0, 0, 2].into()).await.is_ok());
         let text = guard.render_prometheus();
         assert!(

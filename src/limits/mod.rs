@@ -34,14 +34,33 @@ impl Rate {
     }
 }
 
+/// Why an event was not admitted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Limited {
+    /// Over the limit: wait this long.
+    Wait(Duration),
+    /// The counts are shared and cannot be reached: nothing is admitted until they can be.
+    Unavailable,
+}
+
+impl Limited {
+    /// How long to wait before trying again.
+    pub fn wait(self) -> Duration {
+        match self {
+            Self::Wait(wait) => wait,
+            Self::Unavailable => Duration::from_secs(1),
+        }
+    }
+}
+
 /// A family of buckets of one [`Rate`], one bucket per key.
 #[async_trait]
 pub trait Limiter: Send + Sync + std::fmt::Debug {
-    /// Admits one event for `key` and counts it, or says how long to wait (nothing is counted then).
-    async fn take(&self, key: &str) -> Result<(), Duration>;
+    /// Admits one event for `key` and counts it, or says why not (nothing is counted then).
+    async fn take(&self, key: &str) -> Result<(), Limited>;
 
     /// Whether one more event for `key` would be admitted, without counting it.
-    async fn check(&self, key: &str) -> Result<(), Duration>;
+    async fn check(&self, key: &str) -> Result<(), Limited>;
 
     /// Counts one event for `key` whether or not it fits (failures that already happened).
     async fn charge(&self, key: &str);
@@ -119,13 +138,13 @@ impl LocalLimiter {
         (over > 0.0).then(|| self.rate.period.mul_f64(over))
     }
 
-    fn update(&self, key: &str, admit_only_if_fits: bool, count: bool) -> Result<(), Duration> {
+    fn update(&self, key: &str, admit_only_if_fits: bool, count: bool) -> Result<(), Limited> {
         let now = Instant::now();
         let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
         let level = self.level(buckets.get(key), now);
         if let Some(wait) = self.wait(level) {
             if admit_only_if_fits {
-                return Err(wait);
+                return Err(Limited::Wait(wait));
             }
         }
         if count {
@@ -146,11 +165,11 @@ impl LocalLimiter {
 
 #[async_trait]
 impl Limiter for LocalLimiter {
-    async fn take(&self, key: &str) -> Result<(), Duration> {
+    async fn take(&self, key: &str) -> Result<(), Limited> {
         self.update(key, true, true)
     }
 
-    async fn check(&self, key: &str) -> Result<(), Duration> {
+    async fn check(&self, key: &str) -> Result<(), Limited> {
         self.update(key, true, false)
     }
 
@@ -170,7 +189,11 @@ mod tests {
         for _ in 0..3 {
             assert!(limiter.take("a").await.is_ok());
         }
-        let wait = limiter.take("a").await.expect_err("the fourth waits");
+        let wait = limiter
+            .take("a")
+            .await
+            .expect_err("the fourth waits")
+            .wait();
         assert!(wait > Duration::from_secs(55) && wait <= Duration::from_secs(60));
         assert!(limiter.take("b").await.is_ok(), "other keys have their own");
     }
@@ -185,7 +208,7 @@ mod tests {
         limiter.charge("a").await;
         assert!(limiter.check("a").await.is_err());
         limiter.charge("a").await;
-        let wait = limiter.check("a").await.expect_err("over the burst");
+        let wait = limiter.check("a").await.expect_err("over the burst").wait();
         assert!(wait > Duration::from_secs(115), "{wait:?}");
     }
 

@@ -30,6 +30,9 @@ pub enum ServiceError {
     /// Too many requests of this kind from this address (or from everyone): wait this long.
     #[error("too many requests; try again in {} s", .0.as_secs().max(1))]
     TooMany(Duration),
+    /// What the nodes share (Redis) cannot be reached; try again shortly.
+    #[error("the service's shared state is unavailable")]
+    SharedStateUnavailable,
     /// Adobe Pass failed or refused.
     #[error(transparent)]
     Upstream(#[from] AdobePassError),
@@ -89,6 +92,7 @@ impl ServiceError {
                 },
             },
             Self::Store(_) => "store_unavailable".to_owned(),
+            Self::SharedStateUnavailable => "shared_state_unavailable".to_owned(),
         }
     }
 
@@ -98,7 +102,7 @@ impl ServiceError {
             Self::UnknownDevice => NextAction::Register,
             Self::InvalidInput { .. } | Self::NotFound(_) => NextAction::FixRequest,
             Self::NotAuthenticated => NextAction::Authenticate,
-            Self::Store(_) | Self::TooMany(_) => NextAction::Retry,
+            Self::Store(_) | Self::TooMany(_) | Self::SharedStateUnavailable => NextAction::Retry,
             Self::Upstream(error) => match error.remedy() {
                 Remedy::Retry => NextAction::Retry,
                 Remedy::Authentication | Remedy::Authorization => NextAction::Authenticate,
@@ -116,7 +120,7 @@ impl ServiceError {
             Self::Upstream(error) => error
                 .retry_after()
                 .or_else(|| (error.remedy() == Remedy::Retry).then_some(Duration::from_secs(1))),
-            Self::Store(_) => Some(Duration::from_secs(1)),
+            Self::Store(_) | Self::SharedStateUnavailable => Some(Duration::from_secs(1)),
             Self::TooMany(wait) => Some((*wait).max(Duration::from_secs(1))),
             _ => None,
         }
@@ -136,7 +140,9 @@ impl ServiceError {
                     .and_then(|e| e.message.clone())
                     .unwrap_or_else(|| "The TV provider service refused the request.".to_owned()),
             },
-            Self::Store(_) => "The service is briefly unavailable. Please try again.".to_owned(),
+            Self::Store(_) | Self::SharedStateUnavailable => {
+                "The service is briefly unavailable. Please try again.".to_owned()
+            }
             other => other.to_string(),
         }
     }

@@ -5,7 +5,7 @@
 use std::{net::IpAddr, time::Duration};
 
 use super::ServiceError;
-use crate::limits::{address_key, LocalLimiter, Rate, SharedLimiter};
+use crate::limits::{address_key, Limited, LocalLimiter, Rate, SharedLimiter};
 
 /// Registrations one address prefix may make at once, then one more per minute.
 pub const REGISTRATIONS_PER_ADDRESS: Rate = Rate::new(10, Duration::from_secs(60));
@@ -40,11 +40,8 @@ impl ServiceLimits {
         self.registrations_per_address
             .take(&address_key(ip))
             .await
-            .map_err(ServiceError::TooMany)?;
-        self.registrations
-            .take("all")
-            .await
-            .map_err(ServiceError::TooMany)
+            .map_err(refusal)?;
+        self.registrations.take("all").await.map_err(refusal)
     }
 
     /// Admits one TempPass start from `ip`, or says how long to wait.
@@ -52,6 +49,13 @@ impl ServiceLimits {
         self.temppass_per_address
             .take(&address_key(ip))
             .await
-            .map_err(ServiceError::TooMany)
+            .map_err(refusal)
+    }
+}
+
+fn refusal(limited: Limited) -> ServiceError {
+    match limited {
+        Limited::Wait(wait) => ServiceError::TooMany(wait),
+        Limited::Unavailable => ServiceError::SharedStateUnavailable,
     }
 }

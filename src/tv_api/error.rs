@@ -125,7 +125,9 @@ fn status_of(error: &ServiceError) -> StatusCode {
         ServiceError::NotFound(_) => StatusCode::NOT_FOUND,
         ServiceError::NotAuthenticated => StatusCode::FORBIDDEN,
         ServiceError::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,
-        ServiceError::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
+        ServiceError::Store(_) | ServiceError::SharedStateUnavailable => {
+            StatusCode::SERVICE_UNAVAILABLE
+        }
         ServiceError::Upstream(upstream) => match upstream.remedy() {
             Remedy::Retry => StatusCode::SERVICE_UNAVAILABLE,
             Remedy::Authentication | Remedy::Authorization => StatusCode::FORBIDDEN,

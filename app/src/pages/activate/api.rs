@@ -139,11 +139,20 @@ pub mod ssr {
     /// A boxed future, so the limiter can be a trait object.
     pub type LimitFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
+    /// Why a code check was not admitted.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum NotAdmitted {
+        /// Too many failures: wait this many seconds.
+        Wait(u64),
+        /// The limits cannot be counted right now (their store is down).
+        Unavailable,
+    }
+
     /// The limits on failed codes, provided through context by the server.
     pub trait LookupLimiter: Send + Sync {
-        /// `Err(seconds)` when `viewer`'s address prefix must wait before its next check; slows
-        /// the call down first while failures spike everywhere.
-        fn admit(&self, viewer: IpAddr) -> LimitFuture<'_, Result<(), u64>>;
+        /// Whether `viewer`'s address prefix may check a code now; slows the call down first
+        /// while failures spike everywhere.
+        fn admit(&self, viewer: IpAddr) -> LimitFuture<'_, Result<(), NotAdmitted>>;
         /// Counts a code that matched nothing against `viewer`'s prefix and the total.
         fn failed_guess(&self, viewer: IpAddr) -> LimitFuture<'_, ()>;
     }
@@ -266,9 +275,15 @@ pub mod ssr {
             None => false,
         };
         if !proven {
-            admit(call).await.map_err(|wait| {
-                set_status(StatusCode::TOO_MANY_REQUESTS, Some(wait));
-                Refusal::TooMany(wait)
+            admit(call).await.map_err(|refused| match refused {
+                NotAdmitted::Wait(wait) => {
+                    set_status(StatusCode::TOO_MANY_REQUESTS, Some(wait));
+                    Refusal::TooMany(wait)
+                }
+                NotAdmitted::Unavailable => {
+                    set_status(StatusCode::SERVICE_UNAVAILABLE, Some(1));
+                    Refusal::Failed
+                }
             })?;
         }
         let result = step(code.clone()).await.map_err(|error| {
@@ -291,12 +306,12 @@ pub mod ssr {
     }
 
     /// The session's cool-down, then the address prefix's budget (and the spike slow-down).
-    async fn admit(call: &Call) -> Result<(), u64> {
+    async fn admit(call: &Call) -> Result<(), NotAdmitted> {
         if let Some(wait) = match &call.session {
             Some(session) => session_wait(session).await,
             None => None,
         } {
-            return Err(wait);
+            return Err(NotAdmitted::Wait(wait));
         }
         match use_context::<Arc<dyn LookupLimiter>>() {
             Some(limiter) => limiter.admit(call.viewer).await,
