@@ -57,7 +57,13 @@ pub async fn run(
     let store = store::open(&config.store, config.secrets.clone()).await?;
     let shared = shared::Shared::open(config.redis_url.as_ref(), &config.redis_namespace).await?;
     let clock = clock::SystemClock::shared();
-    let upstream = upstream::connect(&config, store.clone(), clock.clone()).await?;
+    let upstream = upstream::connect(
+        &config,
+        store.clone(),
+        clock.clone(),
+        shared.throttle.clone(),
+    )
+    .await?;
     let listener = TcpListener::bind(addr)
         .await
         .map_err(|source| StartError::Listen { addr, source })?;

@@ -21,7 +21,8 @@ use tower_sessions::{
 };
 
 use crate::{
-    adobe_pass::Secret,
+    adobe_pass::{Secret, Throttle, ThrottleBuckets, ThrottleSettings},
+    clock::SharedClock,
     limits::{Limited, Limiter, Rate},
     shared::{Bus, ClusterEvent, Leases},
 };
@@ -156,6 +157,18 @@ impl Redis {
             pool: self.pool.clone(),
             prefix: format!("{}:lease:", self.namespace),
             node: self.node.clone(),
+        }
+    }
+
+    /// Adobe's throttle buckets (one per device IP) shared by every node, so that together they
+    /// stay within Adobe's rate; while Redis cannot be reached, each node falls back on buckets
+    /// of its own.
+    pub fn throttle(&self, settings: ThrottleSettings, clock: SharedClock) -> RedisThrottle {
+        RedisThrottle {
+            pool: self.pool.clone(),
+            prefix: format!("{}:throttle:", self.namespace),
+            settings,
+            fallback: Throttle::new(settings, clock),
         }
     }
 
@@ -377,6 +390,96 @@ impl Leases for RedisLeases {
                 tracing::warn!(%error, "cannot reach Redis for a lease");
                 true
             }
+        }
+    }
+}
+
+/// `KEYS[1]`: the bucket of one device IP. `ARGV`: burst, interval (ms), longest wait (ms), pause
+/// after a 429 (ms), mode (1 acquire, 2 penalize). The same arithmetic as the in-process
+/// `Throttle`, on Redis time. Returns the wait in ms; a negative value is a refused acquire.
+const THROTTLE_SCRIPT: &str = r"
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + tonumber(time[2]) / 1000
+local burst = tonumber(ARGV[1])
+local interval = tonumber(ARGV[2])
+local max_wait = tonumber(ARGV[3])
+local after = tonumber(ARGV[4])
+local mode = tonumber(ARGV[5])
+local saved = redis.call('HMGET', KEYS[1], 'tokens', 'at')
+local tokens = tonumber(saved[1])
+local at = tonumber(saved[2])
+if tokens == nil or at == nil then
+  if mode == 1 then tokens = burst else tokens = 0 end
+  at = now
+end
+if now > at then
+  tokens = math.min(burst, tokens + (now - at) / interval)
+  at = now
+end
+local wait
+if mode == 1 then
+  if tokens >= 1 then wait = 0 else wait = interval * (1 - tokens) end
+  if wait > max_wait then return -math.ceil(wait) end
+  tokens = tokens - 1
+else
+  tokens = math.min(tokens, 1 - after / interval)
+  wait = interval * (1 - tokens)
+end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(at))
+redis.call('PEXPIRE', KEYS[1], math.ceil(interval * (burst - tokens) + 1000))
+return math.ceil(wait)
+";
+
+/// Adobe's throttle buckets in Redis, with this node's own as the fallback.
+#[derive(Debug)]
+pub struct RedisThrottle {
+    pool: Pool,
+    prefix: String,
+    settings: ThrottleSettings,
+    fallback: Throttle,
+}
+
+impl RedisThrottle {
+    async fn run(&self, ip: std::net::IpAddr, mode: i64) -> Result<i64, fred::error::Error> {
+        let millis = |d: Duration| i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
+        self.pool
+            .eval(
+                THROTTLE_SCRIPT,
+                format!("{}{}", self.prefix, crate::limits::canonical_ip(ip)),
+                vec![
+                    i64::from(self.settings.burst),
+                    millis(self.settings.interval).max(1),
+                    millis(self.settings.max_wait),
+                    millis(self.settings.after_429),
+                    mode,
+                ],
+            )
+            .await
+    }
+}
+
+fn from_millis(millis: i64) -> Duration {
+    Duration::from_millis(millis.unsigned_abs())
+}
+
+#[async_trait]
+impl ThrottleBuckets for RedisThrottle {
+    async fn acquire(&self, ip: std::net::IpAddr) -> Result<Duration, Duration> {
+        match self.run(ip, 1).await {
+            Ok(wait) if wait < 0 => Err(from_millis(wait)),
+            Ok(wait) => Ok(from_millis(wait)),
+            Err(error) => {
+                tracing::warn!(%error, "cannot reach Redis for Adobe's throttle; this node's own");
+                self.fallback.acquire(ip)
+            }
+        }
+    }
+
+    async fn penalize(&self, ip: std::net::IpAddr) -> Duration {
+        let local = self.fallback.penalize(ip);
+        match self.run(ip, 2).await {
+            Ok(wait) => from_millis(wait),
+            Err(_) => local,
         }
     }
 }

@@ -8,7 +8,8 @@ use url::Url;
 
 use crate::{
     adobe_pass::{
-        AdobePass, AdobePassError, ClientSettings, Environment, Secret, ThrottleSettings,
+        AdobePass, AdobePassError, ClientSettings, Environment, Secret, ThrottleBuckets,
+        ThrottleSettings,
     },
     clock::SharedClock,
     config::{Config, StoreUrl, Upstream},
@@ -52,11 +53,13 @@ pub fn emulator_state_file(store: &StoreUrl) -> Option<PathBuf> {
 }
 
 /// Starts the embedded emulator when no Adobe Pass URL is configured, and builds the client,
-/// persisting each device's client credentials in `store`.
+/// persisting each device's client credentials in `store`; with `throttle`, the client's
+/// buckets are those (shared by several nodes).
 pub async fn connect(
     config: &Config,
     store: SharedStore,
     clock: SharedClock,
+    throttle: Option<Arc<dyn ThrottleBuckets>>,
 ) -> Result<Connected, UpstreamError> {
     let credentials = Arc::new(CredentialsInStore(store));
     match &config.upstream {
@@ -70,7 +73,12 @@ pub async fn connect(
                 software_statement.clone(),
             );
             Ok(Connected {
-                adobe: AdobePass::new(settings, credentials, clock)?,
+                adobe: match throttle {
+                    Some(throttle) => {
+                        AdobePass::with_throttle(settings, credentials, clock, throttle)?
+                    }
+                    None => AdobePass::new(settings, credentials, clock)?,
+                },
                 emulator: None,
             })
         }

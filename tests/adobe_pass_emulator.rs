@@ -428,7 +428,12 @@ async fn the_client_alone_never_causes_a_429() {
         .iter()
         .map(|endpoint| adobe.metrics().count(*endpoint, Outcome::Throttled))
         .sum();
-    assert_eq!(throttled, 0, "Adobe never had to throttle");
+    assert_eq!(
+        throttled,
+        0,
+        "Adobe never had to throttle: {:?}",
+        adobe.metrics().snapshot()
+    );
 }
 
 #[tokio::test]

@@ -201,3 +201,47 @@ async fn one_node_holds_a_lease_until_it_stops_renewing() {
     );
     assert!(!on_a.hold("activation:AB12CD", ttl).await);
 }
+
+#[tokio::test]
+async fn two_nodes_stay_within_adobes_rate_for_one_device_together() {
+    use tve_activate::{
+        adobe_pass::{ThrottleBuckets, ThrottleSettings},
+        clock::SystemClock,
+    };
+    let Some((a, b)) = two_nodes().await else {
+        return;
+    };
+    let settings = ThrottleSettings {
+        interval: Duration::from_secs(1),
+        ..ThrottleSettings::default()
+    };
+    let on_a = a.throttle(settings, SystemClock::shared());
+    let on_b = b.throttle(settings, SystemClock::shared());
+    let tv: std::net::IpAddr = [203, 0, 113, 50].into();
+    for n in 0..10 {
+        let node: &dyn ThrottleBuckets = if n % 2 == 0 { &on_a } else { &on_b };
+        assert_eq!(node.acquire(tv).await, Ok(Duration::ZERO), "call {n}");
+    }
+    let wait = on_b.acquire(tv).await.expect("reserved");
+    assert!(
+        wait > Duration::from_millis(900) && wait <= Duration::from_secs(1),
+        "the 11th call of the cluster waits a second: {wait:?}"
+    );
+    let later = on_a.acquire(tv).await.expect("reserved");
+    assert!(later > Duration::from_millis(1900), "{later:?}");
+    let other: std::net::IpAddr = [198, 51, 100, 50].into();
+    let penalty = on_a.penalize(other).await;
+    assert!(penalty >= Duration::from_millis(999), "{penalty:?}");
+    let after_429 = on_b.acquire(other).await.expect("reserved");
+    assert!(
+        after_429 >= Duration::from_millis(900),
+        "a 429 seen by one node holds the other back: {after_429:?}"
+    );
+    for _ in 0..3 {
+        let _ = on_a.acquire(tv).await;
+    }
+    assert!(
+        on_b.acquire(tv).await.is_err(),
+        "past the longest wait: refused"
+    );
+}

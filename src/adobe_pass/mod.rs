@@ -41,7 +41,7 @@ pub use metrics::{CallStats, Metrics, Outcome};
 pub use retry::RetryPolicy;
 pub use secret::Secret;
 pub use settings::{ClientSettings, Environment};
-pub use throttle::ThrottleSettings;
+pub use throttle::{Throttle, ThrottleBuckets, ThrottleSettings};
 
 use crate::clock::SharedClock;
 
@@ -57,7 +57,7 @@ struct Inner {
     transport: transport::Transport,
     store: Arc<dyn ClientCredentialsStore>,
     tokens: credentials::TokenCache,
-    throttle: throttle::Throttle,
+    throttle: Arc<dyn ThrottleBuckets>,
     metrics: Metrics,
 }
 
@@ -68,6 +68,18 @@ impl AdobePass {
         settings: ClientSettings,
         store: Arc<dyn ClientCredentialsStore>,
         clock: SharedClock,
+    ) -> Result<Self, AdobePassError> {
+        let throttle = Arc::new(Throttle::new(settings.throttle, clock.clone()));
+        Self::with_throttle(settings, store, clock, throttle)
+    }
+
+    /// A client like [`AdobePass::new`] whose throttle buckets live in `throttle` (shared by
+    /// several nodes).
+    pub fn with_throttle(
+        settings: ClientSettings,
+        store: Arc<dyn ClientCredentialsStore>,
+        clock: SharedClock,
+        throttle: Arc<dyn ThrottleBuckets>,
     ) -> Result<Self, AdobePassError> {
         let base_url = settings.environment.base_url().map_err(|error| {
             AdobePassError::InvalidInput(format!("the Adobe Pass base URL: {error}"))
@@ -81,7 +93,7 @@ impl AdobePass {
             inner: Arc::new(Inner {
                 transport: transport::Transport::new(&settings, clock.clone())?,
                 tokens: credentials::TokenCache::new(clock.clone(), settings.token_refresh_margin),
-                throttle: throttle::Throttle::new(settings.throttle, clock),
+                throttle,
                 base_url,
                 store,
                 metrics: Metrics::default(),

@@ -81,14 +81,15 @@ impl AdobePass {
     ) -> Result<T, AdobePassError> {
         let endpoint = request.endpoint;
         let ip = request.device.forwarded_for();
-        let wait =
-            self.inner
-                .throttle
-                .acquire(ip)
-                .map_err(|retry_after| AdobePassError::RateLimited {
-                    endpoint,
-                    retry_after,
-                })?;
+        let wait = self
+            .inner
+            .throttle
+            .acquire(ip)
+            .await
+            .map_err(|retry_after| AdobePassError::RateLimited {
+                endpoint,
+                retry_after,
+            })?;
         if !wait.is_zero() {
             tokio::time::sleep(wait).await;
         }
@@ -144,7 +145,10 @@ impl AdobePass {
             });
         }
         let wait = if status == 429 {
-            self.inner.throttle.penalize(request.device.forwarded_for())
+            self.inner
+                .throttle
+                .penalize(request.device.forwarded_for())
+                .await
         } else {
             std::time::Duration::ZERO
         };

@@ -4,6 +4,9 @@
 //!
 //! A call reserves its slot up front and then sleeps for the wait it was given, so waiting calls
 //! keep their order and the computation never depends on time passing during the sleep.
+//!
+//! The buckets live behind [`ThrottleBuckets`]: in this process ([`Throttle`]), or where several
+//! nodes share them, so that all nodes together stay within Adobe's rate for one device.
 
 use std::{
     collections::HashMap,
@@ -12,7 +15,32 @@ use std::{
     time::{Duration, SystemTime},
 };
 
+use async_trait::async_trait;
+
 use crate::clock::SharedClock;
+
+/// Where the buckets live.
+#[async_trait]
+pub trait ThrottleBuckets: Send + Sync + std::fmt::Debug {
+    /// Reserves a call for `ip`: how long to wait before sending it, or `Err(wait)` when that
+    /// would exceed the longest wait allowed (nothing is reserved then).
+    async fn acquire(&self, ip: IpAddr) -> Result<Duration, Duration>;
+
+    /// Records a 429 for `ip`: its next call waits at least the pause after a 429. Returns
+    /// that wait.
+    async fn penalize(&self, ip: IpAddr) -> Duration;
+}
+
+#[async_trait]
+impl ThrottleBuckets for Throttle {
+    async fn acquire(&self, ip: IpAddr) -> Result<Duration, Duration> {
+        Throttle::acquire(self, ip)
+    }
+
+    async fn penalize(&self, ip: IpAddr) -> Duration {
+        Throttle::penalize(self, ip)
+    }
+}
 
 /// The bucket's shape and how long a call may wait for its turn.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -29,10 +57,12 @@ pub struct ThrottleSettings {
 }
 
 impl Default for ThrottleSettings {
+    /// Adobe's shape with 5% to spare on the interval: calls paced at exactly Adobe's rate can
+    /// arrive closer together than they left (network jitter) and draw a 429.
     fn default() -> Self {
         Self {
             burst: 10,
-            interval: Duration::from_secs(1),
+            interval: Duration::from_millis(1050),
             max_wait: Duration::from_secs(5),
             after_429: Duration::from_secs(1),
         }
@@ -49,14 +79,16 @@ struct Bucket {
     updated: SystemTime,
 }
 
-/// Token buckets keyed by device IP.
-pub(crate) struct Throttle {
+/// Token buckets keyed by device IP, in this process.
+#[derive(Debug)]
+pub struct Throttle {
     settings: ThrottleSettings,
     clock: SharedClock,
     buckets: Mutex<HashMap<IpAddr, Bucket>>,
 }
 
 impl Throttle {
+    /// Empty buckets of `settings`' shape, on `clock`.
     pub fn new(settings: ThrottleSettings, clock: SharedClock) -> Self {
         Self {
             settings,
@@ -135,12 +167,22 @@ mod tests {
     use super::*;
     use crate::clock::ManualClock;
 
+    /// Adobe's exact shape, so the arithmetic reads in whole seconds.
     fn throttle() -> (Throttle, std::sync::Arc<ManualClock>) {
         let clock = ManualClock::new(UNIX_EPOCH + Duration::from_secs(1_700_000_000));
-        (
-            Throttle::new(ThrottleSettings::default(), clock.clone()),
-            clock,
-        )
+        let settings = ThrottleSettings {
+            interval: Duration::from_secs(1),
+            ..ThrottleSettings::default()
+        };
+        (Throttle::new(settings, clock.clone()), clock)
+    }
+
+    #[test]
+    fn the_default_paces_calls_a_little_slower_than_adobe() {
+        let settings = ThrottleSettings::default();
+        assert_eq!(settings.burst, 10);
+        assert!(settings.interval > Duration::from_secs(1));
+        assert!(settings.interval <= Duration::from_millis(1100));
     }
 
     const IP: IpAddr = IpAddr::V4(std::net::Ipv4Addr::new(203, 0, 113, 7));

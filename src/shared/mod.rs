@@ -15,7 +15,8 @@ pub use leases::{Leases, LocalLeases, SharedLeases};
 pub use sessions::SiteSessions;
 
 use crate::{
-    adobe_pass::Secret,
+    adobe_pass::{Secret, ThrottleBuckets, ThrottleSettings},
+    clock::SystemClock,
     limits::{CodeGuard, SharedLimiter, FAILURES_IN_TOTAL, FAILURES_PER_ADDRESS},
     redis::{Redis, RedisError},
     service::{limits as service_limits, ServiceLimits},
@@ -34,6 +35,8 @@ pub struct Shared {
     pub bus: SharedBus,
     /// Who polls Adobe for which activation.
     pub leases: SharedLeases,
+    /// Adobe's throttle buckets shared by every node; none when each node keeps its own.
+    pub throttle: Option<Arc<dyn ThrottleBuckets>>,
     /// The Redis they live in, for readiness; none when in process.
     pub redis: Option<Redis>,
 }
@@ -47,6 +50,7 @@ impl Shared {
             sessions: SiteSessions::Memory(MemoryStore::default()),
             bus: Arc::new(LocalBus::default()),
             leases: Arc::new(LocalLeases),
+            throttle: None,
             redis: None,
         }
     }
@@ -84,6 +88,9 @@ impl Shared {
             sessions: SiteSessions::Redis(redis.sessions()),
             bus,
             leases: Arc::new(redis.leases()),
+            throttle: Some(Arc::new(
+                redis.throttle(ThrottleSettings::default(), SystemClock::shared()),
+            )),
             redis: Some(redis),
         }
     }
