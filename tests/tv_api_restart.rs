@@ -1,5 +1,6 @@
-//! A restart keeps devices and sign-ins: the real binary on a SQLite store, talking to an
-//! emulator started here; stopped with SIGTERM and started again on the same store.
+//! A restart keeps devices and sign-ins: the real binary on a SQLite store (and two nodes on
+//! PostgreSQL and Redis), talking to an emulator started here; stopped with SIGTERM and started
+//! again on the same store.
 
 mod common;
 mod tv_api_support;
@@ -23,10 +24,16 @@ struct Process {
 
 impl Process {
     fn start(data: &Path, port: u16, emulator_url: &str) -> Self {
-        let listen = format!("127.0.0.1:{port}");
         let store = format!("sqlite://{}", data.join("tve.db").display());
+        Self::start_with(data, port, emulator_url, &["--store-url", &store])
+    }
+
+    /// The binary with `settings` besides its listeners and Adobe Pass.
+    fn start_with(data: &Path, port: u16, emulator_url: &str, settings: &[&str]) -> Self {
+        let listen = format!("127.0.0.1:{port}");
         let child = Command::new(env!("CARGO_BIN_EXE_tve-activate"))
-            .args(["--listen", &listen, "--store-url", &store])
+            .args(["--listen", &listen])
+            .args(settings)
             .args(["--internal-listen", "127.0.0.1:0"])
             .args(["--adobe-pass-url", emulator_url])
             .args(["--software-statement", DEFAULT_SOFTWARE_STATEMENT])
@@ -100,6 +107,30 @@ async fn call(
     (status, response.json().await.expect("json"))
 }
 
+/// The viewer signs in for `code` on the emulator's provider login.
+async fn sign_in(http: &reqwest::Client, emulator_url: &str, code: &str) {
+    let authenticate = http
+        .get(format!("{emulator_url}/api/v2/authenticate/REF30/{code}"))
+        .send()
+        .await
+        .expect("authenticate");
+    let login = authenticate.headers()["location"]
+        .to_str()
+        .expect("location")
+        .to_owned();
+    let done = http
+        .post(&login)
+        .form(&[
+            ("username", "premium"),
+            ("password", "premium"),
+            ("action", "login"),
+        ])
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(done.status(), StatusCode::SEE_OTHER);
+}
+
 #[tokio::test]
 async fn device_token_and_profile_survive_a_restart_without_a_second_registration() {
     let emulator = emulator::spawn(EmulatorSettings::default())
@@ -139,29 +170,7 @@ async fn device_token_and_profile_survive_a_restart_without_a_second_registratio
     let code = activation["code"].as_str().expect("code").to_owned();
 
     // The viewer signs in on the emulator's provider login.
-    let authenticate = http
-        .get(format!(
-            "{}/api/v2/authenticate/REF30/{code}",
-            emulator.base_url()
-        ))
-        .send()
-        .await
-        .expect("authenticate");
-    let login = authenticate.headers()["location"]
-        .to_str()
-        .expect("location")
-        .to_owned();
-    let done = http
-        .post(&login)
-        .form(&[
-            ("username", "premium"),
-            ("password", "premium"),
-            ("action", "login"),
-        ])
-        .send()
-        .await
-        .expect("login");
-    assert_eq!(done.status(), StatusCode::SEE_OTHER);
+    sign_in(&http, emulator.base_url(), &code).await;
     let (_, status) = call(
         &http,
         &first,
@@ -197,4 +206,120 @@ async fn device_token_and_profile_survive_a_restart_without_a_second_registratio
         "the DCR client was not registered again"
     );
     second.terminate().await;
+}
+
+#[tokio::test]
+async fn a_restart_of_both_nodes_loses_no_device_credential_or_activation() {
+    let Some(redis) = common::test_service("TVE_TEST_REDIS_URL") else {
+        return;
+    };
+    let Some(postgres) = common::fresh_postgres_database().await else {
+        return;
+    };
+    let emulator = emulator::spawn(EmulatorSettings::default())
+        .await
+        .expect("emulator");
+    let data = tempfile::tempdir().expect("temp dir");
+    let key = common::sealing_key_file(data.path());
+    let namespace = format!("test-{}", uuid::Uuid::new_v4().simple());
+    let settings = [
+        "--store-url",
+        postgres.as_str(),
+        "--secrets-key-file",
+        key.as_str(),
+        "--redis-url",
+        redis.as_str(),
+        "--redis-namespace",
+        namespace.as_str(),
+    ];
+    let ports = [common::free_port(), common::free_port()];
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let start = |port| Process::start_with(data.path(), port, emulator.base_url(), &settings);
+    let nodes = [start(ports[0]), start(ports[1])];
+    for node in &nodes {
+        node.wait_until_ready(&http).await;
+    }
+
+    // A device signed in through node 1, another waiting with a pending code on node 2.
+    let (status, registered) = call(
+        &http,
+        &nodes[0],
+        "/tv/v1/devices",
+        None,
+        Some(register_body("tv-restart-a")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{registered}");
+    let token = registered["deviceToken"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    let (_, activation) = call(
+        &http,
+        &nodes[0],
+        "/tv/v1/activations",
+        Some(&token),
+        Some(json!({"mvpd": "Spectrum"})),
+    )
+    .await;
+    let code = activation["code"].as_str().expect("code").to_owned();
+    sign_in(&http, emulator.base_url(), &code).await;
+    let (_, done) = call(
+        &http,
+        &nodes[1],
+        &format!("/tv/v1/activations/{code}?wait=20"),
+        Some(&token),
+        None,
+    )
+    .await;
+    assert_eq!(done["status"], "authenticated", "{done}");
+    let (_, other) = call(
+        &http,
+        &nodes[1],
+        "/tv/v1/devices",
+        None,
+        Some(register_body("tv-restart-b")),
+    )
+    .await;
+    let waiting = other["deviceToken"].as_str().expect("token").to_owned();
+    let (_, pending) = call(
+        &http,
+        &nodes[1],
+        "/tv/v1/activations",
+        Some(&waiting),
+        Some(json!({})),
+    )
+    .await;
+    let pending_code = pending["code"].as_str().expect("code").to_owned();
+    let clients = emulator.state().store().clients.len();
+
+    for node in nodes {
+        node.terminate().await;
+    }
+    let nodes = [start(ports[0]), start(ports[1])];
+    for node in &nodes {
+        node.wait_until_ready(&http).await;
+    }
+
+    let (status, profile) = call(&http, &nodes[1], "/tv/v1/profile", Some(&token), None).await;
+    assert_eq!(status, StatusCode::OK, "{profile}");
+    assert_eq!(profile["authenticated"], true, "{profile}");
+    let (status, still) = call(
+        &http,
+        &nodes[0],
+        &format!("/tv/v1/activations/{pending_code}"),
+        Some(&waiting),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{still}");
+    assert_eq!(still["status"], "pending", "{still}");
+    assert_eq!(
+        emulator.state().store().clients.len(),
+        clients,
+        "no device registered again with Adobe"
+    );
 }
