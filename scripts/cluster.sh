@@ -8,6 +8,8 @@
 #   scripts/cluster.sh --check   start, check the balancer and both nodes, stop; non-zero on failure
 #
 # CLUSTER_PORT is the balancer's port (default 3000; with --check a free one unless set).
+# CLUSTER_INFO, when set, names a file where the URLs and the nodes' PIDs are written as JSON once
+# the balancer is ready (the end-to-end cluster suite reads it).
 # It runs the binaries last built in $CARGO_TARGET_DIR/debug, building them only when missing:
 # after changing the code, run `cargo build` (and `cargo leptos build` for the site's assets).
 # shellcheck source-path=SCRIPTDIR
@@ -242,6 +244,19 @@ EOF
 haproxy -c -q -f "$HAPROXY_CFG" || die "HAProxy refuses $HAPROXY_CFG (see above)"
 start haproxy haproxy -f "$HAPROXY_CFG" -db
 wait_for "$BALANCER_URL/readyz" "the balancer"
+
+if [ -n "${CLUSTER_INFO:-}" ]; then
+  cat >"$CLUSTER_INFO" <<EOF
+{
+  "balancer": "$BALANCER_URL",
+  "emulator": "$EMULATOR_URL",
+  "nodes": [
+    {"name": "node-1", "url": "${NODE_URLS[0]}", "internal": "${NODE_INTERNAL_URLS[0]}", "pid": ${PIDS[1]}},
+    {"name": "node-2", "url": "${NODE_URLS[1]}", "internal": "${NODE_INTERNAL_URLS[1]}", "pid": ${PIDS[2]}}
+  ]
+}
+EOF
+fi
 
 if [ -n "$CHECK" ]; then
   say "checking the cluster"

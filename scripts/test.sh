@@ -40,3 +40,6 @@ scripts/fuzz-tv-api.sh
 say "end-to-end tests"
 cd "$ROOT/end2end"
 TVE_BIN="$CARGO_TARGET_DIR/debug/tve-activate" npx playwright test
+
+say "end-to-end tests: two nodes behind HAProxy (scripts/cluster.sh)"
+npx playwright test -c cluster.config.ts
