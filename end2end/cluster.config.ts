@@ -1,4 +1,5 @@
 import { defineConfig, devices } from "@playwright/test";
+import * as os from "node:os";
 import * as path from "node:path";
 
 /**
@@ -9,7 +10,7 @@ import * as path from "node:path";
  */
 const root = path.resolve(__dirname, "..");
 const port = Number(process.env.TVE_CLUSTER_PORT ?? 3200);
-export const clusterInfo = process.env.CLUSTER_INFO ?? path.join(__dirname, "test-results", "cluster.json");
+export const clusterInfo = process.env.CLUSTER_INFO ?? path.join(os.tmpdir(), `tve-cluster-${port}.json`);
 process.env.CLUSTER_INFO = clusterInfo;
 
 export default defineConfig({

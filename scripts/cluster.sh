@@ -246,6 +246,7 @@ start haproxy haproxy -f "$HAPROXY_CFG" -db
 wait_for "$BALANCER_URL/readyz" "the balancer"
 
 if [ -n "${CLUSTER_INFO:-}" ]; then
+  mkdir -p "$(dirname "$CLUSTER_INFO")"
   cat >"$CLUSTER_INFO" <<EOF
 {
   "balancer": "$BALANCER_URL",

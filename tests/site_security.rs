@@ -457,3 +457,23 @@ async fn a_logout_on_one_node_is_seen_on_the_other_at_once() {
         "node B forgot its cached profile"
     );
 }
+
+#[tokio::test]
+async fn nodes_starting_together_register_the_readiness_probe_once() {
+    let _pages = PAGES.lock().await;
+    let Some((a, b, emulator, _dir)) = two_nodes().await else {
+        return;
+    };
+    let before = emulator.state().store().clients.len();
+    let (ready_a, ready_b) = tokio::join!(
+        a.call_internal(reqwest::Method::GET, "/readyz", None, None),
+        b.call_internal(reqwest::Method::GET, "/readyz", None, None),
+    );
+    assert_eq!(ready_a.status, StatusCode::OK, "{}", ready_a.text);
+    assert_eq!(ready_b.status, StatusCode::OK, "{}", ready_b.text);
+    assert_eq!(
+        emulator.state().store().clients.len(),
+        before + 1,
+        "one DCR client for the probe, not one per node"
+    );
+}

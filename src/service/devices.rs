@@ -20,6 +20,8 @@ use crate::{
 
 const TOKEN_PREFIX: &str = "tvd_";
 const MAX_DEVICE_ID_LEN: usize = 128;
+/// How long one node may take to register the readiness probe while the others wait.
+const PROBE_REGISTRATION: std::time::Duration = std::time::Duration::from_secs(10);
 /// Device ids the service uses for itself; no Streaming App may register one.
 const RESERVED_PREFIX: &str = "tve-activate-";
 
@@ -139,8 +141,27 @@ fn readiness_probe() -> DeviceIdentity {
 impl Service {
     /// Checks that Adobe Pass gives this service an access token (the readiness probe's own
     /// DCR client, registered once and kept).
+    /// Nodes starting together would each register the probe with Adobe (all but one client
+    /// orphaned): one takes a lease and registers, the others wait for its credentials.
     pub async fn check_upstream(&self) -> Result<(), ServiceError> {
-        self.inner.adobe.register_device(&readiness_probe()).await?;
+        let probe = readiness_probe();
+        let store = &self.inner.store;
+        if store.credentials(probe.device_id()).await?.is_none()
+            && !self
+                .inner
+                .settings
+                .leases
+                .hold("dcr:readiness-probe", PROBE_REGISTRATION)
+                .await
+        {
+            let deadline = tokio::time::Instant::now() + PROBE_REGISTRATION;
+            while store.credentials(probe.device_id()).await?.is_none()
+                && tokio::time::Instant::now() < deadline
+            {
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            }
+        }
+        self.inner.adobe.register_device(&probe).await?;
         Ok(())
     }
 
