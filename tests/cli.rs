@@ -77,3 +77,29 @@ fn sigterm_stops_the_server_cleanly() {
     let status = server.terminate();
     assert!(status.success(), "exit status {status}");
 }
+
+#[test]
+fn an_unreachable_postgres_stops_the_start_with_one_line_naming_the_setting() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let key = common::sealing_key_file(dir.path());
+    let port = common::free_port();
+    let output = Command::new(env!("CARGO_BIN_EXE_tve-activate"))
+        .args(["--listen", &format!("127.0.0.1:{}", common::free_port())])
+        .args(["--internal-listen", "127.0.0.1:0"])
+        .args(["--adobe-pass-url", "http://127.0.0.1:9"])
+        .args(["--software-statement", "eyJ.statement"])
+        .args([
+            "--store-url",
+            &format!("postgres://tve:hunter2@127.0.0.1:{port}/tve"),
+        ])
+        .args(["--secrets-key-file", &key])
+        .args(["--redis-url", "redis://127.0.0.1:9"])
+        .env("RUST_LOG", "off")
+        .output()
+        .expect("binary runs");
+    assert_one_clear_line(&output, "--store-url");
+    assert!(
+        !String::from_utf8_lossy(&output.stderr).contains("hunter2"),
+        "the password is never shown"
+    );
+}

@@ -3,9 +3,27 @@
 use std::time::Duration;
 
 use crate::{
-    adobe_pass::{AdobePassError, Remedy},
+    adobe_pass::{AdobePassError, CredentialsStoreError, Remedy},
     store::StoreError,
 };
+
+impl From<AdobePassError> for ServiceError {
+    /// The client's failures, except that a store failure behind the client's credentials
+    /// (reading or saving them) is the store's: 503, try again, not an upstream refusal.
+    fn from(error: AdobePassError) -> Self {
+        match error {
+            AdobePassError::Store(CredentialsStoreError(inner)) => {
+                match inner.downcast::<StoreError>() {
+                    Ok(store) => Self::Store(*store),
+                    Err(other) => {
+                        Self::Upstream(AdobePassError::Store(CredentialsStoreError(other)))
+                    }
+                }
+            }
+            other => Self::Upstream(other),
+        }
+    }
+}
 
 /// A failed service operation.
 #[derive(Debug, thiserror::Error)]
@@ -35,7 +53,7 @@ pub enum ServiceError {
     SharedStateUnavailable,
     /// Adobe Pass failed or refused.
     #[error(transparent)]
-    Upstream(#[from] AdobePassError),
+    Upstream(AdobePassError),
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
