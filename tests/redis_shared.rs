@@ -17,24 +17,9 @@ use tve_activate::{
     redis::Redis,
 };
 
-/// The test Redis, or `None` (with a note) outside CI when there is none.
-fn redis_url() -> Option<Secret> {
-    match std::env::var("TVE_TEST_REDIS_URL") {
-        Ok(url) => Some(Secret::new(url)),
-        Err(_) => {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "TVE_TEST_REDIS_URL must name a Redis in CI (make test starts one)"
-            );
-            eprintln!("TVE_TEST_REDIS_URL is not set: Redis is not tested here");
-            None
-        }
-    }
-}
-
 /// Two connections ("nodes") to the test Redis under a namespace of this test's own.
 async fn two_nodes() -> Option<(Redis, Redis)> {
-    let url = redis_url()?;
+    let url = Secret::new(common::test_service("TVE_TEST_REDIS_URL")?);
     let namespace = format!("test-{}", uuid::Uuid::new_v4().simple());
     let a = Redis::connect(&url, &namespace).await.expect("node a");
     let b = Redis::connect(&url, &namespace).await.expect("node b");

@@ -7,6 +7,7 @@ mod tv_api_support;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 use tv_api_support::{register_body, Api};
+use tve_activate::http::server::ConnectionLimits;
 
 // 1. Device identity ------------------------------------------------------------------------
 
@@ -307,17 +308,12 @@ async fn streams_per_device_token_are_capped() {
     );
 }
 
-#[tokio::test]
-async fn idle_connections_without_headers_are_closed() {
-    use tokio::io::AsyncReadExt as _;
+/// A router answering "hi" served with `limits` on a loopback port, until the test ends.
+async fn serve_hello(limits: ConnectionLimits) -> std::net::SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
     let addr = listener.local_addr().expect("address");
-    let limits = tve_activate::http::server::ConnectionLimits {
-        header_read_timeout: std::time::Duration::from_millis(300),
-        ..Default::default()
-    };
     let router = axum::Router::new().route("/", axum::routing::get(|| async { "hi" }));
     tokio::spawn(tve_activate::http::server::serve(
         listener,
@@ -325,6 +321,17 @@ async fn idle_connections_without_headers_are_closed() {
         limits,
         std::future::pending(),
     ));
+    addr
+}
+
+#[tokio::test]
+async fn idle_connections_without_headers_are_closed() {
+    use tokio::io::AsyncReadExt as _;
+    let addr = serve_hello(ConnectionLimits {
+        header_read_timeout: std::time::Duration::from_millis(300),
+        ..Default::default()
+    })
+    .await;
     let mut slow = tokio::net::TcpStream::connect(addr).await.expect("connect");
     let mut buffer = Vec::new();
     let read = tokio::time::timeout(
@@ -341,21 +348,11 @@ async fn idle_connections_without_headers_are_closed() {
 #[tokio::test]
 async fn connections_beyond_the_cap_wait_for_a_free_one() {
     use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("address");
-    let limits = tve_activate::http::server::ConnectionLimits {
+    let addr = serve_hello(ConnectionLimits {
         max_connections: 1,
         ..Default::default()
-    };
-    let router = axum::Router::new().route("/", axum::routing::get(|| async { "hi" }));
-    tokio::spawn(tve_activate::http::server::serve(
-        listener,
-        router,
-        limits,
-        std::future::pending(),
-    ));
+    })
+    .await;
     let holder = tokio::net::TcpStream::connect(addr).await.expect("connect");
     let mut second = tokio::net::TcpStream::connect(addr).await.expect("connect");
     second

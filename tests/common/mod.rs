@@ -179,3 +179,19 @@ pub fn sealing_key_file(dir: &std::path::Path) -> String {
     std::fs::write(&path, base64::engine::general_purpose::STANDARD.encode(key)).expect("key file");
     path.to_str().expect("utf-8 path").to_owned()
 }
+
+/// Runs `attempt` every 250 ms until it gives `Some`, within `limit`; panics with `what` after.
+pub async fn eventually<T, F, Fut>(limit: Duration, what: &str, mut attempt: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(done) = attempt().await {
+            return done;
+        }
+        assert!(Instant::now() < deadline, "{what} within {limit:?}");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
