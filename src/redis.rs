@@ -21,10 +21,11 @@ use tower_sessions::{
 };
 
 use crate::{
-    adobe_pass::{Secret, Throttle, ThrottleBuckets, ThrottleSettings},
+    adobe_pass::{Secret, SharedTokens, Throttle, ThrottleBuckets, ThrottleSettings},
     clock::SharedClock,
     limits::{Limited, Limiter, Rate},
     shared::{Bus, ClusterEvent, Leases},
+    store::SealingKeys,
 };
 
 /// Connections each node keeps to Redis.
@@ -169,6 +170,16 @@ impl Redis {
             prefix: format!("{}:throttle:", self.namespace),
             settings,
             fallback: Throttle::new(settings, clock),
+        }
+    }
+
+    /// Adobe access tokens shared by every node, sealed with `keys` (bound to their device).
+    pub fn tokens(&self, keys: SealingKeys) -> RedisTokens {
+        RedisTokens {
+            pool: self.pool.clone(),
+            prefix: format!("{}:token:", self.namespace),
+            node: self.node.clone(),
+            keys,
         }
     }
 
@@ -481,5 +492,101 @@ impl ThrottleBuckets for RedisThrottle {
             Ok(wait) => from_millis(wait),
             Err(_) => local,
         }
+    }
+}
+
+/// How long a node may take to fetch a token while the others wait for it.
+const TOKEN_CLAIM: Duration = Duration::from_secs(5);
+
+/// Adobe access tokens in Redis: sealed (they are bearer secrets), expiring when every node
+/// would stop using them, fetched by one node at a time.
+#[derive(Debug)]
+pub struct RedisTokens {
+    pool: Pool,
+    prefix: String,
+    node: String,
+    keys: SealingKeys,
+}
+
+/// A shared token, as sealed.
+#[derive(Serialize, Deserialize)]
+struct SharedToken {
+    token: Secret,
+    refresh_at: u64,
+}
+
+fn epoch_millis(time: std::time::SystemTime) -> u64 {
+    time.duration_since(std::time::UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or_default()
+}
+
+#[async_trait]
+impl SharedTokens for RedisTokens {
+    async fn get(&self, device_id: &str) -> Option<(Secret, std::time::SystemTime)> {
+        use base64::Engine as _;
+        let sealed: Option<String> = self
+            .pool
+            .get(format!("{}{device_id}", self.prefix))
+            .await
+            .map_err(|error| tracing::warn!(%error, "cannot read a shared token"))
+            .ok()?;
+        let sealed = base64::engine::general_purpose::STANDARD
+            .decode(sealed?)
+            .ok()?;
+        let plain = self.keys.open(&sealed, device_id).ok()?;
+        let shared: SharedToken = serde_json::from_slice(&plain).ok()?;
+        Some((
+            shared.token,
+            std::time::UNIX_EPOCH + Duration::from_millis(shared.refresh_at),
+        ))
+    }
+
+    async fn put(&self, device_id: &str, token: &Secret, refresh_at: std::time::SystemTime) {
+        use base64::Engine as _;
+        let until = epoch_millis(refresh_at);
+        let left = until.saturating_sub(epoch_millis(std::time::SystemTime::now()));
+        let shared = SharedToken {
+            token: token.clone(),
+            refresh_at: until,
+        };
+        let Ok(plain) = serde_json::to_vec(&shared) else {
+            return;
+        };
+        let Ok(sealed) = self.keys.seal(&plain, device_id) else {
+            return;
+        };
+        let value = base64::engine::general_purpose::STANDARD.encode(sealed);
+        let expiry = Expiration::PX(i64::try_from(left).unwrap_or(i64::MAX).max(1));
+        let written: Result<Option<String>, _> = self
+            .pool
+            .set(
+                format!("{}{device_id}", self.prefix),
+                value,
+                Some(expiry),
+                None,
+                false,
+            )
+            .await;
+        if let Err(error) = written {
+            tracing::warn!(%error, "cannot share a token");
+        }
+    }
+
+    async fn claim(&self, device_id: &str) -> bool {
+        let claimed: Result<Option<String>, _> = self
+            .pool
+            .set(
+                format!("{}claim:{device_id}", self.prefix),
+                self.node.clone(),
+                Some(Expiration::PX(
+                    i64::try_from(TOKEN_CLAIM.as_millis()).unwrap_or(5_000),
+                )),
+                Some(SetOptions::NX),
+                false,
+            )
+            .await;
+        // Without Redis, fetch here rather than wait for nobody.
+        claimed.map_or(true, |claimed| claimed.is_some())
     }
 }

@@ -8,8 +8,7 @@ use url::Url;
 
 use crate::{
     adobe_pass::{
-        AdobePass, AdobePassError, ClientSettings, Environment, Secret, ThrottleBuckets,
-        ThrottleSettings,
+        AdobePass, AdobePassError, ClientSettings, Environment, Secret, Sharing, ThrottleSettings,
     },
     clock::SharedClock,
     config::{Config, StoreUrl, Upstream},
@@ -53,13 +52,13 @@ pub fn emulator_state_file(store: &StoreUrl) -> Option<PathBuf> {
 }
 
 /// Starts the embedded emulator when no Adobe Pass URL is configured, and builds the client,
-/// persisting each device's client credentials in `store`; with `throttle`, the client's
-/// buckets are those (shared by several nodes).
+/// persisting each device's client credentials in `store`; against a remote Adobe Pass the
+/// client shares with the other nodes what `sharing` says.
 pub async fn connect(
     config: &Config,
     store: SharedStore,
     clock: SharedClock,
-    throttle: Option<Arc<dyn ThrottleBuckets>>,
+    sharing: Sharing,
 ) -> Result<Connected, UpstreamError> {
     let credentials = Arc::new(CredentialsInStore(store));
     match &config.upstream {
@@ -73,12 +72,7 @@ pub async fn connect(
                 software_statement.clone(),
             );
             Ok(Connected {
-                adobe: match throttle {
-                    Some(throttle) => {
-                        AdobePass::with_throttle(settings, credentials, clock, throttle)?
-                    }
-                    None => AdobePass::new(settings, credentials, clock)?,
-                },
+                adobe: AdobePass::with_sharing(settings, credentials, clock, sharing)?,
                 emulator: None,
             })
         }

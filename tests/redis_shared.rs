@@ -230,3 +230,81 @@ async fn two_nodes_stay_within_adobes_rate_for_one_device_together() {
         "past the longest wait: refused"
     );
 }
+
+#[tokio::test]
+async fn one_node_fetches_a_devices_access_token_and_the_other_uses_it() {
+    use std::sync::Arc;
+
+    use tve_activate::{
+        adobe_pass::{
+            AdobePass, ClientSettings, DeviceIdentity, DeviceInfo, Endpoint, Environment,
+            MemoryCredentialsStore, Outcome, Sharing,
+        },
+        clock::SystemClock,
+        emulator::{self, EmulatorSettings},
+        store::{SealingKey, SealingKeys},
+    };
+    let Some((a, b)) = two_nodes().await else {
+        return;
+    };
+    let emulator = emulator::spawn(EmulatorSettings::default())
+        .await
+        .expect("emulator");
+    let keys: SealingKeys = SealingKey::generate().into();
+    let client = |redis: &Redis| {
+        let settings = ClientSettings::new(
+            Environment::Custom(emulator.base_url().parse().expect("url")),
+            "REF30",
+            Secret::new(emulator.software_statement()),
+        );
+        let sharing = Sharing {
+            throttle: None,
+            tokens: Some(Arc::new(redis.tokens(keys.clone()))),
+        };
+        let credentials = Arc::new(MemoryCredentialsStore::new());
+        AdobePass::with_sharing(settings, credentials, SystemClock::shared(), sharing)
+            .expect("client")
+    };
+    let (on_a, on_b) = (client(&a), client(&b));
+    let info = DeviceInfo {
+        model: "Roku Ultra".into(),
+        version: "1".into(),
+        os_name: "Roku OS".into(),
+        os_version: "12".into(),
+        connection_type: "LAN".into(),
+        ..DeviceInfo::default()
+    };
+    let fetched = |client: &AdobePass, endpoint| client.metrics().count(endpoint, Outcome::Success);
+
+    // One after the other: node B uses node A's token.
+    let tv = DeviceIdentity::new(
+        "tv-shared-token",
+        &info,
+        "203.0.113.9:4000".parse().expect("addr"),
+    );
+    on_a.profiles(&tv).await.expect("node a");
+    on_b.profiles(&tv).await.expect("node b");
+    assert_eq!(fetched(&on_a, Endpoint::DcrToken), 1);
+    assert_eq!(fetched(&on_b, Endpoint::DcrToken), 0, "no second token");
+    assert_eq!(fetched(&on_b, Endpoint::DcrRegister), 0, "no second client");
+
+    // At the same time: one node fetches, the other waits for it.
+    let tv = DeviceIdentity::new(
+        "tv-both-at-once",
+        &info,
+        "203.0.113.10:4000".parse().expect("addr"),
+    );
+    let (first, second) = tokio::join!(on_a.profiles(&tv), on_b.profiles(&tv));
+    first.expect("node a");
+    second.expect("node b");
+    assert_eq!(
+        fetched(&on_a, Endpoint::DcrToken) + fetched(&on_b, Endpoint::DcrToken),
+        2,
+        "one token for each device, not one per node"
+    );
+    assert_eq!(
+        emulator.state().store().clients.len(),
+        2,
+        "one DCR client per device"
+    );
+}

@@ -13,6 +13,10 @@ use super::{
     AdobePass,
 };
 
+/// How often, and how long apart, a node looks for the token another node is fetching.
+const SHARED_TOKEN_WAITS: u32 = 30;
+const SHARED_TOKEN_PAUSE: std::time::Duration = std::time::Duration::from_millis(100);
+
 impl AdobePass {
     /// Makes sure the device has client credentials and a current access token, registering it
     /// if it never was. Call it when a device first connects.
@@ -73,7 +77,7 @@ impl AdobePass {
         let mut slot = slot.lock().await;
         match slot.fresh_token(tokens.now()) {
             Some(token) => Ok(token),
-            None => self.fetch_token(device, &mut slot).await,
+            None => self.shared_or_fetched(device, &mut slot, None).await,
         }
     }
 
@@ -89,8 +93,44 @@ impl AdobePass {
         let mut slot = slot.lock().await;
         match slot.fresh_token(tokens.now()) {
             Some(current) if current != *rejected => Ok(current),
-            _ => self.fetch_token(device, &mut slot).await,
+            _ => {
+                self.shared_or_fetched(device, &mut slot, Some(rejected))
+                    .await
+            }
         }
+    }
+
+    /// The token another node fetched for the device (unless it is `rejected`), or one fetched
+    /// here and shared. While another node is fetching, waits a moment for its token.
+    async fn shared_or_fetched(
+        &self,
+        device: &DeviceIdentity,
+        slot: &mut DeviceSlot,
+        rejected: Option<&Secret>,
+    ) -> Result<Secret, AdobePassError> {
+        let Some(shared) = &self.inner.shared_tokens else {
+            return self.fetch_token(device, slot).await;
+        };
+        let id = device.device_id();
+        let tokens = &self.inner.tokens;
+        let usable = |found: Option<(Secret, std::time::SystemTime)>| {
+            found.filter(|(token, until)| Some(token) != rejected && tokens.now() < *until)
+        };
+        for _ in 0..SHARED_TOKEN_WAITS {
+            if let Some((token, until)) = usable(shared.get(id).await) {
+                tokens.cache_until(slot, token.clone(), until);
+                return Ok(token);
+            }
+            if shared.claim(id).await {
+                break;
+            }
+            tokio::time::sleep(SHARED_TOKEN_PAUSE).await;
+        }
+        let token = self.fetch_token(device, slot).await?;
+        if let Some(until) = slot.token.as_ref().map(|cached| cached.refresh_at) {
+            shared.put(id, &token, until).await;
+        }
+        Ok(token)
     }
 
     /// Fetches a token with the device's credentials, registering first when it has none. When

@@ -110,6 +110,21 @@ impl ClientCredentialsStore for MemoryCredentialsStore {
     }
 }
 
+/// Access tokens several nodes share: one node fetches a device's token, the others use it, so a
+/// device has one token at Adobe however many nodes serve it.
+#[async_trait::async_trait]
+pub trait SharedTokens: Send + Sync + std::fmt::Debug {
+    /// The token a node fetched for `device_id`, with the time every node stops using it.
+    async fn get(&self, device_id: &str) -> Option<(Secret, SystemTime)>;
+
+    /// Shares a token fetched here, until `refresh_at`.
+    async fn put(&self, device_id: &str, token: &Secret, refresh_at: SystemTime);
+
+    /// Takes, for a moment, the right to fetch `device_id`'s token; `false` while another node
+    /// holds it.
+    async fn claim(&self, device_id: &str) -> bool;
+}
+
 /// An access token and when this client stops using it.
 #[derive(Clone, Debug)]
 pub(crate) struct CachedToken {
@@ -169,6 +184,11 @@ impl TokenCache {
     pub fn cache(&self, slot: &mut DeviceSlot, token: Secret, expires_in: i64) {
         let lifetime = Duration::from_secs(u64::try_from(expires_in).unwrap_or(0));
         let refresh_at = self.now() + lifetime.saturating_sub(self.refresh_margin);
+        slot.token = Some(CachedToken { token, refresh_at });
+    }
+
+    /// Caches a token another node fetched, used until `refresh_at`.
+    pub fn cache_until(&self, slot: &mut DeviceSlot, token: Secret, refresh_at: SystemTime) {
         slot.token = Some(CachedToken { token, refresh_at });
     }
 }

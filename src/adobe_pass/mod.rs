@@ -31,7 +31,7 @@ use url::Url;
 
 pub use credentials::{
     ClientCredentials, ClientCredentialsStore, CredentialsStoreError, MemoryCredentialsStore,
-    StoreFuture,
+    SharedTokens, StoreFuture,
 };
 pub use device::{DeviceIdentity, DeviceInfo, SsoHeaders, TempPassIdentity};
 pub use endpoint::Endpoint;
@@ -44,6 +44,15 @@ pub use settings::{ClientSettings, Environment};
 pub use throttle::{Throttle, ThrottleBuckets, ThrottleSettings};
 
 use crate::clock::SharedClock;
+
+/// What a client shares with the other nodes; nothing by default.
+#[derive(Clone, Debug, Default)]
+pub struct Sharing {
+    /// Adobe's throttle buckets, one per device IP.
+    pub throttle: Option<Arc<dyn ThrottleBuckets>>,
+    /// Access tokens, one per device.
+    pub tokens: Option<Arc<dyn SharedTokens>>,
+}
 
 /// The Adobe Pass client; cheap to clone and share.
 #[derive(Clone)]
@@ -58,6 +67,7 @@ struct Inner {
     store: Arc<dyn ClientCredentialsStore>,
     tokens: credentials::TokenCache,
     throttle: Arc<dyn ThrottleBuckets>,
+    shared_tokens: Option<Arc<dyn SharedTokens>>,
     metrics: Metrics,
 }
 
@@ -69,18 +79,20 @@ impl AdobePass {
         store: Arc<dyn ClientCredentialsStore>,
         clock: SharedClock,
     ) -> Result<Self, AdobePassError> {
-        let throttle = Arc::new(Throttle::new(settings.throttle, clock.clone()));
-        Self::with_throttle(settings, store, clock, throttle)
+        Self::with_sharing(settings, store, clock, Sharing::default())
     }
 
-    /// A client like [`AdobePass::new`] whose throttle buckets live in `throttle` (shared by
-    /// several nodes).
-    pub fn with_throttle(
+    /// A client like [`AdobePass::new`] that shares its throttle buckets and access tokens with
+    /// other nodes as `sharing` says.
+    pub fn with_sharing(
         settings: ClientSettings,
         store: Arc<dyn ClientCredentialsStore>,
         clock: SharedClock,
-        throttle: Arc<dyn ThrottleBuckets>,
+        sharing: Sharing,
     ) -> Result<Self, AdobePassError> {
+        let throttle = sharing
+            .throttle
+            .unwrap_or_else(|| Arc::new(Throttle::new(settings.throttle, clock.clone())));
         let base_url = settings.environment.base_url().map_err(|error| {
             AdobePassError::InvalidInput(format!("the Adobe Pass base URL: {error}"))
         })?;
@@ -94,6 +106,7 @@ impl AdobePass {
                 transport: transport::Transport::new(&settings, clock.clone())?,
                 tokens: credentials::TokenCache::new(clock.clone(), settings.token_refresh_margin),
                 throttle,
+                shared_tokens: sharing.tokens,
                 base_url,
                 store,
                 metrics: Metrics::default(),

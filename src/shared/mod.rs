@@ -15,11 +15,12 @@ pub use leases::{Leases, LocalLeases, SharedLeases};
 pub use sessions::SiteSessions;
 
 use crate::{
-    adobe_pass::{Secret, ThrottleBuckets, ThrottleSettings},
+    adobe_pass::{Secret, SharedTokens, Sharing, ThrottleSettings},
     clock::SystemClock,
     limits::{CodeGuard, SharedLimiter, FAILURES_IN_TOTAL, FAILURES_PER_ADDRESS},
     redis::{Redis, RedisError},
     service::{limits as service_limits, ServiceLimits},
+    store::SealingKeys,
 };
 
 /// The shared parts of the state.
@@ -35,8 +36,8 @@ pub struct Shared {
     pub bus: SharedBus,
     /// Who polls Adobe for which activation.
     pub leases: SharedLeases,
-    /// Adobe's throttle buckets shared by every node; none when each node keeps its own.
-    pub throttle: Option<Arc<dyn ThrottleBuckets>>,
+    /// What the Adobe Pass client shares with the other nodes (throttle buckets, tokens).
+    pub adobe: Sharing,
     /// The Redis they live in, for readiness; none when in process.
     pub redis: Option<Redis>,
 }
@@ -50,24 +51,28 @@ impl Shared {
             sessions: SiteSessions::Memory(MemoryStore::default()),
             bus: Arc::new(LocalBus::default()),
             leases: Arc::new(LocalLeases),
-            throttle: None,
+            adobe: Sharing::default(),
             redis: None,
         }
     }
 
     /// In Redis at `url` under `namespace`, shared with every node that uses both; in memory
-    /// without a URL.
-    pub async fn open(url: Option<&Secret>, namespace: &str) -> Result<Self, RedisError> {
+    /// without a URL. Adobe access tokens are shared only with `keys` to seal them.
+    pub async fn open(
+        url: Option<&Secret>,
+        namespace: &str,
+        keys: Option<SealingKeys>,
+    ) -> Result<Self, RedisError> {
         let Some(url) = url else {
             return Ok(Self::local());
         };
         let redis = Redis::connect(url, namespace).await?;
         let bus = Arc::new(redis.bus().await?);
-        Ok(Self::in_redis(redis, bus))
+        Ok(Self::in_redis(redis, bus, keys))
     }
 
     /// In `redis`, with `bus` carrying messages between nodes.
-    fn in_redis(redis: Redis, bus: SharedBus) -> Self {
+    fn in_redis(redis: Redis, bus: SharedBus, keys: Option<SealingKeys>) -> Self {
         let shared = |name: &str, rate| -> SharedLimiter { Arc::new(redis.limiter(name, rate)) };
         Self {
             service_limits: ServiceLimits {
@@ -88,9 +93,12 @@ impl Shared {
             sessions: SiteSessions::Redis(redis.sessions()),
             bus,
             leases: Arc::new(redis.leases()),
-            throttle: Some(Arc::new(
-                redis.throttle(ThrottleSettings::default(), SystemClock::shared()),
-            )),
+            adobe: Sharing {
+                throttle: Some(Arc::new(
+                    redis.throttle(ThrottleSettings::default(), SystemClock::shared()),
+                )),
+                tokens: keys.map(|keys| Arc::new(redis.tokens(keys)) as Arc<dyn SharedTokens>),
+            },
             redis: Some(redis),
         }
     }

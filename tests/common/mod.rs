@@ -37,17 +37,16 @@ pub async fn state(flags: &[&str]) -> (AppState, Option<RunningEmulator>) {
         .await
         .expect("store opens");
     let clock = SystemClock::shared();
-    let shared = Shared::open(config.redis_url.as_ref(), &config.redis_namespace)
-        .await
-        .expect("redis answers");
-    let upstream = upstream::connect(
-        &config,
-        store.clone(),
-        clock.clone(),
-        shared.throttle.clone(),
+    let shared = Shared::open(
+        config.redis_url.as_ref(),
+        &config.redis_namespace,
+        config.secrets.clone(),
     )
     .await
-    .expect("upstream");
+    .expect("redis answers");
+    let upstream = upstream::connect(&config, store.clone(), clock.clone(), shared.adobe.clone())
+        .await
+        .expect("upstream");
     let service = Service::new(
         ServiceSettings {
             limits: shared.service_limits.clone(),
