@@ -341,8 +341,9 @@ pub struct RedisBus {
     _subscriber: SubscriberClient,
 }
 
+#[async_trait]
 impl Bus for RedisBus {
-    fn publish(&self, event: ClusterEvent) {
+    async fn publish(&self, event: ClusterEvent) {
         let envelope = Envelope {
             from: self.node.clone(),
             event,
@@ -350,13 +351,14 @@ impl Bus for RedisBus {
         let Ok(text) = serde_json::to_string(&envelope) else {
             return;
         };
-        let pool = self.pool.clone();
-        let channel = self.channel.clone();
-        tokio::spawn(async move {
-            if let Err(error) = pool.next().publish::<i64, _, _>(channel, text).await {
-                tracing::warn!(%error, "cannot tell the other nodes");
-            }
-        });
+        let published = self
+            .pool
+            .next()
+            .publish::<i64, _, _>(self.channel.clone(), text)
+            .await;
+        if let Err(error) = published {
+            tracing::warn!(%error, "cannot tell the other nodes");
+        }
     }
 
     fn subscribe(&self) -> broadcast::Receiver<ClusterEvent> {

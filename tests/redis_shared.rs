@@ -150,7 +150,7 @@ async fn a_message_from_one_node_reaches_the_other_and_not_itself() {
     let event = ClusterEvent::DeviceInvalidated {
         device_id: "tv-1".to_owned(),
     };
-    bus_a.publish(event.clone());
+    bus_a.publish(event.clone()).await;
     let heard = tokio::time::timeout(Duration::from_secs(2), on_b.recv())
         .await
         .expect("within 2 s")

@@ -200,7 +200,7 @@ impl Service {
             .create_session(&session.identity, &request)
             .await?;
         if created.action_name == ActionName::Authorize {
-            self.invalidate_device(&session.device.device_id);
+            self.invalidate_device(&session.device.device_id).await;
             return Ok(StartOutcome::Authenticated(
                 self.require_profile(session).await?,
             ));
@@ -221,7 +221,7 @@ impl Service {
         let superseded = self.inner.store.start_activation(&activation).await?;
         for old in superseded {
             if let Some(stored) = self.inner.store.activation(&old).await? {
-                self.announce(ActivationView::from(&stored));
+                self.announce(ActivationView::from(&stored)).await;
             }
         }
         self.watch(&ActivationView::from(&activation), session.identity.clone());
@@ -374,19 +374,20 @@ impl Service {
             .await?
             .map(|a| ActivationView::from(&a));
         if let Some(view) = &finished {
-            self.announce(view.clone());
+            self.announce(view.clone()).await;
         }
         Ok(finished)
     }
 
     /// Tells the TVs waiting here, and the other nodes, that the activation changed.
-    fn announce(&self, view: ActivationView) {
+    async fn announce(&self, view: ActivationView) {
         let code = view.code.clone();
         self.inner.activations.publish(view);
         self.inner
             .settings
             .bus
-            .publish(crate::shared::ClusterEvent::ActivationChanged { code });
+            .publish(crate::shared::ClusterEvent::ActivationChanged { code })
+            .await;
     }
 
     /// Another node changed the activation: the TVs waiting on it here learn how it stands.
@@ -425,7 +426,7 @@ impl Service {
                     .store
                     .remember_provider(&activation.device_id, &provider)
                     .await?;
-                self.invalidate_device(&activation.device_id);
+                self.invalidate_device(&activation.device_id).await;
                 Ok(self
                     .finish(
                         &activation.code,

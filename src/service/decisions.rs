@@ -240,7 +240,7 @@ impl Service {
                     .as_ref()
                     .is_some_and(|e| Remedy::of(e) == Remedy::Authentication)
                 {
-                    self.invalidate_device(&session.device.device_id);
+                    self.invalidate_device(&session.device.device_id).await;
                 }
                 let (reason, message) = denial_of(&decision);
                 Ok(AuthorizeOutcome::Deny { reason, message })
@@ -268,7 +268,7 @@ impl Service {
         match answer {
             Ok(decisions) => Ok(decisions.decisions),
             Err(error) if error.remedy() == Remedy::Authentication => {
-                self.invalidate_device(&session.device.device_id);
+                self.invalidate_device(&session.device.device_id).await;
                 Err(ServiceError::NotAuthenticated)
             }
             Err(error) => Err(error.into()),

@@ -215,7 +215,7 @@ impl Service {
             .store
             .register_device(&device, &token_hash(&token))
             .await?;
-        self.invalidate_device(&device.device_id);
+        self.invalidate_device(&device.device_id).await;
         Ok(RegisteredDevice {
             device_id: app_device_id.to_owned(),
             device_token: token,

@@ -22,7 +22,7 @@ impl Service {
             .adobe
             .logout(&session.identity, &profile.provider, Some(&redirect))
             .await;
-        self.invalidate_device(&session.device.device_id);
+        self.invalidate_device(&session.device.device_id).await;
         let logouts = logouts?;
         let logout_url = logouts
             .logouts

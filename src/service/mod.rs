@@ -163,14 +163,15 @@ impl Service {
 
     /// Forgets what is cached for a device (its profile and preauthorizations), here and on
     /// every other node, as when Adobe or an MVPD says its entitlements changed.
-    pub fn invalidate_device(&self, device_id: &str) {
+    pub async fn invalidate_device(&self, device_id: &str) {
         self.forget_cached(device_id);
         self.inner
             .settings
             .bus
             .publish(ClusterEvent::DeviceInvalidated {
                 device_id: device_id.to_owned(),
-            });
+            })
+            .await;
     }
 
     fn forget_cached(&self, device_id: &str) {

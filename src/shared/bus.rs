@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 
@@ -24,10 +25,12 @@ pub enum ClusterEvent {
 }
 
 /// Sends events to the other nodes and hands out those they send.
+#[async_trait]
 pub trait Bus: Send + Sync + std::fmt::Debug {
-    /// Tells the other nodes; never waits and never fails the caller (a lost message costs
-    /// latency: the watchers still poll, and caches still expire).
-    fn publish(&self, event: ClusterEvent);
+    /// Tells the other nodes, returning once Redis has taken the message (so a caller's next
+    /// request finds the others told); never fails the caller (a lost message costs latency:
+    /// the watchers still poll, and caches still expire).
+    async fn publish(&self, event: ClusterEvent);
 
     /// The events other nodes send from now on.
     fn subscribe(&self) -> broadcast::Receiver<ClusterEvent>;
@@ -50,8 +53,9 @@ impl Default for LocalBus {
     }
 }
 
+#[async_trait]
 impl Bus for LocalBus {
-    fn publish(&self, _event: ClusterEvent) {}
+    async fn publish(&self, _event: ClusterEvent) {}
 
     fn subscribe(&self) -> broadcast::Receiver<ClusterEvent> {
         self.events.subscribe()

@@ -42,7 +42,10 @@ pub async fn invalidate(
         return Err(ApiError::not_found("device"));
     }
     for registration in registrations {
-        state.service.invalidate_device(&registration.device_id);
+        state
+            .service
+            .invalidate_device(&registration.device_id)
+            .await;
     }
     Ok(StatusCode::NO_CONTENT)
 }
