@@ -6,8 +6,8 @@ import * as path from "node:path";
  * The suite runs against the built binary (`TVE_BIN`) on its embedded default: the emulator in
  * process and an in-memory store, on a port of its own so it never meets a developer's server.
  * A second one on port 3101 hands out codes that expire after 10 s, for expired.spec.ts.
- * Set `TVE_E2E_BASE_URL` to test a server that is already running instead (expired.spec.ts
- * is then skipped).
+ * Set `TVE_E2E_BASE_URL` to test a server that is already running instead, and
+ * `TVE_E2E_SHORT_TTL_URL` to one whose codes expire after 10 s (expired.spec.ts).
  */
 const root = path.resolve(__dirname, "..");
 const port = Number(process.env.TVE_E2E_PORT ?? 3100);

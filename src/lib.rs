@@ -4,6 +4,7 @@
 pub mod adobe_pass;
 pub mod clock;
 pub mod config;
+pub mod draining;
 pub mod emulator;
 pub mod http;
 pub mod limits;
@@ -48,7 +49,7 @@ pub enum StartError {
 const DRAIN_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Opens the store, binds the listener and serves until `shutdown` resolves, then drains (see
-/// `http::draining`) and lets in-flight requests finish within the shutdown deadline.
+/// `draining`) and lets in-flight requests finish within the shutdown deadline.
 pub async fn run(
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,

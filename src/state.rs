@@ -7,7 +7,7 @@ use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 
 use crate::{
-    config::Config, http::draining::Draining, limits::WaitSlots, service::Service, shared::Shared,
+    config::Config, draining::Draining, limits::WaitSlots, service::Service, shared::Shared,
     store::SharedStore,
 };
 

@@ -295,30 +295,16 @@ async fn two_nodes() -> Option<(
     Api,
     Api,
     tve_activate::emulator::RunningEmulator,
-    tempfile::TempDir,
+    common::Deployment,
 )> {
-    let redis = common::test_service("TVE_TEST_REDIS_URL")?;
-    let postgres = common::fresh_postgres_database().await?;
+    let deployment = common::Deployment::new().await?;
     let emulator =
         tve_activate::emulator::spawn(tve_activate::emulator::EmulatorSettings::default())
             .await
             .expect("emulator starts");
-    let dir = tempfile::tempdir().expect("temp dir");
-    let key = common::sealing_key_file(dir.path());
-    let namespace = format!("test-{}", uuid::Uuid::new_v4().simple());
-    let flags = [
-        "--store-url",
-        postgres.as_str(),
-        "--secrets-key-file",
-        key.as_str(),
-        "--redis-url",
-        redis.as_str(),
-        "--redis-namespace",
-        namespace.as_str(),
-    ];
-    let a = Api::node_of(emulator.base_url(), &flags).await;
-    let b = Api::node_of(emulator.base_url(), &flags).await;
-    Some((a, b, emulator, dir))
+    let a = Api::node_of(emulator.base_url(), &deployment.settings()).await;
+    let b = Api::node_of(emulator.base_url(), &deployment.settings()).await;
+    Some((a, b, emulator, deployment))
 }
 
 #[tokio::test]

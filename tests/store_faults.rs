@@ -62,13 +62,10 @@ impl Relay {
 
 #[tokio::test]
 async fn without_postgres_requests_that_need_it_say_try_again_and_the_node_recovers() {
-    let Some(redis) = common::test_service("TVE_TEST_REDIS_URL") else {
+    let Some(mut deployment) = common::Deployment::new().await else {
         return;
     };
-    let Some(database) = common::fresh_postgres_database().await else {
-        return;
-    };
-    let mut url = url::Url::parse(&database).expect("url");
+    let mut url = url::Url::parse(&deployment.postgres).expect("url");
     let target = SocketAddr::new(
         url.host_str()
             .expect("host")
@@ -78,26 +75,11 @@ async fn without_postgres_requests_that_need_it_say_try_again_and_the_node_recov
     );
     let relay = Relay::start(target).await;
     url.set_port(Some(relay.port)).expect("port");
-    let dir = tempfile::tempdir().expect("temp dir");
-    let key = common::sealing_key_file(dir.path());
+    deployment.postgres = url.to_string();
     let emulator = tve_activate::emulator::spawn(Default::default())
         .await
         .expect("emulator");
-    let namespace = format!("test-{}", uuid::Uuid::new_v4().simple());
-    let api = Api::node_of(
-        emulator.base_url(),
-        &[
-            "--store-url",
-            url.as_str(),
-            "--secrets-key-file",
-            &key,
-            "--redis-url",
-            &redis,
-            "--redis-namespace",
-            &namespace,
-        ],
-    )
-    .await;
+    let api = Api::node_of(emulator.base_url(), &deployment.settings()).await;
     let token = api.register("tv-store-faults").await;
 
     relay.cut();

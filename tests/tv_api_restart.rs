@@ -210,34 +210,20 @@ async fn device_token_and_profile_survive_a_restart_without_a_second_registratio
 
 #[tokio::test]
 async fn a_restart_of_both_nodes_loses_no_device_credential_or_activation() {
-    let Some(redis) = common::test_service("TVE_TEST_REDIS_URL") else {
-        return;
-    };
-    let Some(postgres) = common::fresh_postgres_database().await else {
+    let Some(deployment) = common::Deployment::new().await else {
         return;
     };
     let emulator = emulator::spawn(EmulatorSettings::default())
         .await
         .expect("emulator");
-    let data = tempfile::tempdir().expect("temp dir");
-    let key = common::sealing_key_file(data.path());
-    let namespace = format!("test-{}", uuid::Uuid::new_v4().simple());
-    let settings = [
-        "--store-url",
-        postgres.as_str(),
-        "--secrets-key-file",
-        key.as_str(),
-        "--redis-url",
-        redis.as_str(),
-        "--redis-namespace",
-        namespace.as_str(),
-    ];
+    let settings = deployment.settings();
     let ports = [common::free_port(), common::free_port()];
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("client");
-    let start = |port| Process::start_with(data.path(), port, emulator.base_url(), &settings);
+    let start =
+        |port| Process::start_with(deployment.dir.path(), port, emulator.base_url(), &settings);
     let nodes = [start(ports[0]), start(ports[1])];
     for node in &nodes {
         node.wait_until_ready(&http).await;

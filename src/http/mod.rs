@@ -1,6 +1,5 @@
 //! Router assembly and the layers every request goes through.
 
-pub mod draining;
 pub mod health;
 pub mod metrics;
 pub mod security;

@@ -24,7 +24,7 @@ use super::{
     error::{ApiError, ErrorBody},
 };
 use crate::{
-    http::draining::Draining,
+    draining::Draining,
     limits::{WaitSlot, WaitSlots},
     service::{ActivationView, DeviceSession, Service, ServiceError, StartOutcome},
     store::ActivationStatus,

@@ -194,3 +194,43 @@ where
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
 }
+
+/// What the nodes of one several-node deployment share: a fresh database on the test
+/// PostgreSQL, the test Redis under a namespace of its own, and one sealing key file (in `dir`).
+pub struct Deployment {
+    pub postgres: String,
+    pub redis: String,
+    pub namespace: String,
+    pub key: String,
+    pub dir: tempfile::TempDir,
+}
+
+impl Deployment {
+    /// A new deployment, or `None` (outside CI) without a test PostgreSQL and Redis.
+    pub async fn new() -> Option<Self> {
+        let redis = test_service("TVE_TEST_REDIS_URL")?;
+        let postgres = fresh_postgres_database().await?;
+        let dir = tempfile::tempdir().expect("temp dir");
+        Some(Self {
+            key: sealing_key_file(dir.path()),
+            namespace: format!("test-{}", uuid::Uuid::new_v4().simple()),
+            postgres,
+            redis,
+            dir,
+        })
+    }
+
+    /// The settings every node of it runs with.
+    pub fn settings(&self) -> [&str; 8] {
+        [
+            "--store-url",
+            &self.postgres,
+            "--secrets-key-file",
+            &self.key,
+            "--redis-url",
+            &self.redis,
+            "--redis-namespace",
+            &self.namespace,
+        ]
+    }
+}
