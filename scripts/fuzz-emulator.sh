@@ -71,11 +71,12 @@ token = call("POST", "/o/client/token", form.encode(), "application/x-www-form-u
 with open(source) as f:
     spec = json.load(f)
 for exception in exceptions:
-    segments = [s.replace("~1", "/").replace("~0", "~") for s in exception["pointer"].split("/")[1:]]
-    node = spec
-    for segment in segments[:-1]:
-        node = node.setdefault(segment, {})
-    node[segments[-1]] = json.loads(exception["replacement"])
+    for pointer in exception["pointers"]:
+        segments = [s.replace("~1", "/").replace("~0", "~") for s in pointer.split("/")[1:]]
+        node = spec
+        for segment in segments[:-1]:
+            node = node.setdefault(segment, {})
+        node[segments[-1]] = json.loads(exception["replacement"])
 # Fuzz inputs only (not an exception): the emulator serves one service provider, so fix it to
 # reach past the invalid_parameter_service_provider check.
 for item in spec["paths"].values():

@@ -15,7 +15,7 @@ use url::Url;
 pub use crate::store::StoreUrl;
 use crate::{
     adobe_pass::Secret,
-    service::{BusinessRules, ProviderFilter},
+    service::{BusinessRules, ProviderFilter, MAX_PREAUTHORIZE_RESOURCES},
     store::{SealingKey, SealingKeys},
 };
 
@@ -152,9 +152,20 @@ pub struct Args {
     pub emulator_session_ttl: u64,
 
     /// Providers hidden from pickers (test and in-development integrations): comma-separated
-    /// ids or patterns with `*`. TempPass and providers Adobe keeps out of pickers are always hidden.
-    #[arg(long, env = "TVE_HIDDEN_PROVIDERS", value_delimiter = ',')]
+    /// ids or patterns with `*`, case-insensitive; an empty value hides none. TempPass entries
+    /// (`isTempPass`) are always hidden.
+    #[arg(
+        long,
+        env = "TVE_HIDDEN_PROVIDERS",
+        value_delimiter = ',',
+        default_value = crate::service::DEFAULT_HIDDEN_PROVIDERS
+    )]
     pub hidden_providers: Vec<String>,
+
+    /// Resources asked per preauthorization call to Adobe (1 to 50; Adobe usually allows 5 per
+    /// MVPD, §9).
+    #[arg(long, env = "TVE_PREAUTHORIZE_CHUNK", default_value_t = crate::service::DEFAULT_PREAUTHORIZE_CHUNK)]
+    pub preauthorize_chunk: usize,
 
     /// Providers shown first, as tiles, in this order: comma-separated ids.
     #[arg(long, env = "TVE_FEATURED_PROVIDERS", value_delimiter = ',')]
@@ -246,6 +257,8 @@ pub struct Config {
     pub providers: ProviderFilter,
     /// The programmer's rules that can deny a play.
     pub rules: BusinessRules,
+    /// Resources per preauthorization call.
+    pub preauthorize_chunk: usize,
 }
 
 impl Config {
@@ -345,6 +358,15 @@ impl TryFrom<Args> for Config {
                 ));
             }
         }
+        if !(1..=MAX_PREAUTHORIZE_RESOURCES).contains(&args.preauthorize_chunk) {
+            return Err(ConfigError::new(
+                "--preauthorize-chunk",
+                format!(
+                    "{} is not between 1 and {MAX_PREAUTHORIZE_RESOURCES}",
+                    args.preauthorize_chunk
+                ),
+            ));
+        }
         let tv_simulator = args
             .tv_simulator
             .unwrap_or(matches!(upstream, Upstream::Embedded));
@@ -367,6 +389,7 @@ impl TryFrom<Args> for Config {
             trusted_proxies: parse_trusted_proxies(args.trusted_proxies.as_deref())?,
             admin_token: admin_token(args.admin_token)?,
             emulator_session_ttl: emulator_session_ttl(args.emulator_session_ttl)?,
+            preauthorize_chunk: args.preauthorize_chunk,
             providers: ProviderFilter {
                 hidden: non_empty(args.hidden_providers),
                 featured: non_empty(args.featured_providers),
@@ -655,12 +678,24 @@ mod tests {
         .expect("valid");
         assert_eq!(parsed.providers.hidden, ["*_TEST", "Beta*"]);
         assert_eq!(parsed.providers.featured, ["Spectrum", "Cablevision"]);
+        let default = config(&[]).expect("valid");
+        assert_eq!(default.providers.hidden, ["*_TEST*"], "test integrations");
+        let none = config(&["--hidden-providers", ""]).expect("valid");
+        assert!(
+            none.providers.hidden.is_empty(),
+            "an empty value hides none"
+        );
         assert_eq!(parsed.rules.denied["Dish"], ["premium-sports", "news"]);
         assert_eq!(parsed.rules.ratings["mature-movies"], "TV-MA");
         let err = config(&["--denied-resources", "Dish"]).expect_err("invalid");
         assert_eq!(err.setting, "--denied-resources");
         let err = config(&["--resource-ratings", "news="]).expect_err("invalid");
         assert_eq!(err.setting, "--resource-ratings");
+        assert_eq!(config(&[]).expect("valid").preauthorize_chunk, 5, "§9");
+        for bad in ["0", "51"] {
+            let err = config(&["--preauthorize-chunk", bad]).expect_err(bad);
+            assert_eq!(err.setting, "--preauthorize-chunk");
+        }
     }
 
     fn config(args: &[&str]) -> Result<Config, ConfigError> {

@@ -48,6 +48,19 @@ pub enum StartError {
 /// How long a draining node keeps accepting requests so its balancer sees `/readyz` fail.
 const DRAIN_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
 
+/// The Programmer Service's settings: what the configuration says, and what the nodes share.
+pub fn service_settings(config: &Config, shared: &shared::Shared) -> service::ServiceSettings {
+    service::ServiceSettings {
+        providers: config.providers.clone(),
+        rules: config.rules.clone(),
+        preauthorize_chunk: config.preauthorize_chunk,
+        limits: shared.service_limits.clone(),
+        bus: shared.bus.clone(),
+        leases: shared.leases.clone(),
+        ..service::ServiceSettings::new(config.public_url.clone(), config.domain_name.clone())
+    }
+}
+
 /// Opens the store, binds the listener and serves until `shutdown` resolves, then drains (see
 /// `draining`) and lets in-flight requests finish within the shutdown deadline.
 pub async fn run(
@@ -89,14 +102,7 @@ pub async fn run(
         }
     );
     let service = service::Service::new(
-        service::ServiceSettings {
-            providers: config.providers.clone(),
-            rules: config.rules.clone(),
-            limits: shared.service_limits.clone(),
-            bus: shared.bus.clone(),
-            leases: shared.leases.clone(),
-            ..service::ServiceSettings::new(config.public_url.clone(), config.domain_name.clone())
-        },
+        service_settings(&config, &shared),
         upstream.adobe.clone(),
         store.clone(),
         clock,

@@ -452,8 +452,10 @@ async fn decisions_follow_entitlements_and_parental_controls() {
             &[],
         )
         .await;
-    assert_eq!(too_many.status, StatusCode::BAD_REQUEST);
+    // §9: exceeding the limit is too_many_resources, HTTP 403, action configuration.
+    assert_eq!(too_many.status, StatusCode::FORBIDDEN);
     assert_eq!(too_many.error_code(), "too_many_resources");
+    assert_eq!(too_many.json()["action"], "configuration");
     assert_eq!(too_many.json()["status"], 403);
     let six = h
         .decide(

@@ -88,6 +88,8 @@ async fn codes_and_profiles_expire_after_their_ttls() {
     );
 }
 
+/// §14.3: TempPass needs no authentication (D2 directly) and its clock starts at the first
+/// authorization; §8.2: P1 shows no TempPass profile.
 #[tokio::test]
 async fn basic_temppass_runs_out_after_its_duration() {
     let (clock, settings) = manual_settings();
@@ -95,12 +97,25 @@ async fn basic_temppass_runs_out_after_its_duration() {
     let tv = Device::new("trial-tv");
     let session = h.create_session(&tv, "mvpd=TempPass_TEST40").await;
     assert_eq!(session.json()["reasonType"], "temporary");
+    let path = format!("/api/v2/{SP}/profiles/TempPass_TEST40");
+    let before = h.api(Method::GET, &path, Some(&tv), &[], None).await;
+    assert_eq!(before.status, StatusCode::OK, "{}", before.text);
+    let preview = h
+        .decide("preauthorize", &tv, "TempPass_TEST40", &["REF30"], &[])
+        .await;
+    assert!(outcomes(&preview)[0].1);
+    clock.advance(Duration::from_secs(600));
+    let unstarted = h.api(Method::GET, &path, Some(&tv), &[], None).await;
+    assert_eq!(
+        unstarted.status,
+        StatusCode::OK,
+        "profiles and preauthorizations do not start the clock"
+    );
     let permit = h
         .decide("authorize", &tv, "TempPass_TEST40", &["REF30"], &[])
         .await;
     assert!(outcomes(&permit)[0].1);
     assert_eq!(permit.json()["decisions"][0]["source"], "temppass");
-    let path = format!("/api/v2/{SP}/profiles/TempPass_TEST40");
     let profile = h.api(Method::GET, &path, Some(&tv), &[], None).await;
     assert_eq!(
         profile.json()["profiles"]["TempPass_TEST40"]["type"],
@@ -115,7 +130,12 @@ async fn basic_temppass_runs_out_after_its_duration() {
             None,
         )
         .await;
-    assert!(all.json()["profiles"]["TempPass_TEST40"].is_object());
+    assert_eq!(all.status, StatusCode::OK);
+    assert!(
+        all.json()["profiles"]["TempPass_TEST40"].is_null(),
+        "P1 lists no TempPass: {}",
+        all.text
+    );
 
     clock.advance(Duration::from_secs(181));
     let over = h

@@ -59,6 +59,14 @@ async fn clients_profiles_sessions_and_temp_passes_survive_a_restart() {
     let tv = Device::new("living-room");
     h.sign_in(&tv, "Spectrum", "premium").await;
     let signed_in = profile(&h, &tv, "Spectrum").await;
+    let play = h
+        .decide("authorize", &tv, "TempPass_TEST40", &["REF30"], &[])
+        .await;
+    assert_eq!(
+        play.status,
+        StatusCode::OK,
+        "the first play starts the TempPass"
+    );
     let temp_pass = profile(&h, &tv, "TempPass_TEST40").await;
     let pending = h.session_code(&Device::new("bedroom"), "Cox").await;
 

@@ -44,14 +44,12 @@ async fn providers_are_filtered_for_pickers() {
         ids.contains(&"Spectrum") && ids.contains(&"Cablevision"),
         "{ids:?}"
     );
-    for hidden in [
-        "TempPass_TEST40",
-        "flexibleTempPass",
-        "HarborFiber",
-        "Emulator_TEST",
-    ] {
+    // §6: TempPass entries (isTempPass) and, by the default --hidden-providers, test
+    // integrations are hidden; displayInPlatformPicker is Apple's picker and hides nothing.
+    for hidden in ["TempPass_TEST40", "flexibleTempPass", "Emulator_TEST"] {
         assert!(!ids.contains(&hidden), "{hidden} is hidden");
     }
+    assert!(ids.contains(&"HarborFiber"), "{ids:?}");
     for provider in &providers {
         assert!(provider["displayName"].is_string(), "{provider}");
         let keys: Vec<&String> = provider.as_object().expect("object").keys().collect();
@@ -313,6 +311,8 @@ async fn provider_and_parental_denials_come_with_plain_reasons() {
     assert_eq!(preauthorized["decisions"][1]["authorized"], true);
 }
 
+/// §14.3: TempPass needs no authentication; the TV plays at once, and the clock started by the
+/// first play continues (a second start does not restart it).
 #[tokio::test]
 async fn temppass_starts_and_continues() {
     let api = Api::start(&[]).await;
@@ -321,9 +321,24 @@ async fn temppass_starts_and_continues() {
         .call(Method::POST, "/tv/v1/temppass", Some(&token), None)
         .await;
     assert_eq!(started.status, StatusCode::OK, "{}", started.text);
-    let started = started.json();
-    assert_eq!(started["provider"], "TempPass_TEST40");
-    let expires_at = started["expiresAt"].as_i64().expect("epoch ms");
+    assert_eq!(started.json()["provider"], "TempPass_TEST40");
+    let profile = api.get("/tv/v1/profile", &token).await.json();
+    assert_eq!(profile["authenticated"], true);
+    assert_eq!(profile["provider"], "TempPass_TEST40");
+    let play = api
+        .post("/tv/v1/authorize", &token, json!({"resource": "REF30"}))
+        .await
+        .json();
+    assert_eq!(play["decision"], "permit", "{play}");
+    let running = api
+        .post(
+            "/tv/v1/temppass",
+            &token,
+            json!({"mvpd": "TempPass_TEST40"}),
+        )
+        .await
+        .json();
+    let expires_at = running["expiresAt"].as_i64().expect("epoch ms");
     let again = api
         .post(
             "/tv/v1/temppass",
@@ -337,14 +352,6 @@ async fn temppass_starts_and_continues() {
         Some(expires_at),
         "continues, not restarts"
     );
-    let profile = api.get("/tv/v1/profile", &token).await.json();
-    assert_eq!(profile["authenticated"], true);
-    assert_eq!(profile["provider"], "TempPass_TEST40");
-    let play = api
-        .post("/tv/v1/authorize", &token, json!({"resource": "REF30"}))
-        .await
-        .json();
-    assert_eq!(play["decision"], "permit", "{play}");
 
     let promo = api.register("tv-temppass-promo").await;
     let promotional = api
@@ -370,6 +377,81 @@ async fn temppass_starts_and_continues() {
         "{}",
         unknown.text
     );
+}
+
+/// §3 and §14.3: a promotional TempPass runs under the viewer's identity, hashed by the
+/// programmer (SHA-256) and sent as `AP-TempPass-Identity` on every call about it (P2, D1, D2):
+/// the TV plays until the TempPass's resources are used up, and until its time is up.
+#[tokio::test]
+async fn promotional_temppass_plays_until_its_resources_or_time_run_out() {
+    let mut settings = tve_activate::emulator::EmulatorSettings::default();
+    for mvpd in &mut settings.dataset.mvpds {
+        if let (true, Some(rules)) = (mvpd.id == "flexibleTempPass", &mut mvpd.temp_pass) {
+            rules.duration_seconds = 3;
+        }
+    }
+    let api = Api::with_emulator(settings, &[]).await;
+    let start = |token: String, email: &'static str| {
+        let api = &api;
+        async move {
+            api.post(
+                "/tv/v1/temppass",
+                &token,
+                json!({"mvpd": "flexibleTempPass", "email": email}),
+            )
+            .await
+        }
+    };
+    let play = |token: String, resource: &'static str| {
+        let api = &api;
+        async move {
+            api.post("/tv/v1/authorize", &token, json!({"resource": resource}))
+                .await
+                .json()
+        }
+    };
+
+    let tv = api.register("tv-promo").await;
+    let started = start(tv.clone(), "viewer@example.com").await;
+    assert_eq!(started.status, StatusCode::OK, "{}", started.text);
+    assert_eq!(started.json()["remainingResources"], 2);
+    assert_eq!(play(tv.clone(), "REF30").await["decision"], "permit");
+    let preview = api
+        .post(
+            "/tv/v1/preauthorize",
+            &tv,
+            json!({"resources": ["news", "premium-sports"]}),
+        )
+        .await;
+    assert_eq!(preview.status, StatusCode::OK, "{}", preview.text);
+    assert!(
+        preview.json()["decisions"]
+            .as_array()
+            .expect("decisions")
+            .iter()
+            .all(|d| d["authorized"] == true),
+        "{}",
+        preview.text
+    );
+    assert_eq!(play(tv.clone(), "news").await["decision"], "permit");
+    assert_eq!(
+        play(tv.clone(), "REF30").await["decision"],
+        "permit",
+        "a resource already used plays again"
+    );
+    let third = play(tv.clone(), "premium-sports").await;
+    assert_eq!(third["decision"], "deny", "{third}");
+    assert_eq!(third["reason"], "temporary_access_resources_limit_exceeded");
+
+    let other = api.register("tv-promo-time").await;
+    let started = start(other.clone(), "someone@example.com").await;
+    assert_eq!(started.status, StatusCode::OK, "{}", started.text);
+    assert_eq!(play(other.clone(), "REF30").await["decision"], "permit");
+    tokio::time::sleep(Duration::from_millis(3_200)).await;
+    let late = play(other.clone(), "REF30").await;
+    assert_ne!(late["decision"], "permit", "time is up: {late}");
+    let profile = api.get("/tv/v1/profile", &other).await.json();
+    assert_eq!(profile["authenticated"], false, "{profile}");
 }
 
 #[tokio::test]

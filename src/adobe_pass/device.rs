@@ -114,6 +114,16 @@ impl TempPassIdentity {
         Self(HeaderValue::from_str(&encoded).unwrap_or(HeaderValue::from_static("")))
     }
 
+    /// An identity hashed earlier, as [`TempPassIdentity::value`] gave it (kept by the store).
+    pub fn from_value(value: &str) -> Result<Self, AdobePassError> {
+        header_value("AP-TempPass-Identity", value).map(Self)
+    }
+
+    /// The header value: base64 of the hashed fields, safe to keep.
+    pub fn value(&self) -> &str {
+        self.0.to_str().unwrap_or_default()
+    }
+
     pub(crate) fn header(&self) -> &HeaderValue {
         &self.0
     }

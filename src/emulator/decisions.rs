@@ -96,8 +96,8 @@ async fn decide(
         Kind::Authorize => AUTHORIZE_LIMIT,
     };
     if resources.len() > limit {
-        // §2 allows 403 only on profiles; the error keeps its own status 403.
-        return Err(ApiError::bad_request(ErrorCode::TooManyResources));
+        // §9: too_many_resources is 403, action configuration.
+        return Err(ErrorCode::TooManyResources.into());
     }
     let now = state.now_ms();
     let sp = state.dataset().service_provider.id.clone();

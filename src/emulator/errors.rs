@@ -182,15 +182,6 @@ impl ApiError {
             error: Box::new(code.to_error()),
         }
     }
-
-    /// Sent as HTTP 400 whatever the error's own status (for errors §2 does not allow as an
-    /// HTTP status on the endpoint, such as `too_many_resources`, status 403, on decisions).
-    pub fn bad_request(code: ErrorCode) -> Self {
-        Self {
-            http_status: StatusCode::BAD_REQUEST,
-            error: Box::new(code.to_error()),
-        }
-    }
 }
 
 impl From<ErrorCode> for ApiError {

@@ -110,8 +110,8 @@ fn profiles(profiles: BTreeMap<String, Profile>) -> Response {
     adobe_json(StatusCode::OK, &ProfilesResponse { profiles })
 }
 
-/// P1 `GET /api/v2/{serviceProvider}/profiles`: the device's live profiles, basic TempPass
-/// included.
+/// P1 `GET /api/v2/{serviceProvider}/profiles`: the device's live profiles (no TempPass:
+/// Adobe's docs show none in P1, §8.2).
 pub async fn all(
     State(state): State<EmulatorState>,
     Path(service_provider): Path<String>,
@@ -128,16 +128,16 @@ pub async fn all(
         .filter(|(k, p)| k.client_id == client_id && k.device_id == device_id && p.not_after > now)
         .map(|(k, p)| (k.mvpd.clone(), p.clone()))
         .collect();
-    let mut map: BTreeMap<String, Profile> = mine
+    let map: BTreeMap<String, Profile> = mine
         .iter()
         .filter_map(|(mvpd, p)| Some((mvpd.clone(), render(&state, mvpd, p)?)))
         .collect();
-    map.extend(temppass::basic_profiles(&state, &device_id));
     Ok(profiles(map))
 }
 
-/// P2 `GET /api/v2/{serviceProvider}/profiles/{mvpd}`. For a TempPass MVPD this starts the
-/// TempPass if needed, and answers 403 once its time or resources are used up.
+/// P2 `GET /api/v2/{serviceProvider}/profiles/{mvpd}`. For a TempPass MVPD: the temporary
+/// profile (as it would run from now, before the first authorization starts it), and 403
+/// once its time or resources are used up.
 pub async fn for_mvpd(
     State(state): State<EmulatorState>,
     Path((service_provider, mvpd)): Path<(String, String)>,

@@ -1,6 +1,7 @@
 //! TempPass (§14.3): basic (time-boxed per device) and promotional (time- and resource-boxed
-//! per device and `AP-TempPass-Identity`). The clock starts at first use (profile or
-//! decision) and never restarts; logout does not reset it.
+//! per device and `AP-TempPass-Identity`). The clock starts at the first authorization (D2) and
+//! never restarts; logout does not reset it. Before that, P2 and D1 show the TempPass as it
+//! would run if it started now, and P1 lists no TempPass (Adobe's docs show none there).
 
 use std::collections::BTreeMap;
 
@@ -57,7 +58,7 @@ fn key(
     })
 }
 
-/// The TempPass for `key`, started now if it never was.
+/// The TempPass for `key`: as it runs, or, never started, as it would run from now on.
 fn use_of(state: &EmulatorState, key: &TempPassKey, rules: &TempPassRules) -> TempPassUse {
     let now = state.now_ms();
     let duration = i64::try_from(rules.duration_seconds)
@@ -66,13 +67,13 @@ fn use_of(state: &EmulatorState, key: &TempPassKey, rules: &TempPassRules) -> Te
     state
         .store()
         .temp_passes
-        .entry(key.clone())
-        .or_insert_with(|| TempPassUse {
+        .get(key)
+        .cloned()
+        .unwrap_or_else(|| TempPassUse {
             started_at: now,
             expires_at: now.saturating_add(duration),
             used_resources: Vec::new(),
         })
-        .clone()
 }
 
 /// Why the TempPass cannot be used now, if it cannot.
@@ -144,25 +145,6 @@ pub fn profile(
     }
 }
 
-/// The device's basic TempPass profiles still running (for P1).
-pub fn basic_profiles(state: &EmulatorState, device_id: &str) -> BTreeMap<String, Profile> {
-    let now = state.now_ms();
-    let running: Vec<(TempPassKey, TempPassUse)> = state
-        .store()
-        .temp_passes
-        .iter()
-        .filter(|(k, u)| k.device_id == device_id && k.identity.is_none() && u.expires_at > now)
-        .map(|(k, u)| (k.clone(), u.clone()))
-        .collect();
-    running
-        .into_iter()
-        .filter_map(|(key, used)| {
-            let rules = state.dataset().mvpd(&key.mvpd)?.temp_pass.as_ref()?;
-            Some((key.mvpd.clone(), render(&key, rules, &used)))
-        })
-        .collect()
-}
-
 /// Who asks for which TempPass.
 #[derive(Clone, Copy, Debug)]
 pub struct Trial<'a> {
@@ -176,8 +158,8 @@ pub struct Trial<'a> {
     pub headers: &'a HeaderMap,
 }
 
-/// Decisions on a TempPass MVPD. Authorizing a new resource on a promotional TempPass uses
-/// one of its resources; preauthorizing does not.
+/// Decisions on a TempPass MVPD. The first authorization starts the clock; authorizing a new
+/// resource on a promotional TempPass uses one of its resources; preauthorizing does neither.
 pub fn decide(
     state: &EmulatorState,
     trial: Trial<'_>,
@@ -237,6 +219,8 @@ pub fn decide(
         }
         decisions.push(permit(resource, &used));
     }
-    state.store().temp_passes.insert(key, used);
+    if authorize {
+        state.store().temp_passes.insert(key, used);
+    }
     decisions
 }

@@ -424,7 +424,7 @@ impl Service {
                 };
                 self.inner
                     .store
-                    .remember_provider(&activation.device_id, &provider)
+                    .remember_provider(&activation.device_id, &provider, None)
                     .await?;
                 self.invalidate_device(&activation.device_id).await;
                 Ok(self

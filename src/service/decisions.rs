@@ -1,6 +1,7 @@
-//! Decisions: preauthorization (informational, up to 5 resources per upstream call, permits
-//! kept in memory until their `notAfter`) and authorization (asked upstream on every play, never
-//! cached, after the business rules).
+//! Decisions: preauthorization (informational, a configured number of resources per upstream
+//! call, permits kept in memory until their `notAfter`) and authorization (asked upstream on
+//! every play, never cached, after the business rules). Adobe's items are matched to the
+//! resources asked the way Adobe echoes them, and items Adobe marks `retry` are asked once more.
 
 use std::{
     collections::HashMap,
@@ -10,8 +11,8 @@ use std::{
 use super::{DeviceSession, ProfileSummary, Service, ServiceError};
 use crate::adobe_pass::{types::Decision, Remedy, Secret};
 
-/// Adobe's usual limit of resources per preauthorization call.
-const PREAUTHORIZE_CHUNK: usize = 5;
+/// Adobe's usual limit of resources per preauthorization call (§9).
+pub const DEFAULT_PREAUTHORIZE_CHUNK: usize = 5;
 /// Most resources one preauthorization request may name.
 pub const MAX_PREAUTHORIZE_RESOURCES: usize = 50;
 
@@ -87,6 +88,37 @@ fn validate_resource(resource: &str) -> Result<(), ServiceError> {
     Ok(())
 }
 
+/// Adobe's decision for `resource`: the item echoing it as sent, else one echoing it with
+/// whitespace around it (§9.1's sample answers `"resource1 "`). MRSS documents are echoed as sent.
+fn decision_for(decisions: &[Decision], resource: &str) -> Option<Decision> {
+    decisions
+        .iter()
+        .find(|d| d.resource == resource)
+        .or_else(|| {
+            decisions
+                .iter()
+                .find(|d| d.resource.trim() == resource.trim())
+        })
+        .cloned()
+}
+
+/// Whether Adobe asks for the item to be sent again (§11: action `retry`).
+fn asks_retry(decision: &Decision) -> bool {
+    decision
+        .error
+        .as_ref()
+        .is_some_and(|e| Remedy::of(e) == Remedy::Retry)
+}
+
+fn no_decision(resource: &str) -> PreauthorizeItem {
+    PreauthorizeItem {
+        resource: resource.to_owned(),
+        authorized: false,
+        reason: Some("no_decision".to_owned()),
+        message: Some("Adobe Pass gave no decision for this resource.".to_owned()),
+    }
+}
+
 fn denial_of(decision: &Decision) -> (String, String) {
     match &decision.error {
         Some(error) => (
@@ -160,33 +192,37 @@ impl Service {
                 ask.push(resource.clone());
             }
         }
-        for chunk in ask.chunks(PREAUTHORIZE_CHUNK) {
+        for chunk in ask.chunks(self.inner.settings.preauthorize_chunk.max(1)) {
             let decisions = self
                 .upstream_decisions(session, &profile, chunk, false)
                 .await?;
-            for decision in decisions {
-                let item = if decision.authorized {
-                    let until = decision
-                        .not_after
-                        .unwrap_or(profile.expires_at)
-                        .min(profile.expires_at);
-                    self.inner.permits.permit(key(&decision.resource), until);
-                    PreauthorizeItem {
-                        resource: decision.resource.clone(),
-                        authorized: true,
-                        reason: None,
-                        message: None,
+            for (resource, decision) in chunk.iter().zip(decisions) {
+                let item = match decision {
+                    Some(decision) if decision.authorized => {
+                        let until = decision
+                            .not_after
+                            .unwrap_or(profile.expires_at)
+                            .min(profile.expires_at);
+                        self.inner.permits.permit(key(resource), until);
+                        PreauthorizeItem {
+                            resource: resource.clone(),
+                            authorized: true,
+                            reason: None,
+                            message: None,
+                        }
                     }
-                } else {
-                    let (reason, message) = denial_of(&decision);
-                    PreauthorizeItem {
-                        resource: decision.resource.clone(),
-                        authorized: false,
-                        reason: Some(reason),
-                        message: Some(message),
+                    Some(decision) => {
+                        let (reason, message) = denial_of(&decision);
+                        PreauthorizeItem {
+                            resource: resource.clone(),
+                            authorized: false,
+                            reason: Some(reason),
+                            message: Some(message),
+                        }
                     }
+                    None => no_decision(resource),
                 };
-                answers.insert(decision.resource.clone(), item);
+                answers.insert(resource.clone(), item);
             }
         }
         Ok(resources
@@ -195,12 +231,7 @@ impl Service {
                 answers
                     .get(resource)
                     .cloned()
-                    .unwrap_or_else(|| PreauthorizeItem {
-                        resource: resource.clone(),
-                        authorized: false,
-                        reason: Some("no_decision".to_owned()),
-                        message: Some("Adobe Pass gave no decision for this resource.".to_owned()),
-                    })
+                    .unwrap_or_else(|| no_decision(resource))
             })
             .collect())
     }
@@ -220,12 +251,11 @@ impl Service {
                 message: denial.message,
             });
         }
-        let decisions = self
+        let decision = self
             .upstream_decisions(session, &profile, &[resource.to_owned()], true)
-            .await?;
-        let decision = decisions
-            .into_iter()
-            .find(|d| d.resource == resource)
+            .await?
+            .pop()
+            .flatten()
             .ok_or_else(|| {
                 ServiceError::invalid("resource", "Adobe Pass gave no decision for it")
             })?;
@@ -248,7 +278,45 @@ impl Service {
         }
     }
 
+    /// Adobe's decision for each of `resources`, in their order; the items Adobe marks `retry`
+    /// are sent once more, without the others (§11), through the same throttle.
     async fn upstream_decisions(
+        &self,
+        session: &DeviceSession,
+        profile: &ProfileSummary,
+        resources: &[String],
+        authorize: bool,
+    ) -> Result<Vec<Option<Decision>>, ServiceError> {
+        let answer = self
+            .ask_decisions(session, profile, resources, authorize)
+            .await?;
+        let mut decisions: Vec<Option<Decision>> = resources
+            .iter()
+            .map(|resource| decision_for(&answer, resource))
+            .collect();
+        let again: Vec<String> = resources
+            .iter()
+            .zip(&decisions)
+            .filter(|(_, decision)| decision.as_ref().is_some_and(asks_retry))
+            .map(|(resource, _)| resource.clone())
+            .collect();
+        if again.is_empty() {
+            return Ok(decisions);
+        }
+        let answer = self
+            .ask_decisions(session, profile, &again, authorize)
+            .await?;
+        for (resource, decision) in resources.iter().zip(decisions.iter_mut()) {
+            if again.contains(resource) {
+                if let Some(fresh) = decision_for(&answer, resource) {
+                    *decision = Some(fresh);
+                }
+            }
+        }
+        Ok(decisions)
+    }
+
+    async fn ask_decisions(
         &self,
         session: &DeviceSession,
         profile: &ProfileSummary,
@@ -273,5 +341,57 @@ impl Service {
             }
             Err(error) => Err(error.into()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decision(json: serde_json::Value) -> Decision {
+        serde_json::from_value(json).expect("decision")
+    }
+
+    fn item(resource: &str, authorized: bool) -> Decision {
+        decision(serde_json::json!({
+            "resource": resource, "serviceProvider": "REF30", "mvpd": "Cablevision",
+            "source": "mvpd", "authorized": authorized
+        }))
+    }
+
+    /// §9.1: the documented preauthorize sample echoes `"resource1 "` for `resource1`.
+    #[test]
+    fn decisions_echoed_with_whitespace_match_the_resource_asked() {
+        let answer = [item("resource1 ", true), item("resource2", false)];
+        assert!(decision_for(&answer, "resource1").is_some_and(|d| d.authorized));
+        assert!(decision_for(&answer, "resource2").is_some_and(|d| !d.authorized));
+        assert!(decision_for(&answer, "resource3").is_none());
+        let exact = [item("a ", false), item("a", true)];
+        assert!(
+            decision_for(&exact, "a").is_some_and(|d| d.authorized),
+            "an exact echo wins"
+        );
+    }
+
+    /// §9: MRSS documents are echoed as sent.
+    #[test]
+    fn mrss_resources_match_as_sent() {
+        let mrss = r#"<rss version="2.0" xmlns:media="http://search.yahoo.com/mrss/"><channel><title>REF30</title><item><title>Game</title></item></channel></rss>"#;
+        let answer = [item("REF30", false), item(mrss, true)];
+        assert!(decision_for(&answer, mrss).is_some_and(|d| d.authorized));
+    }
+
+    /// §11: an item with action `retry` is sent again.
+    #[test]
+    fn retry_items_are_recognised() {
+        let mut retry = item("REF30", false);
+        retry.error = Some(
+            serde_json::from_value(serde_json::json!({
+                "status": 403, "code": "network_connection_timeout", "action": "retry"
+            }))
+            .expect("error"),
+        );
+        assert!(asks_retry(&retry));
+        assert!(!asks_retry(&item("REF30", false)));
     }
 }

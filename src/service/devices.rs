@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 
 use super::{Service, ServiceError};
 use crate::{
-    adobe_pass::{DeviceIdentity, DeviceInfo},
+    adobe_pass::{DeviceIdentity, DeviceInfo, TempPassIdentity},
     store::Device,
 };
 
@@ -209,6 +209,7 @@ impl Service {
             app_device_id: app_device_id.to_owned(),
             device_info,
             last_provider: None,
+            temp_pass_identity: None,
             registered_at: self.now_millis(),
         };
         self.inner
@@ -255,7 +256,10 @@ impl Service {
                 detail: e.to_string(),
             })
         })?;
-        let identity = DeviceIdentity::new(device.device_id.clone(), &info, connection);
+        let mut identity = DeviceIdentity::new(device.device_id.clone(), &info, connection);
+        if let Some(hashed) = &device.temp_pass_identity {
+            identity = identity.with_temp_pass_identity(TempPassIdentity::from_value(hashed)?);
+        }
         Ok(DeviceSession {
             device,
             info,

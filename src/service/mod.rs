@@ -19,13 +19,15 @@ use std::{sync::Arc, time::Duration};
 use url::Url;
 
 pub use activations::{ActivationView, StartOutcome, StartedActivation};
-pub use decisions::{AuthorizeOutcome, PreauthorizeItem};
+pub use decisions::{
+    AuthorizeOutcome, PreauthorizeItem, DEFAULT_PREAUTHORIZE_CHUNK, MAX_PREAUTHORIZE_RESOURCES,
+};
 pub use devices::{DeviceSession, RegisteredDevice};
 pub use error::ServiceError;
 pub use limits::ServiceLimits;
 pub use logout::LogoutOutcome;
 pub use profiles::ProfileSummary;
-pub use providers::{Provider, ProviderFilter, ProviderList};
+pub use providers::{Provider, ProviderFilter, ProviderList, DEFAULT_HIDDEN_PROVIDERS};
 pub use rules::BusinessRules;
 pub use second_screen::PendingCode;
 pub use temppass::TempPassStatus;
@@ -52,6 +54,8 @@ pub struct ServiceSettings {
     pub poll_interval: Duration,
     /// How long Adobe's configuration is kept (about 2 minutes).
     pub configuration_ttl: Duration,
+    /// Resources per preauthorization call (Adobe usually allows 5, per MVPD, §9).
+    pub preauthorize_chunk: usize,
     /// Registration and TempPass rate limits.
     pub limits: ServiceLimits,
     /// Messages to and from the other nodes.
@@ -71,6 +75,7 @@ impl ServiceSettings {
             rules: BusinessRules::default(),
             poll_interval: Duration::from_secs(4),
             configuration_ttl: Duration::from_secs(120),
+            preauthorize_chunk: decisions::DEFAULT_PREAUTHORIZE_CHUNK,
             limits: ServiceLimits::local(),
             bus: Arc::new(LocalBus::default()),
             leases: Arc::new(LocalLeases),

@@ -112,7 +112,17 @@ impl Service {
             return Ok(Some(cached));
         }
         let profiles = self.inner.adobe.profiles(&session.identity).await?;
-        let chosen = choose(&profiles, session.device.last_provider.as_deref(), now);
+        let last = session.device.last_provider.as_deref();
+        let mut chosen = choose(&profiles, last, now);
+        // Adobe's docs show no TempPass in P1 (§8.2): a TempPass the device last chose is
+        // asked for on its own (P2, §8.3).
+        if let Some(last) = last.filter(|last| !profiles.profiles.contains_key(*last)) {
+            if self.is_temp_pass(session, last).await? {
+                if let Some(temporary) = self.temp_pass_profile(session, last).await? {
+                    chosen = Some(temporary);
+                }
+            }
+        }
         match &chosen {
             Some(summary) => self.inner.profiles.put(device_id, summary.clone()),
             None => self.inner.profiles.forget(device_id),

@@ -1,6 +1,7 @@
 //! Providers (MVPDs) for the pickers: Adobe's configuration, kept about two minutes per
-//! platform, filtered (no TempPass, no hidden or test providers, none Adobe keeps out of
-//! pickers) and ordered with the featured ones first.
+//! platform, filtered (no TempPass, no provider the configuration hides) and ordered with the
+//! featured ones first. `displayInPlatformPicker` is about Apple's own picker (§6), not ours,
+//! so it hides nothing here.
 
 use std::{
     collections::HashMap,
@@ -45,16 +46,19 @@ impl ProviderList {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ProviderFilter {
     /// Ids or patterns (`*` matches any run of characters, case-insensitive) to hide, such as
-    /// test and in-development integrations.
+    /// test and in-development integrations ([`DEFAULT_HIDDEN_PROVIDERS`] unless configured).
     pub hidden: Vec<String>,
     /// Ids shown first, in this order.
     pub featured: Vec<String>,
 }
 
+/// Hidden unless configured otherwise: Adobe's and the emulator's test integrations, named
+/// `<Something>_TEST<…>` (`Emulator_TEST`, `TempPass_TEST40`).
+pub const DEFAULT_HIDDEN_PROVIDERS: &str = "*_TEST*";
+
 impl ProviderFilter {
     fn is_hidden(&self, mvpd: &Mvpd) -> bool {
         mvpd.is_temp_pass == Some(true)
-            || mvpd.display_in_platform_picker == Some(false)
             || self.hidden.iter().any(|pattern| matches(pattern, &mvpd.id))
     }
 
@@ -169,6 +173,19 @@ mod tests {
     }
 
     #[test]
+    fn the_default_hides_test_integrations_only() {
+        for (id, hidden) in [
+            ("Emulator_TEST", true),
+            ("TempPass_TEST40", true),
+            ("Adobe_test_mvpd", true),
+            ("Spectrum", false),
+            ("Contest_Cable", false),
+        ] {
+            assert_eq!(matches(DEFAULT_HIDDEN_PROVIDERS, id), hidden, "{id}");
+        }
+    }
+
+    #[test]
     fn patterns_match_ids_case_insensitively() {
         assert!(matches("TempPass*", "TempPass_TEST40"));
         assert!(matches("*test*", "Adobe_TEST_Mvpd"));
@@ -178,13 +195,17 @@ mod tests {
         assert!(!matches("a*b", "ac"));
     }
 
+    /// §6: `isTempPass` marks the TempPass pseudo-MVPD; `displayInPlatformPicker` is about
+    /// Apple's picker and hides nothing from ours.
     #[test]
-    fn filter_hides_temppass_picker_hidden_and_configured_then_features() {
+    fn filter_hides_temppass_and_configured_then_features() {
         let mvpds = vec![
             mvpd(serde_json::json!({"id": "Spectrum", "displayName": "Spectrum"})),
             mvpd(serde_json::json!({"id": "Cablevision", "displayName": "Optimum"})),
-            mvpd(serde_json::json!({"id": "TempPass_TEST40", "isTempPass": true})),
-            mvpd(serde_json::json!({"id": "Hidden", "displayInPlatformPicker": false})),
+            mvpd(serde_json::json!({"id": "Promo", "isTempPass": true})),
+            mvpd(
+                serde_json::json!({"id": "Harbor", "displayName": "Harbor", "displayInPlatformPicker": false}),
+            ),
             mvpd(serde_json::json!({"id": "Adobe_Test", "displayName": "Test"})),
         ];
         let filter = ProviderFilter {
@@ -193,7 +214,11 @@ mod tests {
         };
         let list = filter.apply(&mvpds);
         let ids: Vec<&str> = list.all.iter().map(|p| p.id.as_str()).collect();
-        assert_eq!(ids, ["Cablevision", "Spectrum"], "sorted by display name");
+        assert_eq!(
+            ids,
+            ["Harbor", "Cablevision", "Spectrum"],
+            "sorted by display name"
+        );
         assert_eq!(list.featured.len(), 1);
         assert_eq!(list.featured[0].id, "Spectrum");
     }

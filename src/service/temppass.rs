@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use super::{profiles::ProfileSummary, DeviceSession, Service, ServiceError};
-use crate::adobe_pass::TempPassIdentity;
+use crate::adobe_pass::{types::Profile, Remedy, TempPassIdentity};
 
 /// Where the device's TempPass stands.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -18,10 +18,31 @@ pub struct TempPassStatus {
     pub remaining_resources: Option<i64>,
 }
 
+impl TempPassStatus {
+    /// The status a TempPass profile shows, and what the service keeps of it.
+    fn of(provider: &str, profile: &Profile) -> (Self, ProfileSummary) {
+        let number = |name: &str| profile.attributes.get(name).and_then(|a| a.value.as_i64());
+        let status = Self {
+            provider: provider.to_owned(),
+            expires_at: number("expiration_date").unwrap_or(profile.not_after),
+            remaining_resources: number("remaining_resources"),
+        };
+        let summary = ProfileSummary {
+            provider: provider.to_owned(),
+            kind: profile.kind.to_string(),
+            expires_at: status.expires_at.min(profile.not_after),
+            max_rating: None,
+        };
+        (status, summary)
+    }
+}
+
 impl Service {
     /// Starts (or continues) TempPass for the device with the TempPass MVPD `mvpd` (the first
     /// one Adobe lists when `None`); promotional TempPass needs the viewer's `email`, sent only
-    /// as a hash.
+    /// as a hash and kept as one, so every later call about this TempPass (P2, P3, D1, D2)
+    /// carries the same `AP-TempPass-Identity`. TempPass needs no authentication: plays go to
+    /// D2 directly, and Adobe starts the clock at the first authorization (§14.3).
     pub async fn temppass(
         &self,
         session: &DeviceSession,
@@ -38,44 +59,78 @@ impl Service {
                 .next()
                 .ok_or_else(|| ServiceError::invalid("mvpd", "this service offers no TempPass"))?,
         };
+        let continuing = session.device.last_provider.as_deref() == Some(chosen.id.as_str());
         // A registration's first TempPass start counts against its address; continuing does not.
-        if session.device.last_provider.as_deref() != Some(chosen.id.as_str()) {
+        if !continuing {
             self.inner
                 .settings
                 .limits
                 .admit_temppass(session.identity.connection().ip())
                 .await?;
         }
-        let mut identity = session.identity.clone();
-        if let Some(email) = email {
-            if !email.contains('@') || email.len() > 254 {
-                return Err(ServiceError::invalid("email", "is not an email address"));
+        let hashed = match email {
+            Some(email) if !email.contains('@') || email.len() > 254 => {
+                return Err(ServiceError::invalid("email", "is not an email address"))
             }
-            identity =
-                identity.with_temp_pass_identity(TempPassIdentity::hashed([("email", email)]));
+            Some(email) => Some(TempPassIdentity::hashed([("email", email)])),
+            None if continuing => session
+                .device
+                .temp_pass_identity
+                .as_deref()
+                .map(TempPassIdentity::from_value)
+                .transpose()?,
+            None => None,
+        };
+        let mut identity = session.identity.clone();
+        if let Some(hashed) = &hashed {
+            identity = identity.with_temp_pass_identity(hashed.clone());
         }
         let profiles = self.inner.adobe.mvpd_profile(&identity, &chosen.id).await?;
         let profile = profiles
             .profiles
             .get(&chosen.id)
             .ok_or(ServiceError::NotFound("TempPass profile"))?;
-        let number = |name: &str| profile.attributes.get(name).and_then(|a| a.value.as_i64());
-        let status = TempPassStatus {
-            provider: chosen.id.clone(),
-            expires_at: number("expiration_date").unwrap_or(profile.not_after),
-            remaining_resources: number("remaining_resources"),
-        };
+        let (status, summary) = TempPassStatus::of(&chosen.id, profile);
         self.inner
             .store
-            .remember_provider(&session.device.device_id, &chosen.id)
+            .remember_provider(
+                &session.device.device_id,
+                &chosen.id,
+                hashed.as_ref().map(TempPassIdentity::value),
+            )
             .await?;
-        let summary = ProfileSummary {
-            provider: chosen.id.clone(),
-            kind: profile.kind.to_string(),
-            expires_at: status.expires_at.min(profile.not_after),
-            max_rating: None,
-        };
+        self.invalidate_device(&session.device.device_id).await;
         self.inner.profiles.put(&session.device.device_id, summary);
         Ok(status)
+    }
+
+    /// The device's running TempPass with the TempPass MVPD `mvpd` (P2, with the device's
+    /// TempPass identity); `None` once it is used up or when Adobe shows none.
+    pub(super) async fn temp_pass_profile(
+        &self,
+        session: &DeviceSession,
+        mvpd: &str,
+    ) -> Result<Option<ProfileSummary>, ServiceError> {
+        match self.inner.adobe.mvpd_profile(&session.identity, mvpd).await {
+            Ok(profiles) => Ok(profiles
+                .profiles
+                .get(mvpd)
+                .map(|profile| TempPassStatus::of(mvpd, profile).1)),
+            Err(error) if error.remedy() == Remedy::Authentication => Ok(None),
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    /// Whether `mvpd` is one of the service's TempPass MVPDs (from Adobe's configuration).
+    pub(super) async fn is_temp_pass(
+        &self,
+        session: &DeviceSession,
+        mvpd: &str,
+    ) -> Result<bool, ServiceError> {
+        Ok(self
+            .mvpds(&session.identity, &session.info.os_name)
+            .await?
+            .iter()
+            .any(|m| m.id == mvpd && m.is_temp_pass == Some(true)))
     }
 }

@@ -64,6 +64,7 @@ fn device(id: &str) -> Device {
         app_device_id: format!("app-{id}"),
         device_info: serde_json::json!({"model": "Roku Ultra", "osName": "Roku OS"}),
         last_provider: None,
+        temp_pass_identity: None,
         registered_at: 1_000,
     }
 }
@@ -87,7 +88,17 @@ async fn registering_again_revokes_the_old_token_and_keeps_the_rest() {
             .await
             .expect("register");
         store
-            .remember_provider("tv-1", "Spectrum")
+            .remember_provider("tv-1", "flexibleTempPass", Some("eyJlbWFpbCI6IjEyMyJ9"))
+            .await
+            .expect("remember");
+        let promotional = store.device("tv-1").await.expect("read").expect("found");
+        assert_eq!(
+            promotional.temp_pass_identity.as_deref(),
+            Some("eyJlbWFpbCI6IjEyMyJ9"),
+            "{store:?}"
+        );
+        store
+            .remember_provider("tv-1", "Spectrum", None)
             .await
             .expect("remember");
         let mut again = device("tv-1");
@@ -111,6 +122,7 @@ async fn registering_again_revokes_the_old_token_and_keeps_the_rest() {
         assert_eq!(found.device_info["model"], "Roku Express");
         assert_eq!(found.registered_at, 1_000, "first registration time kept");
         assert_eq!(found.last_provider.as_deref(), Some("Spectrum"));
+        assert_eq!(found.temp_pass_identity, None, "another provider clears it");
     }
 }
 

@@ -78,9 +78,15 @@ impl Store for MemoryStore {
             .collect())
     }
 
-    async fn remember_provider(&self, device_id: &str, provider: &str) -> Result<(), StoreError> {
+    async fn remember_provider(
+        &self,
+        device_id: &str,
+        provider: &str,
+        temp_pass_identity: Option<&str>,
+    ) -> Result<(), StoreError> {
         if let Some((device, _)) = self.state()?.devices.get_mut(device_id) {
             device.last_provider = Some(provider.to_owned());
+            device.temp_pass_identity = temp_pass_identity.map(str::to_owned);
         }
         Ok(())
     }

@@ -84,6 +84,9 @@ pub struct Device {
     pub device_info: serde_json::Value,
     /// The MVPD this device last signed in with.
     pub last_provider: Option<String>,
+    /// The hashed `AP-TempPass-Identity` of its promotional TempPass, when that is the last
+    /// provider.
+    pub temp_pass_identity: Option<String>,
     /// When it first registered, epoch ms.
     pub registered_at: i64,
 }
@@ -167,8 +170,14 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Every registration of the app device id `app_device_id`.
     async fn devices_of_app(&self, app_device_id: &str) -> Result<Vec<Device>, StoreError>;
 
-    /// Remembers the MVPD the device last signed in with.
-    async fn remember_provider(&self, device_id: &str, provider: &str) -> Result<(), StoreError>;
+    /// Remembers the MVPD the device last signed in with and, for a promotional TempPass, the
+    /// hashed identity it runs under (cleared by any other provider).
+    async fn remember_provider(
+        &self,
+        device_id: &str,
+        provider: &str,
+        temp_pass_identity: Option<&str>,
+    ) -> Result<(), StoreError>;
 
     /// The device's DCR client credentials.
     async fn credentials(&self, device_id: &str) -> Result<Option<ClientCredentials>, StoreError>;

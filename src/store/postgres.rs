@@ -57,6 +57,7 @@ fn device_from_row(row: &PgRow) -> Result<Device, StoreError> {
             detail: e.to_string(),
         })?,
         last_provider: row.try_get("last_provider")?,
+        temp_pass_identity: row.try_get("temp_pass_identity")?,
         registered_at: row.try_get("registered_at")?,
     })
 }
@@ -133,12 +134,20 @@ impl Store for PostgresStore {
             .collect()
     }
 
-    async fn remember_provider(&self, device_id: &str, provider: &str) -> Result<(), StoreError> {
-        sqlx::query("UPDATE devices SET last_provider = $2 WHERE device_id = $1")
-            .bind(device_id)
-            .bind(provider)
-            .execute(&self.pool)
-            .await?;
+    async fn remember_provider(
+        &self,
+        device_id: &str,
+        provider: &str,
+        temp_pass_identity: Option<&str>,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE devices SET last_provider = $2, temp_pass_identity = $3 WHERE device_id = $1",
+        )
+        .bind(device_id)
+        .bind(provider)
+        .bind(temp_pass_identity)
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 

@@ -55,6 +55,7 @@ fn device_from_row(row: &SqliteRow) -> Result<Device, StoreError> {
             detail: e.to_string(),
         })?,
         last_provider: row.try_get("last_provider")?,
+        temp_pass_identity: row.try_get("temp_pass_identity")?,
         registered_at: row.try_get("registered_at")?,
     })
 }
@@ -131,12 +132,20 @@ impl Store for SqliteStore {
             .collect()
     }
 
-    async fn remember_provider(&self, device_id: &str, provider: &str) -> Result<(), StoreError> {
-        sqlx::query("UPDATE devices SET last_provider = ?2 WHERE device_id = ?1")
-            .bind(device_id)
-            .bind(provider)
-            .execute(&self.pool)
-            .await?;
+    async fn remember_provider(
+        &self,
+        device_id: &str,
+        provider: &str,
+        temp_pass_identity: Option<&str>,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE devices SET last_provider = ?2, temp_pass_identity = ?3 WHERE device_id = ?1",
+        )
+        .bind(device_id)
+        .bind(provider)
+        .bind(temp_pass_identity)
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 

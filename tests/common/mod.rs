@@ -13,7 +13,7 @@ use tve_activate::{
     config::{Args, Config},
     emulator::RunningEmulator,
     http::AppState,
-    service::{Service, ServiceSettings},
+    service::Service,
     shared::Shared,
     store, upstream,
 };
@@ -48,12 +48,7 @@ pub async fn state(flags: &[&str]) -> (AppState, Option<RunningEmulator>) {
         .await
         .expect("upstream");
     let service = Service::new(
-        ServiceSettings {
-            limits: shared.service_limits.clone(),
-            bus: shared.bus.clone(),
-            leases: shared.leases.clone(),
-            ..ServiceSettings::new(config.public_url.clone(), config.domain_name.clone())
-        },
+        tve_activate::service_settings(&config, &shared),
         upstream.adobe,
         store,
         clock,

@@ -46,8 +46,11 @@ impl OpenApi {
     pub fn load() -> Self {
         let mut rest = load("restApiV2.json");
         for exception in OPENAPI_EXCEPTIONS {
-            let replacement = serde_json::from_str(exception.replacement).expect("exception JSON");
-            set(&mut rest, exception.pointer, replacement);
+            let replacement: Value =
+                serde_json::from_str(exception.replacement).expect("exception JSON");
+            for pointer in exception.pointers {
+                set(&mut rest, pointer, replacement.clone());
+            }
         }
         Self {
             rest,
