@@ -141,6 +141,17 @@ pub struct Args {
     #[arg(long, env = "TVE_TRUSTED_PROXIES")]
     pub trusted_proxies: Option<String>,
 
+    /// The balancers in --trusted-proxies open every connection with a PROXY protocol v2
+    /// header (HAProxy `send-proxy-v2`, cloud network balancers); the client's address and
+    /// source port are taken from it. Connections from other peers are refused.
+    #[arg(long, env = "TVE_PROXY_PROTOCOL", default_value_t = false)]
+    pub proxy_protocol: bool,
+
+    /// Header in which the trusted proxies pass the client's source port (for example
+    /// `X-Client-Port` set from nginx's `$remote_port`).
+    #[arg(long, env = "TVE_CLIENT_PORT_HEADER")]
+    pub client_port_header: Option<String>,
+
     /// Secret for the admin routes (`Authorization: Bearer`), at least 32 characters.
     /// Absent: the admin routes answer 404.
     #[arg(long, env = "TVE_ADMIN_TOKEN", hide_env_values = true)]
@@ -249,6 +260,10 @@ pub struct Config {
     pub site_root: PathBuf,
     /// Proxies whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Vec<IpNet>,
+    /// Whether the public listener reads a PROXY protocol v2 header from the trusted proxies.
+    pub proxy_protocol: bool,
+    /// The header carrying the client's source port, set by the trusted proxies.
+    pub client_port_header: Option<http::HeaderName>,
     /// Secret of the admin routes; none turns them off.
     pub admin_token: Option<Secret>,
     /// How long an activation code lives in the embedded emulator.
@@ -367,6 +382,28 @@ impl TryFrom<Args> for Config {
                 ),
             ));
         }
+        let trusted_proxies = parse_trusted_proxies(args.trusted_proxies.as_deref())?;
+        if args.proxy_protocol && trusted_proxies.is_empty() {
+            return Err(ConfigError::new(
+                "--proxy-protocol",
+                "name the balancers that send it in --trusted-proxies",
+            ));
+        }
+        let client_port_header = match args.client_port_header.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(_) if trusted_proxies.is_empty() => {
+                return Err(ConfigError::new(
+                    "--client-port-header",
+                    "name the proxies that set it in --trusted-proxies",
+                ))
+            }
+            Some(name) => Some(http::HeaderName::try_from(name).map_err(|_| {
+                ConfigError::new(
+                    "--client-port-header",
+                    format!("{name:?} is not a header name"),
+                )
+            })?),
+        };
         let tv_simulator = args
             .tv_simulator
             .unwrap_or(matches!(upstream, Upstream::Embedded));
@@ -386,7 +423,9 @@ impl TryFrom<Args> for Config {
             redis_namespace: redis_namespace(args.redis_namespace)?,
             log_format: args.log_format,
             site_root: args.site_root,
-            trusted_proxies: parse_trusted_proxies(args.trusted_proxies.as_deref())?,
+            trusted_proxies,
+            proxy_protocol: args.proxy_protocol,
+            client_port_header,
             admin_token: admin_token(args.admin_token)?,
             emulator_session_ttl: emulator_session_ttl(args.emulator_session_ttl)?,
             preauthorize_chunk: args.preauthorize_chunk,
@@ -692,6 +731,18 @@ mod tests {
         let err = config(&["--resource-ratings", "news="]).expect_err("invalid");
         assert_eq!(err.setting, "--resource-ratings");
         assert_eq!(config(&[]).expect("valid").preauthorize_chunk, 5, "§9");
+        let err = config(&["--proxy-protocol"]).expect_err("no balancers named");
+        assert_eq!(err.setting, "--proxy-protocol");
+        let err = config(&["--client-port-header", "X-Client-Port"]).expect_err("no proxies");
+        assert_eq!(err.setting, "--client-port-header");
+        let err = config(&[
+            "--trusted-proxies",
+            "10.0.0.0/8",
+            "--client-port-header",
+            "X Port",
+        ])
+        .expect_err("not a header name");
+        assert_eq!(err.setting, "--client-port-header");
         for bad in ["0", "51"] {
             let err = config(&["--preauthorize-chunk", bad]).expect_err(bad);
             assert_eq!(err.setting, "--preauthorize-chunk");

@@ -116,6 +116,13 @@ pub async fn run(
         shutdown_deadline: config.shutdown_deadline.saturating_sub(drain_for),
         ..http::server::ConnectionLimits::default()
     };
+    // Only the public listener sits behind the balancer.
+    let public_limits = http::server::ConnectionLimits {
+        proxy_protocol: config
+            .proxy_protocol
+            .then(|| config.trusted_proxies.clone().into()),
+        ..limits.clone()
+    };
     let state = AppState::new(config, service, shared);
     let draining = state.draining.clone();
     let (stop, stopped) = tokio::sync::watch::channel(false);
@@ -140,7 +147,7 @@ pub async fn run(
         tokio::time::sleep(drain_for).await;
         let _ = stop.send(true);
     });
-    http::server::serve(listener, http::router(state), limits, stopping())
+    http::server::serve(listener, http::router(state), public_limits, stopping())
         .await
         .map_err(|source| StartError::Listen { addr, source })?;
     if let Ok(Err(error)) = operators.await {

@@ -155,7 +155,8 @@ impl DeviceIdentity {
         let device_id = device_id.into();
         let mut info = info.clone();
         info.connection_ip = Some(connection.ip().to_string());
-        info.connection_port = Some(connection.port());
+        // Port 0 means unknown: Adobe is told nothing rather than a port no device uses.
+        info.connection_port = (connection.port() != 0).then_some(connection.port());
         let info_json = serde_json::to_string(&info).unwrap_or_default();
         Self {
             device_identifier: base64_header("fingerprint ", device_id.as_bytes()),
@@ -311,6 +312,19 @@ mod tests {
         assert_eq!(device.forwarded_for().to_string(), "203.0.113.7");
         let phone = device.acting_from("198.51.100.9".parse().expect("ip"));
         assert_eq!(phone.forwarded_for().to_string(), "198.51.100.9");
+    }
+
+    /// §3.1: `connectionPort` is the device's source port; when it is unknown (behind a proxy
+    /// that passes none) it is left out rather than sent as 0.
+    #[test]
+    fn an_unknown_source_port_is_left_out() {
+        let device = DeviceIdentity::new("tv-1", &info(), "203.0.113.7:0".parse().expect("addr"));
+        let json = STANDARD
+            .decode(device.device_info().as_bytes())
+            .expect("base64");
+        let decoded: serde_json::Value = serde_json::from_slice(&json).expect("json");
+        assert_eq!(decoded["connectionIp"], "203.0.113.7");
+        assert!(decoded.get("connectionPort").is_none(), "{decoded}");
     }
 
     #[test]

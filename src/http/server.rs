@@ -1,9 +1,16 @@
 //! The accept loop: HTTP/1.1 connections served by hyper with a cap on open connections and a
 //! header-read timeout (so one client cannot hold the server with idle or slow sockets), each
-//! request carrying its connection's peer address; on shutdown, no new connections, and the open
-//! ones are given a deadline to finish.
+//! request carrying its connection's peer address (or, behind a balancer speaking the PROXY
+//! protocol v2, the client's address and source port it names); on shutdown, no new
+//! connections, and the open ones are given a deadline to finish.
 
-use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
+use std::{
+    future::Future,
+    io,
+    net::{IpAddr, SocketAddr},
+    sync::Arc,
+    time::Duration,
+};
 
 use axum::{extract::ConnectInfo, Router};
 use hyper::{body::Incoming, server::conn::http1, Request};
@@ -12,11 +19,17 @@ use hyper_util::{
     server::graceful::GracefulShutdown,
     service::TowerToHyperService,
 };
-use tokio::{net::TcpListener, sync::Semaphore};
+use ipnet::IpNet;
+use ppp::v2::{Addresses, Command};
+use tokio::{
+    io::AsyncReadExt as _,
+    net::{TcpListener, TcpStream},
+    sync::Semaphore,
+};
 use tower::ServiceExt as _;
 
-/// Limits on the connections one listener serves.
-#[derive(Clone, Copy, Debug)]
+/// Limits on the connections one listener serves, and how it learns who the client is.
+#[derive(Clone, Debug)]
 pub struct ConnectionLimits {
     /// Connections open at once; the next waits in the kernel's backlog until one closes.
     pub max_connections: usize,
@@ -24,6 +37,9 @@ pub struct ConnectionLimits {
     pub header_read_timeout: Duration,
     /// Longest wait for open connections to finish after shutdown is asked.
     pub shutdown_deadline: Duration,
+    /// When set, every connection starts with a PROXY protocol v2 header, accepted only from
+    /// these balancers (others are disconnected); its source address and port are the client's.
+    pub proxy_protocol: Option<Arc<[IpNet]>>,
 }
 
 impl Default for ConnectionLimits {
@@ -32,6 +48,7 @@ impl Default for ConnectionLimits {
             max_connections: 16_384,
             header_read_timeout: Duration::from_secs(10),
             shutdown_deadline: Duration::from_secs(20),
+            proxy_protocol: None,
         }
     }
 }
@@ -69,15 +86,34 @@ pub async fn serve(
             },
         };
         let _ = stream.set_nodelay(true);
-        let service = TowerToHyperService::new(router.clone().map_request(
-            move |mut request: Request<Incoming>| {
-                request.extensions_mut().insert(ConnectInfo(peer));
-                request
-            },
-        ));
-        let connection = http.serve_connection(TokioIo::new(stream), service);
-        let connection = graceful.watch(connection);
+        let router = router.clone();
+        let http = http.clone();
+        let watcher = graceful.watcher();
+        let proxies = limits.proxy_protocol.clone();
+        let header_read_timeout = limits.header_read_timeout;
         tokio::spawn(async move {
+            let mut stream = stream;
+            let client = match proxies {
+                None => peer,
+                Some(proxies) => {
+                    let read = proxied_client(&mut stream, peer, &proxies);
+                    match tokio::time::timeout(header_read_timeout, read).await {
+                        Ok(Ok(client)) => client,
+                        Ok(Err(error)) => {
+                            tracing::warn!(%peer, %error, "no valid PROXY protocol header");
+                            return;
+                        }
+                        Err(_) => return,
+                    }
+                }
+            };
+            let service = TowerToHyperService::new(router.map_request(
+                move |mut request: Request<Incoming>| {
+                    request.extensions_mut().insert(ConnectInfo(client));
+                    request
+                },
+            ));
+            let connection = watcher.watch(http.serve_connection(TokioIo::new(stream), service));
             if let Err(error) = connection.await {
                 tracing::debug!(%error, "connection ended with an error");
             }
@@ -92,6 +128,47 @@ pub async fn serve(
         tracing::warn!("connections still open at the shutdown deadline were closed");
     }
     Ok(())
+}
+
+/// Reads the PROXY protocol v2 header a trusted balancer sends first, and gives the client it
+/// names: source address and port of a `PROXY` header, or the balancer itself for a `LOCAL` one
+/// (its own health checks). Reads exactly the header, leaving the HTTP request in the stream.
+async fn proxied_client(
+    stream: &mut TcpStream,
+    peer: SocketAddr,
+    trusted: &[IpNet],
+) -> io::Result<SocketAddr> {
+    let balancer = crate::limits::canonical_ip(peer.ip());
+    if !trusted.iter().any(|net| net.contains(&balancer)) {
+        return Err(io::Error::new(
+            io::ErrorKind::PermissionDenied,
+            "the peer is not a trusted proxy",
+        ));
+    }
+    // 12-byte signature, version and command, family and protocol, 2-byte length.
+    let mut header = vec![0u8; 16];
+    stream.read_exact(&mut header).await?;
+    if !header.starts_with(ppp::v2::PROTOCOL_PREFIX) {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            "the connection does not start with a PROXY protocol v2 header",
+        ));
+    }
+    let length = usize::from(u16::from_be_bytes([header[14], header[15]]));
+    header.resize(16 + length, 0);
+    stream.read_exact(&mut header[16..]).await?;
+    let parsed = ppp::v2::Header::try_from(header.as_slice())
+        .map_err(|error| io::Error::new(io::ErrorKind::InvalidData, error))?;
+    let source = match (parsed.command, parsed.addresses) {
+        (Command::Proxy, Addresses::IPv4(a)) => {
+            SocketAddr::new(IpAddr::V4(a.source_address), a.source_port)
+        }
+        (Command::Proxy, Addresses::IPv6(a)) => {
+            SocketAddr::new(IpAddr::V6(a.source_address), a.source_port)
+        }
+        _ => peer,
+    };
+    Ok(source)
 }
 
 /// The local address a listener got (port 0 asks the system for a free one).

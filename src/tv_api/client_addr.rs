@@ -1,5 +1,7 @@
-//! The TV's public address and source port: the connection's peer, or, only when the peer is a
-//! configured trusted proxy, the client that `X-Forwarded-For` names.
+//! The TV's public address and source port: the connection's peer (the client a trusted
+//! balancer named in its PROXY protocol header, when the listener reads one), or, only when the
+//! peer is a configured trusted proxy, the client that `X-Forwarded-For` names, with the port
+//! from the configured client-port header. A port of 0 means unknown: Adobe is then told none.
 
 use std::net::{IpAddr, SocketAddr};
 
@@ -38,8 +40,23 @@ impl FromRequestParts<AppState> for ClientAddr {
 /// The client behind `peer`: `peer` itself unless it is a trusted proxy; then the right-most
 /// `X-Forwarded-For` entry that is not a trusted proxy (a malformed entry stops the walk at the
 /// last hop that can be believed). A forwarded client's port is the one its entry carries
-/// (`ip:port`), else 0 (unknown).
+/// (`ip:port`), else the one in the client-port header, else 0 (unknown).
 pub fn client_addr(config: &Config, peer: SocketAddr, headers: &HeaderMap) -> SocketAddr {
+    let client = forwarded_client(config, peer, headers);
+    if client == peer || client.port() != 0 {
+        return client;
+    }
+    let port = config
+        .client_port_header
+        .as_ref()
+        .and_then(|name| headers.get(name))
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.trim().parse::<u16>().ok())
+        .unwrap_or(0);
+    SocketAddr::new(client.ip(), port)
+}
+
+fn forwarded_client(config: &Config, peer: SocketAddr, headers: &HeaderMap) -> SocketAddr {
     let peer = canonical(peer);
     if !config.is_trusted_proxy(peer.ip()) {
         return peer;
@@ -131,6 +148,38 @@ mod tests {
         assert_eq!(
             client_addr(&config, mapped, &forwarded("::ffff:198.51.100.8")),
             addr("198.51.100.8:0")
+        );
+    }
+
+    /// §3.1 and §14.2: Adobe must get the device's source port; behind nginx it comes in the
+    /// configured header, and only from a trusted proxy.
+    #[test]
+    fn the_client_port_header_gives_a_forwarded_client_its_port() {
+        let args = Args::try_parse_from([
+            "tve-activate",
+            "--trusted-proxies",
+            "10.0.0.0/8",
+            "--client-port-header",
+            "X-Client-Port",
+        ])
+        .expect("flags parse");
+        let config = Config::try_from(args).expect("valid");
+        let mut headers = forwarded("198.51.100.7");
+        headers.insert("x-client-port", "53124".parse().expect("header"));
+        assert_eq!(
+            client_addr(&config, addr("10.1.1.1:5000"), &headers),
+            addr("198.51.100.7:53124")
+        );
+        assert_eq!(
+            client_addr(&config, addr("203.0.113.9:41000"), &headers),
+            addr("203.0.113.9:41000"),
+            "an untrusted peer's header is ignored"
+        );
+        headers.insert("x-client-port", "junk".parse().expect("header"));
+        assert_eq!(
+            client_addr(&config, addr("10.1.1.1:5000"), &headers),
+            addr("198.51.100.7:0"),
+            "an unreadable port is unknown"
         );
     }
 

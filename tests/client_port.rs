@@ -1,0 +1,212 @@
+//! The device's source port reaches Adobe behind a balancer (REST-API-V2.md §3.1 and §14.2:
+//! `X-Device-Info` carries the device's `connectionIp` and `connectionPort`): from a PROXY
+//! protocol v2 header, from the configured client-port header, and otherwise not at all.
+
+mod common;
+mod tv_api_support;
+
+use std::{net::SocketAddr, sync::Arc};
+
+use ppp::v2::{Builder, Command, IPv4, Protocol, Version};
+use serde_json::Value;
+use tokio::{
+    io::{AsyncReadExt as _, AsyncWriteExt as _},
+    net::{TcpListener, TcpStream},
+};
+use tv_api_support::{register_body, Api};
+use tve_activate::{
+    emulator::RunningEmulator,
+    http::{router, server::ConnectionLimits},
+};
+
+/// The service as configured by `flags`, its public listener reading PROXY headers from
+/// loopback; gives its address and the embedded emulator.
+async fn behind_proxy_protocol(flags: &[&str]) -> (SocketAddr, RunningEmulator) {
+    let (state, emulator) = common::state(flags).await;
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("address");
+    let limits = ConnectionLimits {
+        proxy_protocol: Some(Arc::from(vec!["127.0.0.1/32".parse().expect("net")])),
+        ..ConnectionLimits::default()
+    };
+    tokio::spawn(tve_activate::http::server::serve(
+        listener,
+        router(state),
+        limits,
+        std::future::pending(),
+    ));
+    (addr, emulator.expect("embedded emulator"))
+}
+
+/// One HTTP/1.1 request on a new connection that starts with `preamble`; gives the status
+/// and the JSON body.
+async fn request(
+    addr: SocketAddr,
+    preamble: &[u8],
+    path: &str,
+    token: Option<&str>,
+    body: &Value,
+) -> (u16, Value) {
+    let mut stream = TcpStream::connect(addr).await.expect("connect");
+    let body = body.to_string();
+    let authorization = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: tv.example\r\nContent-Type: application/json\r\n\
+         {authorization}Content-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(preamble).await.expect("write");
+    stream.write_all(head.as_bytes()).await.expect("write");
+    stream.write_all(body.as_bytes()).await.expect("write");
+    let mut answer = Vec::new();
+    // A refused connection may end in a reset: no answer at all.
+    let _ = stream.read_to_end(&mut answer).await;
+    let text = String::from_utf8_lossy(&answer);
+    let status = text
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let json = text
+        .split("\r\n\r\n")
+        .nth(1)
+        .and_then(|b| serde_json::from_str(b).ok())
+        .unwrap_or(Value::Null);
+    (status, json)
+}
+
+fn proxy_header(client: &str) -> Vec<u8> {
+    let client: SocketAddr = client.parse().expect("address");
+    let SocketAddr::V4(client) = client else {
+        panic!("IPv4 only here");
+    };
+    Builder::with_addresses(
+        Version::Two | Command::Proxy,
+        Protocol::Stream,
+        IPv4::new(
+            *client.ip(),
+            std::net::Ipv4Addr::LOCALHOST,
+            client.port(),
+            3000,
+        ),
+    )
+    .build()
+    .expect("header")
+}
+
+/// The device connection Adobe was told about when the device's activation started.
+fn connection_at_adobe(emulator: &RunningEmulator) -> (Option<String>, Option<String>) {
+    let store = emulator.state().store();
+    let session = store.sessions.values().next().expect("a session");
+    let connection = session
+        .device
+        .connection
+        .clone()
+        .expect("connection described");
+    (connection.ip_address, connection.port)
+}
+
+#[tokio::test]
+async fn the_proxy_protocol_names_the_client_and_its_source_port() {
+    let (addr, emulator) =
+        behind_proxy_protocol(&["--trusted-proxies", "127.0.0.1/32", "--proxy-protocol"]).await;
+    let header = proxy_header("203.0.113.50:51234");
+    let (status, registered) = request(
+        addr,
+        &header,
+        "/tv/v1/devices",
+        None,
+        &register_body("tv-proxied"),
+    )
+    .await;
+    assert_eq!(status, 201, "{registered}");
+    let token = registered["deviceToken"].as_str().expect("token");
+    let (status, started) = request(
+        addr,
+        &header,
+        "/tv/v1/activations",
+        Some(token),
+        &serde_json::json!({"mvpd": "Spectrum"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{started}");
+    assert_eq!(
+        connection_at_adobe(&emulator),
+        (Some("203.0.113.50".to_owned()), Some("51234".to_owned()))
+    );
+
+    let (status, _) = request(
+        addr,
+        b"",
+        "/tv/v1/devices",
+        None,
+        &register_body("tv-direct"),
+    )
+    .await;
+    assert_eq!(status, 0, "a connection without the header is refused");
+}
+
+/// Registers a device and starts its activation, each request carrying `headers` as the
+/// proxy in front of the service would set them.
+async fn register_and_start(api: &Api, device_id: &str, headers: &[(&str, &str)]) {
+    let with_headers = |mut request: reqwest::RequestBuilder| {
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        request
+    };
+    let answer = with_headers(api.http.post(api.url("/tv/v1/devices")))
+        .json(&register_body(device_id))
+        .send()
+        .await
+        .expect("register");
+    assert_eq!(answer.status(), 201);
+    let token = answer.json::<Value>().await.expect("json")["deviceToken"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    let started = with_headers(api.http.post(api.url("/tv/v1/activations")))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"mvpd": "Spectrum"}))
+        .send()
+        .await
+        .expect("start");
+    assert_eq!(started.status(), 201);
+}
+
+#[tokio::test]
+async fn the_client_port_header_names_the_source_port() {
+    let api = Api::start(&[
+        "--trusted-proxies",
+        "127.0.0.1/32",
+        "--client-port-header",
+        "X-Client-Port",
+    ])
+    .await;
+    register_and_start(
+        &api,
+        "tv-nginx",
+        &[
+            ("X-Forwarded-For", "203.0.113.60"),
+            ("X-Client-Port", "40123"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        connection_at_adobe(api.emulator()),
+        (Some("203.0.113.60".to_owned()), Some("40123".to_owned()))
+    );
+}
+
+#[tokio::test]
+async fn without_a_known_port_adobe_is_told_none() {
+    let api = Api::start(&["--trusted-proxies", "127.0.0.1/32"]).await;
+    register_and_start(&api, "tv-portless", &[("X-Forwarded-For", "203.0.113.70")]).await;
+    assert_eq!(
+        connection_at_adobe(api.emulator()),
+        (Some("203.0.113.70".to_owned()), None),
+        "connectionPort is left out, not sent as 0"
+    );
+}
