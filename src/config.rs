@@ -157,7 +157,7 @@ pub struct Args {
     #[arg(long, env = "TVE_ADMIN_TOKEN", hide_env_values = true)]
     pub admin_token: Option<String>,
 
-    /// Seconds an activation code lives in the embedded emulator (10 to 36000); ignored with
+    /// Seconds an activation code lives in the embedded emulator (10 to 1800); ignored with
     /// --adobe-pass-url, where Adobe Pass decides.
     #[arg(long, env = "TVE_EMULATOR_SESSION_TTL", default_value_t = 1800)]
     pub emulator_session_ttl: u64,
@@ -481,7 +481,8 @@ fn pairs(
 }
 
 /// Seconds an embedded emulator's code may live: long enough to type it, at most ten hours.
-const EMULATOR_SESSION_TTL_SECS: RangeInclusive<u64> = 10..=36_000;
+/// Adobe documents codes of 30 minutes (§7.1); the embedded emulator allows no longer.
+const EMULATOR_SESSION_TTL_SECS: RangeInclusive<u64> = 10..=1_800;
 
 fn emulator_session_ttl(secs: u64) -> Result<Duration, ConfigError> {
     if EMULATOR_SESSION_TTL_SECS.contains(&secs) {
@@ -899,7 +900,7 @@ mod tests {
             config(&[]).expect("valid").emulator_session_ttl,
             Duration::from_secs(1800)
         );
-        for secs in ["10", "36000"] {
+        for secs in ["10", "1800"] {
             assert_eq!(
                 config(&["--emulator-session-ttl", secs])
                     .expect("valid")
@@ -909,7 +910,8 @@ mod tests {
                 secs
             );
         }
-        for secs in ["9", "0", "36001"] {
+        // §7.1: Adobe documents codes of 30 minutes; the emulator allows no longer.
+        for secs in ["9", "0", "1801", "36000"] {
             let err = config(&["--emulator-session-ttl", secs]).expect_err("invalid");
             assert_eq!(err.setting, "--emulator-session-ttl", "{secs}");
         }

@@ -114,6 +114,9 @@ pub enum EmulatorError {
     /// The fault settings are invalid.
     #[error(transparent)]
     Faults(#[from] faults::FaultError),
+    /// A lifetime is out of range.
+    #[error(transparent)]
+    Ttl(#[from] state::TtlError),
     /// The public URL cannot be a base URL.
     #[error("invalid public URL {0}")]
     PublicUrl(String),
@@ -130,6 +133,7 @@ pub fn state(
 ) -> Result<EmulatorState, EmulatorError> {
     settings.dataset.check()?;
     settings.faults.check()?;
+    settings.ttls.check()?;
     let programmer_key = settings
         .programmer_public_key_pem
         .as_deref()

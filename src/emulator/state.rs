@@ -36,6 +36,28 @@ pub struct Ttls {
     pub profile: Duration,
 }
 
+/// The longest a code lives: Adobe's samples span exactly 30 minutes and its FAQ says so
+/// (§7.1); the cookbook stops polling there (§14.3).
+pub const MAX_SESSION_TTL: Duration = Duration::from_secs(30 * 60);
+
+impl Ttls {
+    /// Rejects a code lifetime Adobe does not document (zero or above 30 minutes).
+    pub fn check(&self) -> Result<(), TtlError> {
+        if self.session.is_zero() || self.session > MAX_SESSION_TTL {
+            return Err(TtlError::Session(self.session.as_secs()));
+        }
+        Ok(())
+    }
+}
+
+/// A lifetime the emulator will not use.
+#[derive(Debug, thiserror::Error)]
+pub enum TtlError {
+    /// The code lifetime.
+    #[error("a code lives 1 to 1800 seconds (Adobe documents 30 minutes), not {0}")]
+    Session(u64),
+}
+
 impl Default for Ttls {
     /// Adobe's documented sample values: 6 h tokens, 30 min codes; 30 days for profiles.
     fn default() -> Self {
@@ -283,4 +305,22 @@ impl EmulatorState {
 /// Milliseconds in a duration, saturating.
 pub fn millis(duration: Duration) -> i64 {
     i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// §7.1: codes live 30 minutes in Adobe's samples and FAQ; the emulator allows no longer.
+    #[test]
+    fn codes_live_thirty_minutes_at_most() {
+        assert!(Ttls::default().check().is_ok());
+        for secs in [0, 1801, 36_000] {
+            let ttls = Ttls {
+                session: Duration::from_secs(secs),
+                ..Ttls::default()
+            };
+            assert!(ttls.check().is_err(), "{secs}");
+        }
+    }
 }

@@ -159,6 +159,16 @@ impl ActivationHub {
 }
 
 /// Whether Adobe says the session behind a code is gone (unknown, expired or finished).
+/// How long polling for a code may last: until the session's `notAfter`, and 30 minutes at
+/// most whatever Adobe says (§14.3: stop on success, on `notAfter`, or when a new code is
+/// issued; codes are documented to live 30 minutes, §7.1). The TV is then told the code
+/// expired, and gets a new one.
+fn polling_deadline(not_after: Option<i64>, now: i64) -> i64 {
+    const LONGEST_MS: i64 = 30 * 60 * 1000;
+    let longest = now.saturating_add(LONGEST_MS);
+    not_after.map_or(longest, |not_after| not_after.min(longest))
+}
+
 fn session_is_gone(error: &AdobePassError) -> bool {
     error.enhanced().is_some_and(|e| {
         matches!(
@@ -209,7 +219,7 @@ impl Service {
             ServiceError::invalid("mvpd", "Adobe Pass started a session without a code")
         })?;
         let now = self.now_millis();
-        let expires_at = created.not_after.unwrap_or(now + 30 * 60 * 1000);
+        let expires_at = polling_deadline(created.not_after, now);
         let activation = Activation {
             code: code.clone(),
             device_id: session.device.device_id.clone(),
@@ -515,5 +525,23 @@ impl Service {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// §14.3 and §7.1: polling stops at the session's `notAfter`, and after 30 minutes at most.
+    #[test]
+    fn polling_stops_within_thirty_minutes() {
+        let now = 1_000_000;
+        assert_eq!(polling_deadline(Some(now + 60_000), now), now + 60_000);
+        assert_eq!(
+            polling_deadline(Some(now + 4 * 3_600_000), now),
+            now + 1_800_000,
+            "a later notAfter is not believed"
+        );
+        assert_eq!(polling_deadline(None, now), now + 1_800_000);
     }
 }
