@@ -90,6 +90,11 @@ pub struct Args {
     )]
     pub software_statement_file: Option<PathBuf>,
 
+    /// The `redirect_uri` registered with each DCR client (§4.1; the one in the software
+    /// statement's application, for example app://com.network.tv). Defaults to the public URL.
+    #[arg(long, env = "TVE_DCR_REDIRECT_URI")]
+    pub dcr_redirect_uri: Option<String>,
+
     /// Domain name sent to Adobe Pass with each authentication session. Defaults to the public URL's host.
     #[arg(long, env = "TVE_DOMAIN_NAME")]
     pub domain_name: Option<String>,
@@ -244,6 +249,8 @@ pub struct Config {
     pub upstream: Upstream,
     /// Requestor id.
     pub service_provider: String,
+    /// The `redirect_uri` of DCR registrations.
+    pub dcr_redirect_uri: String,
     /// Domain name for authentication sessions.
     pub domain_name: String,
     /// Durable state.
@@ -335,6 +342,12 @@ impl TryFrom<Args> for Config {
                 ),
             ));
         }
+        let dcr_redirect_uri = match args.dcr_redirect_uri.as_deref().map(str::trim) {
+            None | Some("") => public_url.to_string(),
+            Some(raw) => Url::parse(raw)
+                .map(|_| raw.to_owned())
+                .map_err(|e| ConfigError::new("--dcr-redirect-uri", format!("{raw:?}: {e}")))?,
+        };
         let store = parse_store_url(&args.store_url, args.store_pool_size)?;
         let secrets = secrets(&args)?;
         let domain_name = match args.domain_name {
@@ -416,6 +429,7 @@ impl TryFrom<Args> for Config {
             public_url,
             upstream,
             service_provider: args.service_provider,
+            dcr_redirect_uri,
             domain_name,
             store,
             secrets,
@@ -732,6 +746,17 @@ mod tests {
         let err = config(&["--resource-ratings", "news="]).expect_err("invalid");
         assert_eq!(err.setting, "--resource-ratings");
         assert_eq!(config(&[]).expect("valid").preauthorize_chunk, 5, "§9");
+        assert_eq!(
+            config(&[]).expect("valid").dcr_redirect_uri,
+            "http://127.0.0.1:3000/"
+        );
+        let app = config(&["--dcr-redirect-uri", "app://com.network.tv#activate"]);
+        assert_eq!(
+            app.expect("valid").dcr_redirect_uri,
+            "app://com.network.tv#activate"
+        );
+        let err = config(&["--dcr-redirect-uri", "not a uri"]).expect_err("invalid");
+        assert_eq!(err.setting, "--dcr-redirect-uri");
         let err = config(&["--proxy-protocol"]).expect_err("no balancers named");
         assert_eq!(err.setting, "--proxy-protocol");
         let err = config(&["--client-port-header", "X-Client-Port"]).expect_err("no proxies");

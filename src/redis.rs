@@ -408,8 +408,9 @@ impl Leases for RedisLeases {
 }
 
 /// `KEYS[1]`: the bucket of one device IP. `ARGV`: burst, interval (ms), longest wait (ms), pause
-/// after a 429 (ms), mode (1 acquire, 2 penalize). The same arithmetic as the in-process
-/// `Throttle`, on Redis time. Returns the wait in ms; a negative value is a refused acquire.
+/// after a 429 (ms), mode (1 acquire, 2 penalize), how long a spent burst is remembered (ms).
+/// The same arithmetic as the in-process `Throttle` (the burst is one-time), on Redis time.
+/// Returns the wait in ms; a negative value is a refused acquire.
 const THROTTLE_SCRIPT: &str = r"
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + tonumber(time[2]) / 1000
@@ -418,15 +419,17 @@ local interval = tonumber(ARGV[2])
 local max_wait = tonumber(ARGV[3])
 local after = tonumber(ARGV[4])
 local mode = tonumber(ARGV[5])
-local saved = redis.call('HMGET', KEYS[1], 'tokens', 'at')
+local remember = tonumber(ARGV[6])
+local saved = redis.call('HMGET', KEYS[1], 'tokens', 'at', 'ceiling')
 local tokens = tonumber(saved[1])
 local at = tonumber(saved[2])
-if tokens == nil or at == nil then
-  if mode == 1 then tokens = burst else tokens = 0 end
+local ceiling = tonumber(saved[3])
+if tokens == nil or at == nil or ceiling == nil then
+  if mode == 1 then tokens = burst; ceiling = burst else tokens = 0; ceiling = 1 end
   at = now
 end
 if now > at then
-  tokens = math.min(burst, tokens + (now - at) / interval)
+  tokens = math.min(ceiling, tokens + (now - at) / interval)
   at = now
 end
 local wait
@@ -434,12 +437,16 @@ if mode == 1 then
   if tokens >= 1 then wait = 0 else wait = interval * (1 - tokens) end
   if wait > max_wait then return -math.ceil(wait) end
   tokens = tokens - 1
+  ceiling = math.max(1, math.min(ceiling, tokens + 1))
 else
   tokens = math.min(tokens, 1 - after / interval)
+  ceiling = 1
   wait = interval * (1 - tokens)
 end
-redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(at))
-redis.call('PEXPIRE', KEYS[1], math.ceil(interval * (burst - tokens) + 1000))
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(at), 'ceiling', tostring(ceiling))
+local keep = interval * (ceiling - tokens) + 1000
+if ceiling < burst then keep = math.max(keep, remember) end
+redis.call('PEXPIRE', KEYS[1], math.ceil(keep))
 return math.ceil(wait)
 ";
 
@@ -465,6 +472,7 @@ impl RedisThrottle {
                     millis(self.settings.max_wait),
                     millis(self.settings.after_429),
                     mode,
+                    millis(crate::adobe_pass::REMEMBER_SPENT_BURST),
                 ],
             )
             .await

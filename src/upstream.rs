@@ -66,11 +66,14 @@ pub async fn connect(
             base_url,
             software_statement,
         } => {
-            let settings = ClientSettings::new(
-                Environment::Custom(base_url.clone()),
-                config.service_provider.clone(),
-                software_statement.clone(),
-            );
+            let settings = ClientSettings {
+                redirect_uri: config.dcr_redirect_uri.clone(),
+                ..ClientSettings::new(
+                    Environment::Custom(base_url.clone()),
+                    config.service_provider.clone(),
+                    software_statement.clone(),
+                )
+            };
             Ok(Connected {
                 adobe: AdobePass::with_sharing(settings, credentials, clock, sharing)?,
                 emulator: None,

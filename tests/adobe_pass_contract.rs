@@ -7,11 +7,11 @@ mod adobe_pass_support;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use adobe_pass_support::{client, device, Captured, Stub, SHARED};
+use adobe_pass_support::{client, Captured, Stub, SHARED};
 use serde_json::Value;
 use tve_activate::adobe_pass::{
     types::{PartnerProfileRequest, PartnerSessionRequest, SessionRequest},
-    DeviceIdentity, Secret, SsoHeaders, TempPassIdentity,
+    DeviceIdentity, DeviceInfo, Secret, SsoHeaders, TempPassIdentity,
 };
 
 /// Where the client deliberately follows REST-API-V2.md instead of the OAS: (method, OAS path,
@@ -250,17 +250,30 @@ fn check(specs: &[Spec], request: &Captured) -> (String, Vec<String>) {
 
 /// A device carrying every optional identity header.
 fn full_device() -> DeviceIdentity {
-    device("ba23d141-d715-561c-94f4-e9e4c966b1eb")
-        .with_visitor_id("THE_ECID_VALUE")
-        .expect("ecid")
-        .with_sso(SsoHeaders {
-            adobe_subject_token: Some(Secret::new("eyJ.subject.token")),
-            roku_connect_token: None,
-            service_token: Some(Secret::new("eyJ.service.token")),
-            partner_framework_status: Some("eyJmcmFtZXdvcmtQZXJtaXNzaW9uSW5mbyI6e319".into()),
-        })
-        .expect("sso")
-        .with_temp_pass_identity(TempPassIdentity::hashed([("email", "foo@bar.com")]))
+    let info = DeviceInfo {
+        model: "AppleTV".into(),
+        version: "4K".into(),
+        os_name: "tvOS".into(),
+        os_version: "17.1".into(),
+        connection_type: "WiFi".into(),
+        user_agent: Some("AppleTV11,1/17.1".into()),
+        ..DeviceInfo::default()
+    };
+    DeviceIdentity::new(
+        "ba23d141-d715-561c-94f4-e9e4c966b1eb",
+        &info,
+        "203.0.113.7:53124".parse().expect("socket address"),
+    )
+    .with_visitor_id("THE_ECID_VALUE")
+    .expect("ecid")
+    .with_sso(SsoHeaders {
+        adobe_subject_token: Some(Secret::new("eyJ.subject.token")),
+        roku_connect_token: None,
+        service_token: Some(Secret::new("eyJ.service.token")),
+        partner_framework_status: Some("eyJmcmFtZXdvcmtQZXJtaXNzaW9uSW5mbyI6e319".into()),
+    })
+    .expect("sso")
+    .with_temp_pass_identity(TempPassIdentity::hashed([("email", "foo@bar.com")]))
 }
 
 /// Calls every endpoint once against the recording stub and returns what it received.
@@ -483,6 +496,9 @@ async fn identity_headers_come_from_the_device() {
     );
     assert_eq!(header("x-forwarded-for"), "203.0.113.7");
     assert_eq!(header("ap-visitor-identifier"), "THE_ECID_VALUE");
+    // §2: `Accept` exactly as the samples send it; §3: the device's own user agent.
+    assert_eq!(header("accept"), "application/json");
+    assert_eq!(header("user-agent"), "AppleTV11,1/17.1");
     assert_eq!(header("ad-service-token"), "eyJ.service.token");
     assert!(header("authorization").starts_with("Bearer "));
     use base64::Engine as _;

@@ -231,6 +231,36 @@ async fn two_nodes_stay_within_adobes_rate_for_one_device_together() {
     );
 }
 
+/// §12: "a one-time initial burst of 10": once the cluster spent it, idling gives back one
+/// call per second, not another burst.
+#[tokio::test]
+async fn the_shared_burst_is_spent_once() {
+    use tve_activate::{
+        adobe_pass::{ThrottleBuckets, ThrottleSettings},
+        clock::SystemClock,
+    };
+    let Some((a, b)) = two_nodes().await else {
+        return;
+    };
+    let settings = ThrottleSettings {
+        interval: Duration::from_secs(1),
+        ..ThrottleSettings::default()
+    };
+    let on_a = a.throttle(settings, SystemClock::shared());
+    let on_b = b.throttle(settings, SystemClock::shared());
+    let tv: std::net::IpAddr = [203, 0, 113, 51].into();
+    for n in 0..10 {
+        assert_eq!(on_a.acquire(tv).await, Ok(Duration::ZERO), "call {n}");
+    }
+    tokio::time::sleep(Duration::from_millis(2_500)).await;
+    assert_eq!(on_b.acquire(tv).await, Ok(Duration::ZERO));
+    let next = on_b.acquire(tv).await.expect("reserved");
+    assert!(
+        next > Duration::from_millis(900),
+        "no second burst after idling: {next:?}"
+    );
+}
+
 #[tokio::test]
 async fn one_node_fetches_a_devices_access_token_and_the_other_uses_it() {
     use std::sync::Arc;

@@ -144,6 +144,7 @@ pub struct DeviceIdentity {
     device_identifier: HeaderValue,
     device_info: HeaderValue,
     visitor_id: Option<HeaderValue>,
+    user_agent: Option<HeaderValue>,
     sso: SsoHeaders,
     temp_pass: Option<TempPassIdentity>,
 }
@@ -158,7 +159,13 @@ impl DeviceIdentity {
         // Port 0 means unknown: Adobe is told nothing rather than a port no device uses.
         info.connection_port = (connection.port() != 0).then_some(connection.port());
         let info_json = serde_json::to_string(&info).unwrap_or_default();
+        // A user agent that cannot be a header value travels in the device information only.
+        let user_agent = info
+            .user_agent
+            .as_deref()
+            .and_then(|agent| HeaderValue::from_str(agent).ok());
         Self {
+            user_agent,
             device_identifier: base64_header("fingerprint ", device_id.as_bytes()),
             device_info: base64_header("", info_json.as_bytes()),
             device_id,
@@ -242,6 +249,11 @@ impl DeviceIdentity {
 
     pub(crate) fn visitor_id(&self) -> Option<&HeaderValue> {
         self.visitor_id.as_ref()
+    }
+
+    /// The device's own user agent, sent as `User-Agent` for it.
+    pub(crate) fn user_agent(&self) -> Option<&HeaderValue> {
+        self.user_agent.as_ref()
     }
 
     pub(crate) fn sso(&self) -> &SsoHeaders {

@@ -41,7 +41,7 @@ pub use metrics::{CallStats, Metrics, Outcome};
 pub use retry::RetryPolicy;
 pub use secret::Secret;
 pub use settings::{ClientSettings, Environment};
-pub use throttle::{Throttle, ThrottleBuckets, ThrottleSettings};
+pub use throttle::{Throttle, ThrottleBuckets, ThrottleSettings, REMEMBER_SPENT_BURST};
 
 use crate::clock::SharedClock;
 

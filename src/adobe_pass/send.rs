@@ -3,7 +3,9 @@
 
 use std::time::Instant;
 
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE};
+use reqwest::header::{
+    HeaderMap, HeaderName, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, USER_AGENT,
+};
 use serde::de::DeserializeOwned;
 use url::Url;
 
@@ -167,7 +169,13 @@ fn headers(request: &Request<'_>, bearer: Option<&Secret>) -> Result<HeaderMap, 
     let device = request.device;
     let set = request.endpoint.headers();
     let mut headers = HeaderMap::new();
+    // §2: the samples send exactly this.
     headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+    // §3: Adobe merges X-Device-Info with what it reads from the User-Agent, so the device's
+    // own goes there when it gave one (else the client's).
+    if let Some(agent) = device.user_agent() {
+        headers.insert(USER_AGENT, agent.clone());
+    }
     headers.insert(
         HeaderName::from_static("x-forwarded-for"),
         HeaderValue::from_str(&device.forwarded_for().to_string())

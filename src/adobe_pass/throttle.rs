@@ -1,6 +1,8 @@
 //! Client-side throttle mirroring Adobe's (§12): a token bucket per device IP (the IP sent in
 //! `X-Forwarded-For`), 1 request per second with a burst of 10, so this service never pushes a
-//! viewer into a 429 on its own. After a 429 the IP waits at least a second.
+//! viewer into a 429 on its own. After a 429 the IP waits at least a second. The burst is
+//! "one-time": what of it is spent never comes back (the conservative reading; an IP idle for
+//! an hour is forgotten and starts afresh).
 //!
 //! A call reserves its slot up front and then sleeps for the wait it was given, so waiting calls
 //! keep their order and the computation never depends on time passing during the sleep.
@@ -69,13 +71,17 @@ impl Default for ThrottleSettings {
     }
 }
 
-/// Buckets this many IPs before forgetting the full (idle) ones.
+/// Buckets this many IPs before forgetting the idle ones.
 const PRUNE_ABOVE: usize = 4096;
+/// How long a bucket whose burst is spent is remembered after its last call.
+pub const REMEMBER_SPENT_BURST: Duration = Duration::from_secs(3600);
 
 #[derive(Clone, Copy, Debug)]
 struct Bucket {
     /// Calls available; negative when calls are already reserved in the future.
     tokens: f64,
+    /// What the bucket refills to: the burst, then what is left of it (at least one call).
+    ceiling: f64,
     updated: SystemTime,
 }
 
@@ -103,10 +109,15 @@ impl Throttle {
         let now = self.clock.now();
         let mut buckets = self.lock();
         if buckets.len() > PRUNE_ABOVE {
-            buckets.retain(|_, bucket| self.refilled(*bucket, now).tokens < self.burst());
+            buckets.retain(|_, bucket| {
+                let idle = now.duration_since(bucket.updated).unwrap_or_default();
+                self.refilled(*bucket, now).tokens < bucket.ceiling
+                    || (bucket.ceiling < self.burst() && idle < REMEMBER_SPENT_BURST)
+            });
         }
         let bucket = buckets.entry(ip).or_insert(Bucket {
             tokens: self.burst(),
+            ceiling: self.burst(),
             updated: now,
         });
         *bucket = self.refilled(*bucket, now);
@@ -119,6 +130,7 @@ impl Throttle {
             return Err(wait);
         }
         bucket.tokens -= 1.0;
+        bucket.ceiling = bucket.ceiling.min(bucket.tokens + 1.0).max(1.0);
         Ok(wait)
     }
 
@@ -128,11 +140,13 @@ impl Throttle {
         let mut buckets = self.lock();
         let bucket = buckets.entry(ip).or_insert(Bucket {
             tokens: 0.0,
+            ceiling: 1.0,
             updated: now,
         });
         *bucket = self.refilled(*bucket, now);
         let ceiling = 1.0 - self.settings.after_429.as_secs_f64() / self.interval_secs();
         bucket.tokens = bucket.tokens.min(ceiling);
+        bucket.ceiling = 1.0;
         self.settings.interval.mul_f64(1.0 - bucket.tokens)
     }
 
@@ -142,8 +156,9 @@ impl Throttle {
             .unwrap_or(Duration::ZERO)
             .as_secs_f64();
         Bucket {
-            tokens: (bucket.tokens + elapsed / self.interval_secs()).min(self.burst()),
+            tokens: (bucket.tokens + elapsed / self.interval_secs()).min(bucket.ceiling),
             updated: now.max(bucket.updated),
+            ..bucket
         }
     }
 
@@ -197,6 +212,28 @@ mod tests {
         assert_eq!(throttle.acquire(IP), Ok(Duration::from_secs(2)));
         clock.advance(Duration::from_secs(2));
         assert_eq!(throttle.acquire(IP), Ok(Duration::from_secs(1)));
+    }
+
+    /// §12: "plus a one-time initial burst of 10": once spent, idling does not bring it back.
+    #[test]
+    fn the_burst_is_spent_once() {
+        let (throttle, clock) = throttle();
+        for _ in 0..4 {
+            assert_eq!(throttle.acquire(IP), Ok(Duration::ZERO));
+        }
+        clock.advance(Duration::from_secs(600));
+        // The rest of the burst (6), and the one call a second earned while idle.
+        for _ in 0..7 {
+            assert_eq!(throttle.acquire(IP), Ok(Duration::ZERO));
+        }
+        assert_eq!(throttle.acquire(IP), Ok(Duration::from_secs(1)));
+        clock.advance(Duration::from_secs(600));
+        assert_eq!(throttle.acquire(IP), Ok(Duration::ZERO));
+        assert_eq!(
+            throttle.acquire(IP),
+            Ok(Duration::from_secs(1)),
+            "one call per second, no second burst"
+        );
     }
 
     #[test]

@@ -50,6 +50,11 @@ struct Args {
     #[arg(long, env = "EMULATOR_THROTTLING", default_value_t = true, action = clap::ArgAction::Set)]
     throttling: bool,
 
+    /// Whether a throttle bucket's burst of 10 comes back after idling (§12 says "one-time
+    /// initial burst"; off by default).
+    #[arg(long, env = "EMULATOR_BURST_REFILLS", default_value_t = false, action = clap::ArgAction::Set)]
+    burst_refills: bool,
+
     /// Added latency in milliseconds on matching requests (0: none).
     #[arg(long, env = "EMULATOR_FAULT_LATENCY_MS", default_value_t = 0)]
     fault_latency_ms: u64,
@@ -137,6 +142,7 @@ impl Args {
                 profile: Duration::from_secs(self.profile_ttl),
             },
             throttling: self.throttling,
+            burst_refills: self.burst_refills,
             faults: self.fault_set()?,
             programmer_public_key_pem,
             state_file: self.state_file.clone(),

@@ -63,6 +63,9 @@ pub struct EmulatorSettings {
     pub ttls: Ttls,
     /// Throttling as §12 describes.
     pub throttling: bool,
+    /// Whether a throttle bucket's burst of 10 comes back after idling (§12 calls it a
+    /// one-time burst; off by default).
+    pub burst_refills: bool,
     /// Faults active from the start.
     pub faults: FaultSet,
     /// PEM RSA public key (`PUBLIC KEY` or `RSA PUBLIC KEY`) that encrypts `zip`; absent
@@ -86,6 +89,7 @@ impl Default for EmulatorSettings {
             software_statement: DEFAULT_SOFTWARE_STATEMENT.to_owned(),
             ttls: Ttls::default(),
             throttling: false,
+            burst_refills: false,
             faults: FaultSet::default(),
             programmer_public_key_pem: None,
             clock: SystemClock::shared(),
@@ -151,7 +155,9 @@ pub fn state(
         ttls: settings.ttls,
         programmer_key,
         faults: faults::Faults::new(settings.faults.clone()),
-        throttle: settings.throttling.then(throttle::Throttle::default),
+        throttle: settings
+            .throttling
+            .then(|| throttle::Throttle::new(settings.burst_refills)),
         store,
     }))
 }

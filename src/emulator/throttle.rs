@@ -1,5 +1,7 @@
 //! Throttling (§12): a token bucket per device IP (`X-Forwarded-For`, else the connection),
-//! 1 request per second with a burst of 10; when empty, HTML 429 and a 1-second lockout.
+//! 1 request per second with a "one-time initial burst" of 10; when empty, HTML 429 and a
+//! 1-second lockout. Whether the burst comes back after idling is a setting: by default it
+//! does not (the docs' words), so clients that count on it are caught.
 
 use std::{
     collections::HashMap,
@@ -26,6 +28,9 @@ pub const LOCKOUT_MS: i64 = 1000;
 #[derive(Clone, Copy, Debug)]
 struct Bucket {
     tokens: f64,
+    /// What the bucket refills to: the burst, or, once some of a one-time burst is spent,
+    /// what is left of it (at least one request).
+    ceiling: f64,
     updated_at: i64,
     locked_until: Option<i64>,
 }
@@ -34,19 +39,29 @@ struct Bucket {
 #[derive(Debug, Default)]
 pub struct Throttle {
     buckets: Mutex<HashMap<IpAddr, Bucket>>,
+    burst_refills: bool,
 }
 
 impl Throttle {
+    /// Buckets whose burst comes back after idling when `burst_refills`, else once only.
+    pub fn new(burst_refills: bool) -> Self {
+        Self {
+            buckets: Mutex::default(),
+            burst_refills,
+        }
+    }
+
     /// Takes a token for `ip` at `now` (epoch ms); false means throttled.
     pub fn admit(&self, ip: IpAddr, now: i64) -> bool {
         let mut buckets = self.buckets.lock().unwrap_or_else(PoisonError::into_inner);
         let bucket = buckets.entry(ip).or_insert(Bucket {
             tokens: BURST,
+            ceiling: BURST,
             updated_at: now,
             locked_until: None,
         });
         let elapsed = (now - bucket.updated_at).max(0) as f64 / 1000.0;
-        bucket.tokens = (bucket.tokens + elapsed * RATE_PER_SECOND).min(BURST);
+        bucket.tokens = (bucket.tokens + elapsed * RATE_PER_SECOND).min(bucket.ceiling);
         bucket.updated_at = now;
         match bucket.locked_until {
             Some(until) if now < until => return false,
@@ -55,6 +70,9 @@ impl Throttle {
         }
         if bucket.tokens >= 1.0 {
             bucket.tokens -= 1.0;
+            if !self.burst_refills {
+                bucket.ceiling = bucket.ceiling.min(bucket.tokens + 1.0).max(1.0);
+            }
             true
         } else {
             bucket.locked_until = Some(now + LOCKOUT_MS);
@@ -88,6 +106,21 @@ pub async fn limit(State(state): State<EmulatorState>, request: Request, next: N
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// §12: "1 request/second, plus a one-time initial burst of 10".
+    #[test]
+    fn the_burst_is_one_time_unless_set_to_refill() {
+        let ip: IpAddr = "203.0.113.9".parse().expect("ip");
+        for (refills, after_idle) in [(false, 1), (true, 10)] {
+            let throttle = Throttle::new(refills);
+            for i in 0..10 {
+                assert!(throttle.admit(ip, 0), "request {i}");
+            }
+            let later = 60_000;
+            let admitted = (0..10).take_while(|_| throttle.admit(ip, later)).count();
+            assert_eq!(admitted, after_idle, "burst refills: {refills}");
+        }
+    }
 
     #[test]
     fn burst_of_ten_then_one_per_second_with_lockout() {

@@ -10,6 +10,7 @@ use std::net::SocketAddr;
 
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
 use rand::RngCore as _;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::{Service, ServiceError};
@@ -103,6 +104,27 @@ fn validate_device_id(device_id: &str) -> Result<(), ServiceError> {
     Ok(())
 }
 
+/// What the store keeps of a device's description: Adobe's device information and, when the
+/// app gave one, its Experience Cloud ID.
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct StoredDescription {
+    #[serde(flatten)]
+    info: DeviceInfo,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    visitor_id: Option<String>,
+}
+
+fn validate_visitor_id(ecid: &str) -> Result<(), ServiceError> {
+    if ecid.is_empty() || ecid.len() > 200 || !ecid.chars().all(|c| c.is_ascii_graphic()) {
+        return Err(ServiceError::invalid(
+            "visitorId",
+            "must have 1 to 200 printable ASCII characters",
+        ));
+    }
+    Ok(())
+}
+
 fn validate_info(info: &DeviceInfo) -> Result<(), ServiceError> {
     for (field, value) in [
         ("deviceInfo.model", &info.model),
@@ -174,11 +196,15 @@ impl Service {
         &self,
         app_device_id: &str,
         info: &DeviceInfo,
+        visitor_id: Option<&str>,
         connection: SocketAddr,
         current_token: Option<&str>,
     ) -> Result<RegisteredDevice, ServiceError> {
         validate_device_id(app_device_id)?;
         validate_info(info)?;
+        if let Some(ecid) = visitor_id {
+            validate_visitor_id(ecid)?;
+        }
         let renewed = match current_token {
             Some(token) => {
                 let device = self.device_for_token(token).await?;
@@ -201,8 +227,11 @@ impl Service {
         // DCR first: a device Adobe will not register gets no token.
         let identity = DeviceIdentity::new(device_id.clone(), info, connection);
         self.inner.adobe.register_device(&identity).await?;
-        let device_info = serde_json::to_value(info)
-            .map_err(|e| ServiceError::invalid("deviceInfo", e.to_string()))?;
+        let device_info = serde_json::to_value(StoredDescription {
+            info: info.clone(),
+            visitor_id: visitor_id.map(str::to_owned),
+        })
+        .map_err(|e| ServiceError::invalid("deviceInfo", e.to_string()))?;
         let token = new_token();
         let device = Device {
             device_id,
@@ -250,13 +279,21 @@ impl Service {
         device: Device,
         connection: SocketAddr,
     ) -> Result<DeviceSession, ServiceError> {
-        let info: DeviceInfo = serde_json::from_value(device.device_info.clone()).map_err(|e| {
+        let corrupt = |detail: String| {
             ServiceError::Store(crate::store::StoreError::Corrupt {
                 what: "device description",
-                detail: e.to_string(),
+                detail,
             })
-        })?;
+        };
+        let StoredDescription { info, visitor_id } =
+            serde_json::from_value(device.device_info.clone())
+                .map_err(|e| corrupt(e.to_string()))?;
         let mut identity = DeviceIdentity::new(device.device_id.clone(), &info, connection);
+        if let Some(ecid) = &visitor_id {
+            identity = identity
+                .with_visitor_id(ecid)
+                .map_err(|e| corrupt(e.to_string()))?;
+        }
         if let Some(hashed) = &device.temp_pass_identity {
             identity = identity.with_temp_pass_identity(TempPassIdentity::from_value(hashed)?);
         }

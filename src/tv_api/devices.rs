@@ -28,6 +28,10 @@ pub struct RegisterDevice {
     pub device_id: String,
     /// What the device is.
     pub device_info: DeviceDescription,
+    /// The app's Adobe Experience Cloud ID (ECID), when it has one: sent to Adobe Pass as
+    /// `AP-Visitor-Identifier` on every call for this device (1–200 printable ASCII characters).
+    #[schema(example = "46624967143830147651409370916548731190")]
+    pub visitor_id: Option<String>,
 }
 
 /// What the device says about itself (Adobe's device information; its address and port are
@@ -60,7 +64,8 @@ pub struct DeviceDescription {
     pub os_family: Option<String>,
     /// OS vendor.
     pub os_vendor: Option<String>,
-    /// The app's user agent.
+    /// The app's user agent: sent to Adobe Pass as `User-Agent` (and in the device
+    /// information) on every call for this device.
     pub user_agent: Option<String>,
     /// Screen width in pixels.
     pub display_width: Option<u32>,
@@ -153,7 +158,13 @@ pub async fn register(
 ) -> Result<(StatusCode, Json<RegisteredDevice>), ApiError> {
     let info = DeviceInfo::try_from(request.device_info)?;
     let registered = service
-        .register_device(&request.device_id, &info, addr, bearer(&headers))
+        .register_device(
+            &request.device_id,
+            &info,
+            request.visitor_id.as_deref(),
+            addr,
+            bearer(&headers),
+        )
         .await?;
     Ok((
         StatusCode::CREATED,

@@ -1,7 +1,9 @@
-//! The device's source port reaches Adobe behind a balancer (REST-API-V2.md §3.1 and §14.2:
-//! `X-Device-Info` carries the device's `connectionIp` and `connectionPort`): from a PROXY
-//! protocol v2 header, from the configured client-port header, and otherwise not at all.
+//! What Adobe is told about the device, end to end through the Streaming App API: its source
+//! port behind a balancer (REST-API-V2.md §3.1 and §14.2: `X-Device-Info` carries the device's
+//! `connectionIp` and `connectionPort`), from a PROXY protocol v2 header, from the configured
+//! client-port header, and otherwise not at all; its ECID and user agent when the TV gives them.
 
+mod adobe_pass_support;
 mod common;
 mod tv_api_support;
 
@@ -208,5 +210,68 @@ async fn without_a_known_port_adobe_is_told_none() {
         connection_at_adobe(api.emulator()),
         (Some("203.0.113.70".to_owned()), None),
         "connectionPort is left out, not sent as 0"
+    );
+}
+
+/// §3 and §5: `AP-Visitor-Identifier` (ECID) "should be sent on all APIs" that take it, and
+/// Adobe merges `X-Device-Info` with what it reads from `User-Agent`: both come from the TV.
+/// §4.1: DCR registrations carry the configured `redirect_uri`.
+#[tokio::test]
+async fn the_tvs_ecid_and_user_agent_reach_adobe() {
+    let stub = adobe_pass_support::Stub::start().await;
+    let api = Api::node_of(
+        &stub.base_url,
+        &["--dcr-redirect-uri", "app://com.network.tv#activate"],
+    )
+    .await;
+    let mut body = register_body("tv-ecid");
+    body["visitorId"] = Value::from("46624967143830147651409370916548731190");
+    body["deviceInfo"]["userAgent"] = Value::from("Roku/DVP-14.0 (14.0.0.4175)");
+    let answer = api
+        .http
+        .post(api.url("/tv/v1/devices"))
+        .json(&body)
+        .send()
+        .await
+        .expect("register");
+    assert_eq!(answer.status(), 201);
+    let token = answer.json::<Value>().await.expect("json")["deviceToken"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    api.start_activation(&token, "ATTOTT").await;
+    let captured = stub.captured();
+    let register = captured
+        .iter()
+        .find(|c| c.path == "/o/client/register")
+        .expect("DCR register sent");
+    let registered: Value = serde_json::from_slice(&register.body).expect("JSON body");
+    assert_eq!(
+        registered["redirect_uri"], "app://com.network.tv#activate",
+        "§4.1: the configured redirect_uri"
+    );
+    let create = captured
+        .iter()
+        .find(|c| c.method == "POST" && c.path == "/api/v2/REF30/sessions")
+        .expect("S1 sent");
+    let header = |name: &str| create.headers.get(name).and_then(|v| v.to_str().ok());
+    assert_eq!(
+        header("ap-visitor-identifier"),
+        Some("46624967143830147651409370916548731190")
+    );
+    assert_eq!(header("user-agent"), Some("Roku/DVP-14.0 (14.0.0.4175)"));
+
+    body["visitorId"] = Value::from("two words");
+    let refused = api
+        .http
+        .post(api.url("/tv/v1/devices"))
+        .json(&body)
+        .send()
+        .await
+        .expect("register");
+    assert_eq!(
+        refused.status(),
+        400,
+        "an ECID that cannot be a header value"
     );
 }
