@@ -301,6 +301,7 @@ fn rule(fault: Fault, prefix: &str) -> FaultRule {
         path_prefix: Some(prefix.to_owned()),
         method: None,
         rate: 1.0,
+        times: None,
     }
 }
 
@@ -387,4 +388,120 @@ async fn faults_set_at_start_up_apply_from_the_first_request() {
         )
         .await;
     assert_eq!(answer.status, StatusCode::SERVICE_UNAVAILABLE);
+}
+
+/// What Adobe documents and the emulator's own flows never produce, as fault rules: the
+/// answers have the documented shapes (§11 codes at their statuses, item errors inside a 200,
+/// §12's HTML 429, §7.1/§8.1/§9.2 degraded access), pass the OpenAPI checks, and a rule with
+/// `times` stops after that many requests.
+#[tokio::test]
+async fn documented_faults_have_the_documented_shapes() {
+    let h = Harness::default().await;
+    let tv = Device::new("fault-shapes");
+    h.sign_in(&tv, "Spectrum", "premium").await;
+    let decisions = format!("/api/v2/{SP}/decisions/authorize");
+    let profiles = format!("/api/v2/{SP}/profiles");
+    let spectrum = format!("{profiles}/Spectrum");
+    let code = |name: &str| serde_json::from_value(serde_json::json!(name)).expect("known code");
+
+    for (name, status, action) in [
+        ("authenticated_profile_invalidated", 403, "authentication"),
+        ("invalid_integration", 400, "none"),
+        (
+            "invalid_access_token_service_provider",
+            401,
+            "application-registration",
+        ),
+    ] {
+        set_faults(
+            &h,
+            vec![FaultRule {
+                times: Some(1),
+                ..rule(Fault::Enhanced { code: code(name) }, &spectrum)
+            }],
+        )
+        .await;
+        let failed = h.api(Method::GET, &spectrum, Some(&tv), &[], None).await;
+        assert_eq!(failed.status.as_u16(), status, "{name}");
+        assert_eq!(failed.error_code(), name);
+        assert_eq!(failed.json()["action"], action);
+        let next = h.api(Method::GET, &spectrum, Some(&tv), &[], None).await;
+        assert_eq!(next.status, StatusCode::OK, "times: 1 hits once");
+    }
+
+    set_faults(
+        &h,
+        vec![rule(
+            Fault::ItemError {
+                code: code("network_connection_timeout"),
+            },
+            &decisions,
+        )],
+    )
+    .await;
+    let items = h
+        .decide("authorize", &tv, "Spectrum", &["REF30"], &[])
+        .await;
+    assert_eq!(items.status, StatusCode::OK);
+    assert_eq!(
+        outcomes(&items)[0].2.as_deref(),
+        Some("network_connection_timeout")
+    );
+    assert_eq!(items.json()["decisions"][0]["error"]["action"], "retry");
+
+    set_faults(&h, vec![rule(Fault::Throttled, &decisions)]).await;
+    let throttled = h
+        .decide("authorize", &tv, "Spectrum", &["REF30"], &[])
+        .await;
+    assert_eq!(throttled.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(throttled.text.contains("429 Too Many Requests"));
+
+    set_faults(
+        &h,
+        vec![FaultRule {
+            path_prefix: None,
+            ..rule(
+                Fault::Degraded {
+                    mvpd: "Cox".to_owned(),
+                },
+                "",
+            )
+        }],
+    )
+    .await;
+    let other = Device::new("degraded-tv");
+    let session = h
+        .create_session(
+            &other,
+            "mvpd=Cox&domainName=tve.example&redirectUrl=https%3A%2F%2Ftve.example%2Fdone",
+        )
+        .await;
+    assert_eq!(
+        session.json()["actionName"],
+        "authorize",
+        "{}",
+        session.text
+    );
+    assert_eq!(session.json()["reasonType"], "degraded");
+    let degraded = h.api(Method::GET, &profiles, Some(&other), &[], None).await;
+    let profile = &degraded.json()["profiles"]["Cox"];
+    assert_eq!(profile["type"], "degraded", "{}", degraded.text);
+    assert_eq!(profile["issuer"], "Adobe");
+    assert!(profile["attributes"]["userID"]["value"]
+        .as_str()
+        .is_some_and(|id| id.starts_with("95cf93bcd183214a")));
+    let permit = h.decide("authorize", &other, "Cox", &["REF30"], &[]).await;
+    assert!(outcomes(&permit)[0].1);
+    assert_eq!(permit.json()["decisions"][0]["source"], "degradation");
+    let regular = h
+        .create_session(
+            &other,
+            "mvpd=Spectrum&domainName=tve.example&redirectUrl=https%3A%2F%2Ftve.example%2Fdone",
+        )
+        .await;
+    assert_eq!(
+        regular.json()["actionName"],
+        "authenticate",
+        "other MVPDs as usual"
+    );
 }

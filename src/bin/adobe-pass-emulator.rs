@@ -103,6 +103,7 @@ impl Args {
             path_prefix: self.fault_path_prefix.clone(),
             method: None,
             rate: self.fault_rate,
+            times: None,
         };
         if self.fault_latency_ms > 0 {
             set.rules.push(rule(Fault::Latency {

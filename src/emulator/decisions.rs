@@ -41,7 +41,7 @@ enum Kind {
 
 /// Reads `{"resources": [...]}`: a non-empty array of non-empty strings, else
 /// `invalid_parameter_resources`.
-fn resources(body: &[u8]) -> Result<Vec<String>, ApiError> {
+pub(crate) fn resources(body: &[u8]) -> Result<Vec<String>, ApiError> {
     let value: serde_json::Value =
         serde_json::from_slice(body).map_err(|_| ErrorCode::InvalidParameterResources)?;
     let list = value
@@ -60,7 +60,12 @@ fn resources(body: &[u8]) -> Result<Vec<String>, ApiError> {
 }
 
 /// A media token: base64 of a small JSON document. Callers must treat it as opaque.
-fn media_token(state: &EmulatorState, resource: &str, mvpd: &str, now: i64) -> MediaToken {
+pub(crate) fn media_token(
+    state: &EmulatorState,
+    resource: &str,
+    mvpd: &str,
+    now: i64,
+) -> MediaToken {
     let not_after = now.saturating_add(millis(MEDIA_TOKEN_TTL));
     let document = serde_json::json!({
         "issuer": "adobe-pass-emulator",

@@ -34,7 +34,8 @@ pub struct EnhancedError {
 }
 
 /// The codes the emulator can give, each with the status, action and message §11 documents.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     /// The service provider in the path is unknown.
     InvalidParameterServiceProvider,
@@ -93,6 +94,23 @@ pub enum ErrorCode {
     /// The HTTP method is not allowed on this path (emulator-specific code: §11 lists status
     /// 405 but no code for it).
     MethodNotAllowed,
+    /// The body's `Content-Type` is not the one the endpoint takes (emulator-specific code:
+    /// §11 lists none for it).
+    UnsupportedMediaType,
+    /// The profile was invalidated (for example by the MVPD).
+    AuthenticatedProfileInvalidated,
+    /// The integration between the service provider and the MVPD is missing or disabled.
+    InvalidIntegration,
+    /// The access token is not valid for the service provider.
+    InvalidAccessTokenServiceProvider,
+    /// The MVPD answered with an error.
+    NetworkReceivedError,
+    /// The MVPD did not answer in time.
+    NetworkConnectionTimeout,
+    /// The request took longer than allowed.
+    MaximumExecutionTimeExceeded,
+    /// An AuthZNone degradation rule denies the resource.
+    AuthorizationDeniedByDegradationRule,
 }
 
 impl ErrorCode {
@@ -138,6 +156,14 @@ impl ErrorCode {
             TemporaryAccessDurationLimitExceeded => ("temporary_access_duration_limit_exceeded", 403, "authentication", "The temporary access duration limit has been exceeded."),
             TemporaryAccessResourcesLimitExceeded => ("temporary_access_resources_limit_exceeded", 403, "authentication", "The temporary access resources limit has been exceeded."),
             MethodNotAllowed => ("method_not_allowed", 405, "none", "The HTTP method is not allowed for the requested resource."),
+            UnsupportedMediaType => ("unsupported_media_type", 400, "none", "The request body's content type is not the one this endpoint takes."),
+            AuthenticatedProfileInvalidated => ("authenticated_profile_invalidated", 403, "authentication", "The authenticated profile has been invalidated."),
+            InvalidIntegration => ("invalid_integration", 400, "none", "The integration between the service provider and the MVPD is missing or disabled."),
+            InvalidAccessTokenServiceProvider => ("invalid_access_token_service_provider", 401, "application-registration", "The access token is missing, expired or invalid for the service provider."),
+            NetworkReceivedError => ("network_received_error", 403, "retry", "The MVPD has returned an error."),
+            NetworkConnectionTimeout => ("network_connection_timeout", 403, "retry", "The connection to the MVPD has timed out."),
+            MaximumExecutionTimeExceeded => ("maximum_execution_time_exceeded", 403, "retry", "The request did not complete in the maximum allowed time."),
+            AuthorizationDeniedByDegradationRule => ("authorization_denied_by_degradation_rule", 403, "none", "The integration has an AuthZNone rule applied for the requested resources."),
         }
     }
 

@@ -1,6 +1,8 @@
-//! Fault injection for reliability tests: added latency, 500/503 answers and connection
-//! resets, per endpoint and by rate. Set at start-up, and read or replaced at run time
-//! through `GET`/`PUT /__emulator/faults` (JSON `{"rules": [...]}`).
+//! Fault injection for reliability tests: added latency, 500/503 answers, connection resets,
+//! 429s, the Enhanced Errors Adobe documents but the emulator's own flows never produce
+//! (top-level or inside decision items) and degraded access, per endpoint, by rate and for a
+//! number of requests. Set at start-up, and read or replaced at run time through
+//! `GET`/`PUT /__emulator/faults` (JSON `{"rules": [...]}`).
 
 use std::{
     sync::{Mutex, PoisonError},
@@ -19,15 +21,17 @@ use rand::Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::emulator::{
+    degradation,
     errors::{ApiError, ErrorCode},
     state::EmulatorState,
+    throttle,
 };
 
 /// Path of the admin route.
 pub const ADMIN_PATH: &str = "/__emulator/faults";
 
 /// What goes wrong.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", tag = "kind")]
 pub enum Fault {
     /// The answer is delayed.
@@ -42,6 +46,28 @@ pub enum Fault {
     },
     /// The connection is closed without an answer.
     Reset,
+    /// Adobe's throttle: HTML 429 with no `Retry-After` (§12), as while a burst is spent.
+    Throttled,
+    /// A top-level Enhanced Error with this code, at the HTTP status §11 gives it (for example
+    /// `authenticated_profile_invalidated`, `invalid_integration`,
+    /// `invalid_access_token_service_provider`).
+    Enhanced {
+        /// The code, as Adobe spells it.
+        code: ErrorCode,
+    },
+    /// On decisions (D1, D2): every item denied with this code inside an HTTP 200 (for example
+    /// `network_connection_timeout`, action `retry`); other endpoints answer as usual.
+    ItemError {
+        /// The code, as Adobe spells it.
+        code: ErrorCode,
+    },
+    /// Degraded access (§14.3, premium): an AuthNAll rule on `mvpd`. Sessions for it answer
+    /// `authorize` with `reasonType: degraded`, profiles are `degraded` ones, and decisions
+    /// permit with `source: degradation`; other MVPDs answer as usual.
+    Degraded {
+        /// The MVPD under the rule.
+        mvpd: String,
+    },
 }
 
 /// One fault rule.
@@ -60,6 +86,9 @@ pub struct FaultRule {
     /// Share of matching requests hit, 0.0–1.0.
     #[serde(default = "always")]
     pub rate: f64,
+    /// How many more requests it hits (absent: no limit); counts down as it hits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub times: Option<u32>,
 }
 
 fn always() -> f64 {
@@ -125,25 +154,30 @@ impl Faults {
         *self.0.lock().unwrap_or_else(PoisonError::into_inner) = set;
     }
 
-    /// The faults hitting this request: total latency and the first error or reset.
+    /// The faults hitting this request: total latency and the first other fault. A rule with
+    /// `times` counts down as it hits.
     fn draw(&self, method: &Method, path: &str) -> (Duration, Option<Fault>) {
-        let set = self.get();
+        let mut set = self.0.lock().unwrap_or_else(PoisonError::into_inner);
         let mut rng = rand::rng();
         let mut latency = Duration::ZERO;
         let mut failure = None;
-        for rule in set.rules.iter().filter(|r| {
+        for rule in set.rules.iter_mut().filter(|r| {
             r.path_prefix.as_deref().is_none_or(|p| path.starts_with(p))
                 && r.method
                     .as_deref()
                     .is_none_or(|m| m.eq_ignore_ascii_case(method.as_str()))
+                && r.times != Some(0)
         }) {
             if rng.random::<f64>() >= rule.rate {
                 continue;
             }
-            match rule.fault {
-                Fault::Latency { millis } => latency += Duration::from_millis(millis),
-                fault if failure.is_none() => failure = Some(fault),
-                _ => {}
+            match &rule.fault {
+                Fault::Latency { millis } => latency += Duration::from_millis(*millis),
+                _ if failure.is_some() => continue,
+                fault => failure = Some(fault.clone()),
+            }
+            if let Some(times) = rule.times.as_mut() {
+                *times -= 1;
             }
         }
         (latency, failure)
@@ -178,6 +212,12 @@ pub async fn inject(State(state): State<EmulatorState>, request: Request, next: 
             error.into_response()
         }
         Some(Fault::Reset) => reset(),
+        Some(Fault::Throttled) => throttle::too_many_requests(),
+        Some(Fault::Enhanced { code }) => ApiError::new(code).into_response(),
+        Some(Fault::ItemError { code }) => {
+            degradation::item_errors(&state, request, code, next).await
+        }
+        Some(Fault::Degraded { mvpd }) => degradation::degraded(&state, request, &mvpd, next).await,
         Some(Fault::Latency { .. }) | None => next.run(request).await,
     }
 }

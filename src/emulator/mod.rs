@@ -6,6 +6,7 @@ pub mod configuration;
 pub mod dataset;
 pub mod dcr;
 pub mod decisions;
+mod degradation;
 pub mod device;
 pub mod errors;
 pub mod faults;

@@ -86,6 +86,11 @@ const TOO_MANY_REQUESTS: &str = "<html>\r\n<head><title>429 Too Many Requests</t
 <body>\r\n<center><h1>429 Too Many Requests</h1></center>\r\n<hr><center>openresty</center>\r\n\
 </body>\r\n</html>\r\n";
 
+/// Adobe's 429: HTML, no `Retry-After`.
+pub fn too_many_requests() -> Response {
+    (StatusCode::TOO_MANY_REQUESTS, Html(TOO_MANY_REQUESTS)).into_response()
+}
+
 /// Middleware: answers 429 when the device's bucket is empty (only when throttling is on).
 pub async fn limit(State(state): State<EmulatorState>, request: Request, next: Next) -> Response {
     if let Some(throttle) = state.throttle() {
@@ -96,7 +101,7 @@ pub async fn limit(State(state): State<EmulatorState>, request: Request, next: N
         let ip = headers::client_ip(request.headers(), peer);
         if let Some(ip) = ip {
             if !throttle.admit(ip, state.now_ms()) {
-                return (StatusCode::TOO_MANY_REQUESTS, Html(TOO_MANY_REQUESTS)).into_response();
+                return too_many_requests();
             }
         }
     }
