@@ -47,8 +47,12 @@ import json, sys, time, urllib.parse, urllib.request
 
 base, source, patched = sys.argv[1:4]
 
+# The X-Device-Info every call carries (DCR requires it, §4).
+device_info = "eyJtb2RlbCI6ImZ1enoiLCJ2ZXJzaW9uIjoiMSIsIm9zTmFtZSI6IkxpbnV4Iiwib3NWZXJzaW9uIjoiNiIsImNvbm5lY3Rpb25UeXBlIjoiTEFOIn0="
+
 def call(method, path, body=None, content_type=None):
     request = urllib.request.Request(base + path, data=body, method=method)
+    request.add_header("X-Device-Info", device_info)
     if content_type:
         request.add_header("Content-Type", content_type)
     with urllib.request.urlopen(request, timeout=5) as response:

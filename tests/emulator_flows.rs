@@ -3,7 +3,7 @@
 
 mod emulator_support;
 
-use emulator_support::{outcomes, Device, Harness, SP};
+use emulator_support::{dcr_headers, outcomes, Device, Harness, SP};
 use reqwest::{Method, StatusCode};
 use tve_activate::emulator::{EmulatorSettings, DEFAULT_SOFTWARE_STATEMENT};
 
@@ -19,7 +19,7 @@ async fn registration_errors_are_the_documented_ones() {
         .call(
             Method::POST,
             "/o/client/register",
-            &[],
+            &dcr_headers("application/json"),
             Some("{".into()),
             None,
         )
@@ -30,12 +30,30 @@ async fn registration_errors_are_the_documented_ones() {
         .call(
             Method::POST,
             "/o/client/register",
-            &[],
+            &dcr_headers("application/json"),
             Some(bad_uri.to_string()),
             None,
         )
         .await;
     assert_eq!(bad_uri.json()["error"], "invalid_redirect_uri");
+    // §4.1: Content-Type and X-Device-Info are required on DCR calls.
+    let good = serde_json::json!({"software_statement": DEFAULT_SOFTWARE_STATEMENT});
+    for headers in [
+        vec![("Content-Type", "application/json".to_owned())],
+        dcr_headers("text/plain"),
+    ] {
+        let refused = h
+            .call(
+                Method::POST,
+                "/o/client/register",
+                &headers,
+                Some(good.to_string()),
+                None,
+            )
+            .await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+        assert_eq!(refused.json()["error"], "invalid_request", "{headers:?}");
+    }
 
     let missing = h.token_answer("grant_type=client_credentials").await;
     assert_eq!(missing.json()["error"], "invalid_request");
@@ -714,4 +732,83 @@ async fn partner_sso_answers_with_its_fallbacks_and_creates_apple_profiles() {
         logout.json()["logouts"]["Cablevision"]["actionName"],
         "partner_logout"
     );
+}
+
+/// §3.1: `X-Device-Info` needs model, version, osName, osVersion and connectionType, and takes
+/// only the listed values for the restricted keys; §2: sessions take a form body and decisions
+/// a JSON body.
+#[tokio::test]
+async fn headers_and_body_types_are_checked_as_adobe_documents() {
+    let h = Harness::default().await;
+    let tv = Device::new("checked-tv");
+    let profiles = format!("/api/v2/{SP}/profiles");
+    let info = |json: serde_json::Value| {
+        use base64::Engine as _;
+        let encoded = base64::engine::general_purpose::STANDARD.encode(json.to_string());
+        ("X-Device-Info", encoded)
+    };
+    let valid = serde_json::json!({"model": "Bravia", "version": "2", "osName": "Android",
+        "osVersion": "12", "connectionType": "WiFi"});
+    let mut missing = valid.clone();
+    missing.as_object_mut().expect("object").remove("osVersion");
+    let mut restricted = valid.clone();
+    restricted["osName"] = "Tizen".into();
+    let mut secure = valid.clone();
+    secure["connectionSecure"] = "yes".into();
+    let identifier = tv
+        .headers()
+        .into_iter()
+        .find(|(name, _)| *name == "AP-Device-Identifier")
+        .expect("device identifier");
+    for (why, body) in [
+        ("a required key is missing", missing),
+        ("osName is not a listed value", restricted),
+        ("connectionSecure is not a boolean", secure),
+    ] {
+        let answer = h
+            .api(
+                Method::GET,
+                &profiles,
+                None,
+                &[identifier.clone(), info(body)],
+                None,
+            )
+            .await;
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{why}");
+        assert_eq!(answer.error_code(), "invalid_header_device_info", "{why}");
+    }
+    let ok = h
+        .api(
+            Method::GET,
+            &profiles,
+            None,
+            &[identifier, info(valid)],
+            None,
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.text);
+
+    let sessions = format!("/api/v2/{SP}/sessions");
+    let json_session = h
+        .api(
+            Method::POST,
+            &sessions,
+            Some(&tv),
+            &[],
+            Some(("application/json", r#"{"mvpd":"Spectrum"}"#.into())),
+        )
+        .await;
+    assert_eq!(json_session.status, StatusCode::BAD_REQUEST);
+    assert_eq!(json_session.error_code(), "unsupported_media_type");
+    let form_decision = h
+        .api(
+            Method::POST,
+            &format!("/api/v2/{SP}/decisions/authorize/Spectrum"),
+            Some(&tv),
+            &[],
+            Some((FORM, "resources=REF30".into())),
+        )
+        .await;
+    assert_eq!(form_decision.status, StatusCode::BAD_REQUEST);
+    assert_eq!(form_decision.error_code(), "unsupported_media_type");
 }

@@ -56,6 +56,26 @@ async fn malformed_json_and_unknown_fields_name_the_field() {
         answer.text
     );
 
+    // §3.1: Adobe takes only its listed values for osName and the other restricted keys;
+    // the TV hears it here, with the list, instead of a failure at Adobe.
+    let mut tizen = register_body("tv-1");
+    tizen["deviceInfo"]["osName"] = json!("Tizen");
+    let answer = api
+        .call(
+            Method::POST,
+            "/tv/v1/devices",
+            None,
+            Some(&tizen.to_string()),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST);
+    let message = answer.error_message();
+    assert!(
+        message.starts_with("deviceInfo: osName must be one of") && message.contains("Roku OS"),
+        "{}",
+        answer.text
+    );
+
     let bad_id = register_body("has space");
     let answer = api
         .call(

@@ -81,6 +81,150 @@ pub struct DeviceInfo {
     pub application_id: Option<String>,
 }
 
+/// The `X-Device-Info` keys whose values Adobe restricts to a list (§3.1), and the lists.
+pub const RESTRICTED_DEVICE_INFO: &[(&str, &[&str])] = &[
+    (
+        "primaryHardwareType",
+        &[
+            "Camera",
+            "DataCollectionTerminal",
+            "Desktop",
+            "EmbeddedNetworkModule",
+            "eReader",
+            "GamesConsole",
+            "GeolocationTracker",
+            "Glasses",
+            "MediaPlayer",
+            "MobilePhone",
+            "PaymentTerminal",
+            "PluginModem",
+            "SetTopBox",
+            "TV",
+            "Tablet",
+            "WirelessHotspot",
+            "Wristwatch",
+            "Unknown",
+            "VehicleMultimediaSystem",
+            "Projector",
+        ],
+    ),
+    (
+        "osName",
+        &[
+            "Android",
+            "Chrome OS",
+            "Linux",
+            "Mac OS",
+            "OS X",
+            "OpenBSD",
+            "Roku OS",
+            "Windows",
+            "iOS",
+            "tvOS",
+            "webOS",
+        ],
+    ),
+    (
+        "osFamily",
+        &[
+            "Android",
+            "BSD",
+            "Linux",
+            "PlayStation OS",
+            "Roku OS",
+            "Symbian",
+            "Tizen",
+            "Windows",
+            "iOS",
+            "tvOS",
+            "macOS",
+            "webOS",
+        ],
+    ),
+    (
+        "osVendor",
+        &[
+            "Amazon",
+            "Apple",
+            "Google",
+            "LG",
+            "Microsoft",
+            "Mozilla",
+            "Nintendo",
+            "Nokia",
+            "Roku",
+            "Samsung",
+            "Sony",
+            "Tizen Project",
+        ],
+    ),
+    (
+        "browserName",
+        &[
+            "Android Browser",
+            "Chrome",
+            "Edge",
+            "Firefox",
+            "Internet Explorer",
+            "Opera",
+            "Safari",
+            "SeaMonkey",
+            "Symbian Browser",
+        ],
+    ),
+    (
+        "browserVendor",
+        &[
+            "Amazon",
+            "Apple",
+            "Google",
+            "Microsoft",
+            "Motorola",
+            "Mozilla",
+            "Netscape",
+            "Nintendo",
+            "Nokia",
+            "Samsung",
+            "Sony Ericsson",
+        ],
+    ),
+];
+
+/// The `X-Device-Info` keys Adobe requires (§3.1).
+pub const REQUIRED_DEVICE_INFO: &[&str] =
+    &["model", "version", "osName", "osVersion", "connectionType"];
+
+/// The values Adobe allows for the `X-Device-Info` key `key`, when it restricts them.
+pub fn allowed_values(key: &str) -> Option<&'static [&'static str]> {
+    RESTRICTED_DEVICE_INFO
+        .iter()
+        .find(|(name, _)| *name == key)
+        .map(|(_, values)| *values)
+}
+
+impl DeviceInfo {
+    /// The first value Adobe would not take (§3.1): (key, what is wrong).
+    pub fn check(&self) -> Result<(), (&'static str, String)> {
+        let restricted = [
+            ("primaryHardwareType", self.primary_hardware_type.as_deref()),
+            ("osName", Some(self.os_name.as_str())),
+            ("osFamily", self.os_family.as_deref()),
+            ("osVendor", self.os_vendor.as_deref()),
+            ("browserName", self.browser_name.as_deref()),
+            ("browserVendor", self.browser_vendor.as_deref()),
+        ];
+        for (key, value) in restricted {
+            let (Some(value), Some(allowed)) = (value, allowed_values(key)) else {
+                continue;
+            };
+            if !allowed.contains(&value) {
+                return Err((key, format!("must be one of {}", allowed.join(", "))));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// SSO tokens the device holds, passed through unchanged on the endpoints that take them.
 #[derive(Clone, Debug, Default)]
 pub struct SsoHeaders {

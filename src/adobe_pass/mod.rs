@@ -33,7 +33,10 @@ pub use credentials::{
     ClientCredentials, ClientCredentialsStore, CredentialsStoreError, MemoryCredentialsStore,
     SharedTokens, StoreFuture,
 };
-pub use device::{DeviceIdentity, DeviceInfo, SsoHeaders, TempPassIdentity};
+pub use device::{
+    allowed_values, DeviceIdentity, DeviceInfo, SsoHeaders, TempPassIdentity, REQUIRED_DEVICE_INFO,
+    RESTRICTED_DEVICE_INFO,
+};
 pub use endpoint::Endpoint;
 pub use error::{AdobePassError, Remedy};
 pub use metadata::{MetadataError, MetadataKeys};

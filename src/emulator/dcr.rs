@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 
 use crate::emulator::{
     errors::{ApiError, ErrorCode},
-    headers,
+    headers::{self, BodyType},
     responses::{adobe_json, AccessTokenResponse, ClientApplication, DcrError},
     state::{millis, EmulatorState},
 };
@@ -58,10 +58,24 @@ struct RegisterRequest {
     redirect_uri: Option<String>,
 }
 
+/// Both DCR calls require `Content-Type` and `X-Device-Info` (§4.1, §4.2); without them
+/// the answer is `invalid_request`.
+fn dcr_headers_valid(request_headers: &HeaderMap, kind: BodyType) -> bool {
+    headers::has_body_type(request_headers, kind) && headers::device_info(request_headers).is_ok()
+}
+
 /// `POST /o/client/register`: JSON `{software_statement, redirect_uri?}` → 201 credentials.
-/// Errors (400): `invalid_request` (not JSON, no statement), `invalid_software_statement`
-/// (not the accepted statement), `invalid_redirect_uri` (not an absolute URI).
-pub async fn register(State(state): State<EmulatorState>, body: Bytes) -> Response {
+/// Errors (400): `invalid_request` (not JSON, no statement, no `Content-Type` or
+/// `X-Device-Info`), `invalid_software_statement` (not the accepted statement),
+/// `invalid_redirect_uri` (not an absolute URI).
+pub async fn register(
+    State(state): State<EmulatorState>,
+    request_headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if !dcr_headers_valid(&request_headers, BodyType::Json) {
+        return dcr_error("invalid_request");
+    }
     let Ok(request) = serde_json::from_slice::<RegisterRequest>(&body) else {
         return dcr_error("invalid_request");
     };
@@ -104,8 +118,12 @@ pub async fn register(State(state): State<EmulatorState>, body: Bytes) -> Respon
 pub async fn token(
     State(state): State<EmulatorState>,
     RawQuery(query): RawQuery,
+    request_headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    if !dcr_headers_valid(&request_headers, BodyType::Form) {
+        return dcr_error("invalid_request");
+    }
     let mut fields: HashMap<String, String> = query
         .as_deref()
         .map(|q| {

@@ -16,7 +16,7 @@ use crate::emulator::{
     dataset::Denial,
     dcr::Authorized,
     errors::{ApiError, ErrorCode},
-    headers,
+    headers::{self, BodyType},
     profiles::ProfileKey,
     responses::{adobe_json, Decision, DecisionsResponse, MediaToken},
     state::{millis, EmulatorState},
@@ -93,6 +93,7 @@ async fn decide(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     state.check_service_provider(&service_provider)?;
+    headers::body_type(&request_headers, BodyType::Json)?;
     let (device_id, _) = headers::device(&request_headers)?;
     let entry = state.mvpd(&mvpd)?.clone();
     let resources = resources(&body)?;

@@ -210,6 +210,14 @@ impl ApiError {
     }
 }
 
+impl ApiError {
+    /// The same error with emulator details.
+    pub fn with_details(mut self, details: impl Into<String>) -> Self {
+        self.error.details = Some(details.into());
+        self
+    }
+}
+
 impl From<ErrorCode> for ApiError {
     fn from(code: ErrorCode) -> Self {
         Self::new(code)

@@ -6,7 +6,10 @@ use std::net::{IpAddr, SocketAddr};
 use axum::http::HeaderMap;
 use base64::{engine::general_purpose::STANDARD, Engine};
 
-use crate::emulator::errors::{ApiError, ErrorCode};
+use crate::{
+    adobe_pass::{allowed_values, REQUIRED_DEVICE_INFO},
+    emulator::errors::{ApiError, ErrorCode},
+};
 
 /// A header's value as text, if present and printable.
 pub fn text<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -45,14 +48,62 @@ pub fn device_identifier(headers: &HeaderMap) -> Result<String, ApiError> {
         .ok_or_else(|| ErrorCode::InvalidHeaderDeviceIdentifier.into())
 }
 
-/// `X-Device-Info`: base64 of a JSON object (§3.1). Malformed JSON is rejected, although
-/// whether Adobe does so is UNVERIFIED (§3.1 quirk).
+/// `X-Device-Info`: base64 of a JSON object (§3.1) with the required keys, and only the listed
+/// values for the restricted ones. Malformed JSON is rejected, although whether Adobe does so
+/// is UNVERIFIED (§3.1 quirk).
 pub fn device_info(
     headers: &HeaderMap,
 ) -> Result<serde_json::Map<String, serde_json::Value>, ApiError> {
-    text(headers, "x-device-info")
+    let info = text(headers, "x-device-info")
         .and_then(base64_json_object)
-        .ok_or_else(|| ErrorCode::InvalidHeaderDeviceInfo.into())
+        .ok_or(ErrorCode::InvalidHeaderDeviceInfo)?;
+    let required = REQUIRED_DEVICE_INFO.iter().all(|key| {
+        info.get(*key)
+            .and_then(|v| v.as_str())
+            .is_some_and(|v| !v.trim().is_empty())
+    });
+    let restricted = info.iter().all(|(key, value)| match allowed_values(key) {
+        Some(allowed) => value.as_str().is_some_and(|v| allowed.contains(&v)),
+        None => key != "connectionSecure" || value.is_boolean(),
+    });
+    if required && restricted {
+        Ok(info)
+    } else {
+        Err(
+            ApiError::from(ErrorCode::InvalidHeaderDeviceInfo).with_details(
+                "X-Device-Info lacks a required key or has a value outside the documented list.",
+            ),
+        )
+    }
+}
+
+/// Which body an endpoint takes (§2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BodyType {
+    /// `application/x-www-form-urlencoded`: sessions and partner SSO, the DCR token.
+    Form,
+    /// `application/json`: decisions, the DCR registration.
+    Json,
+}
+
+/// Whether `Content-Type` names `kind` (parameters such as `charset` allowed).
+pub fn has_body_type(headers: &HeaderMap, kind: BodyType) -> bool {
+    let expected = match kind {
+        BodyType::Form => "application/x-www-form-urlencoded",
+        BodyType::Json => "application/json",
+    };
+    text(headers, "content-type")
+        .and_then(|value| value.split(';').next())
+        .is_some_and(|media| media.trim().eq_ignore_ascii_case(expected))
+}
+
+/// [`has_body_type`] as an API error.
+pub fn body_type(headers: &HeaderMap, kind: BodyType) -> Result<(), ApiError> {
+    if has_body_type(headers, kind) {
+        Ok(())
+    } else {
+        Err(ErrorCode::UnsupportedMediaType.into())
+    }
 }
 
 /// The device headers every profile and decision call requires: (device id, device info).

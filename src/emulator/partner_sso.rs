@@ -16,7 +16,7 @@ use crate::emulator::{
     dcr::Authorized,
     device,
     errors::{ApiError, ErrorCode},
-    headers,
+    headers::{self, BodyType},
     profiles::{self, ProfileKey, ProfileKind},
     responses::{adobe_json, AuthenticationRequest, ProfilesResponse},
     sessions::{self, Parameters},
@@ -102,6 +102,7 @@ pub async fn session(
 ) -> Result<Response, ApiError> {
     state.check_service_provider(&service_provider)?;
     check_partner(&partner)?;
+    headers::body_type(&request_headers, BodyType::Form)?;
     let (device_id, info) = headers::device(&request_headers)?;
     let mut params = Parameters::parse(&state, &body)?;
     let framework = framework_mvpd(&state, &request_headers);
@@ -178,6 +179,7 @@ pub async fn profile(
 ) -> Result<Response, ApiError> {
     state.check_service_provider(&service_provider)?;
     check_partner(&partner)?;
+    headers::body_type(&request_headers, BodyType::Form)?;
     let (device_id, _) = headers::device(&request_headers)?;
     let mvpd = framework_mvpd(&state, &request_headers)?;
     let saml = url::form_urlencoded::parse(&body)

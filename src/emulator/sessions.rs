@@ -17,7 +17,7 @@ use crate::emulator::{
     dcr::Authorized,
     device,
     errors::{ApiError, ErrorCode},
-    headers,
+    headers::{self, BodyType},
     login::LOGIN_PATH,
     profiles::{ProfileKey, ProfileKind},
     responses::{adobe_json, Device, SessionResponse, SessionStatusResponse},
@@ -285,6 +285,7 @@ pub async fn create(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     state.check_service_provider(&service_provider)?;
+    headers::body_type(&request_headers, BodyType::Form)?;
     let (device_id, info) = headers::device(&request_headers)?;
     let params = Parameters::parse(&state, &body)?;
     if let Some(mvpd) = &params.mvpd {
@@ -316,9 +317,11 @@ pub async fn resume(
     State(state): State<EmulatorState>,
     Path((service_provider, code)): Path<(String, String)>,
     Authorized(_client): Authorized,
+    request_headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
     state.check_service_provider(&service_provider)?;
+    headers::body_type(&request_headers, BodyType::Form)?;
     let params = Parameters::parse(&state, &body)?;
     let now = state.now_ms();
     let session = {

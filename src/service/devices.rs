@@ -140,7 +140,9 @@ fn validate_info(info: &DeviceInfo) -> Result<(), ServiceError> {
             ));
         }
     }
-    Ok(())
+    // Adobe takes only its listed values for some keys (§3.1): say so here, not at Adobe.
+    info.check()
+        .map_err(|(key, reason)| ServiceError::invalid("deviceInfo", format!("{key} {reason}")))
 }
 
 /// The identity of the service's own readiness probe: one DCR client, kept like a device's.

@@ -139,7 +139,7 @@ impl Harness {
         self.call(
             Method::POST,
             "/o/client/register",
-            &[("Content-Type", "application/json".into())],
+            &dcr_headers("application/json"),
             Some(body.to_string()),
             None,
         )
@@ -150,7 +150,7 @@ impl Harness {
         self.call(
             Method::POST,
             "/o/client/token",
-            &[("Content-Type", "application/x-www-form-urlencoded".into())],
+            &dcr_headers("application/x-www-form-urlencoded"),
             Some(form.to_owned()),
             None,
         )
@@ -314,4 +314,15 @@ pub fn outcomes(answer: &Answer) -> Vec<(String, bool, Option<String>)> {
             )
         })
         .collect()
+}
+
+/// The headers both DCR calls require (§4.1, §4.2): the body type and `X-Device-Info`.
+pub fn dcr_headers(content_type: &str) -> Vec<(&'static str, String)> {
+    let mut headers: Vec<(&'static str, String)> = Device::new("dcr-client")
+        .headers()
+        .into_iter()
+        .filter(|(name, _)| name.eq_ignore_ascii_case("X-Device-Info"))
+        .collect();
+    headers.push(("Content-Type", content_type.to_owned()));
+    headers
 }

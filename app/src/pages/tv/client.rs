@@ -122,7 +122,7 @@ async fn register() -> Result<(), String> {
                 "primaryHardwareType": "TV",
                 "model": "Browser TV simulator",
                 "version": "1.0",
-                "osName": "Web",
+                "osName": "Linux",
                 "osVersion": "1",
                 "connectionType": "LAN",
             },
