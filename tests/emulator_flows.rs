@@ -190,6 +190,7 @@ async fn session_with_missing_parameters_resumes_then_authenticates() {
         retry.json()["missingParameters"],
         serde_json::json!(["domainName", "redirectUrl"])
     );
+    // §7.3: S2 supplies what is missing; an mvpd already set stays.
     let done = h
         .api(
             Method::POST,
@@ -198,11 +199,13 @@ async fn session_with_missing_parameters_resumes_then_authenticates() {
             &[],
             Some((
                 FORM,
-                "domainName=tve.example&redirectUrl=https%3A%2F%2Ftve.example%2Fdone".into(),
+                "mvpd=Cox&domainName=tve.example&redirectUrl=https%3A%2F%2Ftve.example%2Fdone"
+                    .into(),
             )),
         )
         .await;
     assert_eq!(done.json()["actionName"], "authenticate");
+    assert_eq!(done.json()["mvpd"], "Spectrum", "{}", done.text);
     assert_eq!(
         done.json()["url"],
         format!("/api/v2/authenticate/{SP}/{code}")

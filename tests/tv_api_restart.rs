@@ -107,8 +107,9 @@ async fn call(
     (status, response.json().await.expect("json"))
 }
 
-/// The viewer signs in for `code` on the emulator's provider login.
+/// The viewer signs in for `code` on the emulator's provider login (the TV chose Spectrum).
 async fn sign_in(http: &reqwest::Client, emulator_url: &str, code: &str) {
+    common::phone_resumes(http, emulator_url, code, "Spectrum").await;
     let authenticate = http
         .get(format!("{emulator_url}/api/v2/authenticate/REF30/{code}"))
         .send()
@@ -168,8 +169,14 @@ async fn device_token_and_profile_survive_a_restart_without_a_second_registratio
     .await;
     assert_eq!(status, StatusCode::CREATED, "{activation}");
     let code = activation["code"].as_str().expect("code").to_owned();
+    assert_eq!(
+        emulator.state().store().clients.len(),
+        1,
+        "one DCR client for the device"
+    );
 
-    // The viewer signs in on the emulator's provider login.
+    // The viewer signs in on the emulator's provider login (the phone's server has a client
+    // of its own).
     sign_in(&http, emulator.base_url(), &code).await;
     let (_, status) = call(
         &http,
@@ -181,7 +188,6 @@ async fn device_token_and_profile_survive_a_restart_without_a_second_registratio
     .await;
     assert_eq!(status["status"], "authenticated", "{status}");
     let registrations = emulator.state().store().clients.len();
-    assert_eq!(registrations, 1, "one DCR client for the device");
     first.terminate().await;
 
     let second = Process::start(data.path(), port, emulator.base_url());

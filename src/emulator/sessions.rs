@@ -312,7 +312,8 @@ pub async fn create(
     ))
 }
 
-/// S2 `POST /api/v2/{serviceProvider}/sessions/{code}`: fills in missing parameters.
+/// S2 `POST /api/v2/{serviceProvider}/sessions/{code}`: fills in missing parameters (those S1
+/// already set stay as they are).
 pub async fn resume(
     State(state): State<EmulatorState>,
     Path((service_provider, code)): Path<(String, String)>,
@@ -327,9 +328,10 @@ pub async fn resume(
     let session = {
         let mut store = state.store();
         let session = pending_session(&mut store, &code, now)?;
-        session.mvpd = params.mvpd.or(session.mvpd.take());
-        session.domain_name = params.domain_name.or(session.domain_name.take());
-        session.redirect_url = params.redirect_url.or(session.redirect_url.take());
+        // §7.3: S2 supplies missing parameters; what S1 set stays.
+        session.mvpd = session.mvpd.take().or(params.mvpd);
+        session.domain_name = session.domain_name.take().or(params.domain_name);
+        session.redirect_url = session.redirect_url.take().or(params.redirect_url);
         session.clone()
     };
     if session.missing_parameters().is_empty() {

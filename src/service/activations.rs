@@ -199,10 +199,13 @@ impl Service {
             }
         }
         let settings = &self.inner.settings;
+        // S2 supplies missing parameters only (§7.3): what the phone will give (the provider,
+        // unless the TV chose it, and the completion page, which names the code) is left out
+        // here, so Adobe answers `resume` and waits for it.
         let request = SessionRequest {
             mvpd: mvpd.map(str::to_owned),
             domain_name: Some(settings.domain_name.clone()),
-            redirect_url: Some(settings.public_link("/activate/complete")),
+            redirect_url: None,
         };
         let created = self
             .inner

@@ -122,16 +122,24 @@ impl Service {
         }
     }
 
-    /// The providers the viewer may pick for the code's TV (empty when the code is gone).
+    /// The providers the viewer may pick for the code's TV: only the one the TV chose, when it
+    /// chose one (empty when the code is gone).
     pub async fn providers_for_code(
         &self,
         code: &str,
         viewer: IpAddr,
     ) -> Result<ProviderList, ServiceError> {
-        match self.viewer_session(code, viewer).await? {
-            Some((_, session)) => self.providers(&session).await,
-            None => Ok(ProviderList::default()),
-        }
+        let Some((activation, session)) = self.viewer_session(code, viewer).await? else {
+            return Ok(ProviderList::default());
+        };
+        let list = self.providers(&session).await?;
+        Ok(match activation.provider {
+            Some(chosen) => ProviderList {
+                featured: Vec::new(),
+                all: list.find(&chosen).cloned().into_iter().collect(),
+            },
+            None => list,
+        })
     }
 
     /// The provider `mvpd` as the code's TV may use it, whatever the code's status (the
@@ -158,18 +166,29 @@ impl Service {
         Ok(self.look_up_code(code, viewer).await?.is_some())
     }
 
-    /// Supplies the chosen MVPD to the code's Adobe session (S2) with the completion page as
-    /// `redirectUrl`, and gives the Adobe address the browser must open. `None` when the code
-    /// is gone.
+    /// Supplies what the code's Adobe session misses (S2, §7.3): the chosen MVPD unless the TV
+    /// chose it, and the completion page as `redirectUrl`; gives the Adobe address the browser
+    /// must open. A provider other than the one the TV chose is refused (see
+    /// docs/design-notes.md). `None` when the code is gone.
     pub async fn start_sign_in(
         &self,
         code: &str,
         mvpd: &str,
         viewer: IpAddr,
     ) -> Result<Option<Url>, ServiceError> {
-        let Some((_, session)) = self.viewer_session(code, viewer).await? else {
+        let Some((activation, session)) = self.viewer_session(code, viewer).await? else {
             return Ok(None);
         };
+        if let Some(chosen) = activation
+            .provider
+            .as_deref()
+            .filter(|chosen| *chosen != mvpd)
+        {
+            return Err(ServiceError::invalid(
+                "mvpd",
+                format!("this TV chose {chosen}; to use another provider, choose it on the TV"),
+            ));
+        }
         if self.providers(&session).await?.find(mvpd).is_none() {
             return Err(ServiceError::invalid(
                 "mvpd",
@@ -177,7 +196,7 @@ impl Service {
             ));
         }
         let request = SessionRequest {
-            mvpd: Some(mvpd.to_owned()),
+            mvpd: activation.provider.is_none().then(|| mvpd.to_owned()),
             domain_name: None,
             redirect_url: Some(
                 self.inner

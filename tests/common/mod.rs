@@ -229,3 +229,53 @@ impl Deployment {
         ]
     }
 }
+
+/// What the phone's server does before the viewer signs in (S2, REST-API-V2.md §7.3): supplies
+/// the session's missing `redirectUrl` (and `mvpd` when the TV chose none), here with a DCR
+/// client of its own at the emulator.
+pub async fn phone_resumes(http: &reqwest::Client, emulator_url: &str, code: &str, mvpd: &str) {
+    use base64::Engine as _;
+    let info = base64::engine::general_purpose::STANDARD.encode(
+        r#"{"model":"phone-server","version":"1","osName":"Linux","osVersion":"6","connectionType":"LAN"}"#,
+    );
+    let client: serde_json::Value = http
+        .post(format!("{emulator_url}/o/client/register"))
+        .header("X-Device-Info", &info)
+        .json(&serde_json::json!({
+            "software_statement": tve_activate::emulator::DEFAULT_SOFTWARE_STATEMENT
+        }))
+        .send()
+        .await
+        .expect("register")
+        .json()
+        .await
+        .expect("client");
+    let token: serde_json::Value = http
+        .post(format!("{emulator_url}/o/client/token"))
+        .header("X-Device-Info", &info)
+        .form(&[
+            ("client_id", client["client_id"].as_str().expect("id")),
+            (
+                "client_secret",
+                client["client_secret"].as_str().expect("secret"),
+            ),
+            ("grant_type", "client_credentials"),
+        ])
+        .send()
+        .await
+        .expect("token")
+        .json()
+        .await
+        .expect("token");
+    let resumed = http
+        .post(format!("{emulator_url}/api/v2/REF30/sessions/{code}"))
+        .bearer_auth(token["access_token"].as_str().expect("access token"))
+        .form(&[
+            ("mvpd", mvpd),
+            ("redirectUrl", "https://tve.example/activate/complete"),
+        ])
+        .send()
+        .await
+        .expect("resume");
+    assert!(resumed.status().is_success(), "S2: {}", resumed.status());
+}
