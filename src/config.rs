@@ -5,6 +5,7 @@ use std::{
     net::{IpAddr, SocketAddr},
     ops::RangeInclusive,
     path::PathBuf,
+    sync::Arc,
     time::Duration,
 };
 
@@ -14,7 +15,7 @@ use url::Url;
 
 pub use crate::store::StoreUrl;
 use crate::{
-    adobe_pass::Secret,
+    adobe_pass::{MetadataKeys, Secret},
     service::{BusinessRules, ProviderFilter, MAX_PREAUTHORIZE_RESOURCES},
     store::{SealingKey, SealingKeys},
 };
@@ -94,6 +95,19 @@ pub struct Args {
     /// statement's application, for example app://com.network.tv). Defaults to the public URL.
     #[arg(long, env = "TVE_DCR_REDIRECT_URI")]
     pub dcr_redirect_uri: Option<String>,
+
+    /// PEM file of the programmer's private key (PKCS#8 or PKCS#1 RSA) whose certificate Adobe
+    /// encrypts user metadata with (§14.4). Without it encrypted attributes are unknown.
+    #[arg(long, env = "TVE_METADATA_KEY_FILE")]
+    pub metadata_key_file: Option<PathBuf>,
+
+    /// PEM file of the backup private key, tried when the primary does not decrypt a value.
+    #[arg(
+        long,
+        env = "TVE_METADATA_BACKUP_KEY_FILE",
+        requires = "metadata_key_file"
+    )]
+    pub metadata_backup_key_file: Option<PathBuf>,
 
     /// Domain name sent to Adobe Pass with each authentication session. Defaults to the public URL's host.
     #[arg(long, env = "TVE_DOMAIN_NAME")]
@@ -251,6 +265,8 @@ pub struct Config {
     pub service_provider: String,
     /// The `redirect_uri` of DCR registrations.
     pub dcr_redirect_uri: String,
+    /// The programmer's private keys for encrypted user metadata.
+    pub metadata_keys: Option<Arc<MetadataKeys>>,
     /// Domain name for authentication sessions.
     pub domain_name: String,
     /// Durable state.
@@ -348,6 +364,7 @@ impl TryFrom<Args> for Config {
                 .map(|_| raw.to_owned())
                 .map_err(|e| ConfigError::new("--dcr-redirect-uri", format!("{raw:?}: {e}")))?,
         };
+        let metadata_keys = metadata_keys(&args)?;
         let store = parse_store_url(&args.store_url, args.store_pool_size)?;
         let secrets = secrets(&args)?;
         let domain_name = match args.domain_name {
@@ -430,6 +447,7 @@ impl TryFrom<Args> for Config {
             upstream,
             service_provider: args.service_provider,
             dcr_redirect_uri,
+            metadata_keys,
             domain_name,
             store,
             secrets,
@@ -463,6 +481,34 @@ impl TryFrom<Args> for Config {
             },
         })
     }
+}
+
+/// The metadata keys the flags name, read and checked now.
+fn metadata_keys(args: &Args) -> Result<Option<Arc<MetadataKeys>>, ConfigError> {
+    let read = |setting: &'static str, path: &PathBuf| {
+        std::fs::read_to_string(path)
+            .map_err(|e| ConfigError::new(setting, format!("cannot read {}: {e}", path.display())))
+    };
+    let Some(primary) = &args.metadata_key_file else {
+        return Ok(None);
+    };
+    let primary = read("--metadata-key-file", primary)?;
+    let backup = args
+        .metadata_backup_key_file
+        .as_ref()
+        .map(|path| read("--metadata-backup-key-file", path))
+        .transpose()?;
+    MetadataKeys::from_pem(&primary, backup.as_deref())
+        .map(|keys| Some(Arc::new(keys)))
+        .map_err(|e| {
+            let setting = match e {
+                crate::adobe_pass::MetadataError::InvalidKey { which: "backup" } => {
+                    "--metadata-backup-key-file"
+                }
+                _ => "--metadata-key-file",
+            };
+            ConfigError::new(setting, e.to_string())
+        })
 }
 
 /// The trimmed, non-empty items of a list setting.
@@ -757,6 +803,14 @@ mod tests {
         );
         let err = config(&["--dcr-redirect-uri", "not a uri"]).expect_err("invalid");
         assert_eq!(err.setting, "--dcr-redirect-uri");
+        let err = config(&["--metadata-key-file", "/no/such/key.pem"]).expect_err("missing");
+        assert_eq!(err.setting, "--metadata-key-file");
+        let garbage = tempfile::NamedTempFile::new().expect("file");
+        std::fs::write(garbage.path(), "not a key").expect("write");
+        let path = garbage.path().to_str().expect("utf-8");
+        let err = config(&["--metadata-key-file", path]).expect_err("not a key");
+        assert_eq!(err.setting, "--metadata-key-file");
+        assert!(!err.reason.contains("not a key"), "no key material echoed");
         let err = config(&["--proxy-protocol"]).expect_err("no balancers named");
         assert_eq!(err.setting, "--proxy-protocol");
         let err = config(&["--client-port-header", "X-Client-Port"]).expect_err("no proxies");

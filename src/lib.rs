@@ -54,6 +54,7 @@ pub fn service_settings(config: &Config, shared: &shared::Shared) -> service::Se
         providers: config.providers.clone(),
         rules: config.rules.clone(),
         preauthorize_chunk: config.preauthorize_chunk,
+        metadata_keys: config.metadata_keys.clone(),
         limits: shared.service_limits.clone(),
         bus: shared.bus.clone(),
         leases: shared.leases.clone(),

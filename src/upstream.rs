@@ -81,6 +81,11 @@ pub async fn connect(
         }
         Upstream::Embedded => {
             let emulator = emulator::spawn(EmulatorSettings {
+                // The embedded world encrypts for the configured key, as Adobe would.
+                programmer_public_key_pem: config
+                    .metadata_keys
+                    .as_ref()
+                    .and_then(|keys| keys.primary_public_key_pem()),
                 clock: clock.clone(),
                 state_file: emulator_state_file(&config.store),
                 ttls: Ttls {

@@ -76,34 +76,52 @@ impl MetadataKeys {
             })
     }
 
-    /// The profile with every `enc` attribute decrypted and marked `plain`. A plaintext that
-    /// is a JSON array or object (a list of zip codes) becomes that value; anything else stays
-    /// a string, so zip codes keep their leading zeros.
+    /// One `enc` attribute decrypted and marked `plain`. A plaintext that is a JSON array or
+    /// object (a list of zip codes, of ratings) becomes that value; anything else stays a
+    /// string, so zip codes keep their leading zeros.
+    pub fn decrypt_attribute(
+        &self,
+        name: &str,
+        attribute: &Attribute,
+    ) -> Result<Attribute, MetadataError> {
+        let serde_json::Value::String(ciphertext) = &attribute.value else {
+            return Err(MetadataError::NotBase64 {
+                attribute: name.to_owned(),
+            });
+        };
+        let plain = self.decrypt(name, ciphertext)?;
+        let value = match plain.trim_start().chars().next() {
+            Some('[' | '{') => {
+                serde_json::from_str(&plain).unwrap_or(serde_json::Value::String(plain))
+            }
+            _ => serde_json::Value::String(plain),
+        };
+        Ok(Attribute {
+            value,
+            state: AttributeState::Plain,
+            error: attribute.error.clone(),
+        })
+    }
+
+    /// The profile with every `enc` attribute decrypted and marked `plain`; fails on the first
+    /// that cannot be.
     pub fn decrypt_profile(&self, profile: &Profile) -> Result<Profile, MetadataError> {
         let mut decrypted = profile.clone();
         for (name, attribute) in &mut decrypted.attributes {
-            if attribute.state != AttributeState::Enc {
-                continue;
+            if attribute.state == AttributeState::Enc {
+                *attribute = self.decrypt_attribute(name, attribute)?;
             }
-            let serde_json::Value::String(ciphertext) = &attribute.value else {
-                return Err(MetadataError::NotBase64 {
-                    attribute: name.clone(),
-                });
-            };
-            let plain = self.decrypt(name, ciphertext)?;
-            let value = match plain.trim_start().chars().next() {
-                Some('[' | '{') => {
-                    serde_json::from_str(&plain).unwrap_or(serde_json::Value::String(plain))
-                }
-                _ => serde_json::Value::String(plain),
-            };
-            *attribute = Attribute {
-                value,
-                state: AttributeState::Plain,
-                error: attribute.error.take(),
-            };
         }
         Ok(decrypted)
+    }
+
+    /// The PEM public key (`PUBLIC KEY`) of the primary key: the certificate's key to give
+    /// Adobe (or an emulator).
+    pub fn primary_public_key_pem(&self) -> Option<String> {
+        use rsa::pkcs8::EncodePublicKey as _;
+        rsa::RsaPublicKey::from(&self.primary)
+            .to_public_key_pem(rsa::pkcs8::LineEnding::LF)
+            .ok()
     }
 }
 

@@ -29,10 +29,20 @@ struct Args {
     #[arg(long, env = "EMULATOR_SOFTWARE_STATEMENT", default_value = emulator::DEFAULT_SOFTWARE_STATEMENT)]
     software_statement: String,
 
-    /// PEM RSA public key file of the programmer; `zip` is then encrypted. Without it `zip` is
-    /// sent plain.
+    /// PEM RSA public key file of the programmer; the --encrypted-attributes are then
+    /// encrypted. Without it they are sent plain.
     #[arg(long, env = "EMULATOR_PROGRAMMER_PUBLIC_KEY")]
     programmer_public_key: Option<PathBuf>,
+
+    /// Profile attributes the programmer key encrypts, comma-separated (for example
+    /// zip,maxRating).
+    #[arg(
+        long,
+        env = "EMULATOR_ENCRYPTED_ATTRIBUTES",
+        value_delimiter = ',',
+        default_value = "zip"
+    )]
+    encrypted_attributes: Vec<String>,
 
     /// Access token lifetime in seconds.
     #[arg(long, env = "EMULATOR_ACCESS_TOKEN_TTL", default_value_t = 21_600)]
@@ -146,6 +156,7 @@ impl Args {
             burst_refills: self.burst_refills,
             faults: self.fault_set()?,
             programmer_public_key_pem,
+            encrypted_attributes: self.encrypted_attributes.clone(),
             state_file: self.state_file.clone(),
             ..EmulatorSettings::default()
         })

@@ -69,9 +69,11 @@ pub struct EmulatorSettings {
     pub burst_refills: bool,
     /// Faults active from the start.
     pub faults: FaultSet,
-    /// PEM RSA public key (`PUBLIC KEY` or `RSA PUBLIC KEY`) that encrypts `zip`; absent
-    /// sends `zip` plain.
+    /// PEM RSA public key (`PUBLIC KEY` or `RSA PUBLIC KEY`) that encrypts the
+    /// `encrypted_attributes`; absent sends them plain.
     pub programmer_public_key_pem: Option<String>,
+    /// The profile attributes encrypted with the programmer's key (§14.4: `zip` by default).
+    pub encrypted_attributes: Vec<String>,
     /// Time source.
     pub clock: SharedClock,
     /// File that keeps clients, tokens, sessions, profiles and TempPass uses across restarts
@@ -93,6 +95,7 @@ impl Default for EmulatorSettings {
             burst_refills: false,
             faults: FaultSet::default(),
             programmer_public_key_pem: None,
+            encrypted_attributes: vec!["zip".to_owned()],
             clock: SystemClock::shared(),
             state_file: None,
         }
@@ -139,11 +142,15 @@ pub fn state(
     settings.dataset.check()?;
     settings.faults.check()?;
     settings.ttls.check()?;
-    let programmer_key = settings
+    let encryption = settings
         .programmer_public_key_pem
         .as_deref()
         .map(user_metadata::parse_public_key)
-        .transpose()?;
+        .transpose()?
+        .map(|key| user_metadata::Encryption {
+            key,
+            attributes: settings.encrypted_attributes.clone(),
+        });
     let store = match &settings.state_file {
         Some(path) => state_file::load(path)?,
         None => state::Store::default(),
@@ -154,7 +161,7 @@ pub fn state(
         public_url: public_url.to_owned(),
         software_statement: settings.software_statement.clone(),
         ttls: settings.ttls,
-        programmer_key,
+        encryption,
         faults: faults::Faults::new(settings.faults.clone()),
         throttle: settings
             .throttling

@@ -89,7 +89,7 @@ pub fn render(state: &EmulatorState, mvpd: &str, stored: &StoredProfile) -> Opti
         not_after: stored.not_after,
         issuer: issuer.to_owned(),
         kind: kind.to_owned(),
-        attributes: user_metadata::attributes(account, mvpd, state.programmer_key()),
+        attributes: user_metadata::attributes(account, mvpd, state.encryption()),
         session_id: Some(stored.session_id.clone()),
     })
 }

@@ -7,7 +7,6 @@ use std::{
     time::Duration,
 };
 
-use rsa::RsaPublicKey;
 use serde::{Deserialize, Serialize};
 use tokio::sync::Notify;
 
@@ -22,6 +21,7 @@ use crate::{
         sessions::Session,
         temppass::{TempPassKey, TempPassUse},
         throttle::Throttle,
+        user_metadata::Encryption,
     },
 };
 
@@ -169,7 +169,7 @@ struct Inner {
     public_url: String,
     software_statement: String,
     ttls: Ttls,
-    programmer_key: Option<RsaPublicKey>,
+    encryption: Option<Encryption>,
     store: Mutex<Store>,
     changes: Notify,
     faults: Faults,
@@ -189,8 +189,8 @@ pub struct StateParts {
     pub software_statement: String,
     /// Lifetimes.
     pub ttls: Ttls,
-    /// Key that encrypts `zip`; none sends it plain.
-    pub programmer_key: Option<RsaPublicKey>,
+    /// How user metadata is encrypted for the programmer; none sends it plain.
+    pub encryption: Option<Encryption>,
     /// Faults active at start.
     pub faults: Faults,
     /// Throttling, when on.
@@ -208,7 +208,7 @@ impl EmulatorState {
             public_url: parts.public_url.trim_end_matches('/').to_owned(),
             software_statement: parts.software_statement,
             ttls: parts.ttls,
-            programmer_key: parts.programmer_key,
+            encryption: parts.encryption,
             store: Mutex::new(parts.store),
             changes: Notify::new(),
             faults: parts.faults,
@@ -246,9 +246,9 @@ impl EmulatorState {
         self.0.ttls
     }
 
-    /// Key that encrypts `zip`.
-    pub fn programmer_key(&self) -> Option<&RsaPublicKey> {
-        self.0.programmer_key.as_ref()
+    /// How user metadata is encrypted for the programmer.
+    pub fn encryption(&self) -> Option<&Encryption> {
+        self.0.encryption.as_ref()
     }
 
     /// The mutable state, locked.

@@ -1,9 +1,11 @@
-//! User metadata in profiles (§8.1), with `zip` encrypted for the programmer (§14.4).
+//! User metadata in profiles (§8.1), with `zip` (and any other configured attribute, such as
+//! `maxRating`) encrypted for the programmer (§14.4).
 //!
-//! With a programmer public key configured, `zip` is RSA-encrypted (PKCS#1 v1.5) and
-//! base64-encoded, with `"state": "enc"`, as Adobe does with the programmer's certificate.
-//! Without one, `zip` is sent as a plain string array (`"state": "plain"`), the shape Adobe
-//! uses for unencrypted `zip`, so a programmer service without a key still works.
+//! With a programmer public key configured, each such attribute is RSA-encrypted (PKCS#1 v1.5)
+//! and base64-encoded, with `"state": "enc"`, as Adobe does with the programmer's
+//! certificate: `zip` as its text, other values as their JSON (a string as itself). Without
+//! a key they are sent plain (`zip` as a string array, the shape Adobe uses for unencrypted
+//! `zip`), so a programmer service without a key still works.
 
 use std::collections::BTreeMap;
 
@@ -24,11 +26,37 @@ pub fn parse_public_key(pem: &str) -> Result<RsaPublicKey, KeyError> {
         .map_err(|_| KeyError)
 }
 
+/// How user metadata is encrypted for the programmer.
+#[derive(Clone, Debug)]
+pub struct Encryption {
+    /// The programmer's public key.
+    pub key: RsaPublicKey,
+    /// The attributes it encrypts.
+    pub attributes: Vec<String>,
+}
+
+impl Encryption {
+    /// `plaintext` encrypted as an `enc` attribute, or `None` when it is too long for the key.
+    fn encrypt(&self, plaintext: &str) -> Option<Attribute> {
+        self.key
+            .encrypt(
+                &mut rsa::rand_core::OsRng,
+                Pkcs1v15Encrypt,
+                plaintext.as_bytes(),
+            )
+            .ok()
+            .map(|cipher| Attribute {
+                value: STANDARD.encode(cipher).into(),
+                state: "enc".to_owned(),
+            })
+    }
+}
+
 /// The profile attributes for an account on an MVPD.
 pub fn attributes(
     account: &Account,
     mvpd: &str,
-    key: Option<&RsaPublicKey>,
+    encryption: Option<&Encryption>,
 ) -> BTreeMap<String, Attribute> {
     let mut attributes: BTreeMap<String, Attribute> = account
         .attributes
@@ -43,20 +71,28 @@ pub fn attributes(
         "householdID".to_owned(),
         Attribute::plain(format!("{mvpd}-household-{}", account.username)),
     );
-    let zip = key
-        .and_then(|key| {
-            key.encrypt(
-                &mut rsa::rand_core::OsRng,
-                Pkcs1v15Encrypt,
-                account.zip.as_bytes(),
-            )
-            .ok()
-        })
-        .map(|cipher| Attribute {
-            value: STANDARD.encode(cipher).into(),
-            state: "enc".to_owned(),
-        })
-        .unwrap_or_else(|| Attribute::plain(vec![account.zip.clone()]));
-    attributes.insert("zip".to_owned(), zip);
+    attributes.insert(
+        "zip".to_owned(),
+        Attribute::plain(vec![account.zip.clone()]),
+    );
+    if let Some(encryption) = encryption {
+        for name in &encryption.attributes {
+            let plaintext = match (name.as_str(), attributes.get(name)) {
+                ("zip", _) => account.zip.clone(),
+                (
+                    _,
+                    Some(Attribute {
+                        value: serde_json::Value::String(text),
+                        ..
+                    }),
+                ) => text.clone(),
+                (_, Some(attribute)) => attribute.value.to_string(),
+                (_, None) => continue,
+            };
+            if let Some(encrypted) = encryption.encrypt(&plaintext) {
+                attributes.insert(name.clone(), encrypted);
+            }
+        }
+    }
     attributes
 }

@@ -33,7 +33,7 @@ pub use second_screen::PendingCode;
 pub use temppass::TempPassStatus;
 
 use crate::{
-    adobe_pass::AdobePass,
+    adobe_pass::{AdobePass, MetadataKeys},
     clock::SharedClock,
     shared::{ClusterEvent, LocalBus, LocalLeases, SharedBus, SharedLeases},
     store::SharedStore,
@@ -56,6 +56,8 @@ pub struct ServiceSettings {
     pub configuration_ttl: Duration,
     /// Resources per preauthorization call (Adobe usually allows 5, per MVPD, §9).
     pub preauthorize_chunk: usize,
+    /// The programmer's private keys for encrypted user metadata (§14.4).
+    pub metadata_keys: Option<Arc<MetadataKeys>>,
     /// Registration and TempPass rate limits.
     pub limits: ServiceLimits,
     /// Messages to and from the other nodes.
@@ -76,6 +78,7 @@ impl ServiceSettings {
             poll_interval: Duration::from_secs(4),
             configuration_ttl: Duration::from_secs(120),
             preauthorize_chunk: decisions::DEFAULT_PREAUTHORIZE_CHUNK,
+            metadata_keys: None,
             limits: ServiceLimits::local(),
             bus: Arc::new(LocalBus::default()),
             leases: Arc::new(LocalLeases),

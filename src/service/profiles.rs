@@ -6,7 +6,7 @@ use std::{
 };
 
 use super::{DeviceSession, Service, ServiceError};
-use crate::adobe_pass::types::{Profile, ProfileType, Profiles};
+use crate::adobe_pass::types::{AttributeState, Profile, ProfileType, Profiles};
 
 /// What the service keeps of a profile: enough to decide and to tell the TV.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -111,7 +111,7 @@ impl Service {
         if let Some(cached) = self.inner.profiles.get(device_id, now) {
             return Ok(Some(cached));
         }
-        let profiles = self.inner.adobe.profiles(&session.identity).await?;
+        let profiles = self.readable(self.inner.adobe.profiles(&session.identity).await?);
         let last = session.device.last_provider.as_deref();
         let mut chosen = choose(&profiles, last, now);
         // Adobe's docs show no TempPass in P1 (§8.2): a TempPass the device last chose is
@@ -128,6 +128,35 @@ impl Service {
             None => self.inner.profiles.forget(device_id),
         }
         Ok(chosen)
+    }
+
+    /// The profiles with every encrypted attribute decrypted (§14.4) before any rule reads
+    /// it; one that cannot be decrypted is left out, as unknown, and logged without its value.
+    fn readable(&self, mut profiles: Profiles) -> Profiles {
+        let keys = self.inner.settings.metadata_keys.as_deref();
+        for (mvpd, profile) in &mut profiles.profiles {
+            let mut unreadable = Vec::new();
+            for (name, attribute) in &mut profile.attributes {
+                if attribute.state != AttributeState::Enc {
+                    continue;
+                }
+                match keys.map(|keys| keys.decrypt_attribute(name, attribute)) {
+                    Some(Ok(plain)) => *attribute = plain,
+                    Some(Err(error)) => {
+                        tracing::warn!(%mvpd, attribute = %name, %error, "encrypted user metadata left out");
+                        unreadable.push(name.clone());
+                    }
+                    None => {
+                        tracing::debug!(%mvpd, attribute = %name, "encrypted user metadata and no --metadata-key-file");
+                        unreadable.push(name.clone());
+                    }
+                }
+            }
+            for name in unreadable {
+                profile.attributes.remove(&name);
+            }
+        }
+        profiles
     }
 
     /// The device's profile, or [`ServiceError::NotAuthenticated`].
