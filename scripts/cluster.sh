@@ -189,6 +189,7 @@ for node in node-1 node-2; do
     --store-url "$TVE_TEST_POSTGRES_URL" \
     --secrets-key-file "$KEY_FILE" \
     --trusted-proxies 127.0.0.1 \
+    --client-port-header X-Client-Port \
     --tv-simulator true
 done
 
@@ -211,6 +212,9 @@ defaults
     # The nodes believe X-Forwarded-For from 127.0.0.1 (--trusted-proxies), so per-address
     # limits and Adobe's per-device throttle see the client, not the balancer.
     option forwardfor
+    # And the client's source port, which Adobe wants in X-Device-Info (connectionPort). A
+    # balancer speaking the PROXY protocol v2 instead (send-proxy-v2) pairs with --proxy-protocol.
+    http-request set-header X-Client-Port %[src_port]
     # A request refused by a node that is stopping is sent to another.
     option redispatch
     retries 2
