@@ -212,9 +212,6 @@ defaults
     # The nodes believe X-Forwarded-For from 127.0.0.1 (--trusted-proxies), so per-address
     # limits and Adobe's per-device throttle see the client, not the balancer.
     option forwardfor
-    # And the client's source port, which Adobe wants in X-Device-Info (connectionPort). A
-    # balancer speaking the PROXY protocol v2 instead (send-proxy-v2) pairs with --proxy-protocol.
-    http-request set-header X-Client-Port %[src_port]
     # A request refused by a node that is stopping is sent to another.
     option redispatch
     retries 2
@@ -230,6 +227,9 @@ defaults
 frontend site
     bind 127.0.0.1:$BALANCER_PORT
     maxconn 8000
+    # The client's source port, which Adobe wants in X-Device-Info (connectionPort). A balancer
+    # speaking the PROXY protocol v2 instead (send-proxy-v2) pairs with --proxy-protocol.
+    http-request set-header X-Client-Port %[src_port]
     default_backend nodes
 
 backend nodes

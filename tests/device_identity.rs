@@ -150,6 +150,19 @@ async fn the_proxy_protocol_names_the_client_and_its_source_port() {
     assert_eq!(status, 0, "a connection without the header is refused");
 }
 
+/// Registers a device with `body`, the request carrying `headers`; gives the status and the
+/// device token, if any.
+async fn register(api: &Api, body: &Value, headers: &[(&str, &str)]) -> (u16, Option<String>) {
+    let mut request = api.http.post(api.url("/tv/v1/devices")).json(body);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let answer = request.send().await.expect("register");
+    let status = answer.status().as_u16();
+    let json: Value = answer.json().await.unwrap_or(Value::Null);
+    (status, json["deviceToken"].as_str().map(str::to_owned))
+}
+
 /// Registers a device and starts its activation, each request carrying `headers` as the
 /// proxy in front of the service would set them.
 async fn register_and_start(api: &Api, device_id: &str, headers: &[(&str, &str)]) {
@@ -159,16 +172,9 @@ async fn register_and_start(api: &Api, device_id: &str, headers: &[(&str, &str)]
         }
         request
     };
-    let answer = with_headers(api.http.post(api.url("/tv/v1/devices")))
-        .json(&register_body(device_id))
-        .send()
-        .await
-        .expect("register");
-    assert_eq!(answer.status(), 201);
-    let token = answer.json::<Value>().await.expect("json")["deviceToken"]
-        .as_str()
-        .expect("token")
-        .to_owned();
+    let (status, token) = register(api, &register_body(device_id), headers).await;
+    assert_eq!(status, 201);
+    let token = token.expect("token");
     let started = with_headers(api.http.post(api.url("/tv/v1/activations")))
         .bearer_auth(&token)
         .json(&serde_json::json!({"mvpd": "Spectrum"}))
@@ -227,19 +233,9 @@ async fn the_tvs_ecid_and_user_agent_reach_adobe() {
     let mut body = register_body("tv-ecid");
     body["visitorId"] = Value::from("46624967143830147651409370916548731190");
     body["deviceInfo"]["userAgent"] = Value::from("Roku/DVP-14.0 (14.0.0.4175)");
-    let answer = api
-        .http
-        .post(api.url("/tv/v1/devices"))
-        .json(&body)
-        .send()
-        .await
-        .expect("register");
-    assert_eq!(answer.status(), 201);
-    let token = answer.json::<Value>().await.expect("json")["deviceToken"]
-        .as_str()
-        .expect("token")
-        .to_owned();
-    api.start_activation(&token, "ATTOTT").await;
+    let (status, token) = register(&api, &body, &[]).await;
+    assert_eq!(status, 201);
+    api.start_activation(&token.expect("token"), "ATTOTT").await;
     let captured = stub.captured();
     let register = captured
         .iter()

@@ -12,7 +12,8 @@ use tower_sessions::{
     SessionStore,
 };
 use tve_activate::{
-    adobe_pass::Secret,
+    adobe_pass::{Secret, ThrottleBuckets, ThrottleSettings},
+    clock::SystemClock,
     limits::{Limiter, Rate},
     redis::Redis,
 };
@@ -187,21 +188,24 @@ async fn one_node_holds_a_lease_until_it_stops_renewing() {
     assert!(!on_a.hold("activation:AB12CD", ttl).await);
 }
 
-#[tokio::test]
-async fn two_nodes_stay_within_adobes_rate_for_one_device_together() {
-    use tve_activate::{
-        adobe_pass::{ThrottleBuckets, ThrottleSettings},
-        clock::SystemClock,
-    };
-    let Some((a, b)) = two_nodes().await else {
-        return;
-    };
+/// Adobe's throttle as two nodes share it (1 call a second, a burst of 10).
+async fn shared_throttles() -> Option<(impl ThrottleBuckets, impl ThrottleBuckets)> {
+    let (a, b) = two_nodes().await?;
     let settings = ThrottleSettings {
         interval: Duration::from_secs(1),
         ..ThrottleSettings::default()
     };
-    let on_a = a.throttle(settings, SystemClock::shared());
-    let on_b = b.throttle(settings, SystemClock::shared());
+    Some((
+        a.throttle(settings, SystemClock::shared()),
+        b.throttle(settings, SystemClock::shared()),
+    ))
+}
+
+#[tokio::test]
+async fn two_nodes_stay_within_adobes_rate_for_one_device_together() {
+    let Some((on_a, on_b)) = shared_throttles().await else {
+        return;
+    };
     let tv: std::net::IpAddr = [203, 0, 113, 50].into();
     for n in 0..10 {
         let node: &dyn ThrottleBuckets = if n % 2 == 0 { &on_a } else { &on_b };
@@ -235,19 +239,9 @@ async fn two_nodes_stay_within_adobes_rate_for_one_device_together() {
 /// call per second, not another burst.
 #[tokio::test]
 async fn the_shared_burst_is_spent_once() {
-    use tve_activate::{
-        adobe_pass::{ThrottleBuckets, ThrottleSettings},
-        clock::SystemClock,
-    };
-    let Some((a, b)) = two_nodes().await else {
+    let Some((on_a, on_b)) = shared_throttles().await else {
         return;
     };
-    let settings = ThrottleSettings {
-        interval: Duration::from_secs(1),
-        ..ThrottleSettings::default()
-    };
-    let on_a = a.throttle(settings, SystemClock::shared());
-    let on_b = b.throttle(settings, SystemClock::shared());
     let tv: std::net::IpAddr = [203, 0, 113, 51].into();
     for n in 0..10 {
         assert_eq!(on_a.acquire(tv).await, Ok(Duration::ZERO), "call {n}");

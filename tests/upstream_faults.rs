@@ -165,3 +165,29 @@ async fn degraded_access_signs_the_tv_in_and_plays() {
     let permitted = play(&api, &tv).await;
     assert_eq!(permitted["body"]["decision"], "permit", "{permitted}");
 }
+
+/// §9: preauthorize takes "usually up to 5" resources per call, a limit set per MVPD, and more
+/// is `too_many_resources` (403, action configuration): the service splits the resources into
+/// calls of `--preauthorize-chunk`, and a chunk above Adobe's limit is reported, not hidden.
+#[tokio::test]
+async fn preauthorization_is_asked_in_chunks_of_the_configured_size() {
+    let resources =
+        json!({"resources": ["REF30", "news", "premium-sports", "mature-movies", "a", "b"]});
+    let api = Api::start(&["--preauthorize-chunk", "2"]).await;
+    let tv = api
+        .signed_in_device("tv-chunks", "Spectrum", "premium")
+        .await;
+    let answer = api
+        .post("/tv/v1/preauthorize", &tv, resources.clone())
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+    assert_eq!(answer.json()["decisions"].as_array().map(Vec::len), Some(6));
+
+    let api = Api::start(&["--preauthorize-chunk", "6"]).await;
+    let tv = api
+        .signed_in_device("tv-big-chunk", "Spectrum", "premium")
+        .await;
+    let answer = api.post("/tv/v1/preauthorize", &tv, resources).await;
+    assert_eq!(answer.status, StatusCode::BAD_GATEWAY, "{}", answer.text);
+    assert_eq!(answer.json()["error"]["code"], "too_many_resources");
+}

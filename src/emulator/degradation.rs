@@ -47,6 +47,12 @@ async fn read(request: Request) -> Result<(Parts, Bytes), Response> {
         .map_err(|_| ApiError::new(ErrorCode::InvalidParameterResources).into_response())
 }
 
+/// The resources a decisions request names, or the error answer.
+async fn requested(request: Request) -> Result<Vec<String>, Response> {
+    let (_, body) = read(request).await?;
+    resources(&body).map_err(IntoResponse::into_response)
+}
+
 async fn pass_on(parts: Parts, body: Bytes, next: Next) -> Response {
     next.run(Request::from_parts(parts, Body::from(body))).await
 }
@@ -66,13 +72,9 @@ pub async fn item_errors(
     else {
         return next.run(request).await;
     };
-    let (_, body) = match read(request).await {
-        Ok(read) => read,
-        Err(answer) => return answer,
-    };
-    let resources = match resources(&body) {
+    let resources = match requested(request).await {
         Ok(resources) => resources,
-        Err(error) => return error.into_response(),
+        Err(answer) => return answer,
     };
     let service_provider = state.dataset().service_provider.id.clone();
     let decisions = resources
@@ -138,13 +140,9 @@ pub async fn degraded(state: &EmulatorState, request: Request, mvpd: &str, next:
         }
         (&Method::POST, ["decisions", kind, asked]) if *asked == mvpd => {
             let authorize = *kind == "authorize";
-            let (_, body) = match read(request).await {
-                Ok(read) => read,
-                Err(answer) => return answer,
-            };
-            let resources = match resources(&body) {
+            let resources = match requested(request).await {
                 Ok(resources) => resources,
-                Err(error) => return error.into_response(),
+                Err(answer) => return answer,
             };
             let decisions = resources
                 .into_iter()

@@ -3,33 +3,12 @@
 
 use serde_json::{Map, Value};
 
-use crate::emulator::responses::{
-    Browser, Connection, Device, Display, Hardware, OperatingSystem, Version,
+use crate::{
+    adobe_pass::allowed_values,
+    emulator::responses::{
+        Browser, Connection, Device, Display, Hardware, OperatingSystem, Version,
+    },
 };
-
-/// Hardware types OAS `Device.type` allows; anything else is reported as `Unknown`.
-const HARDWARE_TYPES: [&str; 20] = [
-    "Camera",
-    "DataCollectionTerminal",
-    "Desktop",
-    "EmbeddedNetworkModule",
-    "eReader",
-    "GamesConsole",
-    "GeolocationTracker",
-    "Glasses",
-    "MediaPlayer",
-    "MobilePhone",
-    "PaymentTerminal",
-    "PluginModem",
-    "SetTopBox",
-    "TV",
-    "Tablet",
-    "WirelessHotspot",
-    "Wristwatch",
-    "VehicleMultimediaSystem",
-    "Projector",
-    "Unknown",
-];
 
 fn text(info: &Map<String, Value>, key: &str) -> Option<String> {
     match info.get(key)? {
@@ -75,7 +54,10 @@ pub fn parse_version(raw: &str) -> Version {
 /// The device described by a decoded `X-Device-Info`.
 pub fn from_info(info: &Map<String, Value>) -> Device {
     let kind = text(info, "primaryHardwareType")
-        .filter(|t| HARDWARE_TYPES.contains(&t.as_str()))
+        .filter(|t| {
+            // The types OAS `Device.type` allows; anything else is reported as `Unknown`.
+            allowed_values("primaryHardwareType").is_some_and(|types| types.contains(&t.as_str()))
+        })
         .unwrap_or_else(|| "Unknown".to_owned());
     let user_agent = text(info, "userAgent");
     Device {

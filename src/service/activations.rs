@@ -158,7 +158,6 @@ impl ActivationHub {
     }
 }
 
-/// Whether Adobe says the session behind a code is gone (unknown, expired or finished).
 /// How long polling for a code may last: until the session's `notAfter`, and 30 minutes at
 /// most whatever Adobe says (§14.3: stop on success, on `notAfter`, or when a new code is
 /// issued; codes are documented to live 30 minutes, §7.1). The TV is then told the code
@@ -169,6 +168,7 @@ fn polling_deadline(not_after: Option<i64>, now: i64) -> i64 {
     not_after.map_or(longest, |not_after| not_after.min(longest))
 }
 
+/// Whether Adobe says the session behind a code is gone (unknown, expired or finished).
 fn session_is_gone(error: &AdobePassError) -> bool {
     error.enhanced().is_some_and(|e| {
         matches!(

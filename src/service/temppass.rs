@@ -4,7 +4,10 @@
 use serde::Serialize;
 
 use super::{profiles::ProfileSummary, DeviceSession, Service, ServiceError};
-use crate::adobe_pass::{types::Profile, Remedy, TempPassIdentity};
+use crate::adobe_pass::{
+    types::{ErrorCode, Profile},
+    AdobePassError, Remedy, TempPassIdentity,
+};
 
 /// Where the device's TempPass stands.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -16,6 +19,20 @@ pub struct TempPassStatus {
     pub expires_at: i64,
     /// Resources still allowed (promotional TempPass).
     pub remaining_resources: Option<i64>,
+}
+
+/// Whether Adobe says the TempPass is over: its time or resources are used up. Decided by the
+/// code, since the documented samples disagree on the action (`none` in the promotional P2
+/// samples, `authentication` in §11); any other `authentication` remedy counts too.
+fn is_used_up(error: &AdobePassError) -> bool {
+    error.remedy() == Remedy::Authentication
+        || error.enhanced().is_some_and(|e| {
+            matches!(
+                e.code,
+                ErrorCode::TemporaryAccessDurationLimitExceeded
+                    | ErrorCode::TemporaryAccessResourcesLimitExceeded
+            )
+        })
 }
 
 impl TempPassStatus {
@@ -116,7 +133,7 @@ impl Service {
                 .profiles
                 .get(mvpd)
                 .map(|profile| TempPassStatus::of(mvpd, profile).1)),
-            Err(error) if error.remedy() == Remedy::Authentication => Ok(None),
+            Err(error) if is_used_up(&error) => Ok(None),
             Err(error) => Err(error.into()),
         }
     }
@@ -132,5 +149,35 @@ impl Service {
             .await?
             .iter()
             .any(|m| m.id == mvpd && m.is_temp_pass == Some(true)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::adobe_pass::{types::EnhancedError, Endpoint};
+
+    fn answered(body: &str) -> AdobePassError {
+        let error: EnhancedError = serde_json::from_str(body).expect("enhanced error");
+        AdobePassError::Adobe {
+            endpoint: Endpoint::MvpdProfile,
+            http_status: 403,
+            error: Box::new(error),
+        }
+    }
+
+    /// §8.3: the promotional P2 samples say action `none` where §11 says `authentication`;
+    /// either way the TempPass is over.
+    #[test]
+    fn a_used_up_temppass_is_recognised_whatever_the_action() {
+        for action in ["none", "authentication"] {
+            let error = answered(&format!(
+                r#"{{"status": 403, "code": "temporary_access_duration_limit_exceeded", "action": "{action}"}}"#
+            ));
+            assert!(is_used_up(&error), "{action}");
+        }
+        let other =
+            answered(r#"{"status": 400, "code": "invalid_parameter_mvpd", "action": "none"}"#);
+        assert!(!is_used_up(&other));
     }
 }
