@@ -15,7 +15,7 @@ use url::Url;
 
 pub use crate::store::StoreUrl;
 use crate::{
-    adobe_pass::{MetadataKeys, Secret},
+    adobe_pass::{Budgets, MetadataKeys, Secret},
     service::{BusinessRules, ProviderFilter, MAX_PREAUTHORIZE_RESOURCES},
     store::{SealingKey, SealingKeys},
 };
@@ -197,6 +197,19 @@ pub struct Args {
     #[arg(long, env = "TVE_PREAUTHORIZE_CHUNK", default_value_t = crate::service::DEFAULT_PREAUTHORIZE_CHUNK)]
     pub preauthorize_chunk: usize,
 
+    /// Milliseconds a decision (a viewer pressed Play) may take at Adobe in all, retries
+    /// included, before the TV hears `upstream_timeout` (100 to 60000).
+    #[arg(long, env = "TVE_DECISION_BUDGET_MS", default_value_t = 8_000)]
+    pub decision_budget_ms: u64,
+
+    /// Milliseconds a profile check may take at Adobe in all (100 to 60000).
+    #[arg(long, env = "TVE_PROFILE_BUDGET_MS", default_value_t = 5_000)]
+    pub profile_budget_ms: u64,
+
+    /// Milliseconds any other Adobe operation may take in all (100 to 60000).
+    #[arg(long, env = "TVE_UPSTREAM_BUDGET_MS", default_value_t = 20_000)]
+    pub upstream_budget_ms: u64,
+
     /// Providers shown first, as tiles, in this order: comma-separated ids.
     #[arg(long, env = "TVE_FEATURED_PROVIDERS", value_delimiter = ',')]
     pub featured_providers: Vec<String>,
@@ -297,6 +310,8 @@ pub struct Config {
     pub rules: BusinessRules,
     /// Resources per preauthorization call.
     pub preauthorize_chunk: usize,
+    /// How long each Adobe operation may take in all.
+    pub budgets: Budgets,
 }
 
 impl Config {
@@ -461,6 +476,11 @@ impl TryFrom<Args> for Config {
             admin_token: admin_token(args.admin_token)?,
             emulator_session_ttl: emulator_session_ttl(args.emulator_session_ttl)?,
             preauthorize_chunk: args.preauthorize_chunk,
+            budgets: Budgets {
+                decisions: budget("--decision-budget-ms", args.decision_budget_ms)?,
+                profiles: budget("--profile-budget-ms", args.profile_budget_ms)?,
+                other: budget("--upstream-budget-ms", args.upstream_budget_ms)?,
+            },
             providers: ProviderFilter {
                 hidden: non_empty(args.hidden_providers),
                 featured: non_empty(args.featured_providers),
@@ -480,6 +500,18 @@ impl TryFrom<Args> for Config {
                     .collect(),
             },
         })
+    }
+}
+
+/// A time budget in milliseconds, 100 to 60000.
+fn budget(setting: &'static str, millis: u64) -> Result<Duration, ConfigError> {
+    if (100..=60_000).contains(&millis) {
+        Ok(Duration::from_millis(millis))
+    } else {
+        Err(ConfigError::new(
+            setting,
+            format!("{millis} is not between 100 and 60000 milliseconds"),
+        ))
     }
 }
 
@@ -823,6 +855,9 @@ mod tests {
         ])
         .expect_err("not a header name");
         assert_eq!(err.setting, "--client-port-header");
+        assert_eq!(config(&[]).expect("valid").budgets, Budgets::default());
+        let err = config(&["--decision-budget-ms", "99"]).expect_err("too short");
+        assert_eq!(err.setting, "--decision-budget-ms");
         for bad in ["0", "51"] {
             let err = config(&["--preauthorize-chunk", bad]).expect_err(bad);
             assert_eq!(err.setting, "--preauthorize-chunk");

@@ -68,6 +68,7 @@ pub async fn connect(
         } => {
             let settings = ClientSettings {
                 redirect_uri: config.dcr_redirect_uri.clone(),
+                budgets: config.budgets,
                 ..ClientSettings::new(
                     Environment::Custom(base_url.clone()),
                     config.service_provider.clone(),
@@ -102,6 +103,7 @@ pub async fn connect(
                 config.service_provider.clone(),
                 Secret::new(emulator.software_statement()),
             );
+            settings.budgets = config.budgets;
             // Every caller of a local demo shares the loopback address, so per-IP throttling
             // would make them queue behind each other; the emulator throttles nothing either.
             settings.throttle = ThrottleSettings {

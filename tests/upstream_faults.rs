@@ -191,3 +191,22 @@ async fn preauthorization_is_asked_in_chunks_of_the_configured_size() {
     assert_eq!(answer.status, StatusCode::BAD_GATEWAY, "{}", answer.text);
     assert_eq!(answer.json()["error"]["code"], "too_many_resources");
 }
+
+/// A viewer pressing Play waits no longer than the decision budget, however slow Adobe is:
+/// the TV hears `upstream_timeout` with `Retry-After` (the per-attempt timeout alone would
+/// have let the call run on).
+#[tokio::test]
+async fn a_slow_decision_answers_within_its_budget() {
+    let api = Api::start(&["--decision-budget-ms", "800"]).await;
+    let tv = api.signed_in_device("tv-slow", "Spectrum", "premium").await;
+    api.set_faults(json!([on(
+        "/decisions/authorize",
+        json!({"kind": "latency", "millis": 5000}),
+        None
+    )]))
+    .await;
+    let answer = api
+        .post("/tv/v1/authorize", &tv, json!({"resource": "REF30"}))
+        .await;
+    tv_api_support::assert_retryable(&answer, StatusCode::SERVICE_UNAVAILABLE, "upstream_timeout");
+}

@@ -43,7 +43,7 @@ pub use metadata::{MetadataError, MetadataKeys};
 pub use metrics::{CallStats, Metrics, Outcome};
 pub use retry::RetryPolicy;
 pub use secret::Secret;
-pub use settings::{ClientSettings, Environment};
+pub use settings::{Budgets, ClientSettings, Environment};
 pub use throttle::{Throttle, ThrottleBuckets, ThrottleSettings, REMEMBER_SPENT_BURST};
 
 use crate::clock::SharedClock;

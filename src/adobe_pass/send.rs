@@ -36,8 +36,27 @@ pub(crate) struct Request<'a> {
 
 impl AdobePass {
     /// Makes a REST API V2 call with the device's access token; on a 401 the token is refreshed
-    /// once (shared with concurrent callers) and the call is made once more.
+    /// once (shared with concurrent callers) and the call is made once more. All of it fits in
+    /// the endpoint's budget, or the answer is [`AdobePassError::Timeout`].
     pub(crate) async fn call<T: DeserializeOwned>(
+        &self,
+        request: Request<'_>,
+    ) -> Result<T, AdobePassError> {
+        let endpoint = request.endpoint;
+        let budget = self.inner.settings.budgets.of(endpoint);
+        match tokio::time::timeout(budget, self.call_unbounded(request)).await {
+            Ok(result) => result,
+            Err(_) => {
+                let timeout = AdobePassError::Timeout { endpoint };
+                self.inner
+                    .metrics
+                    .record(endpoint, Outcome::of(&timeout), budget);
+                Err(timeout)
+            }
+        }
+    }
+
+    async fn call_unbounded<T: DeserializeOwned>(
         &self,
         request: Request<'_>,
     ) -> Result<T, AdobePassError> {

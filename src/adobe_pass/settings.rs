@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use url::Url;
 
-use super::{retry::RetryPolicy, secret::Secret, throttle::ThrottleSettings};
+use super::{endpoint::Endpoint, retry::RetryPolicy, secret::Secret, throttle::ThrottleSettings};
 
 /// An Adobe Pass environment (REST-API-V2.md §1); the base URL carries no `/api/v2` or `/o`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -62,6 +62,43 @@ pub struct ClientSettings {
     pub throttle: ThrottleSettings,
     /// `User-Agent` of this service's calls.
     pub user_agent: String,
+    /// How long each REST API V2 operation may take in all.
+    pub budgets: Budgets,
+}
+
+/// How long a whole REST API V2 operation may take, access token, retries and the refresh
+/// after a 401 included, before the caller hears [`super::AdobePassError::Timeout`]: a viewer
+/// pressing Play gives up long before Adobe's own timeouts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Budgets {
+    /// D1 and D2: a viewer is waiting to play.
+    pub decisions: Duration,
+    /// P1, P2 and P3: a TV checks its sign-in, or a watcher polls.
+    pub profiles: Duration,
+    /// Everything else: configuration, sessions, logout, partner SSO.
+    pub other: Duration,
+}
+
+impl Default for Budgets {
+    /// 8 s for decisions, 5 s for profiles, 20 s for the rest.
+    fn default() -> Self {
+        Self {
+            decisions: Duration::from_secs(8),
+            profiles: Duration::from_secs(5),
+            other: Duration::from_secs(20),
+        }
+    }
+}
+
+impl Budgets {
+    /// The budget of a call to `endpoint`.
+    pub fn of(&self, endpoint: Endpoint) -> Duration {
+        match endpoint {
+            Endpoint::Preauthorize | Endpoint::Authorize => self.decisions,
+            Endpoint::Profiles | Endpoint::MvpdProfile | Endpoint::CodeProfile => self.profiles,
+            _ => self.other,
+        }
+    }
 }
 
 /// §14.2 caps DNS caching at 30 seconds.
@@ -87,6 +124,7 @@ impl ClientSettings {
             retry: RetryPolicy::default(),
             throttle: ThrottleSettings::default(),
             user_agent: concat!("tve-activate/", env!("CARGO_PKG_VERSION")).to_owned(),
+            budgets: Budgets::default(),
         }
     }
 }
