@@ -101,9 +101,13 @@ impl std::fmt::Debug for ActivationHub {
 }
 
 impl ActivationHub {
-    /// Subscribes to `view`'s code; says whether a watcher must be started.
+    /// Subscribes to `view`'s code; says whether a watcher must be started. A finished
+    /// activation nobody watches leaves nothing behind: its receiver holds the last view.
     fn subscribe(&self, view: &ActivationView) -> (watch::Receiver<ActivationView>, bool) {
         let mut watchers = self.watchers.lock().unwrap_or_else(PoisonError::into_inner);
+        if view.status != ActivationStatus::Pending && !watchers.contains_key(&view.code) {
+            return (watch::channel(view.clone()).1, false);
+        }
         let watcher = watchers
             .entry(view.code.clone())
             .or_insert_with(|| Watcher {
@@ -146,15 +150,24 @@ impl ActivationHub {
         }
     }
 
+    /// The code's watcher ended: its entry goes when nobody waits on it any more.
     fn watcher_stopped(&self, code: &str) {
-        if let Some(watcher) = self
-            .watchers
+        let mut watchers = self.watchers.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(watcher) = watchers.get_mut(code) {
+            if watcher.status.receiver_count() == 0 {
+                watchers.remove(code);
+            } else {
+                watcher.running = false;
+            }
+        }
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.watchers
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .get_mut(code)
-        {
-            watcher.running = false;
-        }
+            .len()
     }
 }
 
@@ -534,6 +547,44 @@ impl Service {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn view(code: &str, status: ActivationStatus) -> ActivationView {
+        ActivationView {
+            code: code.to_owned(),
+            status,
+            provider: None,
+            expires_at: 0,
+        }
+    }
+
+    /// Status polls after an activation ended keep nothing in memory; a pending one is kept
+    /// until it ends, then dropped.
+    #[test]
+    fn the_hub_keeps_only_activations_that_can_still_change() {
+        let hub = ActivationHub::default();
+        for status in [
+            ActivationStatus::Authenticated,
+            ActivationStatus::Expired,
+            ActivationStatus::Cancelled,
+        ] {
+            let (receiver, start) = hub.subscribe(&view("DONE123", status));
+            assert!(!start);
+            assert_eq!(receiver.borrow().status, status);
+        }
+        assert_eq!(hub.len(), 0, "finished activations leave nothing behind");
+
+        let (receiver, start) = hub.subscribe(&view("WAIT123", ActivationStatus::Pending));
+        assert!(start);
+        assert_eq!(hub.len(), 1);
+        hub.publish(view("WAIT123", ActivationStatus::Authenticated));
+        assert_eq!(receiver.borrow().status, ActivationStatus::Authenticated);
+        assert_eq!(hub.len(), 0, "dropped when it ends");
+
+        let (receiver, _) = hub.subscribe(&view("GONE123", ActivationStatus::Pending));
+        drop(receiver);
+        hub.watcher_stopped("GONE123");
+        assert_eq!(hub.len(), 0, "a stopped watcher nobody waits on is dropped");
+    }
 
     /// §14.3 and §7.1: polling stops at the session's `notAfter`, and after 30 minutes at most.
     #[test]
