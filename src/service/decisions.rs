@@ -48,11 +48,15 @@ pub enum AuthorizeOutcome {
     },
 }
 
-/// Preauthorization permits by (device, provider, resource), each until its `notAfter`.
+/// Preauthorization permits by (device, provider, resource), each until its `notAfter`; past
+/// [`PRUNE_PERMITS_ABOVE`] entries the expired ones are dropped as new ones come.
 #[derive(Debug, Default)]
 pub(super) struct PermitCache {
     permits: Mutex<HashMap<(String, String, String), i64>>,
 }
+
+/// How many permits are kept before expired ones are dropped.
+const PRUNE_PERMITS_ABOVE: usize = 4096;
 
 impl PermitCache {
     fn is_permitted(&self, key: &(String, String, String), now: i64) -> bool {
@@ -63,11 +67,12 @@ impl PermitCache {
             .is_some_and(|until| *until > now)
     }
 
-    fn permit(&self, key: (String, String, String), until: i64) {
-        self.permits
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(key, until);
+    fn permit(&self, key: (String, String, String), until: i64, now: i64) {
+        let mut permits = self.permits.lock().unwrap_or_else(PoisonError::into_inner);
+        if permits.len() >= PRUNE_PERMITS_ABOVE {
+            permits.retain(|_, until| *until > now);
+        }
+        permits.insert(key, until);
     }
 
     pub(super) fn forget_device(&self, device_id: &str) {
@@ -203,7 +208,7 @@ impl Service {
                             .not_after
                             .unwrap_or(profile.expires_at)
                             .min(profile.expires_at);
-                        self.inner.permits.permit(key(resource), until);
+                        self.inner.permits.permit(key(resource), until, now);
                         PreauthorizeItem {
                             resource: resource.clone(),
                             authorized: true,
@@ -379,6 +384,19 @@ mod tests {
         let mrss = r#"<rss version="2.0" xmlns:media="http://search.yahoo.com/mrss/"><channel><title>REF30</title><item><title>Game</title></item></channel></rss>"#;
         let answer = [item("REF30", false), item(mrss, true)];
         assert!(decision_for(&answer, mrss).is_some_and(|d| d.authorized));
+    }
+
+    #[test]
+    fn expired_permits_are_dropped_once_the_cache_is_full() {
+        let cache = PermitCache::default();
+        let key = |n: usize| (format!("tv-{n}"), "Spectrum".to_owned(), "REF30".to_owned());
+        for n in 0..PRUNE_PERMITS_ABOVE {
+            cache.permit(key(n), 1_000, 0);
+        }
+        cache.permit(key(usize::MAX), 10_000, 5_000);
+        assert!(cache.is_permitted(&key(usize::MAX), 5_000));
+        let kept = cache.permits.lock().map(|p| p.len()).unwrap_or_default();
+        assert_eq!(kept, 1, "the expired permits went");
     }
 
     /// §11: an item with action `retry` is sent again.

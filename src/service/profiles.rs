@@ -50,6 +50,9 @@ impl ProfileSummary {
     }
 }
 
+/// How many profiles are kept before expired ones are dropped.
+const PRUNE_PROFILES_ABOVE: usize = 4096;
+
 /// Profiles by device id, each kept until its own `notAfter`.
 #[derive(Debug, Default)]
 pub(super) struct ProfileCache {
@@ -66,11 +69,14 @@ impl ProfileCache {
             .cloned()
     }
 
-    pub(super) fn put(&self, device_id: &str, summary: ProfileSummary) {
-        self.entries
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(device_id.to_owned(), summary);
+    /// Keeps `summary` for the device; past [`PRUNE_PROFILES_ABOVE`] entries, the expired
+    /// ones are dropped first.
+    pub(super) fn put(&self, device_id: &str, summary: ProfileSummary, now: i64) {
+        let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        if entries.len() >= PRUNE_PROFILES_ABOVE {
+            entries.retain(|_, kept| kept.expires_at > now);
+        }
+        entries.insert(device_id.to_owned(), summary);
     }
 
     pub(super) fn forget(&self, device_id: &str) {
@@ -124,7 +130,7 @@ impl Service {
             }
         }
         match &chosen {
-            Some(summary) => self.inner.profiles.put(device_id, summary.clone()),
+            Some(summary) => self.inner.profiles.put(device_id, summary.clone(), now),
             None => self.inner.profiles.forget(device_id),
         }
         Ok(chosen)
@@ -184,6 +190,24 @@ mod tests {
             "attributes": {"userID": {"value": "u", "state": "plain"},
                            "maxRating": {"value": ["TV-Y", "TV-G"], "state": "plain"}}
         })
+    }
+
+    #[test]
+    fn expired_profiles_are_dropped_once_the_cache_is_full() {
+        let cache = ProfileCache::default();
+        let summary = |expires_at| ProfileSummary {
+            provider: "Spectrum".to_owned(),
+            kind: "regular".to_owned(),
+            expires_at,
+            max_rating: None,
+        };
+        for n in 0..PRUNE_PROFILES_ABOVE {
+            cache.put(&format!("tv-{n}"), summary(1_000), 0);
+        }
+        cache.put("tv-now", summary(10_000), 5_000);
+        assert!(cache.get("tv-now", 5_000).is_some());
+        let kept = cache.entries.lock().map(|e| e.len()).unwrap_or_default();
+        assert_eq!(kept, 1, "the expired profiles went");
     }
 
     #[test]

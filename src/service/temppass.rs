@@ -117,7 +117,9 @@ impl Service {
             )
             .await?;
         self.invalidate_device(&session.device.device_id).await;
-        self.inner.profiles.put(&session.device.device_id, summary);
+        self.inner
+            .profiles
+            .put(&session.device.device_id, summary, self.now_millis());
         Ok(status)
     }
 
