@@ -197,6 +197,11 @@ pub struct Args {
     #[arg(long, env = "TVE_PREAUTHORIZE_CHUNK", default_value_t = crate::service::DEFAULT_PREAUTHORIZE_CHUNK)]
     pub preauthorize_chunk: usize,
 
+    /// Background polls of Adobe for codes phones opened, in flight at once on this node (1 to
+    /// 1000); more wait their turn.
+    #[arg(long, env = "TVE_MAX_CONCURRENT_POLLS", default_value_t = crate::service::DEFAULT_MAX_CONCURRENT_POLLS)]
+    pub max_concurrent_polls: usize,
+
     /// Milliseconds a decision (a viewer pressed Play) may take at Adobe in all, retries
     /// included, before the TV hears `upstream_timeout` (100 to 60000).
     #[arg(long, env = "TVE_DECISION_BUDGET_MS", default_value_t = 8_000)]
@@ -310,6 +315,8 @@ pub struct Config {
     pub rules: BusinessRules,
     /// Resources per preauthorization call.
     pub preauthorize_chunk: usize,
+    /// Background polls of Adobe in flight at once.
+    pub max_concurrent_polls: usize,
     /// How long each Adobe operation may take in all.
     pub budgets: Budgets,
 }
@@ -427,6 +434,12 @@ impl TryFrom<Args> for Config {
                 ),
             ));
         }
+        if !(1..=1000).contains(&args.max_concurrent_polls) {
+            return Err(ConfigError::new(
+                "--max-concurrent-polls",
+                format!("{} is not between 1 and 1000", args.max_concurrent_polls),
+            ));
+        }
         let trusted_proxies = parse_trusted_proxies(args.trusted_proxies.as_deref())?;
         if args.proxy_protocol && trusted_proxies.is_empty() {
             return Err(ConfigError::new(
@@ -476,6 +489,7 @@ impl TryFrom<Args> for Config {
             admin_token: admin_token(args.admin_token)?,
             emulator_session_ttl: emulator_session_ttl(args.emulator_session_ttl)?,
             preauthorize_chunk: args.preauthorize_chunk,
+            max_concurrent_polls: args.max_concurrent_polls,
             budgets: Budgets {
                 decisions: budget("--decision-budget-ms", args.decision_budget_ms)?,
                 profiles: budget("--profile-budget-ms", args.profile_budget_ms)?,
@@ -824,6 +838,12 @@ mod tests {
         let err = config(&["--resource-ratings", "news="]).expect_err("invalid");
         assert_eq!(err.setting, "--resource-ratings");
         assert_eq!(config(&[]).expect("valid").preauthorize_chunk, 5, "§9");
+        assert_eq!(
+            config(&["--max-concurrent-polls", "0"])
+                .expect_err("no polls at all")
+                .to_string(),
+            "invalid setting --max-concurrent-polls: 0 is not between 1 and 1000"
+        );
         assert_eq!(
             config(&[]).expect("valid").dcr_redirect_uri,
             "http://127.0.0.1:3000/"

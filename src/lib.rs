@@ -14,6 +14,7 @@ pub mod service;
 pub mod shared;
 pub mod state;
 pub mod store;
+pub mod telemetry;
 pub mod tv_api;
 pub mod upstream;
 
@@ -54,6 +55,7 @@ pub fn service_settings(config: &Config, shared: &shared::Shared) -> service::Se
         providers: config.providers.clone(),
         rules: config.rules.clone(),
         preauthorize_chunk: config.preauthorize_chunk,
+        max_concurrent_polls: config.max_concurrent_polls,
         metadata_keys: config.metadata_keys.clone(),
         limits: shared.service_limits.clone(),
         bus: shared.bus.clone(),

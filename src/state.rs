@@ -5,10 +5,11 @@ use std::sync::Arc;
 
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
+use prometheus_client::registry::Registry;
 
 use crate::{
-    config::Config, draining::Draining, limits::WaitSlots, service::Service, shared::Shared,
-    store::SharedStore,
+    config::Config, draining::Draining, http::metrics::RequestMetrics, limits::WaitSlots,
+    service::Service, shared::Shared, store::SharedStore,
 };
 
 /// What every handler can reach.
@@ -26,6 +27,10 @@ pub struct AppState {
     pub waits: Arc<WaitSlots>,
     /// Whether this node is on its way out (a rolling restart).
     pub draining: Draining,
+    /// Public request latency by route.
+    pub requests: Arc<RequestMetrics>,
+    /// Every metric of the process, for `/metrics`.
+    pub metrics: Arc<Registry>,
 }
 
 impl AppState {
@@ -41,13 +46,22 @@ impl AppState {
             .site_root(config.site_root.to_string_lossy().into_owned())
             .site_addr(config.listen)
             .build();
+        let waits = Arc::<WaitSlots>::default();
+        let requests = Arc::<RequestMetrics>::default();
+        let mut metrics = Registry::default();
+        requests.register(&mut metrics);
+        service.register_metrics(&mut metrics);
+        shared.code_guard.register(&mut metrics);
+        waits.register(&mut metrics);
         Self {
             config: Arc::new(config),
             service,
             leptos,
             shared,
-            waits: Arc::default(),
+            waits,
             draining: Draining::default(),
+            requests,
+            metrics: Arc::new(metrics),
         }
     }
 }

@@ -432,7 +432,7 @@ async fn the_client_alone_never_causes_a_429() {
         throttled,
         0,
         "Adobe never had to throttle: {:?}",
-        adobe.metrics().snapshot()
+        adobe.metrics().render()
     );
 }
 

@@ -107,8 +107,10 @@ async fn call(
     (status, response.json().await.expect("json"))
 }
 
-/// The viewer signs in for `code` on the emulator's provider login (the TV chose Spectrum).
-async fn sign_in(http: &reqwest::Client, emulator_url: &str, code: &str) {
+/// The viewer opens `code` on the service's site, then signs in on the emulator's provider
+/// login (the TV chose Spectrum).
+async fn sign_in(http: &reqwest::Client, site_url: &str, emulator_url: &str, code: &str) {
+    common::phone_opens(http, site_url, code).await;
     common::phone_resumes(http, emulator_url, code, "Spectrum").await;
     let authenticate = http
         .get(format!("{emulator_url}/api/v2/authenticate/REF30/{code}"))
@@ -177,7 +179,7 @@ async fn device_token_and_profile_survive_a_restart_without_a_second_registratio
 
     // The viewer signs in on the emulator's provider login (the phone's server has a client
     // of its own).
-    sign_in(&http, emulator.base_url(), &code).await;
+    sign_in(&http, &first.base_url, emulator.base_url(), &code).await;
     let (_, status) = call(
         &http,
         &first,
@@ -258,7 +260,7 @@ async fn a_restart_of_both_nodes_loses_no_device_credential_or_activation() {
     )
     .await;
     let code = activation["code"].as_str().expect("code").to_owned();
-    sign_in(&http, emulator.base_url(), &code).await;
+    sign_in(&http, &nodes[0].base_url, emulator.base_url(), &code).await;
     let (_, done) = call(
         &http,
         &nodes[1],

@@ -109,6 +109,24 @@ impl AdobePass {
         self.get(Endpoint::CodeProfile, url, device).await
     }
 
+    /// P3 for a background poll: one attempt, no retries (the poller tries again on its own
+    /// schedule).
+    pub async fn poll_code_profile(
+        &self,
+        device: &DeviceIdentity,
+        code: &str,
+    ) -> Result<Profiles, AdobePassError> {
+        let url = self.v2_url(&["profiles", "code", code])?;
+        self.call(Request {
+            endpoint: Endpoint::CodeProfile,
+            url,
+            device,
+            body: Body::Empty,
+            retries: false,
+        })
+        .await
+    }
+
     /// D1: informational decisions for a few resources; never permission to play.
     pub async fn preauthorize(
         &self,
@@ -191,6 +209,7 @@ impl AdobePass {
             url,
             device,
             body: Body::Empty,
+            retries: true,
         })
         .await
     }
@@ -206,6 +225,7 @@ impl AdobePass {
             endpoint,
             url,
             device,
+            retries: true,
             body: Body::Form(form),
         })
         .await
@@ -225,6 +245,7 @@ impl AdobePass {
         self.call(Request {
             endpoint,
             url,
+            retries: true,
             device,
             body: Body::Json(body),
         })

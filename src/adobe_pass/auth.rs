@@ -42,6 +42,7 @@ impl AdobePass {
             url: self.url(&["o", "client", "register"])?,
             device,
             body: Body::Json(body),
+            retries: true,
         };
         self.send(&request, None).await
     }
@@ -62,6 +63,7 @@ impl AdobePass {
             endpoint: Endpoint::DcrToken,
             url: self.url(&["o", "client", "token"])?,
             device,
+            retries: true,
             body: Body::Form(form),
         };
         self.send(&request, None).await

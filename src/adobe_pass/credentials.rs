@@ -11,6 +11,7 @@ use std::{
     time::{Duration, SystemTime},
 };
 
+use moka::sync::Cache;
 use serde::{Deserialize, Serialize};
 
 use super::secret::Secret;
@@ -149,11 +150,17 @@ impl DeviceSlot {
     }
 }
 
+/// Device slots kept at most; past it the least used go first.
+const MOST_SLOTS: u64 = 100_000;
+/// A slot unused this long is dropped (its device fetches a token again when it returns).
+const SLOT_IDLE: Duration = Duration::from_secs(3600);
+
 /// Per-device slots; holding a slot's lock while fetching makes every refresh single-flight.
+/// Bounded: idle slots go after an hour, and the least used past [`MOST_SLOTS`].
 pub(crate) struct TokenCache {
     clock: SharedClock,
     refresh_margin: Duration,
-    slots: Mutex<HashMap<String, Arc<tokio::sync::Mutex<DeviceSlot>>>>,
+    slots: Cache<String, Arc<tokio::sync::Mutex<DeviceSlot>>>,
 }
 
 impl TokenCache {
@@ -161,18 +168,16 @@ impl TokenCache {
         Self {
             clock,
             refresh_margin,
-            slots: Mutex::new(HashMap::new()),
+            slots: Cache::builder()
+                .max_capacity(MOST_SLOTS)
+                .time_to_idle(SLOT_IDLE)
+                .build(),
         }
     }
 
     /// The slot of a device, created empty on first use.
     pub fn slot(&self, device_id: &str) -> Arc<tokio::sync::Mutex<DeviceSlot>> {
-        self.slots
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .entry(device_id.to_owned())
-            .or_default()
-            .clone()
+        self.slots.get_with_by_ref(device_id, Arc::default)
     }
 
     pub fn now(&self) -> SystemTime {

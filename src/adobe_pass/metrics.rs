@@ -1,14 +1,15 @@
-//! Counts and times every upstream call by endpoint and outcome, in process, ready to be
-//! exported at `/metrics` (see [`Metrics::render_prometheus`]).
+//! Counts and times every upstream call by endpoint and outcome, for `/metrics`.
 
-use std::{
-    collections::BTreeMap,
-    fmt::Write as _,
-    sync::{
-        atomic::{AtomicU64, Ordering},
-        Mutex, PoisonError,
+use std::time::Duration;
+
+use prometheus_client::{
+    encoding::EncodeLabelSet,
+    metrics::{
+        counter::Counter,
+        family::Family,
+        histogram::{exponential_buckets, Histogram},
     },
-    time::Duration,
+    registry::Registry,
 };
 
 use super::{endpoint::Endpoint, error::AdobePassError};
@@ -73,109 +74,98 @@ impl Outcome {
     }
 }
 
-/// Totals for one endpoint and outcome.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct CallStats {
-    /// Attempts.
-    pub count: u64,
-    /// Time spent in them, in all.
-    pub total: Duration,
-    /// The slowest.
-    pub max: Duration,
+/// The `endpoint` and `outcome` labels of one upstream call.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct CallLabels {
+    endpoint: &'static str,
+    outcome: &'static str,
 }
 
-/// The registry of upstream call statistics.
-#[derive(Debug, Default)]
+impl CallLabels {
+    fn new(endpoint: Endpoint, outcome: Outcome) -> Self {
+        Self {
+            endpoint: endpoint.name(),
+            outcome: outcome.name(),
+        }
+    }
+}
+
+/// Upstream call latency buckets: 1 ms to about 33 s, doubling.
+fn latency_histogram() -> Histogram {
+    Histogram::new(exponential_buckets(0.001, 2.0, 16))
+}
+
+/// Upstream call counts and latencies by endpoint and outcome, registered with the process's
+/// registry by [`Metrics::register`].
+#[derive(Debug)]
 pub struct Metrics {
-    calls: Mutex<BTreeMap<(Endpoint, Outcome), CallStats>>,
-    clients_replaced: AtomicU64,
+    calls: Family<CallLabels, Counter>,
+    latency: Family<CallLabels, Histogram, fn() -> Histogram>,
+    clients_replaced: Counter,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self {
+            calls: Family::default(),
+            latency: Family::new_with_constructor(latency_histogram),
+            clients_replaced: Counter::default(),
+        }
+    }
 }
 
 impl Metrics {
     /// Records one attempt.
     pub(crate) fn record(&self, endpoint: Endpoint, outcome: Outcome, elapsed: Duration) {
-        let mut calls = self.calls.lock().unwrap_or_else(PoisonError::into_inner);
-        let stats = calls.entry((endpoint, outcome)).or_default();
-        stats.count += 1;
-        stats.total += elapsed;
-        stats.max = stats.max.max(elapsed);
+        let labels = CallLabels::new(endpoint, outcome);
+        self.calls.get_or_create(&labels).inc();
+        self.latency
+            .get_or_create(&labels)
+            .observe(elapsed.as_secs_f64());
     }
 
     /// Counts a DCR client Adobe no longer accepted (`invalid_client`) and that was replaced.
     pub(crate) fn client_replaced(&self) {
-        self.clients_replaced.fetch_add(1, Ordering::Relaxed);
+        self.clients_replaced.inc();
     }
 
     /// DCR clients replaced after Adobe answered `invalid_client`.
     pub fn clients_replaced(&self) -> u64 {
-        self.clients_replaced.load(Ordering::Relaxed)
-    }
-
-    /// Every endpoint and outcome seen so far, in a stable order.
-    pub fn snapshot(&self) -> Vec<(Endpoint, Outcome, CallStats)> {
-        self.calls
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .iter()
-            .map(|(&(endpoint, outcome), &stats)| (endpoint, outcome, stats))
-            .collect()
+        self.clients_replaced.get()
     }
 
     /// Attempts recorded for one endpoint and outcome.
     pub fn count(&self, endpoint: Endpoint, outcome: Outcome) -> u64 {
         self.calls
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(&(endpoint, outcome))
-            .map_or(0, |stats| stats.count)
+            .get(&CallLabels::new(endpoint, outcome))
+            .map_or(0, |counter| counter.get())
     }
 
-    /// The statistics in Prometheus text format: `adobe_pass_calls_total`,
-    /// `adobe_pass_call_seconds_sum` and `adobe_pass_call_seconds_max`, labelled by
-    /// `endpoint` and `outcome`.
-    pub fn render_prometheus(&self) -> String {
-        let snapshot = self.snapshot();
-        let mut out = String::new();
-        for (name, kind, help) in [
-            (
-                "adobe_pass_calls_total",
-                "counter",
-                "Upstream Adobe Pass calls.",
-            ),
-            (
-                "adobe_pass_call_seconds_sum",
-                "counter",
-                "Time spent in upstream Adobe Pass calls.",
-            ),
-            (
-                "adobe_pass_call_seconds_max",
-                "gauge",
-                "Slowest upstream Adobe Pass call.",
-            ),
-        ] {
-            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
-            for (endpoint, outcome, stats) in &snapshot {
-                let value = match kind {
-                    "gauge" => stats.max.as_secs_f64().to_string(),
-                    _ if name.ends_with("_sum") => stats.total.as_secs_f64().to_string(),
-                    _ => stats.count.to_string(),
-                };
-                let _ = writeln!(
-                    out,
-                    "{name}{{endpoint=\"{}\",outcome=\"{}\"}} {value}",
-                    endpoint.name(),
-                    outcome.name()
-                );
-            }
-        }
-        let _ = writeln!(
-            out,
-            "# HELP adobe_pass_clients_replaced_total DCR clients registered again after Adobe answered invalid_client.\n\
-             # TYPE adobe_pass_clients_replaced_total counter\n\
-             adobe_pass_clients_replaced_total {}",
-            self.clients_replaced()
+    /// Adds `adobe_pass_calls_total` and the `adobe_pass_call_seconds` histogram, labelled by
+    /// `endpoint` and `outcome`, and `adobe_pass_clients_replaced_total` to `registry`.
+    pub fn register(&self, registry: &mut Registry) {
+        registry.register(
+            "adobe_pass_calls",
+            "Upstream Adobe Pass calls",
+            self.calls.clone(),
         );
-        out
+        registry.register(
+            "adobe_pass_call_seconds",
+            "Time upstream Adobe Pass calls took",
+            self.latency.clone(),
+        );
+        registry.register(
+            "adobe_pass_clients_replaced",
+            "DCR clients registered again after Adobe answered invalid_client",
+            self.clients_replaced.clone(),
+        );
+    }
+
+    /// These metrics alone, in the OpenMetrics text format (for diagnostics and tests).
+    pub fn render(&self) -> String {
+        let mut registry = Registry::default();
+        self.register(&mut registry);
+        crate::telemetry::encode(&registry)
     }
 }
 
@@ -199,14 +189,14 @@ mod tests {
         metrics.record(Endpoint::Profiles, Outcome::Timeout, Duration::from_secs(5));
         assert_eq!(metrics.count(Endpoint::Profiles, Outcome::Success), 2);
         assert_eq!(metrics.count(Endpoint::Authorize, Outcome::Success), 0);
-        let text = metrics.render_prometheus();
+        let text = metrics.render();
         assert!(
             text.contains("adobe_pass_calls_total{endpoint=\"profiles\",outcome=\"success\"} 2"),
             "{text}"
         );
         assert!(
             text.contains(
-                "adobe_pass_call_seconds_max{endpoint=\"profiles\",outcome=\"success\"} 0.03"
+                "adobe_pass_call_seconds_bucket{le=\"0.032\",endpoint=\"profiles\",outcome=\"success\"} 2"
             ),
             "{text}"
         );

@@ -40,7 +40,7 @@ pub use device::{
 pub use endpoint::Endpoint;
 pub use error::{AdobePassError, Remedy};
 pub use metadata::{MetadataError, MetadataKeys};
-pub use metrics::{CallStats, Metrics, Outcome};
+pub use metrics::{Metrics, Outcome};
 pub use retry::RetryPolicy;
 pub use secret::Secret;
 pub use settings::{Budgets, ClientSettings, Environment};

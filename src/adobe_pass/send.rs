@@ -32,6 +32,8 @@ pub(crate) struct Request<'a> {
     pub url: Url,
     pub device: &'a DeviceIdentity,
     pub body: Body,
+    /// Whether failures worth retrying are tried again within the retry policy.
+    pub retries: bool,
 }
 
 impl AdobePass {
@@ -77,12 +79,15 @@ impl AdobePass {
         bearer: Option<&Secret>,
     ) -> Result<T, AdobePassError> {
         let policy = self.inner.settings.retry;
+        let max_attempts = if request.retries {
+            policy.max_attempts
+        } else {
+            1
+        };
         let mut attempt = 1;
         loop {
             match self.attempt(request, bearer).await {
-                Err(error)
-                    if attempt < policy.max_attempts && is_retryable(&error, request.endpoint) =>
-                {
+                Err(error) if attempt < max_attempts && is_retryable(&error, request.endpoint) => {
                     // After a 429 the throttle already holds the next attempt back.
                     if !matches!(error, AdobePassError::Throttled { .. }) {
                         tokio::time::sleep(policy.backoff(attempt)).await;

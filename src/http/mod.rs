@@ -64,6 +64,7 @@ pub fn router(state: AppState) -> Router {
         .with_sign_in_origin(site::adobe_origin(&state.service));
     let sessions = site::session_layer(state.config.is_https(), state.shared.sessions.clone());
     let config = state.config.clone();
+    let requests = state.requests.clone();
     let mut site = Router::new().merge(site::router()).merge(pages);
     if !state.config.tv_simulator {
         site = site.route_layer(axum::middleware::from_fn(site::without_tv_simulator));
@@ -73,6 +74,10 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::tv_api::router())
         .merge(site)
         .with_state(state)
+        .layer(axum::middleware::from_fn_with_state(
+            requests,
+            metrics::timed,
+        ))
         .layer(sessions)
         .layer(axum::middleware::from_fn(site::bare_failures_as_try_again))
         .layer(axum::middleware::from_fn_with_state(

@@ -1,13 +1,13 @@
 //! The activation site's limits on codes that match nothing: per address prefix and in total,
 //! with a slow-down for everyone while failures spike, and the counts `/metrics` shows.
 
-use std::{
-    net::IpAddr,
-    sync::atomic::{AtomicBool, AtomicU64, Ordering},
-    time::Duration,
-};
+use std::{net::IpAddr, time::Duration};
 
 use app::pages::activate::api::ssr::{LimitFuture, LookupLimiter, NotAdmitted};
+use prometheus_client::{
+    metrics::{counter::Counter, gauge::Gauge},
+    registry::Registry,
+};
 
 use super::{address_key, Limited, LocalLimiter, Rate, SharedLimiter};
 
@@ -25,10 +25,10 @@ const SPIKE_DELAY: Duration = Duration::from_secs(1);
 pub struct CodeGuard {
     per_address: SharedLimiter,
     total: SharedLimiter,
-    failed: AtomicU64,
-    refused: AtomicU64,
-    slowed: AtomicU64,
-    spiking: AtomicBool,
+    failed: Counter,
+    refused: Counter,
+    slowed: Counter,
+    spiking: Gauge,
 }
 
 impl Default for CodeGuard {
@@ -46,34 +46,35 @@ impl CodeGuard {
         Self {
             per_address,
             total,
-            failed: AtomicU64::new(0),
-            refused: AtomicU64::new(0),
-            slowed: AtomicU64::new(0),
-            spiking: AtomicBool::new(false),
+            failed: Counter::default(),
+            refused: Counter::default(),
+            slowed: Counter::default(),
+            spiking: Gauge::default(),
         }
     }
 
-    /// The counts, in the Prometheus text format.
-    pub fn render_prometheus(&self) -> String {
-        let count = |c: &AtomicU64| c.load(Ordering::Relaxed);
-        format!(
-            "# HELP tve_activation_code_failures_total Codes entered on the activation site that matched no pending activation.\n\
-             # TYPE tve_activation_code_failures_total counter\n\
-             tve_activation_code_failures_total {}\n\
-             # HELP tve_activation_code_refusals_total Code checks refused because the address prefix spent its failure budget.\n\
-             # TYPE tve_activation_code_refusals_total counter\n\
-             tve_activation_code_refusals_total {}\n\
-             # HELP tve_activation_code_slowed_total Code checks slowed down while failures spiked.\n\
-             # TYPE tve_activation_code_slowed_total counter\n\
-             tve_activation_code_slowed_total {}\n\
-             # HELP tve_activation_code_failure_spike Whether failed codes of everyone together are spiking (lookups slowed down).\n\
-             # TYPE tve_activation_code_failure_spike gauge\n\
-             tve_activation_code_failure_spike {}\n",
-            count(&self.failed),
-            count(&self.refused),
-            count(&self.slowed),
-            u8::from(self.spiking.load(Ordering::Relaxed)),
-        )
+    /// Adds the `tve_activation_code_*` counts to `registry`.
+    pub fn register(&self, registry: &mut Registry) {
+        registry.register(
+            "tve_activation_code_failures",
+            "Codes entered on the activation site that matched no pending activation",
+            self.failed.clone(),
+        );
+        registry.register(
+            "tve_activation_code_refusals",
+            "Code checks refused because the address prefix spent its failure budget",
+            self.refused.clone(),
+        );
+        registry.register(
+            "tve_activation_code_slowed",
+            "Code checks slowed down while failures spiked",
+            self.slowed.clone(),
+        );
+        registry.register(
+            "tve_activation_code_failure_spike",
+            "Whether failed codes of everyone together are spiking (lookups slowed down)",
+            self.spiking.clone(),
+        );
     }
 }
 
@@ -87,14 +88,12 @@ impl LookupLimiter for CodeGuard {
                 Err(Limited::Wait(_)) => true,
                 Err(Limited::Unavailable) => return Err(NotAdmitted::Unavailable),
             };
-            if spiking && !self.spiking.swap(true, Ordering::Relaxed) {
-                tracing::warn!("failed codes are spiking: every code lookup is slowed down");
-            }
-            if !spiking {
-                self.spiking.store(false, Ordering::Relaxed);
-            }
+            let was_spiking = self.spiking.set(i64::from(spiking)) != 0;
             if spiking {
-                self.slowed.fetch_add(1, Ordering::Relaxed);
+                if !was_spiking {
+                    tracing::warn!("failed codes are spiking: every code lookup is slowed down");
+                }
+                self.slowed.inc();
                 tokio::time::sleep(SPIKE_DELAY).await;
             }
             self.per_address
@@ -102,7 +101,7 @@ impl LookupLimiter for CodeGuard {
                 .await
                 .map_err(|limited| match limited {
                     Limited::Wait(wait) => {
-                        self.refused.fetch_add(1, Ordering::Relaxed);
+                        self.refused.inc();
                         NotAdmitted::Wait(wait.as_secs().max(1))
                     }
                     Limited::Unavailable => NotAdmitted::Unavailable,
@@ -114,7 +113,7 @@ impl LookupLimiter for CodeGuard {
         Box::pin(async move {
             self.per_address.charge(&address_key(viewer)).await;
             self.total.charge(TOTAL).await;
-            let total = self.failed.fetch_add(1, Ordering::Relaxed) + 1;
+            let total = self.failed.inc() + 1;
             tracing::info!(failed_code_guesses = total, "a code matched no activation");
         })
     }
@@ -123,6 +122,12 @@ impl LookupLimiter for CodeGuard {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn render(guard: &CodeGuard) -> String {
+        let mut registry = Registry::default();
+        guard.register(&mut registry);
+        crate::telemetry::encode(&registry)
+    }
 
     #[tokio::test]
     async fn the_eleventh_failed_code_from_one_address_is_refused() {
@@ -134,7 +139,7 @@ mod tests {
         }
         assert!(matches!(guard.admit(ip).await, Err(NotAdmitted::Wait(wait)) if wait >= 1));
         assert!(guard.admit([10, 0, 0, 2].into()).await.is_ok());
-        let text = guard.render_prometheus();
+        let text = render(&guard);
         assert!(
             text.contains("\ntve_activation_code_failures_total 10\n"),
             "{text}"
@@ -166,7 +171,7 @@ mod tests {
         let started = std::time::Instant::now();
         assert!(guard.admit([10, 9, 9, 9].into()).await.is_ok());
         assert!(started.elapsed() >= SPIKE_DELAY);
-        let text = guard.render_prometheus();
+        let text = render(&guard);
         assert!(
             text.contains("\ntve_activation_code_failure_spike 1\n"),
             "{text}"

@@ -16,7 +16,7 @@ mod code_guard;
 mod waits;
 
 pub use code_guard::{CodeGuard, FAILURES_IN_TOTAL, FAILURES_PER_ADDRESS};
-pub use waits::{WaitSlot, WaitSlots};
+pub use waits::{Wait, WaitSlot, WaitSlots};
 
 /// How many events a bucket holds and how fast it drains.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -8,6 +8,12 @@ use std::{
     time::Duration,
 };
 
+use prometheus_client::{
+    encoding::EncodeLabelSet,
+    metrics::{family::Family, gauge::Gauge},
+    registry::Registry,
+};
+
 use super::address_key;
 
 /// Open waits one device token may hold: a stream and a poll, with room for a reconnect.
@@ -17,10 +23,36 @@ pub const PER_ADDRESS: usize = 256;
 /// What a refused wait is told: streams end and reconnect within seconds.
 const RETRY_AFTER: Duration = Duration::from_secs(5);
 
+/// How a TV waits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Wait {
+    /// An event stream (`/events`).
+    EventStream,
+    /// A status request with `?wait=N`.
+    LongPoll,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct WaitLabels {
+    wait: &'static str,
+}
+
+impl From<Wait> for WaitLabels {
+    fn from(wait: Wait) -> Self {
+        Self {
+            wait: match wait {
+                Wait::EventStream => "event_stream",
+                Wait::LongPoll => "long_poll",
+            },
+        }
+    }
+}
+
 /// Counts of open waits by key; a [`WaitSlot`] gives its place back when dropped.
 #[derive(Debug, Default)]
 pub struct WaitSlots {
     open: Mutex<HashMap<String, usize>>,
+    waiting: Family<WaitLabels, Gauge>,
 }
 
 /// One open wait; dropping it frees its place.
@@ -28,12 +60,18 @@ pub struct WaitSlots {
 pub struct WaitSlot {
     slots: Arc<WaitSlots>,
     keys: [String; 2],
+    gauge: Gauge,
 }
 
 impl WaitSlots {
     /// Takes a place for a wait of `device` from `ip`, or says how long to wait when either is
     /// at its cap.
-    pub fn take(self: &Arc<Self>, device: &str, ip: IpAddr) -> Result<WaitSlot, Duration> {
+    pub fn take(
+        self: &Arc<Self>,
+        device: &str,
+        ip: IpAddr,
+        wait: Wait,
+    ) -> Result<WaitSlot, Duration> {
         let keys = [
             format!("device:{device}"),
             format!("addr:{}", address_key(ip)),
@@ -47,10 +85,22 @@ impl WaitSlots {
         for key in &keys {
             *open.entry(key.clone()).or_insert(0) += 1;
         }
+        let gauge = self.waiting.get_or_create(&wait.into()).clone();
+        gauge.inc();
         Ok(WaitSlot {
             slots: self.clone(),
             keys,
+            gauge,
         })
+    }
+
+    /// Adds `tve_waiting_tvs`, by `wait`, to `registry`.
+    pub fn register(&self, registry: &mut Registry) {
+        registry.register(
+            "tve_waiting_tvs",
+            "TVs waiting on an activation, by how they wait",
+            self.waiting.clone(),
+        );
     }
 
     /// Waits open under `key`.
@@ -67,6 +117,7 @@ impl WaitSlots {
 
 impl Drop for WaitSlot {
     fn drop(&mut self) {
+        self.gauge.dec();
         let mut open = self
             .slots
             .open
@@ -92,17 +143,20 @@ mod tests {
         let slots = Arc::new(WaitSlots::default());
         let ip: IpAddr = [203, 0, 113, 9].into();
         let held: Vec<WaitSlot> = (0..PER_DEVICE)
-            .map(|_| slots.take("tv-1", ip).expect("free"))
+            .map(|_| slots.take("tv-1", ip, Wait::LongPoll).expect("free"))
             .collect();
-        assert!(slots.take("tv-1", ip).is_err());
-        assert!(slots.take("tv-2", ip).is_ok(), "another device may");
+        assert!(slots.take("tv-1", ip, Wait::LongPoll).is_err());
+        assert!(
+            slots.take("tv-2", ip, Wait::LongPoll).is_ok(),
+            "another device may"
+        );
         drop(held);
         assert_eq!(slots.count("device:tv-1"), 0);
         assert!(
             slots.open.lock().expect("lock").is_empty(),
             "no key left behind"
         );
-        assert!(slots.take("tv-1", ip).is_ok());
+        assert!(slots.take("tv-1", ip, Wait::LongPoll).is_ok());
     }
 
     #[test]
@@ -110,9 +164,15 @@ mod tests {
         let slots = Arc::new(WaitSlots::default());
         let ip: IpAddr = [203, 0, 113, 9].into();
         let _held: Vec<WaitSlot> = (0..PER_ADDRESS)
-            .map(|n| slots.take(&format!("tv-{n}"), ip).expect("free"))
+            .map(|n| {
+                slots
+                    .take(&format!("tv-{n}"), ip, Wait::EventStream)
+                    .expect("free")
+            })
             .collect();
-        assert!(slots.take("tv-new", ip).is_err());
-        assert!(slots.take("tv-new", [203, 0, 113, 10].into()).is_ok());
+        assert!(slots.take("tv-new", ip, Wait::EventStream).is_err());
+        assert!(slots
+            .take("tv-new", [203, 0, 113, 10].into(), Wait::EventStream)
+            .is_ok());
     }
 }

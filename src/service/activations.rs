@@ -1,25 +1,29 @@
 //! The activation engine. A TV starts an activation (an Adobe authentication session with a
-//! code); one watcher per pending activation asks Adobe `profiles/code/{code}` every few
-//! seconds, within the client's throttle, and stops at `notAfter`, on success or when
-//! superseded. Everyone waiting on a code (long polls, event streams) shares that watcher's
-//! channel, so the work stays bounded however many TVs wait; the phone's completion page wakes
-//! it at once.
+//! code); one watcher per pending activation follows it until `notAfter`, success or a newer
+//! code. Adobe can only have a profile for a code once a phone opened it (the session waits for
+//! the phone's S2, §7.3), so a watcher asks Adobe `profiles/code/{code}` every few seconds only
+//! after that, one attempt per round, within the pacing of [`super::polling`]; until then it
+//! only reads the store now and then. Everyone waiting on a code (long polls, event streams)
+//! shares the watcher's channel, so the work stays bounded however many TVs wait; the phone's
+//! completion page checks at once and wakes them.
 
 use std::{
     collections::HashMap,
     net::IpAddr,
     sync::{Arc, Mutex, PoisonError},
-    time::Duration,
+    time::{Duration, Instant},
 };
 
+use prometheus_client::{metrics::gauge::Gauge, registry::Registry};
 use serde::Serialize;
 use tokio::sync::{watch, Notify};
 
-use super::{DeviceSession, ProfileSummary, Service, ServiceError};
+use super::{polling::PollResult, DeviceSession, ProfileSummary, Service, ServiceError};
 use crate::{
     adobe_pass::{
+        types::Profiles,
         types::{ActionName, ErrorCode, SessionRequest},
-        AdobePassError, DeviceIdentity,
+        AdobePassError, DeviceIdentity, Outcome,
     },
     store::{Activation, ActivationStatus},
 };
@@ -79,21 +83,20 @@ struct Watcher {
     status: watch::Sender<ActivationView>,
     wake: Arc<Notify>,
     running: bool,
+    /// When a phone opened the code here (or on another node, as told).
+    opened: Option<Instant>,
 }
 
 /// The channels of activations someone is watching.
 #[derive(Default)]
 pub(super) struct ActivationHub {
     watchers: Mutex<HashMap<String, Watcher>>,
+    pending: Gauge,
 }
 
 impl std::fmt::Debug for ActivationHub {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let count = self
-            .watchers
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .len();
+        let count = self.lock().len();
         f.debug_struct("ActivationHub")
             .field("watched", &count)
             .finish()
@@ -101,10 +104,29 @@ impl std::fmt::Debug for ActivationHub {
 }
 
 impl ActivationHub {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Watcher>> {
+        self.watchers.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Keeps the gauge of pending activations followed here in step with `watchers`.
+    fn counted(&self, watchers: &HashMap<String, Watcher>) {
+        self.pending
+            .set(i64::try_from(watchers.len()).unwrap_or(i64::MAX));
+    }
+
+    /// Adds `tve_pending_activations` to `registry`.
+    pub fn register(&self, registry: &mut Registry) {
+        registry.register(
+            "tve_pending_activations",
+            "Pending activations this node follows (a TV waits on them or a phone opened them)",
+            self.pending.clone(),
+        );
+    }
+
     /// Subscribes to `view`'s code; says whether a watcher must be started. A finished
     /// activation nobody watches leaves nothing behind: its receiver holds the last view.
     fn subscribe(&self, view: &ActivationView) -> (watch::Receiver<ActivationView>, bool) {
-        let mut watchers = self.watchers.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut watchers = self.lock();
         if view.status != ActivationStatus::Pending && !watchers.contains_key(&view.code) {
             return (watch::channel(view.clone()).1, false);
         }
@@ -114,48 +136,65 @@ impl ActivationHub {
                 status: watch::Sender::new(view.clone()),
                 wake: Arc::new(Notify::new()),
                 running: false,
+                opened: None,
             });
         let start = view.status == ActivationStatus::Pending && !watcher.running;
         if start {
             watcher.running = true;
         }
-        (watcher.status.subscribe(), start)
+        let receiver = watcher.status.subscribe();
+        self.counted(&watchers);
+        (receiver, start)
     }
 
     fn is_watched(&self, code: &str) -> bool {
-        self.watchers
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .contains_key(code)
+        self.lock().contains_key(code)
     }
 
     fn wake_handle(&self, code: &str) -> Option<Arc<Notify>> {
-        self.watchers
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(code)
-            .map(|w| w.wake.clone())
+        self.lock().get(code).map(|w| w.wake.clone())
+    }
+
+    /// Notes that a phone opened the code (the first time counts); `false` when nobody here
+    /// follows it.
+    fn mark_opened(&self, code: &str, at: Instant) -> bool {
+        let mut watchers = self.lock();
+        let Some(watcher) = watchers.get_mut(code) else {
+            return false;
+        };
+        if watcher.opened.is_none() {
+            watcher.opened = Some(at);
+            watcher.wake.notify_one();
+        }
+        true
+    }
+
+    /// When a phone opened the code, if one did.
+    fn opened(&self, code: &str) -> Option<Instant> {
+        self.lock().get(code).and_then(|w| w.opened)
     }
 
     /// Tells everyone waiting on the code; a finished activation's channel is then dropped
     /// (its last value stays with current subscribers).
     fn publish(&self, view: ActivationView) {
-        let mut watchers = self.watchers.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut watchers = self.lock();
         if let Some(watcher) = watchers.get(&view.code) {
             watcher.status.send_replace(view.clone());
             watcher.wake.notify_one();
             if view.status != ActivationStatus::Pending {
                 watchers.remove(&view.code);
+                self.counted(&watchers);
             }
         }
     }
 
     /// The code's watcher ended: its entry goes when nobody waits on it any more.
     fn watcher_stopped(&self, code: &str) {
-        let mut watchers = self.watchers.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut watchers = self.lock();
         if let Some(watcher) = watchers.get_mut(code) {
             if watcher.status.receiver_count() == 0 {
                 watchers.remove(code);
+                self.counted(&watchers);
             } else {
                 watcher.running = false;
             }
@@ -164,10 +203,29 @@ impl ActivationHub {
 
     #[cfg(test)]
     fn len(&self) -> usize {
-        self.watchers
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .len()
+        self.lock().len()
+    }
+}
+
+/// Rounds of the poll interval between store reads of a code no phone opened yet (it cannot
+/// change but by expiring, being superseded or another node's news, which the bus brings).
+const UNOPENED_ROUNDS: u32 = 4;
+
+/// How a background poll's outcome counts for the pacing.
+fn poll_result(outcome: &Result<Option<ActivationView>, ServiceError>) -> PollResult {
+    match outcome {
+        Ok(None) => PollResult::Pending,
+        Ok(Some(view)) if view.status == ActivationStatus::Authenticated => PollResult::SignedIn,
+        Ok(Some(_)) => PollResult::Ended,
+        Err(ServiceError::Upstream(error)) => match Outcome::of(error) {
+            Outcome::Success | Outcome::ClientError | Outcome::Unauthorized => PollResult::Refused,
+            Outcome::Throttled
+            | Outcome::ServerError
+            | Outcome::Unexpected
+            | Outcome::Timeout
+            | Outcome::ConnectionError => PollResult::Failed,
+        },
+        Err(_) => PollResult::Refused,
     }
 }
 
@@ -182,7 +240,7 @@ fn polling_deadline(not_after: Option<i64>, now: i64) -> i64 {
 }
 
 /// Whether Adobe says the session behind a code is gone (unknown, expired or finished).
-fn session_is_gone(error: &AdobePassError) -> bool {
+pub(super) fn session_is_gone(error: &AdobePassError) -> bool {
     error.enhanced().is_some_and(|e| {
         matches!(
             e.code,
@@ -431,19 +489,29 @@ impl Service {
         }
     }
 
-    /// Asks Adobe once whether the code has a profile; records success or a dead session.
-    /// `None` means still pending.
+    /// Asks Adobe whether the code has a profile (retrying what is worth it: a person waits);
+    /// records success or a dead session. `None` means still pending.
     async fn check_once(
         &self,
         activation: &Activation,
         identity: &DeviceIdentity,
     ) -> Result<Option<ActivationView>, ServiceError> {
-        match self
+        let answer = self
             .inner
             .adobe
             .code_profile(identity, &activation.code)
-            .await
-        {
+            .await;
+        self.record_check(activation, answer).await
+    }
+
+    /// Records what Adobe said of the code: a profile finishes the activation, a dead session
+    /// expires it. `None` means still pending.
+    async fn record_check(
+        &self,
+        activation: &Activation,
+        answer: Result<Profiles, AdobePassError>,
+    ) -> Result<Option<ActivationView>, ServiceError> {
+        match answer {
             Ok(profiles) => {
                 let Some(provider) = profiles.profiles.keys().next().cloned() else {
                     return Ok(None);
@@ -468,6 +536,32 @@ impl Service {
         }
     }
 
+    /// A phone opened the code (looked it up or started the sign-in): from now on its watcher
+    /// asks Adobe. This node follows it even when no TV waits here, and the other nodes hear
+    /// of it, so whichever node polls, polls quickly.
+    pub(super) async fn opened_by_phone(&self, activation: &Activation, identity: DeviceIdentity) {
+        let hub = &self.inner.activations;
+        if hub.opened(&activation.code).is_some() {
+            return;
+        }
+        if !hub.is_watched(&activation.code) {
+            drop(self.watch(&ActivationView::from(activation), identity));
+        }
+        hub.mark_opened(&activation.code, Instant::now());
+        self.inner
+            .settings
+            .bus
+            .publish(crate::shared::ClusterEvent::ActivationOpened {
+                code: activation.code.clone(),
+            })
+            .await;
+    }
+
+    /// Another node's phone opened the code: the watcher here, if any, polls quickly.
+    pub(super) fn opened_elsewhere(&self, code: &str) {
+        self.inner.activations.mark_opened(code, Instant::now());
+    }
+
     /// Subscribes to the activation, starting its watcher when it is pending and unwatched.
     fn watch(
         &self,
@@ -490,13 +584,22 @@ impl Service {
         let Some(wake) = self.inner.activations.wake_handle(code) else {
             return;
         };
-        let mut pause = self.inner.settings.poll_interval;
+        let polling = &self.inner.polling;
+        let _running = polling.watcher();
+        let interval = self.inner.settings.poll_interval;
+        let mut last_poll: Option<Instant> = None;
+        let mut pause = interval;
         loop {
             tokio::select! {
                 () = tokio::time::sleep(pause) => {}
                 () = wake.notified() => {}
             }
-            pause = self.inner.settings.poll_interval;
+            let opened = self.inner.activations.opened(code);
+            pause = if opened.is_some() {
+                interval
+            } else {
+                interval * UNOPENED_ROUNDS
+            };
             let activation = match self.inner.store.activation(code).await {
                 Ok(Some(activation)) => activation,
                 Ok(None) => return,
@@ -516,10 +619,24 @@ impl Service {
                 Ok(_) => {}
                 Err(error) => tracing::warn!(%error, "activation watcher cannot settle expiry"),
             }
+            let left = activation.expires_at.saturating_sub(self.now_millis());
+            pause = pause.min(Duration::from_millis(u64::try_from(left).unwrap_or(0)));
+            // Adobe is asked only once a phone opened the code: one interval after that, then
+            // every interval.
+            let Some(opened) = opened else { continue };
+            let now = Instant::now();
+            let due = last_poll.unwrap_or(opened) + interval;
+            if now < due {
+                pause = due - now;
+                continue;
+            }
+            if !polling.admits(now) {
+                continue;
+            }
             // One node polls Adobe for a code; the others read the store each round (and hear
             // of changes at once through the bus). A dead node's lease runs out and another
             // node's watcher takes over.
-            let lease = self.inner.settings.poll_interval * 3;
+            let lease = interval * 3;
             if !self
                 .inner
                 .settings
@@ -529,7 +646,14 @@ impl Service {
             {
                 continue;
             }
-            match self.check_once(&activation, &identity).await {
+            last_poll = Some(now);
+            let answer = {
+                let _slot = polling.slot().await;
+                self.inner.adobe.poll_code_profile(&identity, code).await
+            };
+            let outcome = self.record_check(&activation, answer).await;
+            polling.record(poll_result(&outcome), Instant::now());
+            match outcome {
                 Ok(Some(_)) => return,
                 Ok(None) => {}
                 Err(error) => {

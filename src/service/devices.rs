@@ -258,11 +258,18 @@ impl Service {
         if !token.starts_with(TOKEN_PREFIX) {
             return Err(ServiceError::UnknownDevice);
         }
-        self.inner
+        let hash = token_hash(token);
+        if let Some(device) = self.inner.known_devices.get(&hash) {
+            return Ok(device);
+        }
+        let device = self
+            .inner
             .store
-            .device_for_token(&token_hash(token))
+            .device_for_token(&hash)
             .await?
-            .ok_or(ServiceError::UnknownDevice)
+            .ok_or(ServiceError::UnknownDevice)?;
+        self.inner.known_devices.put(&hash, &device);
+        Ok(device)
     }
 
     /// The device holding `token`, calling from `connection` (its public IP and source port).

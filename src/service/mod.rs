@@ -6,8 +6,10 @@ mod activations;
 mod decisions;
 mod devices;
 mod error;
+mod known_devices;
 pub mod limits;
 mod logout;
+mod polling;
 mod profiles;
 mod providers;
 mod rules;
@@ -16,6 +18,7 @@ mod temppass;
 
 use std::{sync::Arc, time::Duration};
 
+use prometheus_client::registry::Registry;
 use url::Url;
 
 pub use activations::{ActivationView, StartOutcome, StartedActivation};
@@ -26,6 +29,7 @@ pub use devices::{DeviceSession, RegisteredDevice};
 pub use error::ServiceError;
 pub use limits::ServiceLimits;
 pub use logout::LogoutOutcome;
+pub use polling::DEFAULT_MAX_CONCURRENT_POLLS;
 pub use profiles::ProfileSummary;
 pub use providers::{Provider, ProviderFilter, ProviderList, DEFAULT_HIDDEN_PROVIDERS};
 pub use rules::BusinessRules;
@@ -64,6 +68,8 @@ pub struct ServiceSettings {
     pub bus: SharedBus,
     /// Which node polls Adobe for which activation.
     pub leases: SharedLeases,
+    /// Background polls of Adobe in flight at once, over every activation.
+    pub max_concurrent_polls: usize,
 }
 
 impl ServiceSettings {
@@ -82,6 +88,7 @@ impl ServiceSettings {
             limits: ServiceLimits::local(),
             bus: Arc::new(LocalBus::default()),
             leases: Arc::new(LocalLeases),
+            max_concurrent_polls: polling::DEFAULT_MAX_CONCURRENT_POLLS,
         }
     }
 
@@ -107,6 +114,8 @@ struct Inner {
     profiles: profiles::ProfileCache,
     permits: decisions::PermitCache,
     activations: activations::ActivationHub,
+    polling: polling::Polling,
+    known_devices: known_devices::KnownDevices,
 }
 
 impl Service {
@@ -123,6 +132,8 @@ impl Service {
                 profiles: profiles::ProfileCache::default(),
                 permits: decisions::PermitCache::default(),
                 activations: activations::ActivationHub::default(),
+                polling: polling::Polling::new(settings.max_concurrent_polls),
+                known_devices: known_devices::KnownDevices::default(),
                 settings,
                 adobe,
                 store,
@@ -144,6 +155,13 @@ impl Service {
     /// The store.
     pub fn store(&self) -> &SharedStore {
         &self.inner.store
+    }
+
+    /// Adds the service's metrics (upstream calls, activations, polls) to `registry`.
+    pub fn register_metrics(&self, registry: &mut Registry) {
+        self.inner.adobe.metrics().register(registry);
+        self.inner.activations.register(registry);
+        self.inner.polling.register(registry);
     }
 
     fn now_millis(&self) -> i64 {
@@ -169,7 +187,7 @@ impl Service {
         })
     }
 
-    /// Forgets what is cached for a device (its profile and preauthorizations), here and on
+    /// Forgets what is cached for a device (its token, profile and preauthorizations), here and on
     /// every other node, as when Adobe or an MVPD says its entitlements changed.
     pub async fn invalidate_device(&self, device_id: &str) {
         self.forget_cached(device_id);
@@ -183,6 +201,7 @@ impl Service {
     }
 
     fn forget_cached(&self, device_id: &str) {
+        self.inner.known_devices.forget(device_id);
         self.inner.profiles.forget(device_id);
         self.inner.permits.forget_device(device_id);
     }
@@ -197,6 +216,9 @@ impl Service {
                 match events.recv().await {
                     Ok(ClusterEvent::ActivationChanged { code }) => {
                         service.refresh_activation(&code).await;
+                    }
+                    Ok(ClusterEvent::ActivationOpened { code }) => {
+                        service.opened_elsewhere(&code);
                     }
                     Ok(ClusterEvent::DeviceInvalidated { device_id }) => {
                         service.forget_cached(&device_id);

@@ -6,12 +6,11 @@ use std::net::{IpAddr, SocketAddr};
 
 use url::Url;
 
-use super::{DeviceSession, Provider, ProviderList, Service, ServiceError};
+use super::{
+    activations::session_is_gone, DeviceSession, Provider, ProviderList, Service, ServiceError,
+};
 use crate::{
-    adobe_pass::{
-        types::{ActionName, ErrorCode, SessionRequest},
-        AdobePassError,
-    },
+    adobe_pass::types::{ActionName, SessionRequest},
     store::{Activation, ActivationStatus},
 };
 
@@ -26,16 +25,6 @@ pub struct PendingCode {
     pub mvpd: Option<String>,
     /// The code's `notAfter`, epoch ms.
     pub expires_at: i64,
-}
-
-/// Whether Adobe says the session behind a code is gone (unknown, expired or finished).
-fn session_is_gone(error: &AdobePassError) -> bool {
-    error.enhanced().is_some_and(|e| {
-        matches!(
-            e.code,
-            ErrorCode::InvalidAuthenticationSession | ErrorCode::InvalidParameterCode
-        )
-    })
 }
 
 /// A short description of Adobe's `device` object: model, then operating system.
@@ -107,16 +96,19 @@ impl Service {
             .retrieve_session(&session.identity, code)
             .await
         {
-            Ok(status) => Ok(Some(PendingCode {
-                code: code.to_owned(),
-                device: status.device.as_ref().and_then(describe_device),
-                mvpd: status
-                    .existing_parameters
-                    .get("mvpd")
-                    .cloned()
-                    .or(activation.provider),
-                expires_at: status.not_after.unwrap_or(activation.expires_at),
-            })),
+            Ok(status) => {
+                self.opened_by_phone(&activation, session.identity).await;
+                Ok(Some(PendingCode {
+                    code: code.to_owned(),
+                    device: status.device.as_ref().and_then(describe_device),
+                    mvpd: status
+                        .existing_parameters
+                        .get("mvpd")
+                        .cloned()
+                        .or(activation.provider),
+                    expires_at: status.not_after.unwrap_or(activation.expires_at),
+                }))
+            }
             Err(error) if session_is_gone(&error) => Ok(None),
             Err(error) => Err(error.into()),
         }
@@ -223,6 +215,7 @@ impl Service {
                 ),
             ));
         }
+        self.opened_by_phone(&activation, session.identity).await;
         Ok(Some(self.inner.adobe.authenticate_url(code)?))
     }
 }

@@ -17,6 +17,11 @@ pub enum ClusterEvent {
         /// The code.
         code: String,
     },
+    /// A phone opened the code: the node polling Adobe for it polls quickly.
+    ActivationOpened {
+        /// The code.
+        code: String,
+    },
     /// Forget what is cached for this device (its registration id).
     DeviceInvalidated {
         /// The device.

@@ -8,11 +8,9 @@ mod sessions;
 
 use std::sync::Arc;
 
-use tower_sessions::MemoryStore;
-
 pub use bus::{Bus, ClusterEvent, LocalBus, SharedBus};
 pub use leases::{Leases, LocalLeases, SharedLeases};
-pub use sessions::SiteSessions;
+pub use sessions::{MemorySessions, SiteSessions};
 
 use crate::{
     adobe_pass::{Secret, SharedTokens, Sharing, ThrottleSettings},
@@ -48,7 +46,7 @@ impl Shared {
         Self {
             service_limits: ServiceLimits::local(),
             code_guard: Arc::default(),
-            sessions: SiteSessions::Memory(MemoryStore::default()),
+            sessions: SiteSessions::Memory(MemorySessions::default()),
             bus: Arc::new(LocalBus::default()),
             leases: Arc::new(LocalLeases),
             adobe: Sharing::default(),

@@ -25,7 +25,7 @@ use super::{
 };
 use crate::{
     draining::Draining,
-    limits::{WaitSlot, WaitSlots},
+    limits::{Wait, WaitSlot, WaitSlots},
     service::{ActivationView, DeviceSession, Service, ServiceError, StartOutcome},
     store::ActivationStatus,
 };
@@ -242,6 +242,7 @@ pub async fn status(
             .take(
                 &session.device.device_id,
                 session.identity.connection().ip(),
+                Wait::LongPoll,
             )
             .map_err(ServiceError::TooMany)?;
         // A draining node answers at once; the TV's next poll goes to another node.
@@ -287,6 +288,7 @@ pub async fn events(
         .take(
             &session.device.device_id,
             session.identity.connection().ip(),
+            Wait::EventStream,
         )
         .map_err(ServiceError::TooMany)?;
     let updates = service.follow_activation(&session, &code).await?;

@@ -230,6 +230,20 @@ impl Deployment {
     }
 }
 
+/// The viewer's phone opens the activation page for `code` (as scanning the TV's QR code does):
+/// the site looks the code up, and from then on the service asks Adobe about it.
+pub async fn phone_opens(http: &reqwest::Client, site_url: &str, code: &str) {
+    let page = http
+        .get(format!("{site_url}/activate?code={code}"))
+        .header("Accept", "text/html")
+        .send()
+        .await
+        .expect("activation page");
+    assert_eq!(page.status(), reqwest::StatusCode::OK);
+    let text = page.text().await.expect("page");
+    assert!(text.contains(code), "the page shows the code");
+}
+
 /// What the phone's server does before the viewer signs in (S2, REST-API-V2.md §7.3): supplies
 /// the session's missing `redirectUrl` (and `mvpd` when the TV chose none), here with a DCR
 /// client of its own at the emulator.

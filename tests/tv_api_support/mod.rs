@@ -277,6 +277,7 @@ impl Api {
     /// Signs in on the emulator's mock provider login, as the phone would after the
     /// activation page supplied what the session missed and sent it to Adobe's authenticate URL.
     pub async fn provider_login(&self, code: &str, account: &str) {
+        common::phone_opens(&self.http, &self.base_url, code).await;
         // Spectrum when the TV chose no provider; a provider the TV chose stays (§7.3).
         common::phone_resumes(&self.http, &self.emulator_url, code, "Spectrum").await;
         let authenticate = self
