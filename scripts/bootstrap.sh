@@ -1,16 +1,20 @@
 # Installs what building and testing tve-activate needs, only when it is missing or of another
 # version, and says what it installs. Sourced by scripts/run.sh and scripts/test.sh.
 #
-#   bootstrap_build   the wasm32 target, cargo-leptos, wasm-bindgen-cli
+#   bootstrap_build   the wasm32 target, cargo-leptos, wasm-bindgen-cli, and wasm-opt for
+#                     release builds (npm binaryen; Debian's is too old to hydrate)
 #   bootstrap_e2e     Debian's chromium and the end2end npm packages
 
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CARGO_LEPTOS_VERSION="0.3.10"
+BINARYEN_VERSION="132.0.0"
+# npm's binaryen, outside the clone like the build output.
+BINARYEN_DIR="$HOME/.cache/tve-activate/binaryen"
 # Build output lives outside the clone so fresh clones (CI) reuse it.
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/tve-activate/target}"
-export PATH="$HOME/.cargo/bin:$PATH"
+export PATH="$HOME/.cargo/bin:$BINARYEN_DIR/node_modules/.bin:$PATH"
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 
@@ -34,6 +38,11 @@ bootstrap_build() {
     say "installing wasm-bindgen-cli $wanted (matches Cargo.lock)"
     # No --locked: its lock file pins a crate the registry no longer serves.
     cargo install wasm-bindgen-cli --version "$wanted" --force
+  fi
+  if [ "$(wasm-opt --version 2>/dev/null | awk '{print $3}')" != "${BINARYEN_VERSION%%.*}" ]; then
+    say "installing wasm-opt (npm binaryen@$BINARYEN_VERSION) for release builds"
+    mkdir -p "$BINARYEN_DIR"
+    npm install --prefix "$BINARYEN_DIR" --no-audit --no-fund --no-save "binaryen@$BINARYEN_VERSION"
   fi
 }
 

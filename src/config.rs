@@ -197,6 +197,17 @@ pub struct Args {
     #[arg(long, env = "TVE_PREAUTHORIZE_CHUNK", default_value_t = crate::service::DEFAULT_PREAUTHORIZE_CHUNK)]
     pub preauthorize_chunk: usize,
 
+    /// Pace calls to Adobe per device IP as Adobe's throttle asks (1/s, burst 10): on, or off
+    /// for a test bed whose Adobe Pass throttles nothing (a standalone emulator run with
+    /// `--throttling false`, as `make bench` does).
+    #[arg(long, env = "TVE_ADOBE_THROTTLE", default_value_t = true, action = clap::ArgAction::Set)]
+    pub adobe_throttle: bool,
+
+    /// Device registrations admitted per second from everyone together (1 to 10000), after a
+    /// burst of 50 seconds' worth; each address prefix stays at 10, then one a minute.
+    #[arg(long, env = "TVE_REGISTRATIONS_PER_SECOND", default_value_t = crate::service::limits::DEFAULT_REGISTRATIONS_PER_SECOND)]
+    pub registrations_per_second: u32,
+
     /// Background polls of Adobe for codes phones opened, in flight at once on this node (1 to
     /// 1000); more wait their turn.
     #[arg(long, env = "TVE_MAX_CONCURRENT_POLLS", default_value_t = crate::service::DEFAULT_MAX_CONCURRENT_POLLS)]
@@ -317,6 +328,10 @@ pub struct Config {
     pub preauthorize_chunk: usize,
     /// Background polls of Adobe in flight at once.
     pub max_concurrent_polls: usize,
+    /// Registrations admitted per second in total.
+    pub registrations_per_second: u32,
+    /// Whether calls to a remote Adobe Pass are paced per device IP.
+    pub adobe_throttle: bool,
     /// How long each Adobe operation may take in all.
     pub budgets: Budgets,
 }
@@ -434,6 +449,15 @@ impl TryFrom<Args> for Config {
                 ),
             ));
         }
+        if !(1..=10_000).contains(&args.registrations_per_second) {
+            return Err(ConfigError::new(
+                "--registrations-per-second",
+                format!(
+                    "{} is not between 1 and 10000",
+                    args.registrations_per_second
+                ),
+            ));
+        }
         if !(1..=1000).contains(&args.max_concurrent_polls) {
             return Err(ConfigError::new(
                 "--max-concurrent-polls",
@@ -490,6 +514,8 @@ impl TryFrom<Args> for Config {
             emulator_session_ttl: emulator_session_ttl(args.emulator_session_ttl)?,
             preauthorize_chunk: args.preauthorize_chunk,
             max_concurrent_polls: args.max_concurrent_polls,
+            registrations_per_second: args.registrations_per_second,
+            adobe_throttle: args.adobe_throttle,
             budgets: Budgets {
                 decisions: budget("--decision-budget-ms", args.decision_budget_ms)?,
                 profiles: budget("--profile-budget-ms", args.profile_budget_ms)?,

@@ -72,12 +72,7 @@ pub async fn run(
 ) -> Result<(), StartError> {
     let addr = config.listen;
     let store = store::open(&config.store, config.secrets.clone()).await?;
-    let shared = shared::Shared::open(
-        config.redis_url.as_ref(),
-        &config.redis_namespace,
-        config.secrets.clone(),
-    )
-    .await?;
+    let shared = shared::Shared::open(&config).await?;
     let clock = clock::SystemClock::shared();
     let upstream =
         upstream::connect(&config, store.clone(), clock.clone(), shared.adobe.clone()).await?;

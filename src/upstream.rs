@@ -2,7 +2,7 @@
 //! loopback port, its state kept beside the SQLite store) or a configured environment; and
 //! the client for it.
 
-use std::{path::PathBuf, sync::Arc, time::Duration};
+use std::{path::PathBuf, sync::Arc};
 
 use url::Url;
 
@@ -66,7 +66,7 @@ pub async fn connect(
             base_url,
             software_statement,
         } => {
-            let settings = ClientSettings {
+            let mut settings = ClientSettings {
                 redirect_uri: config.dcr_redirect_uri.clone(),
                 budgets: config.budgets,
                 ..ClientSettings::new(
@@ -75,6 +75,11 @@ pub async fn connect(
                     software_statement.clone(),
                 )
             };
+            let mut sharing = sharing;
+            if !config.adobe_throttle {
+                settings.throttle = ThrottleSettings::unlimited();
+                sharing.throttle = None;
+            }
             Ok(Connected {
                 adobe: AdobePass::with_sharing(settings, credentials, clock, sharing)?,
                 emulator: None,
@@ -106,11 +111,7 @@ pub async fn connect(
             settings.budgets = config.budgets;
             // Every caller of a local demo shares the loopback address, so per-IP throttling
             // would make them queue behind each other; the emulator throttles nothing either.
-            settings.throttle = ThrottleSettings {
-                burst: 10_000,
-                interval: Duration::from_millis(1),
-                ..ThrottleSettings::default()
-            };
+            settings.throttle = ThrottleSettings::unlimited();
             Ok(Connected {
                 adobe: AdobePass::new(settings, credentials, clock)?,
                 emulator: Some(emulator),

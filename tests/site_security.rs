@@ -330,6 +330,32 @@ async fn two_nodes_share_one_code_budget() {
     }
 }
 
+/// Each node keeps the devices it saw for a minute; replacing a token clears them everywhere
+/// at once.
+#[tokio::test]
+async fn a_replaced_device_token_is_refused_on_every_node_at_once() {
+    let Some((a, b, _emulator, _dir)) = two_nodes().await else {
+        return;
+    };
+    let old = a.register("tv-rotating").await;
+    assert_eq!(
+        b.get("/tv/v1/profile", &old).await.status,
+        StatusCode::OK,
+        "node B knows the token now"
+    );
+    let new = a.renew("tv-rotating", &old).await;
+    // The bus brings the news within milliseconds, long before the minute is up.
+    common::eventually(
+        std::time::Duration::from_secs(1),
+        "the old token refused on B",
+        || async {
+            (b.get("/tv/v1/profile", &old).await.status == StatusCode::UNAUTHORIZED).then_some(())
+        },
+    )
+    .await;
+    assert_eq!(b.get("/tv/v1/profile", &new).await.status, StatusCode::OK);
+}
+
 #[tokio::test]
 async fn a_tv_on_one_node_and_a_phone_on_the_other_activate() {
     let _pages = PAGES.lock().await;

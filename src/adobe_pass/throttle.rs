@@ -58,6 +58,18 @@ pub struct ThrottleSettings {
     pub after_429: Duration,
 }
 
+impl ThrottleSettings {
+    /// Practically no pacing: for an upstream that throttles nothing (the emulators, a load
+    /// test bed), where per-IP buckets would only make callers behind one address queue.
+    pub fn unlimited() -> Self {
+        Self {
+            burst: 10_000,
+            interval: Duration::from_millis(1),
+            ..Self::default()
+        }
+    }
+}
+
 impl Default for ThrottleSettings {
     /// Adobe's shape with 5% to spare on the interval: calls paced at exactly Adobe's rate can
     /// arrive closer together than they left (network jitter) and draw a 429.

@@ -9,8 +9,17 @@ use crate::limits::{address_key, Limited, LocalLimiter, Rate, SharedLimiter};
 
 /// Registrations one address prefix may make at once, then one more per minute.
 pub const REGISTRATIONS_PER_ADDRESS: Rate = Rate::new(10, Duration::from_secs(60));
-/// Registrations of all devices at once, then ten more per second.
-pub const REGISTRATIONS: Rate = Rate::new(500, Duration::from_millis(100));
+/// Registrations of all devices per second by default (after a burst of 50 seconds' worth).
+pub const DEFAULT_REGISTRATIONS_PER_SECOND: u32 = 10;
+
+/// Registrations of all devices: `per_second`, after a burst of 50 seconds' worth.
+pub fn registrations(per_second: u32) -> Rate {
+    let per_second = per_second.max(1);
+    Rate::new(
+        per_second.saturating_mul(50),
+        Duration::from_secs(1) / per_second,
+    )
+}
 /// TempPass starts one address prefix may make, then one more per eight hours.
 pub const TEMPPASS_PER_ADDRESS: Rate = Rate::new(3, Duration::from_secs(8 * 3600));
 
@@ -28,9 +37,14 @@ pub struct ServiceLimits {
 impl ServiceLimits {
     /// The default rates, counted in this process.
     pub fn local() -> Self {
+        Self::local_at(DEFAULT_REGISTRATIONS_PER_SECOND)
+    }
+
+    /// The default rates but `registrations_per_second` in total, counted in this process.
+    pub fn local_at(registrations_per_second: u32) -> Self {
         Self {
             registrations_per_address: LocalLimiter::shared(REGISTRATIONS_PER_ADDRESS),
-            registrations: LocalLimiter::shared(REGISTRATIONS),
+            registrations: LocalLimiter::shared(registrations(registrations_per_second)),
             temppass_per_address: LocalLimiter::shared(TEMPPASS_PER_ADDRESS),
         }
     }

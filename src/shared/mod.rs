@@ -13,8 +13,9 @@ pub use leases::{Leases, LocalLeases, SharedLeases};
 pub use sessions::{MemorySessions, SiteSessions};
 
 use crate::{
-    adobe_pass::{Secret, SharedTokens, Sharing, ThrottleSettings},
+    adobe_pass::{SharedTokens, Sharing, ThrottleSettings},
     clock::SystemClock,
+    config::Config,
     limits::{CodeGuard, SharedLimiter, FAILURES_IN_TOTAL, FAILURES_PER_ADDRESS},
     redis::{Redis, RedisError},
     service::{limits as service_limits, ServiceLimits},
@@ -41,10 +42,10 @@ pub struct Shared {
 }
 
 impl Shared {
-    /// Everything in this process's memory: one node.
-    pub fn local() -> Self {
+    /// Everything in this process's memory: one node, admitting `registrations_per_second`.
+    pub fn local(registrations_per_second: u32) -> Self {
         Self {
-            service_limits: ServiceLimits::local(),
+            service_limits: ServiceLimits::local_at(registrations_per_second),
             code_guard: Arc::default(),
             sessions: SiteSessions::Memory(MemorySessions::default()),
             bus: Arc::new(LocalBus::default()),
@@ -54,23 +55,29 @@ impl Shared {
         }
     }
 
-    /// In Redis at `url` under `namespace`, shared with every node that uses both; in memory
-    /// without a URL. Adobe access tokens are shared only with `keys` to seal them.
-    pub async fn open(
-        url: Option<&Secret>,
-        namespace: &str,
-        keys: Option<SealingKeys>,
-    ) -> Result<Self, RedisError> {
-        let Some(url) = url else {
-            return Ok(Self::local());
+    /// In the Redis of `--redis-url` under `--redis-namespace`, shared with every node that
+    /// uses both; in memory without a URL. Adobe access tokens are shared only with sealing keys.
+    pub async fn open(config: &Config) -> Result<Self, RedisError> {
+        let Some(url) = &config.redis_url else {
+            return Ok(Self::local(config.registrations_per_second));
         };
-        let redis = Redis::connect(url, namespace).await?;
+        let redis = Redis::connect(url, &config.redis_namespace).await?;
         let bus = Arc::new(redis.bus().await?);
-        Ok(Self::in_redis(redis, bus, keys))
+        Ok(Self::in_redis(
+            redis,
+            bus,
+            config.secrets.clone(),
+            config.registrations_per_second,
+        ))
     }
 
     /// In `redis`, with `bus` carrying messages between nodes.
-    fn in_redis(redis: Redis, bus: SharedBus, keys: Option<SealingKeys>) -> Self {
+    fn in_redis(
+        redis: Redis,
+        bus: SharedBus,
+        keys: Option<SealingKeys>,
+        registrations_per_second: u32,
+    ) -> Self {
         let shared = |name: &str, rate| -> SharedLimiter { Arc::new(redis.limiter(name, rate)) };
         Self {
             service_limits: ServiceLimits {
@@ -78,7 +85,10 @@ impl Shared {
                     "registrations-per-address",
                     service_limits::REGISTRATIONS_PER_ADDRESS,
                 ),
-                registrations: shared("registrations", service_limits::REGISTRATIONS),
+                registrations: shared(
+                    "registrations",
+                    service_limits::registrations(registrations_per_second),
+                ),
                 temppass_per_address: shared(
                     "temppass-per-address",
                     service_limits::TEMPPASS_PER_ADDRESS,

@@ -37,13 +37,7 @@ pub async fn state(flags: &[&str]) -> (AppState, Option<RunningEmulator>) {
         .await
         .expect("store opens");
     let clock = SystemClock::shared();
-    let shared = Shared::open(
-        config.redis_url.as_ref(),
-        &config.redis_namespace,
-        config.secrets.clone(),
-    )
-    .await
-    .expect("redis answers");
+    let shared = Shared::open(&config).await.expect("redis answers");
     let upstream = upstream::connect(&config, store.clone(), clock.clone(), shared.adobe.clone())
         .await
         .expect("upstream");

@@ -1,0 +1,296 @@
+//! `make bench`: the service's release binary under a live-game spike, each figure beside its
+//! ceiling measured in the same run, printed as one table (see docs/performance.md).
+//!
+//! `cargo bench --bench load` runs every scenario (`-- --smoke` for a seconds-long check that
+//! the tool still works, as `make test` does). The service runs against a standalone emulator
+//! with throttling off, on a SQLite store in a temporary folder, with the site from
+//! `TVE_SITE_ROOT` (default: `$CARGO_TARGET_DIR/site`, as `cargo leptos build --release`
+//! leaves it).
+
+mod drive;
+mod flows;
+mod procs;
+mod storm;
+
+use std::{path::PathBuf, time::Duration};
+
+use drive::{closed_loop, Figures};
+use flows::{client_from, household, BareDevice, Phone, Tv};
+use serde_json::json;
+
+/// How big a run is.
+#[derive(Clone, Copy, Debug)]
+pub struct Size {
+    /// Each request-rate scenario's length.
+    pub rate_seconds: u64,
+    /// Connections of the request-rate scenarios.
+    pub connections: usize,
+    /// TVs waiting on event streams during the storm.
+    pub waiting_tvs: usize,
+    /// Activations completed per second during the storm.
+    pub activations_per_second: u32,
+    /// The storm's length.
+    pub storm_seconds: u64,
+}
+
+const FULL: Size = Size {
+    rate_seconds: 10,
+    connections: 32,
+    waiting_tvs: 5_000,
+    activations_per_second: 200,
+    storm_seconds: 10,
+};
+
+const SMOKE: Size = Size {
+    rate_seconds: 1,
+    connections: 4,
+    waiting_tvs: 100,
+    activations_per_second: 10,
+    storm_seconds: 2,
+};
+
+/// One line of the table.
+struct Row {
+    scenario: &'static str,
+    figure: String,
+    ceiling: String,
+    goal: &'static str,
+    met: bool,
+    /// Requests or flows that failed: any fails the run.
+    errors: u64,
+}
+
+fn site_root() -> PathBuf {
+    std::env::var_os("TVE_SITE_ROOT").map_or_else(
+        || {
+            let target = std::env::var_os("CARGO_TARGET_DIR")
+                .map_or_else(|| PathBuf::from("target"), PathBuf::from);
+            target.join("site")
+        },
+        PathBuf::from,
+    )
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(port) = args
+        .iter()
+        .position(|arg| arg == "--bare-server")
+        .and_then(|at| args.get(at + 1))
+        .and_then(|port| port.parse().ok())
+    {
+        procs::serve_bare(port);
+        return;
+    }
+    let size = if args.iter().any(|arg| arg == "--smoke") {
+        SMOKE
+    } else {
+        FULL
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let rows = runtime.block_on(run(size));
+    print_table(&rows, size);
+    let errors: u64 = rows.iter().map(|row| row.errors).sum();
+    if errors > 0 {
+        eprintln!("{errors} requests or flows failed");
+        std::process::exit(1);
+    }
+}
+
+fn rate(figures: &Figures) -> String {
+    let errors = if figures.errors > 0 {
+        format!(", {} errors", figures.errors)
+    } else {
+        String::new()
+    };
+    format!(
+        "{:.0} req/s, p50 {:.2} ms, p99 {:.2} ms{errors}",
+        figures.per_second(),
+        figures.quantile_ms(0.5),
+        figures.quantile_ms(0.99)
+    )
+}
+
+async fn run(size: Size) -> Vec<Row> {
+    let data = tempfile::tempdir().expect("temporary folder");
+    let emulator = procs::emulator().await;
+    let service = procs::service(&emulator, data.path(), &site_root()).await;
+    let bare = procs::bare_axum().await;
+    let base = service.base_url.clone();
+    let length = Duration::from_secs(size.rate_seconds);
+    let mut rows = Vec::new();
+
+    // One signed-in TV, through the phone's path.
+    let tv = Tv::register(client_from(household(0)), &base, "bench-tv")
+        .await
+        .expect("the TV registers");
+    let code = tv.start_activation(&base).await.expect("a code");
+    Phone::new(client_from(household(1)), &base)
+        .activate(&code, "Spectrum")
+        .await
+        .expect("the phone signs the TV in");
+
+    let token = tv.token.clone();
+    let url = format!("{base}/tv/v1/profile");
+    let profile = closed_loop(size.connections, length, move |http| {
+        http.get(&url).bearer_auth(&token)
+    })
+    .await;
+    let url = format!("{}/profile", bare.base_url);
+    let ceiling = closed_loop(size.connections, length, move |http| http.get(&url)).await;
+    let ratio = profile.per_second() / ceiling.per_second().max(f64::EPSILON);
+    rows.push(Row {
+        scenario: "GET /tv/v1/profile (cached) vs bare axum JSON",
+        figure: format!("{} ({ratio:.2}×)", rate(&profile)),
+        ceiling: rate(&ceiling),
+        goal: "≥ 0.5× req/s",
+        met: ratio >= 0.5 && profile.errors == 0,
+        errors: profile.errors + ceiling.errors,
+    });
+
+    let token = tv.token.clone();
+    let url = format!("{base}/tv/v1/authorize");
+    let authorize = closed_loop(size.connections, length, move |http| {
+        http.post(&url)
+            .bearer_auth(&token)
+            .json(&json!({ "resource": "REF30" }))
+    })
+    .await;
+    let http = reqwest::Client::new();
+    let device = BareDevice::signed_in(&http, &emulator.base_url)
+        .await
+        .expect("a device signed in at the emulator");
+    let url = format!(
+        "{}/api/v2/REF30/decisions/authorize/Spectrum",
+        emulator.base_url
+    );
+    let direct = closed_loop(size.connections, length, move |http| {
+        device
+            .headers(http.post(&url))
+            .header("Content-Type", "application/json;charset=utf-8")
+            .body(json!({ "resources": ["REF30"] }).to_string())
+    })
+    .await;
+    let ratio = authorize.per_second() / direct.per_second().max(f64::EPSILON);
+    let added = authorize.quantile_ms(0.5) - direct.quantile_ms(0.5);
+    rows.push(Row {
+        scenario: "POST /tv/v1/authorize vs the emulator's D2 directly",
+        figure: format!("{} ({ratio:.2}×, p50 +{added:.2} ms)", rate(&authorize)),
+        ceiling: rate(&direct),
+        goal: "p50 ≤ +0.5 ms, ≥ 0.8× req/s",
+        met: added <= 0.5 && ratio >= 0.8 && authorize.errors == 0,
+        errors: authorize.errors + direct.errors,
+    });
+
+    rows.extend(storm::run(&service, size).await);
+    rows.push(page_weight(&base).await);
+    rows
+}
+
+/// The first load of `/activate` as a phone downloads it: the page and every stylesheet,
+/// script and wasm it links, compressed as served (brotli when offered).
+async fn page_weight(base: &str) -> Row {
+    let http = reqwest::Client::new();
+    let fetch = |path: String| {
+        let http = http.clone();
+        async move {
+            let answer = http
+                .get(&path)
+                .header("Accept", "text/html,*/*")
+                .header("Accept-Encoding", "br, gzip")
+                .send()
+                .await
+                .ok()?;
+            answer.status().is_success().then_some(())?;
+            answer.bytes().await.ok()
+        }
+    };
+    let page = fetch(format!("{base}/activate")).await.unwrap_or_default();
+    let html = String::from_utf8_lossy(&page).into_owned();
+    let mut total = page.len();
+    let mut parts = 1;
+    // The HTML is compressed; its links are read from an uncompressed copy.
+    let plain = http
+        .get(format!("{base}/activate"))
+        .header("Accept", "text/html")
+        .send()
+        .await
+        .ok();
+    let plain = match plain {
+        Some(answer) => answer.text().await.unwrap_or_default(),
+        None => html,
+    };
+    for link in linked_assets(&plain) {
+        if let Some(bytes) = fetch(format!("{base}{link}")).await {
+            total += bytes.len();
+            parts += 1;
+        }
+    }
+    let kb = total as f64 / 1024.0;
+    Row {
+        scenario: "first load of /activate (HTML, CSS, JS, wasm; as served)",
+        figure: format!("{kb:.0} KB in {parts} files"),
+        ceiling: "–".to_owned(),
+        goal: "≤ 120 KB",
+        met: kb <= 120.0,
+        errors: u64::from(parts == 1),
+    }
+}
+
+/// Same-origin stylesheets, scripts and wasm the page links (`href`/`src` values under `/`).
+fn linked_assets(html: &str) -> Vec<String> {
+    let mut links = Vec::new();
+    for attribute in ["href=\"", "src=\""] {
+        for piece in html.split(attribute).skip(1) {
+            let Some(link) = piece.split('"').next() else {
+                continue;
+            };
+            let asset = [".css", ".js", ".wasm"].iter().any(|ext| {
+                link.split('?')
+                    .next()
+                    .is_some_and(|path| path.ends_with(ext))
+            });
+            if link.starts_with('/')
+                && !link.starts_with("//")
+                && asset
+                && !links.iter().any(|l| l == link)
+            {
+                links.push(link.to_owned());
+            }
+        }
+    }
+    // The wasm is fetched by the JS (beside it, same name) when not preloaded.
+    let wasm: Vec<String> = links
+        .iter()
+        .filter_map(|link| link.strip_suffix(".js"))
+        .map(|stem| format!("{stem}.wasm"))
+        .filter(|wasm| !links.contains(wasm))
+        .collect();
+    links.extend(wasm);
+    links
+}
+
+fn print_table(rows: &[Row], size: Size) {
+    println!("\n| scenario | figure | ceiling (same run) | goal | met |\n|---|---|---|---|---|");
+    for row in rows {
+        println!(
+            "| {} | {} | {} | {} | {} |",
+            row.scenario,
+            row.figure,
+            row.ceiling,
+            row.goal,
+            if row.met { "yes" } else { "no" }
+        );
+    }
+    println!(
+        "\n{} connections, {} s per rate scenario; storm: {} waiting TVs, {} activations/s for {} s",
+        size.connections,
+        size.rate_seconds,
+        size.waiting_tvs,
+        size.activations_per_second,
+        size.storm_seconds
+    );
+}
