@@ -1,8 +1,10 @@
 # The two commands a newcomer needs; both install what is missing first.
-.PHONY: run test cluster
+.PHONY: run test cluster bench
 run: ## build and serve on the embedded default at http://127.0.0.1:3000
 	@scripts/run.sh
 test: ## every check: fmt, clippy, unit, integration and end-to-end tests
 	@scripts/test.sh
 cluster: ## two nodes behind HAProxy with PostgreSQL, Redis and a standalone emulator (see docs/deploy.md)
 	@scripts/cluster.sh
+bench: ## the release build under a live-game spike, each figure beside its ceiling (see docs/performance.md)
+	@scripts/bench.sh

@@ -43,3 +43,7 @@ TVE_BIN="$CARGO_TARGET_DIR/debug/tve-activate" npx playwright test
 
 say "end-to-end tests: two nodes behind HAProxy (scripts/cluster.sh)"
 npx playwright test -c cluster.config.ts
+
+cd "$ROOT"
+say "the load tool, briefly, on the release build (make bench runs it in full)"
+scripts/bench.sh --smoke

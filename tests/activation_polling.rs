@@ -74,6 +74,11 @@ async fn an_unopened_code_costs_adobe_nothing_and_an_opened_one_is_polled_until_
     assert_eq!(done["status"], "authenticated", "{done}");
 
     let metrics = api.metrics().await;
+    assert!(
+        metrics.contains("route=\"/tv/v1/activations/{code}\""),
+        "requests are timed by route: {metrics}"
+    );
+    assert!(!metrics.contains(&code), "no code in any label: {metrics}");
     assert_eq!(
         sample(&metrics, "tve_activation_polls_total{result=\"signed_in\"}"),
         Some(1.0),

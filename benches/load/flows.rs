@@ -2,7 +2,7 @@
 //! phone's server path through the site, the provider's sign-in at the emulator, and the
 //! emulator's own D2 with the headers the service sends.
 
-use std::net::IpAddr;
+use std::{net::IpAddr, time::Instant};
 
 use base64::{engine::general_purpose::STANDARD, Engine as _};
 use futures_util::StreamExt as _;
@@ -215,7 +215,8 @@ impl Phone {
 
     /// The phone's whole server path for `code`: the code check, the provider picker, the
     /// sign-in at the emulator's provider, and the completion page (which wakes the TV).
-    pub async fn activate(&mut self, code: &str, mvpd: &str) -> Result<(), Failure> {
+    /// Gives when the provider's sign-in answered: from then on the TV may learn of it.
+    pub async fn activate(&mut self, code: &str, mvpd: &str) -> Result<Instant, Failure> {
         self.page(&format!("/activate?code={code}")).await?;
         let csrf = self.csrf.clone().ok_or("no CSRF token on the code page")?;
         let next = self
@@ -233,11 +234,13 @@ impl Phone {
             )
             .await?;
         let back = provider_sign_in(&self.http, &adobe).await?;
+        let signed_in = Instant::now();
         let path = back
             .strip_prefix(&self.base)
             .ok_or_else(|| failed("sign-in", format!("redirected to {back}")))?
             .to_owned();
-        self.page(&path).await.map(drop)
+        self.page(&path).await?;
+        Ok(signed_in)
     }
 }
 

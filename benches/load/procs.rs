@@ -11,6 +11,8 @@ use std::{
 /// A child process serving HTTP on `base_url`.
 pub struct Server {
     pub base_url: String,
+    /// The operators' listener (`/metrics`), for the service.
+    pub internal_url: Option<String>,
     child: Child,
 }
 
@@ -80,18 +82,21 @@ fn quiet(command: &mut Command) -> &mut Command {
         .stderr(Stdio::inherit())
 }
 
-/// The standalone emulator, throttling off (the ceiling must not be Adobe's rate limit).
-pub async fn emulator() -> Server {
+/// The standalone emulator, throttling off (the ceiling must not be Adobe's rate limit), its
+/// codes living `session_ttl`.
+pub async fn emulator(session_ttl: Duration) -> Server {
     let port = free_port();
     let child = quiet(
         Command::new(env!("CARGO_BIN_EXE_adobe-pass-emulator"))
             .args(["--listen", &format!("127.0.0.1:{port}")])
-            .args(["--throttling", "false"]),
+            .args(["--throttling", "false"])
+            .args(["--session-ttl", &session_ttl.as_secs().to_string()]),
     )
     .spawn()
     .expect("the emulator starts");
     Server {
         base_url: format!("http://127.0.0.1:{port}"),
+        internal_url: None,
         child,
     }
     .wait_until_ready("/__emulator/faults")
@@ -117,12 +122,19 @@ pub async fn service(emulator: &Server, data: &Path, site_root: &Path) -> Server
                 tve_activate::emulator::DEFAULT_SOFTWARE_STATEMENT,
             ])
             .args(["--registrations-per-second", "10000"])
+            .args(["--adobe-throttle", "false"])
             .arg("--site-root")
             .arg(site_root),
     )
     .spawn()
     .expect("the service starts");
-    Server { base_url, child }.wait_until_ready("/readyz").await
+    Server {
+        base_url,
+        internal_url: Some(format!("http://127.0.0.1:{internal}")),
+        child,
+    }
+    .wait_until_ready("/readyz")
+    .await
 }
 
 /// The ceiling: this tool itself, serving a bare axum JSON handler in a process of its own.
@@ -136,6 +148,7 @@ pub async fn bare_axum() -> Server {
     .expect("the bare server starts");
     Server {
         base_url: format!("http://127.0.0.1:{port}"),
+        internal_url: None,
         child,
     }
     .wait_until_ready("/profile")

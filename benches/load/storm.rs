@@ -97,8 +97,8 @@ async fn follow_all(base: &str, tvs: &[Waiting], seen: &Seen) -> (Vec<JoinHandle
     (followers, errors)
 }
 
-/// Phones complete `codes` at `per_second` through the site; gives when each completion page
-/// answered, and the failures.
+/// Phones complete `codes` at `per_second` through the site; gives when each viewer's sign-in
+/// at the provider answered, and the failures.
 async fn complete_at(
     base: &str,
     codes: Vec<String>,
@@ -111,8 +111,8 @@ async fn complete_at(
         let base = base.to_owned();
         phones.push(tokio::spawn(async move {
             let mut phone = Phone::new(client_from(household(50_000 + n)), &base);
-            let done = phone.activate(&code, "Spectrum").await;
-            (code, done.map(|()| Instant::now()))
+            let signed_in = phone.activate(&code, "Spectrum").await;
+            (code, signed_in)
         }));
     }
     let mut done = HashMap::new();

@@ -5,10 +5,10 @@
 
 use std::{
     collections::HashMap,
-    sync::{Mutex, PoisonError},
+    sync::{Arc, Mutex, PoisonError},
 };
 
-use super::{DeviceSession, ProfileSummary, Service, ServiceError};
+use super::{expiring::ExpiringCache, DeviceSession, ProfileSummary, Service, ServiceError};
 use crate::adobe_pass::{types::Decision, Remedy, Secret};
 
 /// Adobe's usual limit of resources per preauthorization call (§9).
@@ -48,38 +48,54 @@ pub enum AuthorizeOutcome {
     },
 }
 
-/// Preauthorization permits by (device, provider, resource), each until its `notAfter`; past
-/// [`PRUNE_PERMITS_ABOVE`] entries the expired ones are dropped as new ones come.
-#[derive(Debug, Default)]
+/// A device's preauthorization permits: until when, by (provider, resource).
+type DevicePermits = Arc<Mutex<HashMap<(String, String), i64>>>;
+
+/// Devices whose permits are kept at most; past it the least used go first.
+const MOST_PERMITTED_DEVICES: u64 = 100_000;
+
+/// Preauthorization permits by device, then (provider, resource), each until its `notAfter`;
+/// a device's entry lives until its latest permit, and is dropped at once when invalidated.
+#[derive(Debug)]
 pub(super) struct PermitCache {
-    permits: Mutex<HashMap<(String, String, String), i64>>,
+    devices: ExpiringCache<DevicePermits>,
 }
 
-/// How many permits are kept before expired ones are dropped.
-const PRUNE_PERMITS_ABOVE: usize = 4096;
+impl Default for PermitCache {
+    fn default() -> Self {
+        Self {
+            devices: ExpiringCache::new(MOST_PERMITTED_DEVICES),
+        }
+    }
+}
+
+/// A permit's key: device, provider, resource.
+type PermitKey = (String, String, String);
 
 impl PermitCache {
-    fn is_permitted(&self, key: &(String, String, String), now: i64) -> bool {
-        self.permits
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(key)
-            .is_some_and(|until| *until > now)
+    fn is_permitted(&self, (device, provider, resource): &PermitKey, now: i64) -> bool {
+        self.devices.get(device, now).is_some_and(|permits| {
+            permits
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .get(&(provider.clone(), resource.clone()))
+                .is_some_and(|until| *until > now)
+        })
     }
 
-    fn permit(&self, key: (String, String, String), until: i64, now: i64) {
-        let mut permits = self.permits.lock().unwrap_or_else(PoisonError::into_inner);
-        if permits.len() >= PRUNE_PERMITS_ABOVE {
-            permits.retain(|_, until| *until > now);
-        }
-        permits.insert(key, until);
+    fn permit(&self, (device, provider, resource): PermitKey, until: i64, now: i64) {
+        let permits = self.devices.get(&device, now).unwrap_or_default();
+        let latest = {
+            let mut held = permits.lock().unwrap_or_else(PoisonError::into_inner);
+            held.retain(|_, until| *until > now);
+            held.insert((provider, resource), until);
+            held.values().copied().max().unwrap_or(until)
+        };
+        self.devices.put(&device, permits, latest, now);
     }
 
     pub(super) fn forget_device(&self, device_id: &str) {
-        self.permits
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .retain(|(device, _, _), _| device != device_id);
+        self.devices.forget(device_id);
     }
 }
 
@@ -387,16 +403,30 @@ mod tests {
     }
 
     #[test]
-    fn expired_permits_are_dropped_once_the_cache_is_full() {
+    fn permits_live_until_their_not_after_and_go_with_their_device() {
         let cache = PermitCache::default();
-        let key = |n: usize| (format!("tv-{n}"), "Spectrum".to_owned(), "REF30".to_owned());
-        for n in 0..PRUNE_PERMITS_ABOVE {
-            cache.permit(key(n), 1_000, 0);
-        }
-        cache.permit(key(usize::MAX), 10_000, 5_000);
-        assert!(cache.is_permitted(&key(usize::MAX), 5_000));
-        let kept = cache.permits.lock().map(|p| p.len()).unwrap_or_default();
-        assert_eq!(kept, 1, "the expired permits went");
+        let key = |device: &str, resource: &str| {
+            (
+                device.to_owned(),
+                "Spectrum".to_owned(),
+                resource.to_owned(),
+            )
+        };
+        cache.permit(key("tv-1", "REF30"), 10_000, 0);
+        cache.permit(key("tv-1", "news"), 2_000, 0);
+        cache.permit(key("tv-2", "REF30"), 10_000, 0);
+        assert!(cache.is_permitted(&key("tv-1", "news"), 1_000));
+        assert!(
+            !cache.is_permitted(&key("tv-1", "news"), 2_000),
+            "past its notAfter"
+        );
+        assert!(cache.is_permitted(&key("tv-1", "REF30"), 5_000));
+        cache.forget_device("tv-1");
+        assert!(!cache.is_permitted(&key("tv-1", "REF30"), 5_000));
+        assert!(
+            cache.is_permitted(&key("tv-2", "REF30"), 5_000),
+            "others stay"
+        );
     }
 
     /// §11: an item with action `retry` is sent again.

@@ -6,6 +6,7 @@ mod activations;
 mod decisions;
 mod devices;
 mod error;
+mod expiring;
 mod known_devices;
 pub mod limits;
 mod logout;

@@ -1,11 +1,6 @@
 //! The device's authenticated profile, cached until its `notAfter` (never past it).
 
-use std::{
-    collections::HashMap,
-    sync::{Mutex, PoisonError},
-};
-
-use super::{DeviceSession, Service, ServiceError};
+use super::{expiring::ExpiringCache, DeviceSession, Service, ServiceError};
 use crate::adobe_pass::types::{AttributeState, Profile, ProfileType, Profiles};
 
 /// What the service keeps of a profile: enough to decide and to tell the TV.
@@ -50,40 +45,36 @@ impl ProfileSummary {
     }
 }
 
-/// How many profiles are kept before expired ones are dropped.
-const PRUNE_PROFILES_ABOVE: usize = 4096;
+/// Profiles kept at most, one per device; past it the least used go first.
+const MOST_PROFILES: u64 = 200_000;
 
 /// Profiles by device id, each kept until its own `notAfter`.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(super) struct ProfileCache {
-    entries: Mutex<HashMap<String, ProfileSummary>>,
+    entries: ExpiringCache<ProfileSummary>,
+}
+
+impl Default for ProfileCache {
+    fn default() -> Self {
+        Self {
+            entries: ExpiringCache::new(MOST_PROFILES),
+        }
+    }
 }
 
 impl ProfileCache {
     fn get(&self, device_id: &str, now: i64) -> Option<ProfileSummary> {
-        self.entries
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(device_id)
-            .filter(|summary| summary.expires_at > now)
-            .cloned()
+        self.entries.get(device_id, now)
     }
 
-    /// Keeps `summary` for the device; past [`PRUNE_PROFILES_ABOVE`] entries, the expired
-    /// ones are dropped first.
+    /// Keeps `summary` for the device until its `notAfter`.
     pub(super) fn put(&self, device_id: &str, summary: ProfileSummary, now: i64) {
-        let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
-        if entries.len() >= PRUNE_PROFILES_ABOVE {
-            entries.retain(|_, kept| kept.expires_at > now);
-        }
-        entries.insert(device_id.to_owned(), summary);
+        let until = summary.expires_at;
+        self.entries.put(device_id, summary, until, now);
     }
 
     pub(super) fn forget(&self, device_id: &str) {
-        self.entries
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .remove(device_id);
+        self.entries.forget(device_id);
     }
 }
 
@@ -193,21 +184,19 @@ mod tests {
     }
 
     #[test]
-    fn expired_profiles_are_dropped_once_the_cache_is_full() {
+    fn a_cached_profile_is_not_used_past_its_not_after() {
         let cache = ProfileCache::default();
-        let summary = |expires_at| ProfileSummary {
+        let summary = ProfileSummary {
             provider: "Spectrum".to_owned(),
             kind: "regular".to_owned(),
-            expires_at,
+            expires_at: 10_000,
             max_rating: None,
         };
-        for n in 0..PRUNE_PROFILES_ABOVE {
-            cache.put(&format!("tv-{n}"), summary(1_000), 0);
-        }
-        cache.put("tv-now", summary(10_000), 5_000);
-        assert!(cache.get("tv-now", 5_000).is_some());
-        let kept = cache.entries.lock().map(|e| e.len()).unwrap_or_default();
-        assert_eq!(kept, 1, "the expired profiles went");
+        cache.put("tv", summary, 5_000);
+        assert!(cache.get("tv", 9_999).is_some());
+        assert!(cache.get("tv", 10_000).is_none());
+        cache.forget("tv");
+        assert!(cache.get("tv", 5_000).is_none());
     }
 
     #[test]

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Sets up what is missing, builds the release site and server, and runs the load tool
+# (benches/load): every scenario beside its ceiling, printed as one table. `--smoke` runs each
+# for a second or two (what `make test` does, so the tool keeps working).
+source "$(dirname "${BASH_SOURCE[0]}")/bootstrap.sh"
+bootstrap_build
+cd "$ROOT"
+# Thousands of TVs hold event streams open: the tool, the service and the emulator need the
+# file descriptors.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+say "building the release site (cargo leptos build --release)"
+cargo leptos build --release
+say "load: the release build under a live-game spike"
+cargo bench --bench load -- "$@"
