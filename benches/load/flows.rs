@@ -44,6 +44,17 @@ fn failed(what: &str, detail: impl std::fmt::Display) -> Failure {
     format!("{what}: {detail}")
 }
 
+/// A transport failure with its causes (reqwest's message alone says little).
+fn broken(what: &str, error: reqwest::Error) -> Failure {
+    let mut detail = error.to_string();
+    let mut cause = std::error::Error::source(&error);
+    while let Some(inner) = cause {
+        detail.push_str(&format!(": {inner}"));
+        cause = inner.source();
+    }
+    failed(what, detail)
+}
+
 async fn json_of(answer: reqwest::Response, what: &str) -> Result<Value, Failure> {
     let status = answer.status();
     let text = answer.text().await.map_err(|e| failed(what, e))?;
@@ -71,7 +82,7 @@ impl Tv {
             .json(&json!({ "deviceId": device_id, "deviceInfo": device_info() }))
             .send()
             .await
-            .map_err(|e| failed("register", e))?;
+            .map_err(|e| broken("register", e))?;
         let body = json_of(answer, "register").await?;
         let token = body["deviceToken"].as_str().ok_or("register: no token")?;
         Ok(Self {
@@ -89,7 +100,7 @@ impl Tv {
             .json(&json!({}))
             .send()
             .await
-            .map_err(|e| failed("activation", e))?;
+            .map_err(|e| broken("activation", e))?;
         let body = json_of(answer, "activation").await?;
         body["code"]
             .as_str()
@@ -105,7 +116,7 @@ impl Tv {
             .bearer_auth(&self.token)
             .send()
             .await
-            .map_err(|e| failed("events", e))?;
+            .map_err(|e| broken("events", e))?;
         if answer.status() != StatusCode::OK {
             return Err(failed("events", answer.status()));
         }
@@ -124,7 +135,7 @@ impl EventStream {
         let mut chunks = self.answer.bytes_stream();
         let mut seen = String::new();
         while let Some(chunk) = chunks.next().await {
-            let chunk = chunk.map_err(|e| failed("events", e))?;
+            let chunk = chunk.map_err(|e| broken("events", e))?;
             seen.push_str(&String::from_utf8_lossy(&chunk));
             if seen.contains("\"authenticated\"") {
                 return Ok(());
@@ -175,10 +186,10 @@ impl Phone {
         if let Some(cookie) = &self.cookie {
             request = request.header("cookie", cookie);
         }
-        let answer = request.send().await.map_err(|e| failed(path, e))?;
+        let answer = request.send().await.map_err(|e| broken(path, e))?;
         self.keep(&answer);
         let status = answer.status();
-        let text = answer.text().await.map_err(|e| failed(path, e))?;
+        let text = answer.text().await.map_err(|e| broken(path, e))?;
         if status != StatusCode::OK {
             return Err(failed(path, status));
         }
@@ -203,7 +214,7 @@ impl Phone {
         if let Some(cookie) = &self.cookie {
             request = request.header("cookie", cookie);
         }
-        let answer = request.send().await.map_err(|e| failed(endpoint, e))?;
+        let answer = request.send().await.map_err(|e| broken(endpoint, e))?;
         self.keep(&answer);
         answer
             .headers()
@@ -262,7 +273,7 @@ pub async fn provider_sign_in(
         .get(authenticate)
         .send()
         .await
-        .map_err(|e| failed("authenticate", e))?;
+        .map_err(|e| broken("authenticate", e))?;
     let login = location(&answer, "authenticate")?;
     let answer = http
         .post(&login)
@@ -273,7 +284,7 @@ pub async fn provider_sign_in(
         ])
         .send()
         .await
-        .map_err(|e| failed("login", e))?;
+        .map_err(|e| broken("login", e))?;
     location(&answer, "login")
 }
 
@@ -296,7 +307,7 @@ impl BareDevice {
                 }))
                 .send()
                 .await
-                .map_err(|e| failed("dcr", e))?,
+                .map_err(|e| broken("dcr", e))?,
             "dcr",
         )
         .await?;
@@ -313,7 +324,7 @@ impl BareDevice {
                 ])
                 .send()
                 .await
-                .map_err(|e| failed("token", e))?,
+                .map_err(|e| broken("token", e))?,
             "token",
         )
         .await?;
@@ -332,7 +343,7 @@ impl BareDevice {
                 ])
                 .send()
                 .await
-                .map_err(|e| failed("session", e))?,
+                .map_err(|e| broken("session", e))?,
             "session",
         )
         .await?;

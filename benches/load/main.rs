@@ -88,7 +88,17 @@ fn main() {
         .enable_all()
         .build()
         .expect("runtime");
-    let rows = runtime.block_on(run(size));
+    // `--only a,b` runs the named scenarios alone: profile, authorize, storm, page, soak.
+    let only: Option<Vec<String>> = args
+        .iter()
+        .position(|arg| arg == "--only")
+        .and_then(|at| args.get(at + 1))
+        .map(|names| names.split(',').map(str::to_owned).collect());
+    let wanted = move |name: &str| {
+        only.as_ref()
+            .is_none_or(|only| only.iter().any(|o| o == name))
+    };
+    let rows = runtime.block_on(run(size, wanted));
     print_table(&rows, size);
     let errors: u64 = rows.iter().map(|row| row.errors).sum();
     if errors > 0 {
@@ -111,13 +121,12 @@ fn rate(figures: &Figures) -> String {
     )
 }
 
-async fn run(size: Size) -> Vec<Row> {
+async fn run(size: Size, wanted: impl Fn(&str) -> bool) -> Vec<Row> {
     let data = tempfile::tempdir().expect("temporary folder");
     let emulator = procs::emulator(Duration::from_secs(1800)).await;
     let service = procs::service(&emulator, data.path(), &site_root()).await;
     let bare = procs::bare_axum().await;
     let base = service.base_url.clone();
-    let length = Duration::from_secs(size.rate_seconds);
     let mut rows = Vec::new();
 
     // One signed-in TV, through the phone's path.
@@ -130,6 +139,28 @@ async fn run(size: Size) -> Vec<Row> {
         .await
         .expect("the phone signs the TV in");
 
+    if wanted("profile") {
+        rows.push(profile(&tv, &base, &bare, size).await);
+    }
+    if wanted("authorize") {
+        rows.extend(authorize(&tv, &base, &emulator, size).await);
+    }
+    if wanted("storm") {
+        rows.extend(storm::run(&service, size).await);
+    }
+    if wanted("page") {
+        rows.push(page_weight(&base).await);
+    }
+    drop((service, emulator, bare));
+    if wanted("soak") {
+        rows.push(soak::run(size).await);
+    }
+    rows
+}
+
+/// Cached profiles against the bare handler.
+async fn profile(tv: &Tv, base: &str, bare: &procs::Server, size: Size) -> Row {
+    let length = Duration::from_secs(size.rate_seconds);
     let token = tv.token.clone();
     let url = format!("{base}/tv/v1/profile");
     let profile = closed_loop(size.connections, length, move |http| {
@@ -139,15 +170,19 @@ async fn run(size: Size) -> Vec<Row> {
     let url = format!("{}/profile", bare.base_url);
     let ceiling = closed_loop(size.connections, length, move |http| http.get(&url)).await;
     let ratio = profile.per_second() / ceiling.per_second().max(f64::EPSILON);
-    rows.push(Row {
+    Row {
         scenario: "GET /tv/v1/profile (cached) vs bare axum JSON",
         figure: format!("{} ({ratio:.2}×)", rate(&profile)),
         ceiling: rate(&ceiling),
         goal: "≥ 0.5× req/s",
         met: ratio >= 0.5 && profile.errors == 0,
         errors: profile.errors + ceiling.errors,
-    });
+    }
+}
 
+/// Plays against the emulator's D2 answered directly, alone and with every connection busy.
+async fn authorize(tv: &Tv, base: &str, emulator: &procs::Server, size: Size) -> Vec<Row> {
+    let length = Duration::from_secs(size.rate_seconds);
     let device = Arc::new(
         BareDevice::signed_in(&client_from(household(2)), &emulator.base_url)
             .await
@@ -178,14 +213,14 @@ async fn run(size: Size) -> Vec<Row> {
     let (alone, alone_direct) = (play(1).await, direct(1).await);
     let (busy, busy_direct) = (play(size.connections).await, direct(size.connections).await);
     let added = alone.quantile_ms(0.5) - alone_direct.quantile_ms(0.5);
-    rows.push(Row {
+    let mut rows = vec![Row {
         scenario: "POST /tv/v1/authorize vs the emulator's D2, one request at a time",
         figure: format!("{} (p50 +{added:.2} ms)", rate(&alone)),
         ceiling: rate(&alone_direct),
         goal: "p50 ≤ +0.5 ms",
         met: added <= 0.5 && alone.errors == 0,
         errors: alone.errors + alone_direct.errors,
-    });
+    }];
     let ratio = busy.per_second() / busy_direct.per_second().max(f64::EPSILON);
     rows.push(Row {
         scenario: "POST /tv/v1/authorize vs the emulator's D2, every connection busy",
@@ -195,11 +230,6 @@ async fn run(size: Size) -> Vec<Row> {
         met: ratio >= 0.8 && busy.errors == 0,
         errors: busy.errors + busy_direct.errors,
     });
-
-    rows.extend(storm::run(&service, size).await);
-    rows.push(page_weight(&base).await);
-    drop((service, emulator));
-    rows.push(soak::run(size).await);
     rows
 }
 

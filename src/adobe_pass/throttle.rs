@@ -59,12 +59,12 @@ pub struct ThrottleSettings {
 }
 
 impl ThrottleSettings {
-    /// Practically no pacing: for an upstream that throttles nothing (the emulators, a load
-    /// test bed), where per-IP buckets would only make callers behind one address queue.
+    /// No pacing: for an upstream that throttles nothing (the emulators, a load test bed),
+    /// where per-IP buckets would only make callers behind one address queue.
     pub fn unlimited() -> Self {
         Self {
-            burst: 10_000,
-            interval: Duration::from_millis(1),
+            burst: u32::MAX,
+            interval: Duration::from_nanos(1),
             ..Self::default()
         }
     }

@@ -10,6 +10,7 @@
 use std::{
     collections::HashMap,
     net::IpAddr,
+    ops::ControlFlow,
     sync::{Arc, Mutex, PoisonError},
     time::{Duration, Instant},
 };
@@ -580,92 +581,125 @@ impl Service {
         receiver
     }
 
+    /// Follows the code until it is no longer pending. While it sleeps, a watcher holds little:
+    /// each round's work (store, lease, Adobe) is a boxed future of its own, since thousands of
+    /// watchers sleep at once during a spike.
     async fn run_watcher(&self, code: &str, identity: DeviceIdentity) {
         let Some(wake) = self.inner.activations.wake_handle(code) else {
             return;
         };
-        let polling = &self.inner.polling;
-        let _running = polling.watcher();
-        let interval = self.inner.settings.poll_interval;
-        let mut last_poll: Option<Instant> = None;
-        let mut pause = interval;
+        let _running = self.inner.polling.watcher();
+        let mut round = Round {
+            last_poll: None,
+            pause: self.inner.settings.poll_interval,
+        };
         loop {
             tokio::select! {
-                () = tokio::time::sleep(pause) => {}
+                () = tokio::time::sleep(round.pause) => {}
                 () = wake.notified() => {}
             }
-            let opened = self.inner.activations.opened(code);
-            pause = if opened.is_some() {
-                interval
-            } else {
-                interval * UNOPENED_ROUNDS
-            };
-            let activation = match self.inner.store.activation(code).await {
-                Ok(Some(activation)) => activation,
-                Ok(None) => return,
-                Err(error) => {
-                    tracing::warn!(%error, "activation watcher cannot read the store");
-                    continue;
-                }
-            };
-            if activation.status != ActivationStatus::Pending {
-                self.inner
-                    .activations
-                    .publish(ActivationView::from(&activation));
-                return;
-            }
-            match self.settle_expiry(&activation).await {
-                Ok(view) if view.status != ActivationStatus::Pending => return,
-                Ok(_) => {}
-                Err(error) => tracing::warn!(%error, "activation watcher cannot settle expiry"),
-            }
-            let left = activation.expires_at.saturating_sub(self.now_millis());
-            pause = pause.min(Duration::from_millis(u64::try_from(left).unwrap_or(0)));
-            // Adobe is asked only once a phone opened the code: one interval after that, then
-            // every interval.
-            let Some(opened) = opened else { continue };
-            let now = Instant::now();
-            let due = last_poll.unwrap_or(opened) + interval;
-            if now < due {
-                pause = due - now;
-                continue;
-            }
-            if !polling.admits(now) {
-                continue;
-            }
-            // One node polls Adobe for a code; the others read the store each round (and hear
-            // of changes at once through the bus). A dead node's lease runs out and another
-            // node's watcher takes over.
-            let lease = interval * 3;
-            if !self
-                .inner
-                .settings
-                .leases
-                .hold(&format!("activation:{code}"), lease)
+            if Box::pin(self.watch_round(code, &identity, &mut round))
                 .await
+                .is_break()
             {
-                continue;
-            }
-            last_poll = Some(now);
-            let answer = {
-                let _slot = polling.slot().await;
-                self.inner.adobe.poll_code_profile(&identity, code).await
-            };
-            let outcome = self.record_check(&activation, answer).await;
-            polling.record(poll_result(&outcome), Instant::now());
-            match outcome {
-                Ok(Some(_)) => return,
-                Ok(None) => {}
-                Err(error) => {
-                    if let Some(wait) = error.retry_after() {
-                        pause = pause.max(wait);
-                    }
-                    // The code is part of the upstream URL, so log only what kind of failure it was.
-                    tracing::info!(failure = %error.code(), "activation check failed; trying again");
-                }
+                return;
             }
         }
     }
+
+    /// One round of a watcher: reads the store, settles expiry, and asks Adobe when due.
+    async fn watch_round(
+        &self,
+        code: &str,
+        identity: &DeviceIdentity,
+        round: &mut Round,
+    ) -> ControlFlow<()> {
+        let interval = self.inner.settings.poll_interval;
+        let polling = &self.inner.polling;
+        let opened = self.inner.activations.opened(code);
+        round.pause = if opened.is_some() {
+            interval
+        } else {
+            interval * UNOPENED_ROUNDS
+        };
+        let activation = match self.inner.store.activation(code).await {
+            Ok(Some(activation)) => activation,
+            Ok(None) => return ControlFlow::Break(()),
+            Err(error) => {
+                tracing::warn!(%error, "activation watcher cannot read the store");
+                return ControlFlow::Continue(());
+            }
+        };
+        if activation.status != ActivationStatus::Pending {
+            self.inner
+                .activations
+                .publish(ActivationView::from(&activation));
+            return ControlFlow::Break(());
+        }
+        match self.settle_expiry(&activation).await {
+            Ok(view) if view.status != ActivationStatus::Pending => return ControlFlow::Break(()),
+            Ok(_) => {}
+            Err(error) => tracing::warn!(%error, "activation watcher cannot settle expiry"),
+        }
+        let left = activation.expires_at.saturating_sub(self.now_millis());
+        round.pause = round
+            .pause
+            .min(Duration::from_millis(u64::try_from(left).unwrap_or(0)));
+        // Adobe is asked only once a phone opened the code: one interval after that, then
+        // every interval.
+        let Some(opened) = opened else {
+            return ControlFlow::Continue(());
+        };
+        let now = Instant::now();
+        let due = round.last_poll.unwrap_or(opened) + interval;
+        if now < due {
+            round.pause = due - now;
+            return ControlFlow::Continue(());
+        }
+        if !polling.admits(now) {
+            return ControlFlow::Continue(());
+        }
+        // One node polls Adobe for a code; the others read the store each round (and hear of
+        // changes at once through the bus). A dead node's lease runs out and another node's
+        // watcher takes over.
+        let lease = interval * 3;
+        if !self
+            .inner
+            .settings
+            .leases
+            .hold(&format!("activation:{code}"), lease)
+            .await
+        {
+            return ControlFlow::Continue(());
+        }
+        round.last_poll = Some(now);
+        let answer = {
+            let _slot = polling.slot().await;
+            self.inner.adobe.poll_code_profile(identity, code).await
+        };
+        let outcome = self.record_check(&activation, answer).await;
+        polling.record(poll_result(&outcome), Instant::now());
+        match outcome {
+            Ok(Some(_)) => ControlFlow::Break(()),
+            Ok(None) => ControlFlow::Continue(()),
+            Err(error) => {
+                if let Some(wait) = error.retry_after() {
+                    round.pause = round.pause.max(wait);
+                }
+                // The code is part of the upstream URL, so log only what kind of failure it was.
+                tracing::info!(failure = %error.code(), "activation check failed; trying again");
+                ControlFlow::Continue(())
+            }
+        }
+    }
+}
+
+/// What a watcher carries from one round to the next.
+struct Round {
+    /// When it last asked Adobe.
+    last_poll: Option<Instant>,
+    /// How long it sleeps before the next round (unless woken).
+    pause: Duration,
 }
 
 #[cfg(test)]

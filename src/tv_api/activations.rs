@@ -353,12 +353,12 @@ impl Follower {
             match tokio::time::timeout(EVENTS_RECHECK, self.updates.changed()).await {
                 Ok(Ok(())) => {}
                 // Quiet for a while, or the channel closed: look again (this settles expiry).
+                // Boxed: the store's futures are large, and thousands of streams wait here.
                 _ => {
-                    self.updates = self
-                        .service
-                        .follow_activation(&self.session, &self.code)
-                        .await
-                        .ok()?;
+                    self.updates =
+                        Box::pin(self.service.follow_activation(&self.session, &self.code))
+                            .await
+                            .ok()?;
                 }
             }
         }
