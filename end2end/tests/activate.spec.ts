@@ -64,7 +64,7 @@ test("the 11th rapid lookup from one address gets the friendly 429 page", async 
 test("failed code guesses are counted at /metrics", async ({ page, request }) => {
   const failures = async () => {
     const text = await (await request.get(`${internalURL}/metrics`)).text();
-    expect(text).toContain("# TYPE tve_activation_code_failures_total counter");
+    expect(text).toContain("# TYPE tve_activation_code_failures counter");
     return Number(/^tve_activation_code_failures_total (\d+)$/m.exec(text)?.[1]);
   };
   const before = await failures();

@@ -156,18 +156,13 @@ impl ActivationHub {
         self.lock().get(code).map(|w| w.wake.clone())
     }
 
-    /// Notes that a phone opened the code (the first time counts); `false` when nobody here
-    /// follows it.
-    fn mark_opened(&self, code: &str, at: Instant) -> bool {
+    /// Notes that a phone opened the code (the first time counts), if anyone here follows it.
+    fn mark_opened(&self, code: &str, at: Instant) {
         let mut watchers = self.lock();
-        let Some(watcher) = watchers.get_mut(code) else {
-            return false;
-        };
-        if watcher.opened.is_none() {
+        if let Some(watcher) = watchers.get_mut(code).filter(|w| w.opened.is_none()) {
             watcher.opened = Some(at);
             watcher.wake.notify_one();
         }
-        true
     }
 
     /// When a phone opened the code, if one did.
