@@ -440,30 +440,19 @@ impl TryFrom<Args> for Config {
                 ));
             }
         }
-        if !(1..=MAX_PREAUTHORIZE_RESOURCES).contains(&args.preauthorize_chunk) {
-            return Err(ConfigError::new(
-                "--preauthorize-chunk",
-                format!(
-                    "{} is not between 1 and {MAX_PREAUTHORIZE_RESOURCES}",
-                    args.preauthorize_chunk
-                ),
-            ));
-        }
-        if !(1..=10_000).contains(&args.registrations_per_second) {
-            return Err(ConfigError::new(
-                "--registrations-per-second",
-                format!(
-                    "{} is not between 1 and 10000",
-                    args.registrations_per_second
-                ),
-            ));
-        }
-        if !(1..=1000).contains(&args.max_concurrent_polls) {
-            return Err(ConfigError::new(
-                "--max-concurrent-polls",
-                format!("{} is not between 1 and 1000", args.max_concurrent_polls),
-            ));
-        }
+        within(
+            "--preauthorize-chunk",
+            args.preauthorize_chunk,
+            1,
+            MAX_PREAUTHORIZE_RESOURCES,
+        )?;
+        within(
+            "--registrations-per-second",
+            args.registrations_per_second,
+            1,
+            10_000,
+        )?;
+        within("--max-concurrent-polls", args.max_concurrent_polls, 1, 1000)?;
         let trusted_proxies = parse_trusted_proxies(args.trusted_proxies.as_deref())?;
         if args.proxy_protocol && trusted_proxies.is_empty() {
             return Err(ConfigError::new(
@@ -629,6 +618,22 @@ fn emulator_session_ttl(secs: u64) -> Result<Duration, ConfigError> {
             ),
         ))
     }
+}
+
+/// `value` of `flag` if it lies from `low` to `high`, both included.
+fn within<T: PartialOrd + std::fmt::Display>(
+    flag: &'static str,
+    value: T,
+    low: T,
+    high: T,
+) -> Result<T, ConfigError> {
+    if value < low || value > high {
+        return Err(ConfigError::new(
+            flag,
+            format!("{value} is not between {low} and {high}"),
+        ));
+    }
+    Ok(value)
 }
 
 /// Comma-separated IPs (one host each) or CIDRs; empty means none.
