@@ -4,6 +4,7 @@
 #   bootstrap_build   the wasm32 target, cargo-leptos, wasm-bindgen-cli, and wasm-opt for
 #                     release builds (npm binaryen; Debian's is too old to hydrate)
 #   bootstrap_e2e     Debian's chromium and the end2end npm packages
+#   bootstrap_ops     promtool, from Debian's prometheus, for the alert rules in ops/
 
 set -euo pipefail
 
@@ -58,5 +59,23 @@ bootstrap_e2e() {
   if [ ! -f "$stamp" ] || [ "$ROOT/end2end/package-lock.json" -nt "$stamp" ]; then
     say "installing the end2end npm packages (npm ci)"
     (cd "$ROOT/end2end" && npm ci --no-audit --no-fund)
+  fi
+}
+
+bootstrap_ops() {
+  if ! command -v promtool >/dev/null; then
+    say "installing Debian's prometheus for promtool (checks and unit tests of ops/prometheus)"
+    local sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get update
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends prometheus
+    # Only promtool is wanted. The package enables a Prometheus server, which would hold :9090,
+    # the default --internal-listen; where its start went ahead (systemd, or an init without
+    # policy-rc.d), stop it and keep it from starting at boot.
+    if [ -d /run/systemd/system ]; then
+      $sudo systemctl disable --now prometheus.service >/dev/null 2>&1 || true
+    elif [ -x /etc/init.d/prometheus ]; then
+      $sudo /etc/init.d/prometheus stop >/dev/null 2>&1 || true
+    fi
   fi
 }

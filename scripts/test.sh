@@ -7,6 +7,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/bootstrap.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/services.sh"
 bootstrap_build
 bootstrap_e2e
+bootstrap_ops
 bootstrap_services
 cd "$ROOT"
 
@@ -19,6 +20,13 @@ say "lints: app (server side)"
 cargo clippy -p app --features ssr --all-targets -- -D warnings
 say "lints: app (browser side)"
 cargo clippy -p app --features hydrate --target wasm32-unknown-unknown -- -D warnings
+
+say "operator kit: promtool check rules, promtool test rules, dashboard check"
+promtool check rules ops/prometheus/alerts.yml
+promtool test rules ops/prometheus/alerts.test.yml
+# Checks the example and, through its rule_files, alerts.yml again; run from its folder.
+(cd ops/prometheus && promtool check config prometheus.example.yml)
+python3 ops/check.py
 
 say "throwaway PostgreSQL and Redis for the tests"
 services_start
