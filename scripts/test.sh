@@ -21,12 +21,17 @@ cargo clippy -p app --features ssr --all-targets -- -D warnings
 say "lints: app (browser side)"
 cargo clippy -p app --features hydrate --target wasm32-unknown-unknown -- -D warnings
 
-say "operator kit: promtool check rules, promtool test rules, dashboard check"
+say "operator kit: promtool check rules, promtool test rules, dashboard check, systemd unit"
 promtool check rules ops/prometheus/alerts.yml
 promtool test rules ops/prometheus/alerts.test.yml
 # Checks the example and, through its rule_files, alerts.yml again; run from its folder.
 (cd ops/prometheus && promtool check config prometheus.example.yml)
 python3 ops/check.py
+if command -v systemd-analyze >/dev/null; then
+  ops/systemd/verify.sh
+else
+  echo "no systemd-analyze here: the systemd unit is not verified"
+fi
 
 say "throwaway PostgreSQL and Redis for the tests"
 services_start
