@@ -8,8 +8,13 @@ use leptos::config::LeptosOptions;
 use prometheus_client::registry::Registry;
 
 use crate::{
-    config::Config, draining::Draining, http::metrics::RequestMetrics, limits::WaitSlots,
-    service::Service, shared::Shared, store::SharedStore,
+    config::Config,
+    draining::Draining,
+    http::{health::Readiness, metrics::RequestMetrics},
+    limits::WaitSlots,
+    service::Service,
+    shared::Shared,
+    store::SharedStore,
 };
 
 /// What every handler can reach.
@@ -31,6 +36,8 @@ pub struct AppState {
     pub requests: Arc<RequestMetrics>,
     /// Every metric of the process, for `/metrics`.
     pub metrics: Arc<Registry>,
+    /// The result of each readiness check, for `/metrics`.
+    pub readiness: Arc<Readiness>,
 }
 
 impl AppState {
@@ -41,11 +48,7 @@ impl AppState {
 
     /// Builds the state, deriving the Leptos settings from the configuration.
     pub fn new(config: Config, service: Service, shared: Shared) -> Self {
-        let leptos = LeptosOptions::builder()
-            .output_name(app::OUTPUT_NAME)
-            .site_root(config.site_root.to_string_lossy().into_owned())
-            .site_addr(config.listen)
-            .build();
+        let leptos = crate::http::site::leptos_options(&config);
         let waits = Arc::<WaitSlots>::default();
         let requests = Arc::<RequestMetrics>::default();
         let mut metrics = Registry::default();
@@ -53,6 +56,8 @@ impl AppState {
         service.register_metrics(&mut metrics);
         shared.code_guard.register(&mut metrics);
         waits.register(&mut metrics);
+        let readiness = Arc::<Readiness>::default();
+        readiness.register(&mut metrics);
         Self {
             config: Arc::new(config),
             service,
@@ -62,6 +67,7 @@ impl AppState {
             draining: Draining::default(),
             requests,
             metrics: Arc::new(metrics),
+            readiness,
         }
     }
 }

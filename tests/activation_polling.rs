@@ -8,15 +8,6 @@ use std::time::Duration;
 
 use tv_api_support::Api;
 
-/// The value of the sample `series` (name and labels, as written) in the metrics text.
-fn sample(metrics: &str, series: &str) -> Option<f64> {
-    metrics.lines().find_map(|line| {
-        line.strip_prefix(series)
-            .and_then(|rest| rest.strip_prefix(' '))
-            .and_then(|value| value.parse().ok())
-    })
-}
-
 #[tokio::test]
 async fn an_unopened_code_costs_adobe_nothing_and_an_opened_one_is_polled_until_sign_in() {
     let api = Api::start(&[]).await;
@@ -32,8 +23,14 @@ async fn an_unopened_code_costs_adobe_nothing_and_an_opened_one_is_polled_until_
     assert_eq!(waited.json()["status"], "pending");
     let metrics = api.metrics().await;
     assert!(!metrics.contains("endpoint=\"code_profile\""), "{metrics}");
-    assert_eq!(sample(&metrics, "tve_pending_activations"), Some(1.0));
-    assert_eq!(sample(&metrics, "tve_activation_watchers"), Some(1.0));
+    assert_eq!(
+        common::sample(&metrics, "tve_pending_activations"),
+        Some(1.0)
+    );
+    assert_eq!(
+        common::sample(&metrics, "tve_activation_watchers"),
+        Some(1.0)
+    );
 
     // The phone opens it: the watcher asks Adobe, about once per interval.
     common::phone_opens(&api.http, &api.base_url, &code).await;
@@ -42,7 +39,7 @@ async fn an_unopened_code_costs_adobe_nothing_and_an_opened_one_is_polled_until_
         "a poll of the opened code",
         || async {
             let metrics = api.metrics().await;
-            sample(&metrics, "tve_activation_polls_total{result=\"pending\"}")
+            common::sample(&metrics, "tve_activation_polls_total{result=\"pending\"}")
                 .filter(|polls| *polls >= 1.0)
         },
     )
@@ -66,7 +63,7 @@ async fn an_unopened_code_costs_adobe_nothing_and_an_opened_one_is_polled_until_
     };
     common::eventually(Duration::from_secs(5), "the TV waiting", || async {
         let metrics = api.metrics().await;
-        sample(&metrics, "tve_waiting_tvs{wait=\"long_poll\"}").filter(|tvs| *tvs == 1.0)
+        common::sample(&metrics, "tve_waiting_tvs{wait=\"long_poll\"}").filter(|tvs| *tvs == 1.0)
     })
     .await;
     api.provider_login(&code, "premium").await;
@@ -80,23 +77,23 @@ async fn an_unopened_code_costs_adobe_nothing_and_an_opened_one_is_polled_until_
     );
     assert!(!metrics.contains(&code), "no code in any label: {metrics}");
     assert_eq!(
-        sample(&metrics, "tve_activation_polls_total{result=\"signed_in\"}"),
+        common::sample(&metrics, "tve_activation_polls_total{result=\"signed_in\"}"),
         Some(1.0),
         "{metrics}"
     );
     assert_eq!(
-        sample(
+        common::sample(
             &metrics,
             "adobe_pass_calls_total{endpoint=\"code_profile\",outcome=\"success\"}"
         ),
-        sample(&metrics, "tve_activation_polls_total{result=\"pending\"}").map(|p| p + 1.0),
+        common::sample(&metrics, "tve_activation_polls_total{result=\"pending\"}").map(|p| p + 1.0),
         "each poll is one call, without retries: {metrics}"
     );
     common::eventually(Duration::from_secs(5), "nothing left to follow", || async {
         let metrics = api.metrics().await;
-        (sample(&metrics, "tve_pending_activations") == Some(0.0)
-            && sample(&metrics, "tve_activation_watchers") == Some(0.0)
-            && sample(&metrics, "tve_waiting_tvs{wait=\"long_poll\"}") == Some(0.0))
+        (common::sample(&metrics, "tve_pending_activations") == Some(0.0)
+            && common::sample(&metrics, "tve_activation_watchers") == Some(0.0)
+            && common::sample(&metrics, "tve_waiting_tvs{wait=\"long_poll\"}") == Some(0.0))
         .then_some(())
     })
     .await;

@@ -8,88 +8,12 @@ mod tv_api_support;
 
 use reqwest::StatusCode;
 use serde_json::json;
-use tv_api_support::Api;
+use tv_api_support::{Api, Browser};
 
 /// Pages rendered by several test runtimes at once (each test has its own) sometimes never
 /// finish; the tests here take turns, and live in a binary of their own so that no other test's
 /// runtime runs beside them.
 static PAGES: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
-/// A browser: keeps the session cookie and reads the CSRF token from pages.
-struct Browser<'a> {
-    api: &'a Api,
-    cookie: Option<String>,
-    csrf: Option<String>,
-}
-
-impl<'a> Browser<'a> {
-    fn new(api: &'a Api) -> Self {
-        Self {
-            api,
-            cookie: None,
-            csrf: None,
-        }
-    }
-
-    fn keep(&mut self, response: &reqwest::Response) {
-        if let Some(cookie) = response
-            .headers()
-            .get_all("set-cookie")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .find(|v| v.starts_with("tve_session="))
-        {
-            self.cookie = cookie.split(';').next().map(str::to_owned);
-        }
-    }
-
-    async fn get(&mut self, path: &str) -> (StatusCode, String) {
-        let mut request = self.api.http.get(self.api.url(path));
-        if let Some(cookie) = &self.cookie {
-            request = request.header("cookie", cookie);
-        }
-        let response = request.send().await.expect("page");
-        self.keep(&response);
-        let status = response.status();
-        let text = response.text().await.expect("html");
-        if let Some(token) = text
-            .split("name=\"csrf\" value=\"")
-            .nth(1)
-            .and_then(|rest| rest.split('"').next())
-        {
-            self.csrf = Some(token.to_owned());
-        }
-        (status, text)
-    }
-
-    /// Posts a form to a server function; `origin` is sent as `Origin` when given.
-    async fn post(
-        &mut self,
-        endpoint: &str,
-        fields: &[(&str, &str)],
-        origin: Option<&str>,
-    ) -> reqwest::Response {
-        let mut request = self
-            .api
-            .http
-            .post(self.api.url(&format!("/api/activate/{endpoint}")))
-            .header("accept", "text/html")
-            .form(fields);
-        if let Some(cookie) = &self.cookie {
-            request = request.header("cookie", cookie);
-        }
-        if let Some(origin) = origin {
-            request = request.header("origin", origin);
-        }
-        let response = request.send().await.expect("form post");
-        self.keep(&response);
-        response
-    }
-
-    fn csrf(&self) -> String {
-        self.csrf.clone().expect("a page gave a CSRF token")
-    }
-}
 
 async fn pending_code(api: &Api, device: &str) -> String {
     let token = api.register(device).await;

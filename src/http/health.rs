@@ -1,6 +1,11 @@
 //! Liveness and readiness probes for load balancers and orchestrators.
 
 use axum::{extract::State, http::StatusCode, response::IntoResponse, routing::get, Json, Router};
+use prometheus_client::{
+    encoding::EncodeLabelSet,
+    metrics::{family::Family, gauge::Gauge},
+    registry::Registry,
+};
 use serde::Serialize;
 
 use crate::state::AppState;
@@ -42,6 +47,53 @@ async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     (status, Json(health))
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct CheckLabels {
+    check: &'static str,
+}
+
+/// `tve_ready{check}`: 1 while the check passed the last time it ran, 0 otherwise.
+#[derive(Debug, Default)]
+pub struct Readiness {
+    checks: Family<CheckLabels, Gauge>,
+}
+
+impl Readiness {
+    /// Adds `tve_ready` to `registry`.
+    pub fn register(&self, registry: &mut Registry) {
+        registry.register(
+            "tve_ready",
+            "Whether each readiness check (store, shared, adobe_pass) passed when last run",
+            self.checks.clone(),
+        );
+    }
+
+    fn record<T>(&self, check: &'static str, result: &Result<T, String>) {
+        self.checks
+            .get_or_create(&CheckLabels { check })
+            .set(i64::from(result.is_ok()));
+    }
+}
+
+/// Runs every readiness check (the store, Redis when several nodes share it, an Adobe Pass
+/// access token), records each in `tve_ready`, and gives the first failure.
+pub async fn check_readiness(state: &AppState) -> Result<(), String> {
+    let shared = match &state.shared.redis {
+        Some(redis) => redis.ping().await.map_err(|e| format!("Redis: {e}")),
+        None => Ok(()),
+    };
+    state.readiness.record("shared", &shared);
+    let store = state.store().ping().await.map_err(|e| e.to_string());
+    state.readiness.record("store", &store);
+    let upstream = state
+        .service
+        .check_upstream()
+        .await
+        .map_err(|e| format!("Adobe Pass: {e}"));
+    state.readiness.record("adobe_pass", &upstream);
+    shared.and(store).and(upstream)
+}
+
 /// The process can serve traffic: its store answers and Adobe Pass gives it an access token.
 async fn readyz_detailed(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
     if state.draining.is_draining() {
@@ -53,19 +105,7 @@ async fn readyz_detailed(State(state): State<AppState>) -> (StatusCode, Json<Hea
             }),
         );
     }
-    let redis = match &state.shared.redis {
-        Some(redis) => redis.ping().await.map_err(|e| e.to_string()),
-        None => Ok(()),
-    };
-    let ready = match redis.and(state.store().ping().await.map_err(|e| e.to_string())) {
-        Ok(()) => state
-            .service
-            .check_upstream()
-            .await
-            .map_err(|e| format!("Adobe Pass: {e}")),
-        Err(reason) => Err(reason),
-    };
-    match ready {
+    match check_readiness(&state).await {
         Ok(()) => (
             StatusCode::OK,
             Json(Health {

@@ -19,6 +19,7 @@ use prometheus_client::{
     registry::Registry,
 };
 
+use super::health;
 use crate::{state::AppState, telemetry};
 
 /// `GET /metrics`.
@@ -26,11 +27,13 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/metrics", get(metrics))
 }
 
-/// Every metric of the process, in the OpenMetrics text format.
-async fn metrics(State(registry): State<Arc<Registry>>) -> impl IntoResponse {
+/// Every metric of the process, in the OpenMetrics text format, with readiness checked anew.
+async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    // The reason is in `/readyz` and the logs; here only each check's result counts.
+    let _ = health::check_readiness(&state).await;
     (
         [(header::CONTENT_TYPE, telemetry::CONTENT_TYPE)],
-        telemetry::encode(&registry),
+        telemetry::encode(&state.metrics),
     )
 }
 

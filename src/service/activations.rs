@@ -19,7 +19,10 @@ use prometheus_client::{metrics::gauge::Gauge, registry::Registry};
 use serde::Serialize;
 use tokio::sync::{watch, Notify};
 
-use super::{polling::PollResult, DeviceSession, ProfileSummary, Service, ServiceError};
+use super::{
+    devices::os_name, funnel::Step, polling::PollResult, DeviceSession, ProfileSummary, Service,
+    ServiceError,
+};
 use crate::{
     adobe_pass::{
         types::Profiles,
@@ -297,8 +300,14 @@ impl Service {
             status: ActivationStatus::Pending,
             expires_at,
             updated_at: now,
+            created_at: now,
         };
         let superseded = self.inner.store.start_activation(&activation).await?;
+        self.inner.funnel.step(
+            Step::CodeIssued,
+            activation.provider.as_deref(),
+            &session.info.os_name,
+        );
         for old in superseded {
             if let Some(stored) = self.inner.store.activation(&old).await? {
                 self.announce(ActivationView::from(&stored)).await;
@@ -447,16 +456,43 @@ impl Service {
         status: ActivationStatus,
         provider: Option<&str>,
     ) -> Result<Option<ActivationView>, ServiceError> {
-        let finished = self
+        let Some(finished) = self
             .inner
             .store
             .finish_activation(code, status, provider, self.now_millis())
             .await?
-            .map(|a| ActivationView::from(&a));
-        if let Some(view) = &finished {
-            self.announce(view.clone()).await;
+        else {
+            return Ok(None);
+        };
+        let view = ActivationView::from(&finished);
+        self.announce(view.clone()).await;
+        self.count_end(&finished).await;
+        Ok(Some(view))
+    }
+
+    /// Counts how a finished activation ended in the funnel (only the node that finished it
+    /// does: the store lets one finish happen).
+    async fn count_end(&self, activation: &Activation) {
+        let step = match activation.status {
+            ActivationStatus::Authenticated => Step::SignedIn,
+            ActivationStatus::Cancelled => Step::Cancelled,
+            ActivationStatus::Expired => Step::Expired,
+            ActivationStatus::Pending | ActivationStatus::Superseded => return,
+        };
+        let device = match self.inner.store.device(&activation.device_id).await {
+            Ok(device) => device,
+            Err(error) => {
+                tracing::warn!(%error, "cannot read the device of a finished activation");
+                None
+            }
+        };
+        let os_name = device.as_ref().map(os_name).unwrap_or_default();
+        let funnel = &self.inner.funnel;
+        funnel.step(step, activation.provider.as_deref(), os_name);
+        if step == Step::SignedIn && activation.created_at > 0 {
+            let millis = (activation.updated_at - activation.created_at).max(0);
+            funnel.signed_in_after(os_name, millis as f64 / 1000.0);
         }
-        Ok(finished)
     }
 
     /// Tells the TVs waiting here, and the other nodes, that the activation changed.
@@ -535,15 +571,20 @@ impl Service {
     /// A phone opened the code (looked it up or started the sign-in): from now on its watcher
     /// asks Adobe. This node follows it even when no TV waits here, and the other nodes hear
     /// of it, so whichever node polls, polls quickly.
-    pub(super) async fn opened_by_phone(&self, activation: &Activation, identity: DeviceIdentity) {
+    pub(super) async fn opened_by_phone(&self, activation: &Activation, session: &DeviceSession) {
         let hub = &self.inner.activations;
         if hub.opened(&activation.code).is_some() {
             return;
         }
         if !hub.is_watched(&activation.code) {
-            drop(self.watch(&ActivationView::from(activation), identity));
+            drop(self.watch(&ActivationView::from(activation), session.identity.clone()));
         }
         hub.mark_opened(&activation.code, Instant::now());
+        self.inner.funnel.step(
+            Step::CodeOpened,
+            activation.provider.as_deref(),
+            &session.info.os_name,
+        );
         self.inner
             .settings
             .bus

@@ -8,7 +8,10 @@ use std::{
     sync::{Arc, Mutex, PoisonError},
 };
 
-use super::{expiring::ExpiringCache, DeviceSession, ProfileSummary, Service, ServiceError};
+use super::{
+    expiring::ExpiringCache, funnel::PlayDecision, DeviceSession, ProfileSummary, Service,
+    ServiceError,
+};
 use crate::adobe_pass::{types::Decision, Remedy, Secret};
 
 /// Adobe's usual limit of resources per preauthorization call (§9).
@@ -266,14 +269,33 @@ impl Service {
     ) -> Result<AuthorizeOutcome, ServiceError> {
         validate_resource(resource)?;
         let profile = self.require_profile(session).await?;
-        if let Some(denial) = self.inner.settings.rules.check(&profile, resource) {
+        let outcome = self.decide(session, &profile, resource).await;
+        let decision = match &outcome {
+            Ok(AuthorizeOutcome::Permit { .. }) => PlayDecision::Permit,
+            Ok(AuthorizeOutcome::Deny { .. }) => PlayDecision::Deny,
+            Err(_) => PlayDecision::Error,
+        };
+        self.inner
+            .funnel
+            .play(Some(&profile.provider), &session.info.os_name, decision);
+        outcome
+    }
+
+    /// The decision for a play by a viewer with `profile`.
+    async fn decide(
+        &self,
+        session: &DeviceSession,
+        profile: &ProfileSummary,
+        resource: &str,
+    ) -> Result<AuthorizeOutcome, ServiceError> {
+        if let Some(denial) = self.inner.settings.rules.check(profile, resource) {
             return Ok(AuthorizeOutcome::Deny {
                 reason: denial.reason.to_owned(),
                 message: denial.message,
             });
         }
         let decision = self
-            .upstream_decisions(session, &profile, &[resource.to_owned()], true)
+            .upstream_decisions(session, profile, &[resource.to_owned()], true)
             .await?
             .pop()
             .flatten()

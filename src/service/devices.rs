@@ -145,6 +145,12 @@ fn validate_info(info: &DeviceInfo) -> Result<(), ServiceError> {
         .map_err(|(key, reason)| ServiceError::invalid("deviceInfo", format!("{key} {reason}")))
 }
 
+/// The `osName` a stored device described itself with (empty when its description lacks one),
+/// for the funnel's platform label.
+pub(super) fn os_name(device: &Device) -> &str {
+    device.device_info["osName"].as_str().unwrap_or_default()
+}
+
 /// The identity of the service's own readiness probe: one DCR client, kept like a device's.
 fn readiness_probe() -> DeviceIdentity {
     let info = DeviceInfo {

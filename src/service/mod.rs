@@ -7,6 +7,7 @@ mod decisions;
 mod devices;
 mod error;
 mod expiring;
+mod funnel;
 mod known_devices;
 pub mod limits;
 mod logout;
@@ -117,6 +118,7 @@ struct Inner {
     activations: activations::ActivationHub,
     polling: polling::Polling,
     known_devices: known_devices::KnownDevices,
+    funnel: funnel::Funnel,
 }
 
 impl Service {
@@ -135,6 +137,7 @@ impl Service {
                 activations: activations::ActivationHub::default(),
                 polling: polling::Polling::new(settings.max_concurrent_polls),
                 known_devices: known_devices::KnownDevices::default(),
+                funnel: funnel::Funnel::default(),
                 settings,
                 adobe,
                 store,
@@ -158,11 +161,13 @@ impl Service {
         &self.inner.store
     }
 
-    /// Adds the service's metrics (upstream calls, activations, polls) to `registry`.
+    /// Adds the service's metrics (upstream calls, activations, polls, the activation funnel and
+    /// plays) to `registry`.
     pub fn register_metrics(&self, registry: &mut Registry) {
         self.inner.adobe.metrics().register(registry);
         self.inner.activations.register(registry);
         self.inner.polling.register(registry);
+        self.inner.funnel.register(registry);
     }
 
     fn now_millis(&self) -> i64 {

@@ -7,7 +7,8 @@ use std::net::{IpAddr, SocketAddr};
 use url::Url;
 
 use super::{
-    activations::session_is_gone, DeviceSession, Provider, ProviderList, Service, ServiceError,
+    activations::session_is_gone, funnel::Step, DeviceSession, Provider, ProviderList, Service,
+    ServiceError,
 };
 use crate::{
     adobe_pass::types::{ActionName, SessionRequest},
@@ -97,7 +98,7 @@ impl Service {
             .await
         {
             Ok(status) => {
-                self.opened_by_phone(&activation, session.identity).await;
+                self.opened_by_phone(&activation, &session).await;
                 Ok(Some(PendingCode {
                     code: code.to_owned(),
                     device: status.device.as_ref().and_then(describe_device),
@@ -187,6 +188,8 @@ impl Service {
                 "is not a provider of this service",
             ));
         }
+        let funnel = &self.inner.funnel;
+        funnel.step(Step::ProviderChosen, Some(mvpd), &session.info.os_name);
         let request = SessionRequest {
             mvpd: activation.provider.is_none().then(|| mvpd.to_owned()),
             domain_name: None,
@@ -215,7 +218,8 @@ impl Service {
                 ),
             ));
         }
-        self.opened_by_phone(&activation, session.identity).await;
+        self.opened_by_phone(&activation, &session).await;
+        funnel.step(Step::SignInStarted, Some(mvpd), &session.info.os_name);
         Ok(Some(self.inner.adobe.authenticate_url(code)?))
     }
 }

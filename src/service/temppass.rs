@@ -120,6 +120,9 @@ impl Service {
         self.inner
             .profiles
             .put(&session.device.device_id, summary, self.now_millis());
+        if !continuing {
+            self.inner.funnel.temppass_started(&session.info.os_name);
+        }
         Ok(status)
     }
 

@@ -77,6 +77,7 @@ fn pending(code: &str, device_id: &str) -> Activation {
         status: ActivationStatus::Pending,
         expires_at: 10_000,
         updated_at: 2_000,
+        created_at: 1_500,
     }
 }
 
@@ -196,11 +197,7 @@ async fn a_new_activation_supersedes_the_pending_one() {
             .await
             .expect("read")
             .expect("kept");
-        assert_eq!(
-            other.status,
-            ActivationStatus::Pending,
-            "other devices untouched"
-        );
+        assert_eq!(other, pending("CCCCCCC", "tv-2"), "other devices untouched");
         let mut pending_codes: Vec<String> = store
             .pending_activations()
             .await
@@ -237,6 +234,7 @@ async fn only_pending_activations_can_finish() {
         assert_eq!(done.status, ActivationStatus::Authenticated);
         assert_eq!(done.provider.as_deref(), Some("Spectrum"));
         assert_eq!(done.updated_at, 3_000);
+        assert_eq!(done.created_at, 1_500, "the code's issue time stays");
         let again = store
             .finish_activation("AAAAAAA", ActivationStatus::Expired, None, 4_000)
             .await

@@ -148,6 +148,8 @@ pub struct Activation {
     pub expires_at: i64,
     /// Last change, epoch ms.
     pub updated_at: i64,
+    /// When Adobe issued the code, epoch ms (0 for activations stored before it was kept).
+    pub created_at: i64,
 }
 
 /// The service's durable state.

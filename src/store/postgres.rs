@@ -45,7 +45,8 @@ impl PostgresStore {
     }
 }
 
-const ACTIVATION_COLUMNS: &str = "code, device_id, provider, status, expires_at, updated_at";
+const ACTIVATION_COLUMNS: &str =
+    "code, device_id, provider, status, expires_at, updated_at, created_at";
 
 fn device_from_row(row: &PgRow) -> Result<Device, StoreError> {
     let info: String = row.try_get("device_info")?;
@@ -74,6 +75,7 @@ fn activation_from_row(row: &PgRow) -> Result<Activation, StoreError> {
         })?,
         expires_at: row.try_get("expires_at")?,
         updated_at: row.try_get("updated_at")?,
+        created_at: row.try_get("created_at")?,
     })
 }
 
@@ -225,10 +227,11 @@ impl Store for PostgresStore {
         .fetch_all(&mut *tx)
         .await?;
         sqlx::query(&format!(
-            "INSERT INTO activations ({ACTIVATION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)
+            "INSERT INTO activations ({ACTIVATION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)
              ON CONFLICT (code) DO UPDATE SET device_id = excluded.device_id,
                provider = excluded.provider, status = excluded.status,
-               expires_at = excluded.expires_at, updated_at = excluded.updated_at"
+               expires_at = excluded.expires_at, updated_at = excluded.updated_at,
+               created_at = excluded.created_at"
         ))
         .bind(&activation.code)
         .bind(&activation.device_id)
@@ -236,6 +239,7 @@ impl Store for PostgresStore {
         .bind(activation.status.as_str())
         .bind(activation.expires_at)
         .bind(activation.updated_at)
+        .bind(activation.created_at)
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;

@@ -43,7 +43,8 @@ impl SqliteStore {
     }
 }
 
-const ACTIVATION_COLUMNS: &str = "code, device_id, provider, status, expires_at, updated_at";
+const ACTIVATION_COLUMNS: &str =
+    "code, device_id, provider, status, expires_at, updated_at, created_at";
 
 fn device_from_row(row: &SqliteRow) -> Result<Device, StoreError> {
     let info: String = row.try_get("device_info")?;
@@ -72,6 +73,7 @@ fn activation_from_row(row: &SqliteRow) -> Result<Activation, StoreError> {
         })?,
         expires_at: row.try_get("expires_at")?,
         updated_at: row.try_get("updated_at")?,
+        created_at: row.try_get("created_at")?,
     })
 }
 
@@ -223,10 +225,11 @@ impl Store for SqliteStore {
         .fetch_all(&mut *tx)
         .await?;
         sqlx::query(&format!(
-            "INSERT INTO activations ({ACTIVATION_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+            "INSERT INTO activations ({ACTIVATION_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
              ON CONFLICT (code) DO UPDATE SET device_id = excluded.device_id,
                provider = excluded.provider, status = excluded.status,
-               expires_at = excluded.expires_at, updated_at = excluded.updated_at"
+               expires_at = excluded.expires_at, updated_at = excluded.updated_at,
+               created_at = excluded.created_at"
         ))
         .bind(&activation.code)
         .bind(&activation.device_id)
@@ -234,6 +237,7 @@ impl Store for SqliteStore {
         .bind(activation.status.as_str())
         .bind(activation.expires_at)
         .bind(activation.updated_at)
+        .bind(activation.created_at)
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;

@@ -287,3 +287,12 @@ pub async fn phone_resumes(http: &reqwest::Client, emulator_url: &str, code: &st
         .expect("resume");
     assert!(resumed.status().is_success(), "S2: {}", resumed.status());
 }
+
+/// The value of the sample `series` (name and labels, as written) in the metrics text.
+pub fn sample(metrics: &str, series: &str) -> Option<f64> {
+    metrics.lines().find_map(|line| {
+        line.strip_prefix(series)
+            .and_then(|rest| rest.strip_prefix(' '))
+            .and_then(|value| value.parse().ok())
+    })
+}

@@ -344,6 +344,86 @@ impl Drop for Api {
     }
 }
 
+/// A browser: keeps the session cookie and reads the CSRF token from pages.
+pub struct Browser<'a> {
+    api: &'a Api,
+    /// The session cookie (`name=value`), once the site set one.
+    pub cookie: Option<String>,
+    csrf: Option<String>,
+}
+
+impl<'a> Browser<'a> {
+    /// A browser with no cookie yet.
+    pub fn new(api: &'a Api) -> Self {
+        Self {
+            api,
+            cookie: None,
+            csrf: None,
+        }
+    }
+
+    fn keep(&mut self, response: &reqwest::Response) {
+        if let Some(cookie) = response
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|v| v.starts_with("tve_session="))
+        {
+            self.cookie = cookie.split(';').next().map(str::to_owned);
+        }
+    }
+
+    /// Gets a page, keeping its cookie and CSRF token.
+    pub async fn get(&mut self, path: &str) -> (StatusCode, String) {
+        let mut request = self.api.http.get(self.api.url(path));
+        if let Some(cookie) = &self.cookie {
+            request = request.header("cookie", cookie);
+        }
+        let response = request.send().await.expect("page");
+        self.keep(&response);
+        let status = response.status();
+        let text = response.text().await.expect("html");
+        if let Some(token) = text
+            .split("name=\"csrf\" value=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+        {
+            self.csrf = Some(token.to_owned());
+        }
+        (status, text)
+    }
+
+    /// Posts a form to a server function; `origin` is sent as `Origin` when given.
+    pub async fn post(
+        &mut self,
+        endpoint: &str,
+        fields: &[(&str, &str)],
+        origin: Option<&str>,
+    ) -> reqwest::Response {
+        let mut request = self
+            .api
+            .http
+            .post(self.api.url(&format!("/api/activate/{endpoint}")))
+            .header("accept", "text/html")
+            .form(fields);
+        if let Some(cookie) = &self.cookie {
+            request = request.header("cookie", cookie);
+        }
+        if let Some(origin) = origin {
+            request = request.header("origin", origin);
+        }
+        let response = request.send().await.expect("form post");
+        self.keep(&response);
+        response
+    }
+
+    /// The CSRF token of the last page that had one.
+    pub fn csrf(&self) -> String {
+        self.csrf.clone().expect("a page gave a CSRF token")
+    }
+}
+
 /// A registration body for `device_id`.
 pub fn register_body(device_id: &str) -> Value {
     json!({
