@@ -5,7 +5,8 @@ import * as path from "node:path";
 /**
  * The suite runs against the built binary (`TVE_BIN`) on its embedded default: the emulator in
  * process and an in-memory store, on a port of its own so it never meets a developer's server.
- * A second one on port 3101 hands out codes that expire after 10 s, for expired.spec.ts.
+ * A second one on port 3101 hands out codes that expire after 10 s, for expired.spec.ts, and
+ * two more (3102, 3103) wear the example brands of docs/branding.md, for brand.spec.ts.
  * Set `TVE_E2E_BASE_URL` to test a server that is already running instead, and
  * `TVE_E2E_SHORT_TTL_URL` to one whose codes expire after 10 s (expired.spec.ts).
  */
@@ -40,6 +41,9 @@ export default defineConfig({
         server(port, {}),
         // Codes that live 10 s, for expired.spec.ts.
         server(shortTtlPort, { TVE_EMULATOR_SESSION_TTL: "10" }),
+        // The example brands of docs/branding.md, for brand.spec.ts.
+        server(3102, { TVE_BRAND_FILE: "docs/brands/northwind/brand.toml" }),
+        server(3103, { TVE_BRAND_FILE: "docs/brands/sunrise/brand.toml" }),
       ],
 });
 

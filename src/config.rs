@@ -16,6 +16,7 @@ use url::Url;
 pub use crate::store::StoreUrl;
 use crate::{
     adobe_pass::{Budgets, MetadataKeys, Secret},
+    brand::SiteBrand,
     service::{BusinessRules, ProviderFilter, MAX_PREAUTHORIZE_RESOURCES},
     store::{SealingKey, SealingKeys},
 };
@@ -55,6 +56,11 @@ pub struct Args {
     /// emulator, off with --adobe-pass-url.
     #[arg(long, env = "TVE_TV_SIMULATOR")]
     pub tv_simulator: Option<bool>,
+
+    /// The network's brand (TOML: name, logo, accent colour, links, per-language texts; see
+    /// docs/branding.md). Default: a neutral demo brand.
+    #[arg(long, env = "TVE_BRAND_FILE")]
+    pub brand_file: Option<PathBuf>,
 
     /// Seconds a stopping node may take: it drains (readiness fails, waiting TVs are sent to
     /// reconnect), then lets open requests finish (1 to 300).
@@ -282,6 +288,8 @@ pub struct Config {
     pub internal_listen: SocketAddr,
     /// Whether `/tv` serves the TV simulator.
     pub tv_simulator: bool,
+    /// The network's brand.
+    pub brand: SiteBrand,
     /// Connections each listener keeps open at once.
     pub max_connections: usize,
     /// How long a stopping node may take.
@@ -482,6 +490,12 @@ impl TryFrom<Args> for Config {
             listen,
             internal_listen,
             tv_simulator,
+            brand: match &args.brand_file {
+                Some(path) => {
+                    SiteBrand::load(path).map_err(|e| ConfigError::new("--brand-file", e))?
+                }
+                None => SiteBrand::default(),
+            },
             max_connections: args.max_connections,
             shutdown_deadline: shutdown_deadline(args.shutdown_deadline)?,
             public_url,

@@ -2,6 +2,7 @@
 //! activation site, in one process.
 
 pub mod adobe_pass;
+pub mod brand;
 pub mod clock;
 pub mod config;
 pub mod draining;

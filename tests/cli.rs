@@ -103,3 +103,14 @@ fn an_unreachable_postgres_stops_the_start_with_one_line_naming_the_setting() {
         "the password is never shown"
     );
 }
+
+#[test]
+fn a_brand_file_with_a_low_contrast_accent_exits_with_one_clear_line() {
+    let dir = tempfile::tempdir().expect("dir");
+    let file = dir.path().join("brand.toml");
+    std::fs::write(&file, "name = \"Pale TV\"\naccent = \"#8fb0ff\"\n").expect("write");
+    let output = tve_activate(&["--brand-file", file.to_str().expect("path")]);
+    assert_one_clear_line(&output, "--brand-file");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("WCAG AA needs 4.5:1"), "{stderr}");
+}

@@ -213,3 +213,42 @@ async fn shutdown_lets_in_flight_requests_finish() {
         "no longer accepting"
     );
 }
+
+#[tokio::test]
+async fn the_brand_file_gives_the_pages_their_name_colours_and_a_logo_that_cannot_run_script() {
+    let brand = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/docs/brands/northwind/brand.toml"
+    );
+    let (state, _emulator) = common::state(&["--brand-file", brand]).await;
+    let app = router(state);
+
+    let css = get_response(app.clone(), "/brand.css").await;
+    assert_eq!(css.status(), 200);
+    assert_eq!(css.headers()["content-type"], "text/css; charset=utf-8");
+    let css = css.into_body().collect().await.expect("body").to_bytes();
+    assert_eq!(
+        std::str::from_utf8(&css).expect("utf-8"),
+        ":root { --brand: #0b5d3b; --brand-text: #ffffff; }\n"
+    );
+
+    let logo = get_response(app.clone(), "/brand/logo.svg").await;
+    assert_eq!(logo.status(), 200);
+    assert_eq!(logo.headers()["content-type"], "image/svg+xml");
+    let policy = logo.headers()["content-security-policy"]
+        .to_str()
+        .expect("csp");
+    assert!(policy.contains("default-src 'none'") && policy.contains("sandbox"));
+    assert_eq!(
+        get_response(app.clone(), "/brand/logo.png").await.status(),
+        404
+    );
+
+    let page = get_response(app, "/activate").await;
+    let html = page.into_body().collect().await.expect("body").to_bytes();
+    let html = std::str::from_utf8(&html).expect("utf-8");
+    assert!(html.contains("Northwind Sports"), "{html}");
+    assert!(html.contains("href=\"/brand.css\""), "{html}");
+    assert!(html.contains("https://help.northwind.example/tv"), "{html}");
+    assert!(!html.contains("Demo Network"), "{html}");
+}

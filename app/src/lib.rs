@@ -1,5 +1,6 @@
 //! The tve-activate web app: the page shell, the routes, and the browser entry point.
 
+pub mod brand;
 pub mod i18n;
 pub mod pages;
 pub mod port;
@@ -20,12 +21,15 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
     use_request_nonce();
     let lang = i18n::request_lang();
+    let brand = brand::provide_brand();
     view! {
         <!DOCTYPE html>
         <html lang=lang.tag()>
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <meta name=brand::META_NAME content=brand::to_meta(&brand)/>
+                <link rel="stylesheet" href="/brand.css"/>
                 <HydrationScripts options/>
                 <MetaTags/>
             </head>
@@ -52,12 +56,13 @@ fn use_request_nonce() {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    let texts = i18n::provide_lang().texts();
+    let lang = i18n::provide_lang();
+    let name = brand::provide_brand().name(lang).to_owned();
     view! {
         <Stylesheet id="leptos" href=format!("/pkg/{OUTPUT_NAME}.css")/>
         <Link rel="icon" type_="image/svg+xml" href="/favicon.svg"/>
         <Meta name="color-scheme" content="light dark"/>
-        <Title formatter=move |page: String| format!("{page} · {}", texts.site_name)/>
+        <Title formatter=move |page: String| format!("{page} · {name}")/>
         <Router>
             <SiteHeader/>
             <Routes fallback=pages::not_found::NotFound>
@@ -76,15 +81,19 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/activate/cancelled") view=pages::activate::CancelledPage/>
                 <Route path=path!("/tv") view=pages::tv::TvPage/>
             </Routes>
+            <SiteFooter/>
         </Router>
     }
 }
 
-/// The site name and the language switcher (links that set the `lang` cookie and come back).
+/// The network's logo and name, and the language switcher (links that set the `lang` cookie
+/// and come back).
 #[component]
 fn SiteHeader() -> impl IntoView {
     let lang = i18n::use_lang();
     let texts = lang.texts();
+    let brand = brand::use_brand();
+    let name = brand.name(lang).to_owned();
     let location = use_location();
     let back = move || {
         // The router's `search` comes without its leading `?`.
@@ -98,7 +107,13 @@ fn SiteHeader() -> impl IntoView {
     };
     view! {
         <header class="site">
-            <a class="brand" href="/">{texts.site_name}</a>
+            <a class="brand" href="/">
+                {brand
+                    .logo_url
+                    .clone()
+                    .map(|src| view! { <img class="brand-logo" src=src alt="" height="40"/> })}
+                <span class="brand-name">{name}</span>
+            </a>
             <nav aria-label=texts.language class="languages">
                 {i18n::Lang::ALL
                     .into_iter()
@@ -119,6 +134,33 @@ fn SiteHeader() -> impl IntoView {
             </nav>
         </header>
     }
+}
+
+/// The network's help, privacy and terms links, those it has.
+#[component]
+fn SiteFooter() -> impl IntoView {
+    let texts = i18n::use_texts();
+    let brand = brand::use_brand();
+    let links: Vec<(&'static str, String)> = [
+        (texts.support, brand.support_url.clone()),
+        (texts.privacy, brand.privacy_url.clone()),
+        (texts.terms, brand.terms_url.clone()),
+    ]
+    .into_iter()
+    .filter_map(|(label, url)| Some((label, url?)))
+    .collect();
+    (!links.is_empty()).then(|| {
+        view! {
+            <footer class="site">
+                <ul role="list">
+                    {links
+                        .into_iter()
+                        .map(|(label, href)| view! { <li><a href=href rel="external">{label}</a></li> })
+                        .collect_view()}
+                </ul>
+            </footer>
+        }
+    })
 }
 
 /// Percent-encodes everything but unreserved characters, for a query value.

@@ -5,7 +5,7 @@ test("home page renders, hydrates under the CSP, and links onward", async ({ pag
   const problems = collectProblems(page);
   const response = await gotoHydrated(page, "/");
   expect(response?.status()).toBe(200);
-  await expect(page).toHaveTitle(/TV activation/);
+  await expect(page).toHaveTitle(/· Demo Network$/);
   await expect(page.getByRole("heading", { level: 1, name: "Watch on your TV" })).toBeVisible();
   await expect(page.getByRole("link", { name: /I have a code on my TV/ })).toHaveAttribute("href", "/activate");
   await expect(page.getByRole("link", { name: /TV simulator/ })).toHaveAttribute("href", "/tv");

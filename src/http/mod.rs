@@ -1,5 +1,6 @@
 //! Router assembly and the layers every request goes through.
 
+pub mod brand;
 pub mod health;
 pub mod metrics;
 pub mod security;
@@ -40,24 +41,22 @@ pub fn router(state: AppState) -> Router {
     let public_origin = app::pages::activate::api::ssr::PublicOrigin(
         state.config.public_url.origin().ascii_serialization(),
     );
+    let brand = state.config.brand.page.clone();
+    let context = move || {
+        if let Some(port) = &port {
+            leptos::prelude::provide_context(port.clone());
+        }
+        leptos::prelude::provide_context(limiter.clone());
+        leptos::prelude::provide_context(public_origin.clone());
+        leptos::prelude::provide_context(brand.clone());
+    };
     let pages = Router::new()
-        .leptos_routes_with_context(
-            &state,
-            routes,
-            move || {
-                if let Some(port) = &port {
-                    leptos::prelude::provide_context(port.clone());
-                }
-                leptos::prelude::provide_context(limiter.clone());
-                leptos::prelude::provide_context(public_origin.clone());
-            },
-            {
-                let options = state.leptos.clone();
-                move || app::shell(options.clone())
-            },
-        )
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
-            app::shell,
+        .leptos_routes_with_context(&state, routes, context.clone(), {
+            let options = state.leptos.clone();
+            move || app::shell(options.clone())
+        })
+        .fallback(site::with_cache_headers(
+            leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, app::shell),
         ));
 
     let policy = security::SecurityPolicy::new(&state.config)
@@ -65,7 +64,10 @@ pub fn router(state: AppState) -> Router {
     let sessions = site::session_layer(state.config.is_https(), state.shared.sessions.clone());
     let config = state.config.clone();
     let requests = state.requests.clone();
-    let mut site = Router::new().merge(site::router()).merge(pages);
+    let mut site = Router::new()
+        .merge(site::router())
+        .merge(brand::router(&state.config.brand))
+        .merge(pages);
     if !state.config.tv_simulator {
         site = site.route_layer(axum::middleware::from_fn(site::without_tv_simulator));
     }

@@ -4,7 +4,9 @@ use super::Texts;
 
 /// The English table.
 pub const TEXTS: Texts = Texts {
-    site_name: "TV activation",
+    support: "Help",
+    privacy: "Privacy",
+    terms: "Terms of use",
     language: "Language",
     home_title: "Watch on your TV",
     home_lead: "Sign in with your TV provider to unlock this network's live channels and shows on your TV, console or streaming stick.",
@@ -52,7 +54,6 @@ pub const TEXTS: Texts = Texts {
     enter_another: "Enter another code",
     cancelled_title: "Cancelled",
     cancelled_text: "Nothing was connected. If someone sent you that code, you can ignore it.",
-    logo_of: "logo",
     tv_title: "TV simulator",
     tv_starting: "Starting…",
     tv_visit: "On your phone, go to",

@@ -4,7 +4,9 @@ use super::Texts;
 
 /// The Spanish table.
 pub const TEXTS: Texts = Texts {
-    site_name: "Activación de TV",
+    support: "Ayuda",
+    privacy: "Privacidad",
+    terms: "Condiciones de uso",
     language: "Idioma",
     home_title: "Mira en tu TV",
     home_lead: "Inicia sesión con tu proveedor de TV para ver los canales en vivo y los programas de esta cadena en tu TV, consola o dispositivo de streaming.",
@@ -52,7 +54,6 @@ pub const TEXTS: Texts = Texts {
     enter_another: "Escribir otro código",
     cancelled_title: "Cancelado",
     cancelled_text: "No se conectó nada. Si alguien te envió ese código, puedes ignorarlo.",
-    logo_of: "logotipo",
     tv_title: "Simulador de TV",
     tv_starting: "Iniciando…",
     tv_visit: "En tu teléfono, ve a",

@@ -123,7 +123,9 @@ pub fn use_texts() -> &'static Texts {
 /// Every sentence the pages show; one table per language.
 #[derive(Debug)]
 pub struct Texts {
-    pub site_name: &'static str,
+    pub support: &'static str,
+    pub privacy: &'static str,
+    pub terms: &'static str,
     pub language: &'static str,
     pub home_title: &'static str,
     pub home_lead: &'static str,
@@ -171,7 +173,6 @@ pub struct Texts {
     pub enter_another: &'static str,
     pub cancelled_title: &'static str,
     pub cancelled_text: &'static str,
-    pub logo_of: &'static str,
     pub tv_title: &'static str,
     pub tv_starting: &'static str,
     pub tv_visit: &'static str,

@@ -1,5 +1,6 @@
-//! The confirmation (R6): the code large, the TV it belongs to, the anti-phishing line, and
-//! Continue and Cancel of equal weight.
+//! The confirmation (R6): the code large, the TV it belongs to, the anti-phishing line, then
+//! Continue (the primary action, filled with the brand's colour) beside Cancel (outlined), each
+//! as large as the other so neither is hard to hit.
 
 use leptos::{prelude::*, server_fn::ServerFn};
 
@@ -24,11 +25,11 @@ pub fn Confirmation(details: CodeDetails, csrf: String) -> impl IntoView {
             <dd>{device}</dd>
         </dl>
         <p class="warning">{texts.anti_phishing}</p>
-        <div class="actions equal">
+        <div class="actions pair">
             <form method="post" action=ConfirmCode::url()>
                 <input type="hidden" name="code" value=code.clone()/>
                 <input type="hidden" name="csrf" value=csrf.clone()/>
-                <button type="submit" class="button">{texts.continue_label}</button>
+                <button type="submit" class="button primary">{texts.continue_label}</button>
             </form>
             <form method="post" action=CancelCode::url()>
                 <input type="hidden" name="code" value=code/>

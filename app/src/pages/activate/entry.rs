@@ -93,6 +93,8 @@ fn CodeForm(typed: String, error: Option<&'static str>) -> impl IntoView {
                 value=typed
                 node_ref=input
                 autofocus
+                inputmode="text"
+                enterkeyhint="go"
                 autocomplete="off"
                 autocapitalize="characters"
                 spellcheck="false"

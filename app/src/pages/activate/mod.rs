@@ -24,13 +24,20 @@ fn query_code() -> Memo<String> {
     Memo::new(move |_| query.read().get("code").unwrap_or_default())
 }
 
-/// A provider's logo, when it has one.
+/// A provider's logo, when it has one (Adobe's `logoUrl`). Its name is always written beside
+/// it, so the image is decoration to screen readers; it loads only when scrolled near.
 #[component]
-fn ProviderLogo(provider: ProviderView) -> impl IntoView {
-    let alt = format!("{} {}", provider.name, use_texts().logo_of);
-    provider
-        .logo_url
-        .map(|src| view! { <img class="logo" src=src alt=alt width="96" height="40"/> })
+fn ProviderLogo(provider: ProviderView, #[prop(optional)] small: bool) -> impl IntoView {
+    let (class, width, height) = if small {
+        ("logo small", "48", "20")
+    } else {
+        ("logo", "96", "40")
+    };
+    provider.logo_url.map(|src| {
+        view! {
+            <img class=class src=src alt="" width=width height=height loading="lazy" decoding="async"/>
+        }
+    })
 }
 
 /// A busy or failing upstream, in plain words.

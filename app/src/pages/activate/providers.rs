@@ -125,7 +125,8 @@ fn Picker(
                     view! {
                         <li hidden=hidden>
                             <button type="submit" name="mvpd" value=provider.id.clone() class="provider">
-                                {provider.name.clone()}
+                                <ProviderLogo provider=provider.clone() small=true/>
+                                <span>{provider.name.clone()}</span>
                             </button>
                         </li>
                     }
