@@ -117,14 +117,8 @@ impl AdobePass {
         code: &str,
     ) -> Result<Profiles, AdobePassError> {
         let url = self.v2_url(&["profiles", "code", code])?;
-        self.call(Request {
-            endpoint: Endpoint::CodeProfile,
-            url,
-            device,
-            body: Body::Empty,
-            retries: false,
-        })
-        .await
+        self.call(Request::new(Endpoint::CodeProfile, url, device, Body::Empty).once())
+            .await
     }
 
     /// D1: informational decisions for a few resources; never permission to play.
@@ -204,14 +198,8 @@ impl AdobePass {
         url: Url,
         device: &DeviceIdentity,
     ) -> Result<T, AdobePassError> {
-        self.call(Request {
-            endpoint,
-            url,
-            device,
-            body: Body::Empty,
-            retries: true,
-        })
-        .await
+        self.call(Request::new(endpoint, url, device, Body::Empty))
+            .await
     }
 
     async fn post_form<T: serde::de::DeserializeOwned>(
@@ -221,14 +209,8 @@ impl AdobePass {
         device: &DeviceIdentity,
         form: String,
     ) -> Result<T, AdobePassError> {
-        self.call(Request {
-            endpoint,
-            url,
-            device,
-            retries: true,
-            body: Body::Form(form),
-        })
-        .await
+        self.call(Request::new(endpoint, url, device, Body::Form(form)))
+            .await
     }
 
     async fn post_json(
@@ -242,14 +224,8 @@ impl AdobePass {
             resources: resources.to_vec(),
         })
         .map_err(|error| AdobePassError::InvalidInput(error.to_string()))?;
-        self.call(Request {
-            endpoint,
-            url,
-            retries: true,
-            device,
-            body: Body::Json(body),
-        })
-        .await
+        self.call(Request::new(endpoint, url, device, Body::Json(body)))
+            .await
     }
 
     /// `{base}/api/v2/{serviceProvider}/{segments…}`, each segment percent-encoded.

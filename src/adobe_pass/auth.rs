@@ -37,13 +37,8 @@ impl AdobePass {
             redirect_uri: &settings.redirect_uri,
         })
         .map_err(|error| AdobePassError::InvalidInput(error.to_string()))?;
-        let request = Request {
-            endpoint: Endpoint::DcrRegister,
-            url: self.url(&["o", "client", "register"])?,
-            device,
-            body: Body::Json(body),
-            retries: true,
-        };
+        let url = self.url(&["o", "client", "register"])?;
+        let request = Request::new(Endpoint::DcrRegister, url, device, Body::Json(body));
         self.send(&request, None).await
     }
 
@@ -59,13 +54,8 @@ impl AdobePass {
             .append_pair("client_secret", credentials.client_secret.expose())
             .append_pair("grant_type", "client_credentials")
             .finish();
-        let request = Request {
-            endpoint: Endpoint::DcrToken,
-            url: self.url(&["o", "client", "token"])?,
-            device,
-            retries: true,
-            body: Body::Form(form),
-        };
+        let url = self.url(&["o", "client", "token"])?;
+        let request = Request::new(Endpoint::DcrToken, url, device, Body::Form(form));
         self.send(&request, None).await
     }
 

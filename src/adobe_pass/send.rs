@@ -36,6 +36,27 @@ pub(crate) struct Request<'a> {
     pub retries: bool,
 }
 
+impl<'a> Request<'a> {
+    /// A call retried within the retry policy.
+    pub fn new(endpoint: Endpoint, url: Url, device: &'a DeviceIdentity, body: Body) -> Self {
+        Self {
+            endpoint,
+            url,
+            device,
+            body,
+            retries: true,
+        }
+    }
+
+    /// The same call, made once whatever happens.
+    pub fn once(self) -> Self {
+        Self {
+            retries: false,
+            ..self
+        }
+    }
+}
+
 impl AdobePass {
     /// Makes a REST API V2 call with the device's access token; on a 401 the token is refreshed
     /// once (shared with concurrent callers) and the call is made once more. All of it fits in
