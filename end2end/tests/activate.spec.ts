@@ -27,6 +27,29 @@ test("code entry: one labelled input, instant validation after hydration", async
   expect(problems).toEqual([]);
 });
 
+test("the code field opens a plain keyboard and takes a pasted code with spaces or dashes", async ({ page, request }) => {
+  const tv = await startActivation(request);
+  await gotoHydrated(page, "/activate");
+  const input = page.getByLabel("Code from your TV");
+  await expect(input).toHaveAttribute("inputmode", "text");
+  await expect(input).toHaveAttribute("autocapitalize", "characters");
+  await expect(input).toHaveAttribute("autocomplete", "off");
+  await expect(input).toHaveAttribute("enterkeyhint", "go");
+  const pasted = ` ${tv.code.slice(0, 3).toLowerCase()} - ${tv.code.slice(3)} `;
+  await input.focus();
+  await page.evaluate((text) => {
+    const data = new DataTransfer();
+    data.setData("text/plain", text);
+    const field = document.activeElement as HTMLInputElement;
+    field.dispatchEvent(new ClipboardEvent("paste", { clipboardData: data, bubbles: true, cancelable: true }));
+    field.value = text;
+    field.dispatchEvent(new InputEvent("input", { bubbles: true, inputType: "insertFromPaste", data: text }));
+  }, pasted);
+  await page.getByRole("button", { name: "Continue" }).click();
+  await expect(page.getByRole("heading", { name: "Is this the code on your TV?" })).toBeVisible();
+  await expect(page.locator(".code-shown")).toHaveText(tv.code);
+});
+
 test("an unknown code says to get a new one, with no-store and a same-origin referrer policy", async ({ page }) => {
   await gotoHydrated(page, "/activate");
   await page.getByLabel("Code from your TV").fill("zz9-zz9z");

@@ -1,3 +1,4 @@
+import AxeBuilder from "@axe-core/playwright";
 import { expect, test, type Browser, type BrowserContext, type Page } from "@playwright/test";
 import jsQR from "jsqr";
 import { PNG } from "pngjs";
@@ -88,6 +89,44 @@ async function activatedTv(browser: Browser, username: string, contexts: Browser
   await tvSignedIn(tv.page, "Spectrum");
   return tv.page;
 }
+
+test("the TV shows a 10-foot screen: code and QR code large, light on black, clean for axe in both languages", async ({ browser }) => {
+  for (const size of [{ width: 1280, height: 720 }, { width: 1920, height: 1080 }]) {
+    const context = await browser.newContext({ viewport: size, extraHTTPHeaders: { "x-forwarded-for": viewerAddress() } });
+    const tv = await context.newPage();
+    await tvShowsCode(tv);
+    const layout = await tv.evaluate(() => {
+      const code = document.querySelector("[data-testid=tv-code]") as HTMLElement;
+      const qr = document.querySelector("img.qr") as HTMLElement;
+      return {
+        codeFont: parseFloat(getComputedStyle(code).fontSize),
+        qrWidth: qr.getBoundingClientRect().width,
+        qrBottom: qr.getBoundingClientRect().bottom,
+        background: getComputedStyle(document.body).backgroundColor,
+        color: getComputedStyle(code).color,
+      };
+    });
+    // Readable from a sofa: the code's letters are at least 5% of the screen's width high, the
+    // QR code takes about a third of it, both without scrolling.
+    expect(layout.codeFont).toBeGreaterThanOrEqual(size.width * 0.05);
+    expect(layout.qrWidth).toBeGreaterThanOrEqual(size.width * 0.25);
+    expect(layout.qrBottom).toBeLessThanOrEqual(size.height);
+    expect(layout.background).toBe("rgb(0, 0, 0)");
+    expect(layout.color).toBe("rgb(255, 255, 255)");
+    await context.close();
+  }
+  for (const lang of ["en", "es"]) {
+    const context = await browser.newContext({
+      viewport: { width: 1280, height: 720 },
+      extraHTTPHeaders: { "x-forwarded-for": viewerAddress(), "accept-language": lang },
+    });
+    const tv = await context.newPage();
+    await tvShowsCode(tv);
+    const results = await new AxeBuilder({ page: tv }).analyze();
+    expect(results.violations.map((v) => `${lang} ${v.id}: ${v.help}`)).toEqual([]);
+    await context.close();
+  }
+});
 
 test.describe("the TV simulator with a phone", () => {
   const contexts: BrowserContext[] = [];
