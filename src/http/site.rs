@@ -1,9 +1,12 @@
 //! The activation site's server side: the [`ActivationPort`] the pages call (backed by the
-//! service), the per-IP limit on code lookups, the viewer's IP for each request, sessions and
-//! the language switcher.
+//! service), the per-IP limit on code lookups, the viewer's IP for each request, sessions, the
+//! language switcher, and the built site's files with their cache headers.
 
 use std::{
+    future::Future,
     net::{IpAddr, SocketAddr},
+    path::{Path as FsPath, PathBuf},
+    pin::Pin,
     sync::Arc,
 };
 
@@ -15,13 +18,18 @@ use app::{
     },
 };
 use axum::{
+    body::Body,
     extract::{ConnectInfo, Path, Query, Request, State},
     http::{header, HeaderValue, StatusCode},
+    http::{Method, Uri},
     middleware::Next,
     response::{IntoResponse, Redirect, Response},
     routing::get,
     Router,
 };
+use leptos::config::LeptosOptions;
+use tower::ServiceExt;
+use tower_http::services::ServeDir;
 use tower_sessions::{cookie::SameSite, Expiry, SessionManagerLayer};
 use url::Url;
 
@@ -320,6 +328,149 @@ pub fn adobe_origin(service: &Service) -> Option<String> {
         .map(|url: Url| url.origin().ascii_serialization())
 }
 
+/// The Leptos settings for this configuration: where the built site is and, when the build gave
+/// the site's files hashed names (`hash-files` in Cargo.toml), the file that lists them, so that
+/// pages link `/pkg/tve-activate.<hash>.wasm` and the like.
+pub fn leptos_options(config: &Config) -> LeptosOptions {
+    let beside_binary = std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(FsPath::to_path_buf));
+    let hash_file = hash_file(&config.site_root, beside_binary.as_deref());
+    LeptosOptions::builder()
+        .output_name(app::OUTPUT_NAME)
+        .site_root(config.site_root.to_string_lossy().into_owned())
+        .site_addr(config.listen)
+        .hash_files(hash_file.is_some())
+        // Leptos reads the file at this path joined to the binary's folder: an absolute path
+        // stands for itself.
+        .hash_file(Arc::from(
+            hash_file
+                .map(|file| file.to_string_lossy().into_owned())
+                .unwrap_or_else(|| HASH_FILE.to_owned()),
+        ))
+        .build()
+}
+
+/// The file cargo-leptos writes beside the server binary it builds, naming the hashes it put in
+/// the site's file names (`js: …`, `wasm: …`, `css: …`).
+const HASH_FILE: &str = "hash.txt";
+
+/// The hash file that goes with the site in `site_root`: beside the binary (where cargo-leptos
+/// writes it), else in the site's folder. One naming files the site does not have belongs to
+/// another build and is ignored, with a warning: the pages then link the unhashed names.
+fn hash_file(site_root: &FsPath, beside_binary: Option<&FsPath>) -> Option<PathBuf> {
+    let candidates = beside_binary
+        .map(|dir| dir.join(HASH_FILE))
+        .into_iter()
+        .chain([site_root.join(HASH_FILE)]);
+    for candidate in candidates {
+        let Ok(text) = std::fs::read_to_string(&candidate) else {
+            continue;
+        };
+        let wasm = text.lines().find_map(|line| {
+            let (kind, hash) = line.split_once(':')?;
+            (kind.trim() == "wasm").then(|| hash.trim().to_owned())
+        });
+        let named = wasm.map(|hash| {
+            site_root
+                .join("pkg")
+                .join(format!("{}.{hash}.wasm", app::OUTPUT_NAME))
+        });
+        if named.as_deref().is_some_and(FsPath::is_file) {
+            return Some(std::fs::canonicalize(&candidate).unwrap_or(candidate));
+        }
+        tracing::warn!(
+            hash_file = %candidate.display(),
+            site_root = %site_root.display(),
+            "the hash file names files the site does not have (built apart?): ignored"
+        );
+    }
+    None
+}
+
+/// `Cache-Control` of the site's files whose names carry a hash of their content: a browser
+/// keeps them a year without asking again, since a new build gives new names.
+pub const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+/// `Cache-Control` of the other files (unhashed names, public assets): kept, but checked with
+/// the server (`If-Modified-Since`, answered 304) before each use.
+pub const REVALIDATE: &str = "no-cache";
+
+/// Whether `path` is one of the built site's files with a content hash in its name:
+/// `/pkg/tve-activate.<22 base64url characters>.wasm` and the like (cargo-leptos's MD5).
+pub fn is_hashed_asset(path: &str) -> bool {
+    let Some(file) = path
+        .strip_prefix("/pkg/")
+        .and_then(|rest| rest.rsplit('/').next())
+    else {
+        return false;
+    };
+    let mut parts = file.split('.');
+    // The name before the first dot, and the extension after the last, are not the hash.
+    parts.next();
+    let parts: Vec<&str> = parts.collect();
+    parts.len() >= 2
+        && parts[..parts.len() - 1].iter().any(|part| {
+            part.len() == 22
+                && part
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+                // cargo-leptos's placeholder for a hash still to come.
+                && part.bytes().any(|b| b.is_ascii_alphanumeric())
+        })
+}
+
+/// The future of a fallback handler.
+type Answer = Pin<Box<dyn Future<Output = Response> + Send + 'static>>;
+
+/// The fallback route: the built site's files, served here with cache headers ([`IMMUTABLE`]
+/// for hashed names, [`REVALIDATE`] for the rest), their `.br` or `.gz` twin when the build
+/// precompressed them (`cargo leptos build --release --precompress`) and the browser takes it,
+/// and conditional requests answered 304; any other request goes to `not_found` (Leptos's
+/// handler, which renders the app's "not found" page).
+pub fn with_cache_headers<H>(
+    not_found: H,
+) -> impl Fn(Uri, State<AppState>, Request) -> Answer + Clone + Send + Sync + 'static
+where
+    H: Fn(Uri, State<AppState>, Request) -> Answer + Clone + Send + Sync + 'static,
+{
+    move |uri: Uri, state: State<AppState>, request: Request| {
+        let not_found = not_found.clone();
+        Box::pin(async move {
+            let (parts, body) = request.into_parts();
+            if parts.method == Method::GET || parts.method == Method::HEAD {
+                let files = ServeDir::new(state.leptos.site_root.as_ref())
+                    .precompressed_br()
+                    .precompressed_gzip();
+                let probe = Request::from_parts(parts.clone(), Body::empty());
+                let Ok(response) = files.oneshot(probe).await;
+                let status = response.status();
+                // A folder's redirect, or nothing there: the "not found" page, as before.
+                if status.is_success() || status == StatusCode::NOT_MODIFIED {
+                    return with_file_headers(uri.path(), response.map(Body::new));
+                }
+            }
+            not_found(uri, state, Request::from_parts(parts, body)).await
+        })
+    }
+}
+
+/// Adds the cache headers of the file at `path` to its response.
+fn with_file_headers(path: &str, mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    let cache = if is_hashed_asset(path) {
+        IMMUTABLE
+    } else {
+        REVALIDATE
+    };
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    // One address answers brotli, gzip or plain bytes: shared caches must keep them apart.
+    // (The compression layer says so only for what it compresses itself.)
+    if !headers.contains_key(header::VARY) {
+        headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    }
+    response
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -347,5 +498,50 @@ mod tests {
                 "{back:?}"
             );
         }
+    }
+
+    #[test]
+    fn hashed_names_are_recognised() {
+        for (path, hashed) in [
+            ("/pkg/tve-activate.lkVhAr1x3CAsEmzZEHD_Rg.wasm", true),
+            ("/pkg/tve-activate.lkVhAr1x3CAsEmzZEHD_Rg.wasm.br", true),
+            ("/pkg/tve-activate.a-Z09_a-Z09_a-Z09_a-Z0.js", true),
+            ("/pkg/__wasm_split.lkVhAr1x3CAsEmzZEHD_Rg.js", true),
+            ("/pkg/tve-activate.wasm", false),
+            ("/pkg/tve-activate.css", false),
+            ("/pkg/__wasm_split.______________________.js", false),
+            ("/pkg/lkVhAr1x3CAsEmzZEHD_Rg.wasm", false),
+            ("/favicon.lkVhAr1x3CAsEmzZEHD_Rg.svg", false),
+            ("/pkg/tve-activate.tooShort.wasm", false),
+        ] {
+            assert_eq!(is_hashed_asset(path), hashed, "{path}");
+        }
+    }
+
+    #[test]
+    fn the_hash_file_counts_only_with_the_files_it_names() {
+        let site = tempfile::tempdir().expect("temporary folder");
+        let binary = tempfile::tempdir().expect("temporary folder");
+        std::fs::create_dir(site.path().join("pkg")).expect("pkg");
+        let names = "js: Jjjjjjjjjjjjjjjjjjjjjj\nwasm: Wwwwwwwwwwwwwwwwwwwwww\ncss: Cccccccccccccccccccccc\n";
+        std::fs::write(binary.path().join(HASH_FILE), names).expect("hash file");
+        assert_eq!(
+            hash_file(site.path(), Some(binary.path())),
+            None,
+            "no such wasm"
+        );
+
+        let wasm = format!("{}.Wwwwwwwwwwwwwwwwwwwwww.wasm", app::OUTPUT_NAME);
+        std::fs::write(site.path().join("pkg").join(wasm), b"\0asm").expect("wasm");
+        let found = hash_file(site.path(), Some(binary.path())).expect("beside the binary");
+        assert!(
+            found.ends_with(HASH_FILE) && found.is_absolute(),
+            "{found:?}"
+        );
+        assert!(found.starts_with(std::fs::canonicalize(binary.path()).expect("path")));
+
+        std::fs::write(site.path().join(HASH_FILE), names).expect("hash file in the site");
+        let found = hash_file(site.path(), None).expect("in the site's folder");
+        assert!(found.starts_with(std::fs::canonicalize(site.path()).expect("path")));
     }
 }
