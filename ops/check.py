@@ -12,7 +12,7 @@
 A name outside ops/metrics.txt is most likely a typo or a metric renamed in src/: fix the
 panel, or the list. Standard library only; exits 1 with one line per problem.
 
-    python3 ops/check.py
+    python3 ops/check.py [--exposition FILE]
 """
 
 import json
@@ -24,6 +24,8 @@ OPS = Path(__file__).resolve().parent
 DASHBOARD = OPS / "grafana" / "tve-activate.json"
 ALERTS = OPS / "prometheus" / "alerts.yml"
 METRICS = OPS / "metrics.txt"
+UNIT = OPS / "systemd" / "tve-activate.service"
+DEPLOY_DOC = OPS.parent / "docs" / "deploy.md"
 SOURCES = OPS.parent / "src"
 # Series Prometheus writes itself, not the service.
 PROMETHEUS_OWN = {"up"}
@@ -52,7 +54,7 @@ def load_metrics():
     """name -> set of labels, for every series name a metric in ops/metrics.txt gives; and
     the names as src/ registers them (without `_total`)."""
     known = {}
-    registered = set()
+    registered = {}
     for number, line in enumerate(METRICS.read_text().splitlines(), 1):
         line = line.split("#", 1)[0].strip()
         if not line:
@@ -63,7 +65,8 @@ def load_metrics():
         name, kind, labels = fields
         labels = set() if labels == "-" else set(labels.split(","))
         if name not in PROMETHEUS_OWN:
-            registered.add(name[: -len("_total")] if kind == "counter" and name.endswith("_total") else name)
+            family = name[: -len("_total")] if kind == "counter" and name.endswith("_total") else name
+            registered[family] = kind
         if kind == "histogram":
             known[name + "_bucket"] = labels | {"le"}
             known[name + "_sum"] = labels
@@ -80,9 +83,9 @@ def check_sources(listed, problems):
     in_src = set()
     for source in SOURCES.rglob("*.rs"):
         in_src |= set(re.findall(r'registry\s*\.register\(\s*"([A-Za-z_:][A-Za-z0-9_:]*)"', source.read_text()))
-    for name in sorted(listed - in_src):
+    for name in sorted(set(listed) - in_src):
         problems.append(f"ops/metrics.txt: {name} is registered nowhere in src/")
-    for name in sorted(in_src - listed):
+    for name in sorted(in_src - set(listed)):
         print(f"ops/check.py: warning: src/ registers {name}, which ops/metrics.txt does not list "
               "(no panel or alert can use it)", file=sys.stderr)
 
@@ -247,10 +250,40 @@ def alert_exprs():
         yield alert, rest
 
 
+def check_unit_in_docs(problems):
+    """docs/deploy.md quotes the unit whole, in an ```ini block."""
+    unit = UNIT.read_text().strip()
+    blocks = re.findall(r"^```ini\n(.*?)\n```$", DEPLOY_DOC.read_text(), re.M | re.S)
+    if unit not in (block.strip() for block in blocks):
+        problems.append("docs/deploy.md: its ```ini block differs from ops/systemd/tve-activate.service")
+
+
+def check_exposition(path, listed, problems):
+    """Compares the list with the `# TYPE family type` lines of an OpenMetrics text."""
+    exposed = dict(re.findall(r"^# TYPE (\S+) (\S+)$", Path(path).read_text(), re.M))
+    if not exposed:
+        problems.append(f"{path}: no '# TYPE' line: not an OpenMetrics text")
+        return
+    for family, kind in sorted(listed.items()):
+        if family not in exposed:
+            problems.append(f"{path}: the binary does not expose {family} (ops/metrics.txt lists it)")
+        elif exposed[family] != kind:
+            problems.append(f"{path}: {family} is a {exposed[family]}, ops/metrics.txt says {kind}")
+    for family in sorted(set(exposed) - set(listed)):
+        print(f"ops/check.py: warning: the binary exposes {family}, which ops/metrics.txt does not list",
+              file=sys.stderr)
+
+
 def main():
     known, registered = load_metrics()
     problems = []
     check_sources(registered, problems)
+    check_unit_in_docs(problems)
+    args = sys.argv[1:]
+    if args[:1] == ["--exposition"] and len(args) == 2:
+        check_exposition(args[1], registered, problems)
+    elif args:
+        sys.exit("usage: python3 ops/check.py [--exposition FILE]")
     queries = check_dashboard(known, problems)
     rules = 0
     for alert, expr in alert_exprs():
