@@ -8,6 +8,7 @@
 #                              as is (`./tve-activate`, settings as flags or TVE_* variables)
 #   bin/tve-activate           the server
 #   bin/adobe-pass-emulator    the standalone Adobe Pass emulator, for test beds
+#   bin/hash.txt               the site's file hashes, when the build put them in the names
 #   site/                      the built site (wasm, JavaScript, CSS, public files)
 #   tve-activate.env.example   every setting as an environment variable
 #   tve-activate.service       the systemd unit
@@ -44,6 +45,13 @@ rm -rf "$DEST"
 mkdir -p "$DEST/bin"
 touch "$DEST/$MARK"
 install -m 755 "$BIN/tve-activate" "$BIN/adobe-pass-emulator" "$DEST/bin/"
+# With hash-files on, cargo-leptos gives the site's files hashed names and lists the hashes in
+# hash.txt beside the binary, where the server looks for it (src/http/site.rs). It writes the
+# file either way: ship it only when it names this site's wasm, or the server would warn.
+wasm_hash="$(awk -F': *' '$1 == "wasm" { print $2 }' "$BIN/hash.txt" 2>/dev/null || true)"
+if [ -n "$wasm_hash" ] && [ -f "$SITE/pkg/tve-activate.$wasm_hash.wasm" ]; then
+  install -m 644 "$BIN/hash.txt" "$DEST/bin/"
+fi
 cp -R "$SITE" "$DEST/site"
 install -m 644 ops/systemd/tve-activate.env.example ops/systemd/tve-activate.service "$DEST/"
 cat >"$DEST/tve-activate" <<'EOF'
