@@ -1,6 +1,9 @@
 //! `GET /metrics`, and the latency histogram by route every public request is counted in.
 
-use std::{sync::Arc, time::Instant};
+use std::{
+    sync::Arc,
+    time::{Duration, Instant},
+};
 
 use axum::{
     extract::{MatchedPath, Request, State},
@@ -27,10 +30,14 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/metrics", get(metrics))
 }
 
+/// How long a scrape waits for the readiness checks; a slow check keeps its last result, so
+/// the scrape stays well within Prometheus's timeout.
+const READINESS_WAIT: Duration = Duration::from_secs(2);
+
 /// Every metric of the process, in the OpenMetrics text format, with readiness checked anew.
 async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     // The reason is in `/readyz` and the logs; here only each check's result counts.
-    let _ = health::check_readiness(&state).await;
+    let _ = tokio::time::timeout(READINESS_WAIT, health::check_readiness(&state)).await;
     (
         [(header::CONTENT_TYPE, telemetry::CONTENT_TYPE)],
         telemetry::encode(&state.metrics),
