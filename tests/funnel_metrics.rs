@@ -68,21 +68,9 @@ async fn one_activation_walks_the_funnel_and_every_step_is_counted() {
         )
         .await;
     assert_eq!(signing_in.status(), StatusCode::FOUND);
-    let authenticate = location(&signing_in);
-    let login = api.http.get(&authenticate).send().await.expect("adobe");
-    let login_page = location(&login);
-    let signed_in = api
-        .http
-        .post(&login_page)
-        .form(&[
-            ("username", "premium"),
-            ("password", "premium"),
-            ("action", "login"),
-        ])
-        .send()
-        .await
-        .expect("login");
-    let complete = location(&signed_in);
+    let complete = api
+        .sign_in_at_provider(&location(&signing_in), "premium")
+        .await;
     let path = complete
         .strip_prefix(&api.public_url)
         .expect("back to this site");

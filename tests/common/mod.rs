@@ -233,8 +233,9 @@ pub async fn phone_opens(http: &reqwest::Client, site_url: &str, code: &str) {
         .send()
         .await
         .expect("activation page");
-    assert_eq!(page.status(), reqwest::StatusCode::OK);
+    let status = page.status();
     let text = page.text().await.expect("page");
+    assert_eq!(status, reqwest::StatusCode::OK, "{text}");
     assert!(text.contains(code), "the page shows the code");
 }
 

@@ -280,17 +280,21 @@ impl Api {
         common::phone_opens(&self.http, &self.base_url, code).await;
         // Spectrum when the TV chose no provider; a provider the TV chose stays (§7.3).
         common::phone_resumes(&self.http, &self.emulator_url, code, "Spectrum").await;
-        let authenticate = self
+        let authenticate = format!("{}/api/v2/authenticate/REF30/{code}", self.emulator_url);
+        self.sign_in_at_provider(&authenticate, account).await;
+    }
+
+    /// Follows Adobe's authenticate URL to the emulator's mock provider and signs in there with
+    /// `account`; gives where the provider sends the browser back to (the `redirectUrl`).
+    pub async fn sign_in_at_provider(&self, authenticate: &str, account: &str) -> String {
+        let answer = self
             .http
-            .get(format!(
-                "{}/api/v2/authenticate/REF30/{code}",
-                self.emulator_url
-            ))
+            .get(authenticate)
             .send()
             .await
             .expect("authenticate");
-        assert_eq!(authenticate.status(), StatusCode::FOUND);
-        let login = authenticate.headers()["location"]
+        assert_eq!(answer.status(), StatusCode::FOUND);
+        let login = answer.headers()["location"]
             .to_str()
             .expect("location")
             .to_owned();
@@ -308,6 +312,10 @@ impl Api {
             .await
             .expect("login submit");
         assert_eq!(done.status(), StatusCode::SEE_OTHER, "login with {account}");
+        done.headers()["location"]
+            .to_str()
+            .expect("location")
+            .to_owned()
     }
 
     /// Registers a device and signs it in with `account` at `mvpd`; returns its token.
