@@ -2,5 +2,6 @@
 
 pub mod activate;
 pub mod home;
+pub mod lazy;
 pub mod not_found;
 pub mod tv;
