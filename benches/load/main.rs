@@ -8,6 +8,7 @@
 
 mod drive;
 mod flows;
+mod page;
 mod procs;
 mod soak;
 mod storm;
@@ -149,7 +150,7 @@ async fn run(size: Size, wanted: impl Fn(&str) -> bool) -> Vec<Row> {
         rows.extend(storm::run(&service, size).await);
     }
     if wanted("page") {
-        rows.push(page_weight(&base).await);
+        rows.extend(page::run(&base).await);
     }
     drop((service, emulator, bare));
     if wanted("soak") {
@@ -243,89 +244,6 @@ async fn authorize(tv: &Tv, base: &str, emulator: &procs::Server, size: Size) ->
         (0.8, "≥ 0.8× req/s"),
     ));
     rows
-}
-
-/// The first load of `/activate` as a phone downloads it: the page and every stylesheet,
-/// script and wasm it links, compressed as served (brotli when offered).
-async fn page_weight(base: &str) -> Row {
-    let http = reqwest::Client::new();
-    let fetch = |path: String| {
-        let http = http.clone();
-        async move {
-            let answer = http
-                .get(&path)
-                .header("Accept", "text/html,*/*")
-                .header("Accept-Encoding", "br, gzip")
-                .send()
-                .await
-                .ok()?;
-            answer.status().is_success().then_some(())?;
-            answer.bytes().await.ok()
-        }
-    };
-    let page = fetch(format!("{base}/activate")).await.unwrap_or_default();
-    let html = String::from_utf8_lossy(&page).into_owned();
-    let mut total = page.len();
-    let mut parts = 1;
-    // The HTML is compressed; its links are read from an uncompressed copy.
-    let plain = http
-        .get(format!("{base}/activate"))
-        .header("Accept", "text/html")
-        .send()
-        .await
-        .ok();
-    let plain = match plain {
-        Some(answer) => answer.text().await.unwrap_or_default(),
-        None => html,
-    };
-    for link in linked_assets(&plain) {
-        if let Some(bytes) = fetch(format!("{base}{link}")).await {
-            total += bytes.len();
-            parts += 1;
-        }
-    }
-    let kb = total as f64 / 1024.0;
-    Row {
-        scenario: "first load of /activate (HTML, CSS, JS, wasm; as served)",
-        figure: format!("{kb:.0} KB in {parts} files"),
-        ceiling: "–".to_owned(),
-        goal: "≤ 120 KB",
-        met: kb <= 120.0,
-        errors: u64::from(parts == 1),
-    }
-}
-
-/// Same-origin stylesheets, scripts and wasm the page links (`href`/`src` values under `/`).
-fn linked_assets(html: &str) -> Vec<String> {
-    let mut links = Vec::new();
-    for attribute in ["href=\"", "src=\""] {
-        for piece in html.split(attribute).skip(1) {
-            let Some(link) = piece.split('"').next() else {
-                continue;
-            };
-            let asset = [".css", ".js", ".wasm"].iter().any(|ext| {
-                link.split('?')
-                    .next()
-                    .is_some_and(|path| path.ends_with(ext))
-            });
-            if link.starts_with('/')
-                && !link.starts_with("//")
-                && asset
-                && !links.iter().any(|l| l == link)
-            {
-                links.push(link.to_owned());
-            }
-        }
-    }
-    // The wasm is fetched by the JS (beside it, same name) when not preloaded.
-    let wasm: Vec<String> = links
-        .iter()
-        .filter_map(|link| link.strip_suffix(".js"))
-        .map(|stem| format!("{stem}.wasm"))
-        .filter(|wasm| !links.contains(wasm))
-        .collect();
-    links.extend(wasm);
-    links
 }
 
 fn print_table(rows: &[Row], size: Size) {
