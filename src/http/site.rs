@@ -356,8 +356,9 @@ pub fn leptos_options(config: &Config) -> LeptosOptions {
 const HASH_FILE: &str = "hash.txt";
 
 /// The hash file that goes with the site in `site_root`: beside the binary (where cargo-leptos
-/// writes it), else in the site's folder. One naming files the site does not have belongs to
-/// another build and is ignored, with a warning: the pages then link the unhashed names.
+/// writes it), else in the site's folder, as long as it names the site's wasm. Otherwise (the
+/// binary of one build serving the site of another, say a debug server on the release site) the
+/// hashes are read from the site's own file names and written to a hash file of the server's.
 fn hash_file(site_root: &FsPath, beside_binary: Option<&FsPath>) -> Option<PathBuf> {
     let candidates = beside_binary
         .map(|dir| dir.join(HASH_FILE))
@@ -379,13 +380,78 @@ fn hash_file(site_root: &FsPath, beside_binary: Option<&FsPath>) -> Option<PathB
         if named.as_deref().is_some_and(FsPath::is_file) {
             return Some(std::fs::canonicalize(&candidate).unwrap_or(candidate));
         }
-        tracing::warn!(
-            hash_file = %candidate.display(),
-            site_root = %site_root.display(),
-            "the hash file names files the site does not have (built apart?): ignored"
-        );
     }
-    None
+    let hashes = hashes_in_names(&site_root.join("pkg"))?;
+    let site = std::fs::canonicalize(site_root).unwrap_or_else(|_| site_root.to_path_buf());
+    let file = std::env::temp_dir().join(format!(
+        "tve-activate-{:016x}-{HASH_FILE}",
+        fnv1a(&site.to_string_lossy())
+    ));
+    match std::fs::write(&file, hashes) {
+        Ok(()) => {
+            tracing::info!(
+                site_root = %site_root.display(),
+                "no hash file of this build names the site's files: read from their names"
+            );
+            Some(file)
+        }
+        Err(error) => {
+            tracing::warn!(
+                %error,
+                file = %file.display(),
+                "cannot write the site's hash file: pages link unhashed names"
+            );
+            None
+        }
+    }
+}
+
+/// The hash file cargo-leptos would have written for the files in `pkg`, read from their names
+/// (`tve-activate.<hash>.js`, `.wasm` and `.css`, and the wasm splitter's loader and manifest
+/// when there are chunks); `None` when the names carry no hash, or more than one of a kind.
+fn hashes_in_names(pkg: &FsPath) -> Option<String> {
+    let names: Vec<String> = std::fs::read_dir(pkg)
+        .ok()?
+        .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
+        .collect();
+    let output = format!("{}.", app::OUTPUT_NAME);
+    let mut lines = Vec::new();
+    for (kind, prefix, suffix, needed) in [
+        ("js", output.as_str(), ".js", true),
+        ("wasm", output.as_str(), ".wasm", true),
+        ("css", output.as_str(), ".css", true),
+        ("manifest", "__wasm_split_manifest.", ".json", false),
+        ("split", "__wasm_split.", ".js", false),
+    ] {
+        let hashes: Vec<&str> = names
+            .iter()
+            .filter_map(|name| name.strip_prefix(prefix)?.strip_suffix(suffix))
+            .filter(|hash| is_hash(hash))
+            .collect();
+        match hashes[..] {
+            [hash] => lines.push(format!("{kind}: {hash}\n")),
+            [] if !needed => {}
+            _ => return None,
+        }
+    }
+    Some(lines.concat())
+}
+
+/// A content hash as cargo-leptos writes it in names: 22 base64url characters (an MD5), not
+/// its placeholder of underscores.
+fn is_hash(part: &str) -> bool {
+    part.len() == 22
+        && part
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        && part.bytes().any(|b| b.is_ascii_alphanumeric())
+}
+
+/// A stable 64-bit FNV-1a hash of `text`, to name the server's hash file after its site.
+fn fnv1a(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
 }
 
 /// `Cache-Control` of the site's files whose names carry a hash of their content: a browser
@@ -408,15 +474,7 @@ pub fn is_hashed_asset(path: &str) -> bool {
     // The name before the first dot, and the extension after the last, are not the hash.
     parts.next();
     let parts: Vec<&str> = parts.collect();
-    parts.len() >= 2
-        && parts[..parts.len() - 1].iter().any(|part| {
-            part.len() == 22
-                && part
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-                // cargo-leptos's placeholder for a hash still to come.
-                && part.bytes().any(|b| b.is_ascii_alphanumeric())
-        })
+    parts.len() >= 2 && parts[..parts.len() - 1].iter().any(|part| is_hash(part))
 }
 
 /// The future of a fallback handler.
@@ -543,5 +601,42 @@ mod tests {
         std::fs::write(site.path().join(HASH_FILE), names).expect("hash file in the site");
         let found = hash_file(site.path(), None).expect("in the site's folder");
         assert!(found.starts_with(std::fs::canonicalize(site.path()).expect("path")));
+    }
+
+    #[test]
+    fn a_site_from_another_build_is_named_by_its_own_files() {
+        let site = tempfile::tempdir().expect("temporary folder");
+        let binary = tempfile::tempdir().expect("temporary folder");
+        let pkg = site.path().join("pkg");
+        std::fs::create_dir(&pkg).expect("pkg");
+        std::fs::write(
+            binary.path().join(HASH_FILE),
+            "js: Jjjjjjjjjjjjjjjjjjjjjj\nwasm: Wwwwwwwwwwwwwwwwwwwwww\ncss: Cccccccccccccccccccccc\n",
+        )
+        .expect("another build's hash file");
+        for name in [
+            "tve-activate.lkVhAr1x3CAsEmzZEHD_Rg.js",
+            "tve-activate.xPJaR3_pdUH-PV6PZxJvvA.wasm",
+            "tve-activate.hVjTb7xLpSDHXarIoXWnzw.css",
+            "tve-activate.d.yt8SBs6wcSB7zmaINP8IOA.ts",
+            "__wasm_split.v72bcu_e99xbLxB_gDI1BA.js",
+            "__wasm_split_manifest.FEklWyaFMmyCfJ9mNMYbIA.json",
+            "split___tv_route_view_1.-KwQYgieht-3L5XenLIFVQ.wasm",
+        ] {
+            std::fs::write(pkg.join(name), b"").expect("file");
+        }
+        let found = hash_file(site.path(), Some(binary.path())).expect("from the names");
+        assert_eq!(
+            std::fs::read_to_string(found).expect("written"),
+            "js: lkVhAr1x3CAsEmzZEHD_Rg\nwasm: xPJaR3_pdUH-PV6PZxJvvA\n\
+             css: hVjTb7xLpSDHXarIoXWnzw\nmanifest: FEklWyaFMmyCfJ9mNMYbIA\n\
+             split: v72bcu_e99xbLxB_gDI1BA\n"
+        );
+
+        // Unhashed names (a build without hash-files): nothing to name.
+        let plain = tempfile::tempdir().expect("temporary folder");
+        std::fs::create_dir(plain.path().join("pkg")).expect("pkg");
+        std::fs::write(plain.path().join("pkg/tve-activate.wasm"), b"").expect("file");
+        assert_eq!(hash_file(plain.path(), Some(binary.path())), None);
     }
 }
