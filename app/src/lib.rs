@@ -6,12 +6,14 @@ pub mod pages;
 pub mod port;
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, HashedStylesheet, Link, Meta, MetaTags, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
     hooks::use_location,
-    path, SsrMode,
+    path, Lazy, SsrMode,
 };
+
+use pages::lazy;
 
 /// Name of the built wasm, JavaScript and CSS files under `/pkg`.
 pub const OUTPUT_NAME: &str = "tve-activate";
@@ -30,7 +32,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <meta name=brand::META_NAME content=brand::to_meta(&brand)/>
                 <link rel="stylesheet" href="/brand.css"/>
-                <HydrationScripts options/>
+                <HydrationScripts options=options.clone()/>
+                // Under its hashed name when the build hashed it (hash-files in Cargo.toml).
+                <HashedStylesheet options id="leptos"/>
                 <MetaTags/>
             </head>
             <body>
@@ -59,27 +63,26 @@ pub fn App() -> impl IntoView {
     let lang = i18n::provide_lang();
     let name = brand::provide_brand().name(lang).to_owned();
     view! {
-        <Stylesheet id="leptos" href=format!("/pkg/{OUTPUT_NAME}.css")/>
         <Link rel="icon" type_="image/svg+xml" href="/favicon.svg"/>
         <Meta name="color-scheme" content="light dark"/>
         <Title formatter=move |page: String| format!("{page} · {name}")/>
         <Router>
             <SiteHeader/>
             <Routes fallback=pages::not_found::NotFound>
-                <Route path=path!("") view=pages::home::Home/>
+                <Route path=path!("") view={Lazy::<lazy::HomeRoute>::new()}/>
                 <Route path=path!("/activate") view=pages::activate::ActivatePage ssr=SsrMode::Async/>
                 <Route
                     path=path!("/activate/provider")
-                    view=pages::activate::ProvidersPage
+                    view={Lazy::<lazy::ProvidersRoute>::new()}
                     ssr=SsrMode::Async
                 />
                 <Route
                     path=path!("/activate/complete")
-                    view=pages::activate::CompletePage
+                    view={Lazy::<lazy::CompleteRoute>::new()}
                     ssr=SsrMode::Async
                 />
-                <Route path=path!("/activate/cancelled") view=pages::activate::CancelledPage/>
-                <Route path=path!("/tv") view=pages::tv::TvPage/>
+                <Route path=path!("/activate/cancelled") view={Lazy::<lazy::CancelledRoute>::new()}/>
+                <Route path=path!("/tv") view={Lazy::<lazy::TvRoute>::new()}/>
             </Routes>
             <SiteFooter/>
         </Router>
@@ -181,12 +184,19 @@ fn url_encode(text: &str) -> String {
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(App);
-    if let Some(body) = web_sys::window()
-        .and_then(|window| window.document())
-        .and_then(|document| document.body())
-    {
+    // A page in a wasm chunk of its own (pages::lazy) hydrates once its chunk is in.
+    wasm_bindgen_futures::spawn_local(async {
+        let Some(window) = web_sys::window() else {
+            return;
+        };
+        let Some(body) = window.document().and_then(|document| document.body()) else {
+            return;
+        };
+        lazy::preload(&window.location().pathname().unwrap_or_default()).await;
+        leptos::mount::hydrate_from_async(body.clone(), App)
+            .await
+            .forget();
         // A failure here only affects the marker, never the page.
         let _ = body.set_attribute("data-hydrated", "");
-    }
+    });
 }
