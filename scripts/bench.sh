@@ -8,7 +8,7 @@ cd "$ROOT"
 # Thousands of TVs hold event streams open: the tool, the service and the emulator need the
 # file descriptors.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
-say "building the release site (cargo leptos build --release)"
-cargo leptos build --release
+say "building the release site (cargo leptos build --release --split --precompress)"
+cargo leptos build --release --split --precompress
 say "load: the release build under a live-game spike"
 cargo bench --bench load -- "$@"

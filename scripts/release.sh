@@ -31,14 +31,19 @@ if [ -e "$DEST" ] && [ ! -e "$DEST/$MARK" ] && [ -n "$(ls -A "$DEST" 2>/dev/null
   exit 1
 fi
 
-say "building the release site and server (cargo leptos build --release)"
-cargo leptos build --release
+say "building the release site and server (cargo leptos build --release --split --precompress)"
+# --split: pages in wasm chunks of their own; --precompress: brotli and gzip twins the server
+# sends as they are (docs/performance.md, "Page weight").
+cargo leptos build --release --split --precompress
 say "building the standalone emulator (cargo build --release --bin adobe-pass-emulator)"
 cargo build --release --bin adobe-pass-emulator
 
-for built in "$BIN/tve-activate" "$BIN/adobe-pass-emulator" "$SITE/pkg/tve-activate.css"; do
+for built in "$BIN/tve-activate" "$BIN/adobe-pass-emulator"; do
   [ -e "$built" ] || { echo "release: $built is missing after the build" >&2; exit 1; }
 done
+# The stylesheet, under its hashed name (hash-files in Cargo.toml).
+compgen -G "$SITE/pkg/tve-activate*.css" >/dev/null ||
+  { echo "release: no stylesheet in $SITE/pkg after the build" >&2; exit 1; }
 
 say "gathering the release in $DEST"
 rm -rf "$DEST"

@@ -6,4 +6,4 @@ source "$(dirname "${BASH_SOURCE[0]}")/bootstrap.sh"
 bootstrap_build
 cd "$ROOT"
 say "building and serving on ${TVE_LISTEN:-127.0.0.1:3000}"
-exec cargo leptos serve -- "$@"
+exec cargo leptos serve --split -- "$@"

@@ -45,7 +45,7 @@ say "fuzz: the emulator against Adobe's OpenAPI (schemathesis)"
 scripts/fuzz-emulator.sh
 
 say "building the site"
-cargo leptos build
+cargo leptos build --split
 
 say "fuzz: the Streaming App API against its own OpenAPI (schemathesis)"
 scripts/fuzz-tv-api.sh
