@@ -11,6 +11,8 @@ const brands = [
     key: "northwind",
     name: "Northwind Sports",
     spanishName: "Northwind Deportes",
+    tagline: "Every game, live, on your TV.",
+    spanishTagline: "Todos los partidos, en directo, en tu TV.",
     logo: /^\/brand\/logo\.svg\?v=[0-9a-f]{12}$/,
     accent: "rgb(11, 93, 59)",
     accentText: "rgb(255, 255, 255)",
@@ -20,6 +22,8 @@ const brands = [
     key: "sunrise",
     name: "Sunrise Entertainment",
     spanishName: "Sunrise Entertainment",
+    tagline: "Shows for the whole family.",
+    spanishTagline: "Series para toda la familia.",
     logo: /^\/brand\/logo\.png\?v=[0-9a-f]{12}$/,
     accent: "rgb(242, 157, 18)",
     accentText: "rgb(26, 17, 0)",
@@ -47,6 +51,8 @@ for (const brand of brands) {
       const api = await requests.newContext({ baseURL });
       const tv = await startActivation(api);
 
+      await gotoHydrated(page, "/");
+      await expect(page.locator("p.tagline")).toHaveText(brand.tagline);
       await gotoHydrated(page, "/activate");
       const header = page.locator("header.site");
       await expect(header.locator(".brand-name")).toHaveText(brand.name);
@@ -98,6 +104,8 @@ for (const brand of brands) {
         extraHTTPHeaders: { "accept-language": "es", "x-forwarded-for": viewerAddress() },
       });
       const page = await context.newPage();
+      await gotoHydrated(page, `${baseURL}/`);
+      await expect(page.locator("p.tagline")).toHaveText(brand.spanishTagline);
       await gotoHydrated(page, `${baseURL}/activate`);
       await expect(page.locator("header.site .brand-name")).toHaveText(brand.spanishName);
       const results = await new AxeBuilder({ page }).analyze();

@@ -3,16 +3,21 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::i18n::use_texts;
+use crate::{
+    brand::use_brand,
+    i18n::{use_lang, use_texts},
+};
 
 /// The home page.
 #[component]
 pub fn Home() -> impl IntoView {
     let texts = use_texts();
+    let tagline = use_brand().tagline(use_lang()).map(str::to_owned);
     view! {
         <Title text=texts.home_title/>
         <main class="page">
             <h1>{texts.home_title}</h1>
+            {tagline.map(|tagline| view! { <p class="tagline">{tagline}</p> })}
             <p class="lead">{texts.home_lead}</p>
             <nav class="choices" aria-label=texts.home_nav>
                 <a class="choice" href="/activate">
