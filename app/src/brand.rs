@@ -1,8 +1,8 @@
 //! The network's brand as the pages show it: its name (per language where it differs), logo,
 //! tagline and links. The server validates the operator's brand file and provides a [`Brand`]
-//! through context; the page shell writes it into `<meta name="tve-brand">`, where the browser
-//! reads it back so that hydration renders the same words. Colours are not here: they come
-//! from the stylesheet `/brand.css`, which the server writes from the same file.
+//! through context; only the server renders it (no island shows the brand, so it never enters
+//! the wasm). Colours are not here: they come from the stylesheet `/brand.css`, which the server
+//! writes from the same file.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -11,9 +11,6 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::i18n::Lang;
-
-/// The `<meta>` name that carries the brand to the browser.
-pub const META_NAME: &str = "tve-brand";
 
 /// What a language says differently.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -85,39 +82,8 @@ impl Brand {
 }
 
 /// The brand the server provided for this request (the demo brand when none was).
-#[cfg(feature = "ssr")]
-fn request_brand() -> Arc<Brand> {
-    use_context::<Arc<Brand>>().unwrap_or_default()
-}
-
-/// The brand the server wrote into the page (the demo brand when it cannot be read).
-#[cfg(not(feature = "ssr"))]
-fn request_brand() -> Arc<Brand> {
-    leptos::prelude::document()
-        .query_selector(&format!("meta[name=\"{META_NAME}\"]"))
-        .ok()
-        .flatten()
-        .and_then(|meta| meta.get_attribute("content"))
-        .and_then(|json| serde_json::from_str(&json).ok())
-        .map(Arc::new)
-        .unwrap_or_default()
-}
-
-/// Puts the request's brand in context for [`use_brand`].
-pub fn provide_brand() -> Arc<Brand> {
-    let brand = request_brand();
-    provide_context(brand.clone());
-    brand
-}
-
-/// The current brand.
 pub fn use_brand() -> Arc<Brand> {
     use_context::<Arc<Brand>>().unwrap_or_default()
-}
-
-/// The brand as the shell writes it for the browser.
-pub fn to_meta(brand: &Brand) -> String {
-    serde_json::to_string(brand).unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -134,12 +100,5 @@ mod tests {
             ..Brand::default()
         };
         assert_eq!(tagged.tagline(Lang::Es), Some("Live sports"));
-    }
-
-    #[test]
-    fn the_meta_round_trips() {
-        let brand = Brand::default();
-        let back: Brand = serde_json::from_str(&to_meta(&brand)).expect("json");
-        assert_eq!(back, brand);
     }
 }

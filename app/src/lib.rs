@@ -1,6 +1,7 @@
 //! The tve-activate web app: the page shell, the routes, and the browser entry point.
 
 pub mod brand;
+mod hydration;
 pub mod i18n;
 pub mod pages;
 pub mod port;
@@ -10,10 +11,8 @@ use leptos_meta::{provide_meta_context, HashedStylesheet, Link, Meta, MetaTags, 
 use leptos_router::{
     components::{Route, Router, Routes},
     hooks::use_location,
-    path, Lazy, SsrMode,
+    path, SsrMode,
 };
-
-use pages::lazy;
 
 /// Name of the built wasm, JavaScript and CSS files under `/pkg`.
 pub const OUTPUT_NAME: &str = "tve-activate";
@@ -23,16 +22,16 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
     use_request_nonce();
     let lang = i18n::request_lang();
-    let brand = brand::provide_brand();
     view! {
         <!DOCTYPE html>
         <html lang=lang.tag()>
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
-                <meta name=brand::META_NAME content=brand::to_meta(&brand)/>
                 <link rel="stylesheet" href="/brand.css"/>
-                <HydrationScripts options=options.clone()/>
+                // Islands: the browser hydrates only the interactive parts (`#[island]`); the rest
+                // of every page, routes included, is the server's alone.
+                <HydrationScripts options=options.clone() islands=true/>
                 // Under its hashed name when the build hashed it (hash-files in Cargo.toml).
                 <HashedStylesheet options id="leptos"/>
                 <MetaTags/>
@@ -61,7 +60,7 @@ fn use_request_nonce() {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     let lang = i18n::provide_lang();
-    let name = brand::provide_brand().name(lang).to_owned();
+    let name = brand::use_brand().name(lang).to_owned();
     view! {
         <Link rel="icon" type_="image/svg+xml" href="/favicon.svg"/>
         <Meta name="color-scheme" content="light dark"/>
@@ -69,20 +68,12 @@ pub fn App() -> impl IntoView {
         <Router>
             <SiteHeader/>
             <Routes fallback=pages::not_found::NotFound>
-                <Route path=path!("") view={Lazy::<lazy::HomeRoute>::new()}/>
+                <Route path=path!("") view=pages::home::Home/>
                 <Route path=path!("/activate") view=pages::activate::ActivatePage ssr=SsrMode::Async/>
-                <Route
-                    path=path!("/activate/provider")
-                    view={Lazy::<lazy::ProvidersRoute>::new()}
-                    ssr=SsrMode::Async
-                />
-                <Route
-                    path=path!("/activate/complete")
-                    view={Lazy::<lazy::CompleteRoute>::new()}
-                    ssr=SsrMode::Async
-                />
-                <Route path=path!("/activate/cancelled") view={Lazy::<lazy::CancelledRoute>::new()}/>
-                <Route path=path!("/tv") view={Lazy::<lazy::TvRoute>::new()}/>
+                <Route path=path!("/activate/provider") view=pages::activate::ProvidersPage ssr=SsrMode::Async/>
+                <Route path=path!("/activate/complete") view=pages::activate::CompletePage ssr=SsrMode::Async/>
+                <Route path=path!("/activate/cancelled") view=pages::activate::CancelledPage/>
+                <Route path=path!("/tv") view=pages::tv::TvPage/>
             </Routes>
             <SiteFooter/>
         </Router>
@@ -178,25 +169,13 @@ fn url_encode(text: &str) -> String {
         .collect()
 }
 
-/// Browser entry point: hydrates the server-rendered page, then marks `<body data-hydrated>`
-/// so tests (and scripts) know the page is interactive.
+/// Browser entry point, called by Leptos's island loader before it hydrates the page's islands
+/// (each in the main module or, for `#[island(lazy)]`, in a wasm chunk of its own). Once every
+/// island is interactive, `<body data-hydrated>` says so to tests (and scripts).
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    // A page in a wasm chunk of its own (pages::lazy) hydrates once its chunk is in.
-    wasm_bindgen_futures::spawn_local(async {
-        let Some(window) = web_sys::window() else {
-            return;
-        };
-        let Some(body) = window.document().and_then(|document| document.body()) else {
-            return;
-        };
-        lazy::preload(&window.location().pathname().unwrap_or_default()).await;
-        leptos::mount::hydrate_from_async(body.clone(), App)
-            .await
-            .forget();
-        // A failure here only affects the marker, never the page.
-        let _ = body.set_attribute("data-hydrated", "");
-    });
+    leptos::mount::hydrate_islands();
+    hydration::expect_islands();
 }

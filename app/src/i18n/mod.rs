@@ -110,9 +110,10 @@ pub fn provide_lang() -> Lang {
     lang
 }
 
-/// The current language (English when none was provided).
+/// The current language: the one provided for the page, or else (in an island, which hydrates
+/// without the page's context) the request's.
 pub fn use_lang() -> Lang {
-    use_context::<Lang>().unwrap_or(Lang::En)
+    use_context::<Lang>().unwrap_or_else(request_lang)
 }
 
 /// The copy of the current language.

@@ -2,6 +2,5 @@
 
 pub mod activate;
 pub mod home;
-pub mod lazy;
 pub mod not_found;
 pub mod tv;

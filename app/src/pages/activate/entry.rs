@@ -9,7 +9,7 @@ use super::{
     confirm::Confirmation,
     query_code, BusyNotice,
 };
-use crate::{i18n::use_texts, port::normalize_code};
+use crate::{hydration::island_hydrated, i18n::use_texts, port::normalize_code};
 
 /// The code entry page, which becomes the confirmation once a pending code is given.
 #[component]
@@ -26,10 +26,10 @@ pub fn ActivatePage() -> impl IntoView {
                         Ok(CodeCheck::Pending { details, csrf }) => view! { <Confirmation details csrf/> }.into_any(),
                         Ok(CodeCheck::TooMany(_)) => view! { <TooMany/> }.into_any(),
                         Ok(CodeCheck::NotACode) => {
-                            view! { <CodeForm typed=code.get() error=Some(texts.not_a_code)/> }.into_any()
+                            view! { <CodeForm typed=code.get() error=Some(texts.not_a_code.to_owned())/> }.into_any()
                         }
                         Ok(CodeCheck::Gone) => {
-                            view! { <CodeForm typed=code.get() error=Some(texts.code_gone)/> }.into_any()
+                            view! { <CodeForm typed=code.get() error=Some(texts.code_gone.to_owned())/> }.into_any()
                         }
                         Ok(CodeCheck::Empty) => view! { <CodeForm typed=String::new() error=None/> }.into_any(),
                         Ok(CodeCheck::Busy) | Err(_) => {
@@ -53,16 +53,18 @@ pub(super) fn TooMany() -> impl IntoView {
     }
 }
 
-/// The code form: a GET to `/activate`, so it works before (and without) the wasm. After
-/// hydration it uppercases as you type and refuses what cannot be a code at once.
-#[component]
-fn CodeForm(typed: String, error: Option<&'static str>) -> impl IntoView {
+/// The code form: a GET to `/activate`, so it works before (and without) the wasm. An island:
+/// once hydrated it uppercases as you type and refuses what cannot be a code at once.
+#[island]
+fn CodeForm(typed: String, error: Option<String>) -> impl IntoView {
     let texts = use_texts();
     let message = RwSignal::new(error);
     let input = NodeRef::<Input>::new();
+    island_hydrated();
     let on_input = move |_| {
         if let Some(field) = input.get() {
-            let upper = field.value().to_uppercase();
+            // Codes are ASCII; std's full Unicode case tables would cost the wasm 2 KB.
+            let upper = field.value().to_ascii_uppercase();
             if upper != field.value() {
                 field.set_value(&upper);
             }
@@ -73,7 +75,7 @@ fn CodeForm(typed: String, error: Option<&'static str>) -> impl IntoView {
         let value = input.get().map(|field| field.value()).unwrap_or_default();
         if normalize_code(&value).is_none() {
             ev.prevent_default();
-            message.set(Some(texts.not_a_code));
+            message.set(Some(texts.not_a_code.to_owned()));
             if let Some(field) = input.get() {
                 let _ = field.focus();
             }

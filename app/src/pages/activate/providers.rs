@@ -1,6 +1,7 @@
 //! `/activate/provider?code=…`: featured providers as logo tiles, the full list with search
-//! (a GET form without JavaScript, as you type after hydration), "Continue with <last>" and
-//! help for a provider that is not listed. Every choice posts to the sign-in server function.
+//! (a GET form without JavaScript; as you type once the search island hydrates), "Continue with
+//! <last>" and help for a provider that is not listed. Every choice posts to the sign-in server
+//! function.
 
 use leptos::{prelude::*, server_fn::ServerFn};
 use leptos_meta::Title;
@@ -11,14 +12,14 @@ use super::{
     entry::TooMany,
     query_code, BusyNotice, ProviderLogo,
 };
-use crate::{i18n::use_texts, port::ProviderView};
+use crate::{hydration::island_hydrated, i18n::use_texts, port::ProviderView};
 
 /// Whether a provider's name or id contains the search text (case-insensitive).
-fn matches(provider: &ProviderView, search: &str) -> bool {
+fn matches(name: &str, id: &str, search: &str) -> bool {
     let search = search.trim().to_lowercase();
     search.is_empty()
-        || provider.name.to_lowercase().contains(&search)
-        || provider.id.to_lowercase().contains(&search)
+        || name.to_lowercase().contains(&search)
+        || id.to_lowercase().contains(&search)
 }
 
 /// The provider picker.
@@ -63,12 +64,14 @@ fn Picker(
     csrf: String,
 ) -> impl IntoView {
     let texts = use_texts();
-    let query = use_query_map();
-    let search = RwSignal::new(query.read_untracked().get("q").unwrap_or_default());
-    let shown = {
-        let all = all.clone();
-        move || all.iter().filter(|p| matches(p, &search.get())).count()
-    };
+    let search = use_query_map()
+        .read_untracked()
+        .get("q")
+        .unwrap_or_default();
+    let shown = all
+        .iter()
+        .filter(|p| matches(&p.name, &p.id, &search))
+        .count();
     view! {
         <p class="lead">{texts.providers_lead}</p>
         <form method="post" action=SignIn::url() class="picker">
@@ -96,8 +99,49 @@ fn Picker(
             })}
             <h2 id="all-providers">{texts.all_providers}</h2>
         </form>
+        <ProviderSearch code=code.clone() search=search.clone() shown>
+            <form method="post" action=SignIn::url()>
+                <input type="hidden" name="code" value=code/>
+                <input type="hidden" name="csrf" value=csrf/>
+                <ul id="provider-list" class="provider-list" role="list" aria-labelledby="all-providers">
+                    {all.into_iter().map(|provider| view! {
+                        <li
+                            hidden=!matches(&provider.name, &provider.id, &search)
+                            data-name=provider.name.clone()
+                            data-id=provider.id.clone()
+                        >
+                            <button type="submit" name="mvpd" value=provider.id.clone() class="provider">
+                                <ProviderLogo provider=provider.clone() small=true/>
+                                <span>{provider.name.clone()}</span>
+                            </button>
+                        </li>
+                    }).collect_view()}
+                </ul>
+            </form>
+        </ProviderSearch>
+        <details class="help">
+            <summary>{texts.help_title}</summary>
+            <p>{texts.help_text}</p>
+        </details>
+    }
+}
+
+/// The search over the full list (`children`, rendered by the server with the items that match
+/// `search` shown): a GET form without JavaScript; an island that filters the list as you type.
+#[island]
+fn ProviderSearch(code: String, search: String, shown: usize, children: Children) -> impl IntoView {
+    let texts = use_texts();
+    let shown = RwSignal::new(shown);
+    island_hydrated();
+    let on_input = move |ev: leptos::ev::Event| {
+        #[cfg(feature = "hydrate")]
+        shown.set(filter_list(&event_target_value(&ev)));
+        #[cfg(not(feature = "hydrate"))]
+        let _ = ev;
+    };
+    view! {
         <form method="get" action="/activate/provider" class="search" role="search">
-            <input type="hidden" name="code" value=code.clone()/>
+            <input type="hidden" name="code" value=code/>
             <label for="provider-search">{texts.search_label}</label>
             <div class="row">
                 <input
@@ -106,39 +150,38 @@ fn Picker(
                     type="search"
                     autocomplete="off"
                     aria-controls="provider-list"
-                    prop:value=move || search.get()
-                    value=search.get_untracked()
-                    on:input=move |ev| search.set(event_target_value(&ev))
+                    value=search
+                    on:input=on_input
                 />
                 <button type="submit" class="button">{texts.search_button}</button>
             </div>
         </form>
-        <form method="post" action=SignIn::url()>
-            <input type="hidden" name="code" value=code/>
-            <input type="hidden" name="csrf" value=csrf/>
-            <ul id="provider-list" class="provider-list" role="list" aria-labelledby="all-providers">
-                {all.into_iter().map(|provider| {
-                    let hidden = {
-                        let provider = provider.clone();
-                        move || !matches(&provider, &search.get())
-                    };
-                    view! {
-                        <li hidden=hidden>
-                            <button type="submit" name="mvpd" value=provider.id.clone() class="provider">
-                                <ProviderLogo provider=provider.clone() small=true/>
-                                <span>{provider.name.clone()}</span>
-                            </button>
-                        </li>
-                    }
-                }).collect_view()}
-            </ul>
-        </form>
+        {children()}
         <p class="hint" role="status" aria-live="polite">
-            {move || (shown() == 0).then_some(texts.no_match)}
+            {move || (shown.get() == 0).then_some(texts.no_match)}
         </p>
-        <details class="help">
-            <summary>{texts.help_title}</summary>
-            <p>{texts.help_text}</p>
-        </details>
     }
+}
+
+/// Shows the items of `#provider-list` that match `search` and hides the others (each item
+/// carries its provider's `data-name` and `data-id`); returns how many are shown.
+#[cfg(feature = "hydrate")]
+fn filter_list(search: &str) -> usize {
+    use leptos::wasm_bindgen::JsCast;
+
+    let Ok(items) = document().query_selector_all("#provider-list > li") else {
+        return 0;
+    };
+    let mut shown = 0;
+    for item in (0..items.length())
+        .filter_map(|index| items.item(index)?.dyn_into::<web_sys::HtmlElement>().ok())
+    {
+        let data = item.dataset();
+        let name = data.get("name").unwrap_or_default();
+        let id = data.get("id").unwrap_or_default();
+        let show = matches(&name, &id, search);
+        item.set_hidden(!show);
+        shown += usize::from(show);
+    }
+    shown
 }

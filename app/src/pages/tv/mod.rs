@@ -2,7 +2,8 @@
 //! as a TV would: register (token kept in `localStorage`), show the code, the QR code and a
 //! countdown, wait for the sign-in through the event stream (long polls when it fails), then
 //! show the provider's name and a small catalogue with Play and Sign out. The server renders
-//! only the frame; everything else runs after hydration.
+//! only the frame; the screen is an island, in a wasm chunk of its own when the build splits
+//! (so a phone opening `/activate` never downloads the simulator).
 
 #[cfg(feature = "hydrate")]
 mod client;
@@ -10,7 +11,7 @@ mod client;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::i18n::use_texts;
+use crate::{hydration::island_hydrated, i18n::use_texts};
 
 /// The emulator's resources the catalogue offers.
 pub const CATALOGUE: [&str; 4] = ["REF30", "news", "premium-sports", "mature-movies"];
@@ -65,6 +66,21 @@ pub struct TvState {
 #[component]
 pub fn TvPage() -> impl IntoView {
     let texts = use_texts();
+    view! {
+        <Title text=texts.tv_title/>
+        <main class="page tv">
+            <h1>{texts.tv_title}</h1>
+            <noscript><p class="error">{texts.tv_needs_js}</p></noscript>
+            <TvScreen/>
+        </main>
+    }
+}
+
+/// What the TV shows, driven from the browser.
+#[cfg_attr(split_wasm, island(lazy))]
+#[cfg_attr(not(split_wasm), island)]
+fn TvScreen() -> impl IntoView {
+    let texts = use_texts();
     let state = TvState {
         screen: RwSignal::new(Screen::Starting),
         now: RwSignal::new(0.0),
@@ -72,29 +88,25 @@ pub fn TvPage() -> impl IntoView {
     };
     #[cfg(feature = "hydrate")]
     Effect::new(move |_| client::start(state));
+    island_hydrated();
     view! {
-        <Title text=texts.tv_title/>
-        <main class="page tv">
-            <h1>{texts.tv_title}</h1>
-            <noscript><p class="error">{texts.tv_needs_js}</p></noscript>
-            <div class="tv-screen" aria-live="polite">
-                {move || match state.screen.get() {
-                    Screen::Starting => view! { <p>{texts.tv_starting}</p> }.into_any(),
-                    Screen::Code { code, url, qr, expires_at } => {
-                        view! { <CodeScreen code url qr expires_at state/> }.into_any()
-                    }
-                    Screen::Expired => view! {
-                        <p role="alert">{texts.tv_expired}</p>
-                        <NewCode state/>
-                    }.into_any(),
-                    Screen::SignedIn(provider) => view! { <Catalogue provider state/> }.into_any(),
-                    Screen::Failed(message) => view! {
-                        <p class="error" role="alert">{format!("{}: {message}", texts.tv_error)}</p>
-                        <NewCode state/>
-                    }.into_any(),
-                }}
-            </div>
-        </main>
+        <div class="tv-screen" aria-live="polite">
+            {move || match state.screen.get() {
+                Screen::Starting => view! { <p>{texts.tv_starting}</p> }.into_any(),
+                Screen::Code { code, url, qr, expires_at } => {
+                    view! { <CodeScreen code url qr expires_at state/> }.into_any()
+                }
+                Screen::Expired => view! {
+                    <p role="alert">{texts.tv_expired}</p>
+                    <NewCode state/>
+                }.into_any(),
+                Screen::SignedIn(provider) => view! { <Catalogue provider state/> }.into_any(),
+                Screen::Failed(message) => view! {
+                    <p class="error" role="alert">{format!("{}: {message}", texts.tv_error)}</p>
+                    <NewCode state/>
+                }.into_any(),
+            }}
+        </div>
     }
 }
 
