@@ -54,8 +54,13 @@ async function confirmAndPick(phone: Page, code: string, search: string, provide
   await phone.getByRole("button", { name: "Continue" }).click();
   await expect(phone.getByRole("heading", { name: "Choose your TV provider" })).toBeVisible();
   await expect(phone.locator("body[data-hydrated]")).toBeAttached({ timeout: 15_000 });
-  await phone.getByLabel("Search providers").fill(search);
   const list = phone.locator("#provider-list");
+  // The search island filters as you type, and says so when nothing matches.
+  await phone.getByLabel("Search providers").fill("no such provider");
+  await expect(list.getByRole("button").filter({ visible: true })).toHaveCount(0);
+  await expect(phone.getByRole("status")).toHaveText(/No provider/);
+  await phone.getByLabel("Search providers").fill(search);
+  await expect(phone.getByRole("status")).toHaveText("");
   await expect(list.getByRole("button", { name: provider, exact: true })).toBeVisible();
   await expect(list.getByRole("button").filter({ visible: true })).toHaveCount(1);
   return list.getByRole("button", { name: provider, exact: true });
