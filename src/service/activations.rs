@@ -402,10 +402,15 @@ impl Service {
             .ok_or(ServiceError::NotFound("device"))?;
         let session = self.session_for(device, std::net::SocketAddr::new(viewer_ip, 0))?;
         let identity = session.identity.clone().acting_from(viewer_ip);
-        let view = self
-            .check_once(&activation, &identity)
-            .await?
-            .unwrap_or(view);
+        let view = match self.check_once(&activation, &identity).await? {
+            Some(view) => view,
+            // Still pending at Adobe, or finished meanwhile by a watcher (here or on another
+            // node) whose store update came first: the store says which.
+            None => match self.inner.store.activation(code).await? {
+                Some(now) => ActivationView::from(&now),
+                None => view,
+            },
+        };
         if let Some(wake) = self.inner.activations.wake_handle(code) {
             wake.notify_one();
         }
