@@ -4,10 +4,13 @@
 //! `cargo bench --bench load` runs every scenario (`-- --smoke` for a seconds-long check that
 //! the tool still works, as `make test` does). The service runs against a standalone emulator
 //! with throttling off, on a SQLite store in a temporary folder, with the site from
-//! `LEPTOS_SITE_ROOT` (default: `target/site`, where `cargo leptos build --release` leaves it).
+//! `LEPTOS_SITE_ROOT` (default: `target/site`, where `cargo leptos build --release` leaves it);
+//! the `nodes` scenario runs it on several nodes sharing the PostgreSQL and Redis named by
+//! `TVE_TEST_POSTGRES_URL` and `TVE_TEST_REDIS_URL`.
 
 mod drive;
 mod flows;
+mod nodes;
 mod page;
 mod procs;
 mod soak;
@@ -32,6 +35,9 @@ pub struct Size {
     pub activations_per_second: u32,
     /// The storm's length.
     pub storm_seconds: u64,
+    /// Activations completed per second over two nodes sharing PostgreSQL and Redis: what this
+    /// 2-core machine carries with both nodes, the databases, the emulator and the tool on it.
+    pub nodes_activations_per_second: u32,
     /// Activations started during the soak.
     pub soak_activations: usize,
 }
@@ -42,6 +48,7 @@ const FULL: Size = Size {
     waiting_tvs: 5_000,
     activations_per_second: 200,
     storm_seconds: 10,
+    nodes_activations_per_second: 60,
     soak_activations: 100_000,
 };
 
@@ -51,6 +58,7 @@ const SMOKE: Size = Size {
     waiting_tvs: 100,
     activations_per_second: 10,
     storm_seconds: 2,
+    nodes_activations_per_second: 10,
     soak_activations: 1_000,
 };
 
@@ -89,7 +97,7 @@ fn main() {
         .enable_all()
         .build()
         .expect("runtime");
-    // `--only a,b` runs the named scenarios alone: profile, authorize, storm, page, soak.
+    // `--only a,b` runs the named scenarios alone: profile, authorize, storm, page, nodes, soak.
     let only: Option<Vec<String>> = args
         .iter()
         .position(|arg| arg == "--only")
@@ -123,9 +131,27 @@ fn rate(figures: &Figures) -> String {
 }
 
 async fn run(size: Size, wanted: impl Fn(&str) -> bool) -> Vec<Row> {
+    let mut rows = Vec::new();
+    if ["profile", "authorize", "storm", "page"]
+        .iter()
+        .any(|name| wanted(name))
+    {
+        rows.extend(one_node(size, &wanted).await);
+    }
+    if wanted("nodes") {
+        rows.extend(nodes::run(size).await);
+    }
+    if wanted("soak") {
+        rows.push(soak::run(size).await);
+    }
+    rows
+}
+
+/// The scenarios that share one service on SQLite, its emulator and the bare ceiling.
+async fn one_node(size: Size, wanted: &impl Fn(&str) -> bool) -> Vec<Row> {
     let data = tempfile::tempdir().expect("temporary folder");
     let emulator = procs::emulator(Duration::from_secs(1800)).await;
-    let service = procs::service(&emulator, data.path(), &site_root()).await;
+    let service = procs::service(&emulator, &procs::sqlite_in(data.path()), &site_root()).await;
     let bare = procs::bare_axum().await;
     let base = service.base_url.clone();
     let mut rows = Vec::new();
@@ -151,10 +177,6 @@ async fn run(size: Size, wanted: impl Fn(&str) -> bool) -> Vec<Row> {
     }
     if wanted("page") {
         rows.extend(page::run(&base).await);
-    }
-    drop((service, emulator, bare));
-    if wanted("soak") {
-        rows.push(soak::run(size).await);
     }
     rows
 }
@@ -259,11 +281,13 @@ fn print_table(rows: &[Row], size: Size) {
         );
     }
     println!(
-        "\n{} connections, {} s per rate scenario; storm: {} waiting TVs, {} activations/s for {} s",
+        "\n{} connections, {} s per rate scenario; storm: {} waiting TVs, {} activations/s for {} s; \
+         nodes: the same TVs, {} activations/s over two nodes, half of both on one node alone",
         size.connections,
         size.rate_seconds,
         size.waiting_tvs,
         size.activations_per_second,
-        size.storm_seconds
+        size.storm_seconds,
+        size.nodes_activations_per_second
     );
 }

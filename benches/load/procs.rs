@@ -1,10 +1,12 @@
-//! The processes a run measures: the service's release binary, a standalone emulator and the
-//! bare axum ceiling, each on a free loopback port, stopped when dropped.
+//! The processes a run measures: the service's release binary (one node, or several sharing
+//! PostgreSQL and Redis), a standalone emulator and the bare axum ceiling, each on a free
+//! loopback port, stopped when dropped.
 
 use std::{
     net::TcpListener,
     path::Path,
     process::{Child, Command, Stdio},
+    sync::OnceLock,
     time::{Duration, Instant},
 };
 
@@ -32,7 +34,46 @@ fn rss_of(pid: u32) -> u64 {
         .map_or(0, |kb| kb * 1024)
 }
 
+/// CPU time process `pid` has used so far, user and system, in seconds (Linux `/proc`; 0 when
+/// unreadable). `/proc/<pid>/stat` counts every thread of the process, in clock ticks.
+fn cpu_of(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name, which is in parentheses and may hold spaces: utime and
+    // stime are the 14th and 15th fields of the line, the 12th and 13th after it.
+    let ticks: u64 = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| {
+            rest.split_whitespace()
+                .skip(11)
+                .take(2)
+                .filter_map(|field| field.parse::<u64>().ok())
+                .sum()
+        })
+        .unwrap_or(0);
+    ticks as f64 / clock_ticks_per_second()
+}
+
+/// The kernel's clock ticks per second for `/proc` times (`getconf CLK_TCK`; Linux's 100 when
+/// it cannot be asked).
+fn clock_ticks_per_second() -> f64 {
+    static TICKS: OnceLock<f64> = OnceLock::new();
+    *TICKS.get_or_init(|| {
+        Command::new("getconf")
+            .arg("CLK_TCK")
+            .output()
+            .ok()
+            .and_then(|out| String::from_utf8(out.stdout).ok())
+            .and_then(|text| text.trim().parse().ok())
+            .unwrap_or(100.0)
+    })
+}
+
 impl Server {
+    /// CPU time the process has used so far, in seconds.
+    pub fn cpu_seconds(&self) -> f64 {
+        cpu_of(self.child.id())
+    }
+
     /// Resident memory of the process now, in bytes.
     pub fn rss_bytes(&self) -> u64 {
         rss_of(self.child.id())
@@ -103,19 +144,25 @@ pub async fn emulator(session_ttl: Duration) -> Server {
     .await
 }
 
-/// The service's release binary against `emulator`, with a SQLite store in `data` and the
-/// site from `site_root`.
-pub async fn service(emulator: &Server, data: &Path, site_root: &Path) -> Server {
+/// The settings of a node alone: a SQLite store in `data`.
+pub fn sqlite_in(data: &Path) -> Vec<String> {
+    let store = format!("sqlite://{}", data.join("tve.db").display());
+    vec!["--store-url".to_owned(), store]
+}
+
+/// The service's release binary against `emulator`, its state where `state` (settings such as
+/// [`sqlite_in`]'s) says, and the site from `site_root`. Its public URL is its own address, so
+/// a phone's forms come from the node that served their page.
+pub async fn service(emulator: &Server, state: &[String], site_root: &Path) -> Server {
     let port = free_port();
     let internal = free_port();
     let base_url = format!("http://127.0.0.1:{port}");
-    let store = format!("sqlite://{}", data.join("tve.db").display());
     let child = quiet(
         Command::new(env!("CARGO_BIN_EXE_tve-activate"))
             .args(["--listen", &format!("127.0.0.1:{port}")])
             .args(["--internal-listen", &format!("127.0.0.1:{internal}")])
             .args(["--public-url", &base_url])
-            .args(["--store-url", &store])
+            .args(state)
             .args(["--adobe-pass-url", &emulator.base_url])
             .args([
                 "--software-statement",

@@ -40,7 +40,12 @@ fn megabytes(bytes: u64) -> f64 {
 pub async fn run(size: Size) -> Row {
     let data = tempfile::tempdir().expect("temporary folder");
     let emulator = procs::emulator(CODE_LIFETIME).await;
-    let service = procs::service(&emulator, data.path(), &crate::site_root()).await;
+    let service = procs::service(
+        &emulator,
+        &procs::sqlite_in(data.path()),
+        &crate::site_root(),
+    )
+    .await;
     let base = service.base_url.clone();
     let internal = service.internal_url.clone().unwrap_or_default();
     let tvs: Vec<Tv> = stream::iter(0..TVS)
