@@ -101,6 +101,7 @@ status=0
 (cd "$work" && "$venv/bin/schemathesis" run "$work/restApiV2.json" \
   --url "$base/api/v2" \
   -H "Authorization: Bearer $token" \
+  -H "Accept: application/json;charset=utf-8" \
   -H "AP-Device-Identifier: fingerprint ZnV6ei1kZXZpY2U=" \
   -H "X-Device-Info: eyJtb2RlbCI6ImZ1enoiLCJ2ZXJzaW9uIjoiMSIsIm9zTmFtZSI6IkxpbnV4Iiwib3NWZXJzaW9uIjoiNiIsImNvbm5lY3Rpb25UeXBlIjoiTEFOIn0=" \
   --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \

@@ -98,7 +98,8 @@ pub struct Args {
     pub software_statement_file: Option<PathBuf>,
 
     /// The `redirect_uri` registered with each DCR client (§4.1; the one in the software
-    /// statement's application, for example app://com.network.tv). Defaults to the public URL.
+    /// statement's application, for example app://com.network.tv). Unset, registrations carry
+    /// none: Adobe validates it against the registered application's domains.
     #[arg(long, env = "TVE_DCR_REDIRECT_URI")]
     pub dcr_redirect_uri: Option<String>,
 
@@ -300,8 +301,8 @@ pub struct Config {
     pub upstream: Upstream,
     /// Requestor id.
     pub service_provider: String,
-    /// The `redirect_uri` of DCR registrations.
-    pub dcr_redirect_uri: String,
+    /// The `redirect_uri` of DCR registrations, when one is configured.
+    pub dcr_redirect_uri: Option<String>,
     /// The programmer's private keys for encrypted user metadata.
     pub metadata_keys: Option<Arc<MetadataKeys>>,
     /// Domain name for authentication sessions.
@@ -404,9 +405,9 @@ impl TryFrom<Args> for Config {
             ));
         }
         let dcr_redirect_uri = match args.dcr_redirect_uri.as_deref().map(str::trim) {
-            None | Some("") => public_url.to_string(),
+            None | Some("") => None,
             Some(raw) => Url::parse(raw)
-                .map(|_| raw.to_owned())
+                .map(|_| Some(raw.to_owned()))
                 .map_err(|e| ConfigError::new("--dcr-redirect-uri", format!("{raw:?}: {e}")))?,
         };
         let metadata_keys = metadata_keys(&args)?;
@@ -891,12 +892,13 @@ mod tests {
         );
         assert_eq!(
             config(&[]).expect("valid").dcr_redirect_uri,
-            "http://127.0.0.1:3000/"
+            None,
+            "DCR's redirect_uri is optional and checked against the application's domains"
         );
         let app = config(&["--dcr-redirect-uri", "app://com.network.tv#activate"]);
         assert_eq!(
-            app.expect("valid").dcr_redirect_uri,
-            "app://com.network.tv#activate"
+            app.expect("valid").dcr_redirect_uri.as_deref(),
+            Some("app://com.network.tv#activate")
         );
         let err = config(&["--dcr-redirect-uri", "not a uri"]).expect_err("invalid");
         assert_eq!(err.setting, "--dcr-redirect-uri");

@@ -106,6 +106,8 @@ pub async fn run(
         store.clone(),
         clock,
     );
+    warn_of_unknown_source_ports(&config);
+    spawn_domain_check(service.clone());
     let housekeeping = service.spawn_housekeeping();
     let listener_of_nodes = service.spawn_cluster_listener();
     // The deadline covers both phases: draining, then letting open requests finish.
@@ -161,6 +163,32 @@ pub async fn run(
     store.close().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Adobe's checklist (§7) wants the device's source port in `X-Device-Info` (Spectrum's
+/// home-based authentication needs it); behind trusted proxies only PROXY protocol or a
+/// client-port header can tell it.
+fn warn_of_unknown_source_ports(config: &Config) {
+    if !config.trusted_proxies.is_empty()
+        && !config.proxy_protocol
+        && config.client_port_header.is_none()
+    {
+        tracing::warn!(
+            "--trusted-proxies is set without --proxy-protocol or --client-port-header: Adobe \
+             Pass gets no device source port (connectionPort), which home-based \
+             authentication needs"
+        );
+    }
+}
+
+/// Checks once at start-up, in the background, that the domains Adobe validates are the
+/// registered application's, and says which setting is wrong (readiness keeps saying it).
+fn spawn_domain_check(service: service::Service) {
+    tokio::spawn(async move {
+        if let Err(problem) = service.check_domains().await {
+            tracing::error!("{problem}");
+        }
+    });
 }
 
 /// Serves `router` on `listener` (with each connection's peer address available to handlers)

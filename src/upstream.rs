@@ -12,7 +12,9 @@ use crate::{
     },
     clock::SharedClock,
     config::{Config, StoreUrl, Upstream},
-    emulator::{self, EmulatorError, EmulatorSettings, RunningEmulator, Ttls},
+    emulator::{
+        self, responses::Domain, Dataset, EmulatorError, EmulatorSettings, RunningEmulator, Ttls,
+    },
     store::{CredentialsInStore, SharedStore},
 };
 
@@ -87,6 +89,7 @@ pub async fn connect(
         }
         Upstream::Embedded => {
             let emulator = emulator::spawn(EmulatorSettings {
+                dataset: embedded_dataset(config),
                 // The embedded world encrypts for the configured key, as Adobe would.
                 programmer_public_key_pem: config
                     .metadata_keys
@@ -118,6 +121,27 @@ pub async fn connect(
             })
         }
     }
+}
+
+/// The embedded emulator's world, whose registered application lists this deployment's
+/// domain name and public host (as the programmer's own application in the TVE Dashboard
+/// would), so a demo on any address signs viewers in.
+fn embedded_dataset(config: &Config) -> Dataset {
+    let mut dataset = Dataset::default();
+    let domains = &mut dataset.service_provider.domains;
+    let hosts = [
+        Some(config.domain_name.as_str()),
+        config.public_url.host_str(),
+    ];
+    for host in hosts.into_iter().flatten() {
+        if !domains.iter().any(|domain| domain.name == host) {
+            domains.push(Domain {
+                name: host.to_owned(),
+                mvpd_initiated: false,
+            });
+        }
+    }
+    dataset
 }
 
 #[cfg(test)]

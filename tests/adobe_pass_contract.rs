@@ -23,6 +23,14 @@ const DOCUMENTED_EXCEPTIONS: &[(&str, &str, &str)] = &[(
      (application/x-www-form-urlencoded); the OAS models them as query parameters",
 )];
 
+/// Body fields the OAS requires and the DOC makes optional; the client follows the DOC.
+const OPTIONAL_IN_THE_DOC: &[(&str, &str, &str)] = &[(
+    "/o/client/register",
+    "redirect_uri",
+    "REST-API-V2.md §4.1: optional; Adobe validates one that is sent against the registered \
+     application's domains, so the client sends it only when configured",
+)];
+
 /// One OpenAPI document and the path prefix of its servers.
 struct Spec {
     prefix: &'static str,
@@ -217,7 +225,10 @@ fn check(specs: &[Spec], request: &Captured) -> (String, Vec<String>) {
                     };
                     for field in schema["required"].as_array().into_iter().flatten() {
                         let field = field.as_str().expect("field name");
-                        if !sent.iter().any(|s| s == field) {
+                        let optional = OPTIONAL_IN_THE_DOC
+                            .iter()
+                            .any(|(path, name, _)| *path == found.template && *name == field);
+                        if !optional && !sent.iter().any(|s| s == field) {
                             problems.push(format!("required body field {field} is missing"));
                         }
                     }
@@ -496,8 +507,9 @@ async fn identity_headers_come_from_the_device() {
     );
     assert_eq!(header("x-forwarded-for"), "203.0.113.7");
     assert_eq!(header("ap-visitor-identifier"), "THE_ECID_VALUE");
-    // §2: `Accept` exactly as the samples send it; §3: the device's own user agent.
-    assert_eq!(header("accept"), "application/json");
+    // Every API page: `Accept`, if sent, "must be application/json;charset=utf-8"; §3: the
+    // device's own user agent.
+    assert_eq!(header("accept"), "application/json;charset=utf-8");
     assert_eq!(header("user-agent"), "AppleTV11,1/17.1");
     assert_eq!(header("ad-service-token"), "eyJ.service.token");
     assert!(header("authorization").starts_with("Bearer "));
@@ -522,17 +534,36 @@ async fn identity_headers_come_from_the_device() {
         profiles.headers.get("ap-temppass-identity").is_none(),
         "P1 takes no TempPass identity"
     );
-    // S3 takes no device headers; the DCR token call sends no bearer.
-    let retrieve = captured
-        .iter()
-        .find(|c| c.method == "GET" && c.path.ends_with("/sessions/8ER640M"))
-        .expect("S3");
-    assert!(retrieve.headers.get("x-device-info").is_none());
-    let token = captured
-        .iter()
-        .find(|c| c.path == "/o/client/token")
-        .expect("token");
-    assert!(token.headers.get("authorization").is_none());
+    // Checklist §7: the device headers on every REST API V2 call, S2, S3 and P3 included.
+    let device_id = header("ap-device-identifier");
+    for (method, ends_with) in [
+        ("POST", "/sessions/8ER640M"),
+        ("GET", "/sessions/8ER640M"),
+        ("GET", "/profiles/code/8ER640M"),
+    ] {
+        let call = captured
+            .iter()
+            .find(|c| c.method == method && c.path.ends_with(ends_with))
+            .unwrap_or_else(|| panic!("{method} …{ends_with} was sent"));
+        let sent = |name: &str| call.headers.get(name).and_then(|v| v.to_str().ok());
+        assert_eq!(
+            sent("ap-device-identifier"),
+            Some(device_id),
+            "{method} {ends_with}"
+        );
+        assert!(sent("x-device-info").is_some(), "{method} {ends_with}");
+    }
+    // The DCR pages list X-Device-Info but not AP-Device-Identifier; the token call sends no
+    // bearer.
+    for path in ["/o/client/register", "/o/client/token"] {
+        let dcr = captured
+            .iter()
+            .find(|c| c.path == path)
+            .unwrap_or_else(|| panic!("{path} was sent"));
+        assert!(dcr.headers.get("x-device-info").is_some(), "{path}");
+        assert!(dcr.headers.get("ap-device-identifier").is_none(), "{path}");
+        assert!(dcr.headers.get("authorization").is_none(), "{path}");
+    }
 }
 
 #[tokio::test]

@@ -271,3 +271,25 @@ async fn the_tvs_ecid_and_user_agent_reach_adobe() {
         "an ECID that cannot be a header value"
     );
 }
+
+/// DCR's `redirect_uri` is optional, and Adobe checks one that is sent against the registered
+/// application's domains: without `--dcr-redirect-uri` registrations carry none (it used to be
+/// the public URL, which a registered application may well not list).
+#[tokio::test]
+async fn without_a_configured_redirect_uri_registration_sends_none() {
+    let stub = adobe_pass_support::Stub::start().await;
+    let api = Api::node_of(&stub.base_url, &[]).await;
+    let (status, _) = register(&api, &register_body("tv-no-redirect"), &[]).await;
+    assert_eq!(status, 201);
+    let captured = stub.captured();
+    let register = captured
+        .iter()
+        .find(|c| c.path == "/o/client/register")
+        .expect("DCR register sent");
+    let registered: Value = serde_json::from_slice(&register.body).expect("JSON body");
+    assert!(registered.get("software_statement").is_some());
+    assert!(
+        registered.get("redirect_uri").is_none(),
+        "no redirect_uri unless configured: {registered}"
+    );
+}

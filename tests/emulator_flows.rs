@@ -5,7 +5,7 @@ mod emulator_support;
 
 use emulator_support::{dcr_headers, outcomes, Device, Harness, SP};
 use reqwest::{Method, StatusCode};
-use tve_activate::emulator::{EmulatorSettings, DEFAULT_SOFTWARE_STATEMENT};
+use tve_activate::emulator::{EmulatorSettings, Readings, DEFAULT_SOFTWARE_STATEMENT};
 
 const FORM: &str = "application/x-www-form-urlencoded";
 
@@ -180,7 +180,7 @@ async fn session_with_missing_parameters_resumes_then_authenticates() {
         .api(
             Method::POST,
             &path,
-            None,
+            Some(&tv),
             &[],
             Some((FORM, "mvpd=Spectrum".into())),
         )
@@ -195,12 +195,11 @@ async fn session_with_missing_parameters_resumes_then_authenticates() {
         .api(
             Method::POST,
             &path,
-            None,
+            Some(&tv),
             &[],
             Some((
                 FORM,
-                "mvpd=Cox&domainName=tve.example&redirectUrl=https%3A%2F%2Ftve.example%2Fdone"
-                    .into(),
+                "mvpd=Cox&domainName=localhost&redirectUrl=https%3A%2F%2Flocalhost%2Fdone".into(),
             )),
         )
         .await;
@@ -280,7 +279,7 @@ async fn login_with_right_and_wrong_password_then_profiles_by_code() {
     let tv = Device::new("tv-3");
     let code = h.session_code(&tv, "Cablevision").await;
     let by_code = format!("/api/v2/{SP}/profiles/code/{code}");
-    let pending = h.api(Method::GET, &by_code, None, &[], None).await;
+    let pending = h.api(Method::GET, &by_code, Some(&tv), &[], None).await;
     assert_eq!(pending.json()["profiles"], serde_json::json!({}));
 
     let wrong = h.login(&code, "premium", "nope", "login").await;
@@ -294,9 +293,12 @@ async fn login_with_right_and_wrong_password_then_profiles_by_code() {
 
     let ok = h.login(&code, "premium", "premium", "login").await;
     assert_eq!(ok.status(), StatusCode::SEE_OTHER);
-    assert_eq!(ok.headers()["location"], "https://tve.example/done");
+    assert_eq!(ok.headers()["location"], "https://localhost/done");
 
-    let profiles = h.api(Method::GET, &by_code, None, &[], None).await.json();
+    let profiles = h
+        .api(Method::GET, &by_code, Some(&tv), &[], None)
+        .await
+        .json();
     let profile = &profiles["profiles"]["Cablevision"];
     assert_eq!(profile["type"], "regular");
     assert_eq!(profile["issuer"], "Cablevision");
@@ -339,7 +341,7 @@ async fn login_with_right_and_wrong_password_then_profiles_by_code() {
     let shortcut = h
         .create_session(
             &tv,
-            "mvpd=Cablevision&domainName=tve.example&redirectUrl=https%3A%2F%2Ftve.example",
+            "mvpd=Cablevision&domainName=localhost&redirectUrl=https%3A%2F%2Flocalhost",
         )
         .await;
     assert_eq!(shortcut.json()["actionName"], "authorize");
@@ -353,12 +355,12 @@ async fn cancel_returns_without_a_profile_and_new_session_kills_the_old_code() {
     let code = h.session_code(&tv, "Spectrum").await;
     let cancelled = h.login(&code, "", "", "cancel").await;
     assert_eq!(cancelled.status(), StatusCode::SEE_OTHER);
-    assert_eq!(cancelled.headers()["location"], "https://tve.example/done");
+    assert_eq!(cancelled.headers()["location"], "https://localhost/done");
     let by_code = h
         .api(
             Method::GET,
             &format!("/api/v2/{SP}/profiles/code/{code}"),
-            None,
+            Some(&tv),
             &[],
             None,
         )
@@ -382,7 +384,7 @@ async fn cancel_returns_without_a_profile_and_new_session_kills_the_old_code() {
         .api(
             Method::GET,
             &format!("/api/v2/{SP}/profiles/code/{first}"),
-            None,
+            Some(&tv),
             &[],
             None,
         )
@@ -523,7 +525,7 @@ async fn logout_removes_the_profile_and_points_to_the_mvpd_logout() {
     let with = h
         .api(
             Method::GET,
-            &format!("/api/v2/{SP}/logout/Cablevision?redirectUrl=https%3A%2F%2Ftve.example%2Fbye"),
+            &format!("/api/v2/{SP}/logout/Cablevision?redirectUrl=https%3A%2F%2Flocalhost%2Fbye"),
             Some(&tv),
             &[],
             None,
@@ -539,7 +541,7 @@ async fn logout_removes_the_profile_and_points_to_the_mvpd_logout() {
         .await
         .expect("logout page");
     assert_eq!(page.status(), StatusCode::FOUND);
-    assert_eq!(page.headers()["location"], "https://tve.example/bye");
+    assert_eq!(page.headers()["location"], "https://localhost/bye");
 
     let without = h
         .api(
@@ -629,7 +631,7 @@ async fn partner_sso_answers_with_its_fallbacks_and_creates_apple_profiles() {
     };
     let form = Some((
         FORM,
-        "domainName=tve.example&redirectUrl=https%3A%2F%2Ftve.example".to_owned(),
+        "domainName=localhost&redirectUrl=https%3A%2F%2Flocalhost".to_owned(),
     ));
     let path = format!("/api/v2/{SP}/sessions/sso/Apple");
     let no_pfs = h
@@ -814,4 +816,166 @@ async fn headers_and_body_types_are_checked_as_adobe_documents() {
         .await;
     assert_eq!(form_decision.status, StatusCode::BAD_REQUEST);
     assert_eq!(form_decision.error_code(), "unsupported_media_type");
+}
+
+/// The secondary-application flow lists `AP-Device-Identifier` as required on S2 and P3, and P3
+/// answers with "the profile associated with the received parameters and headers": strictly
+/// read, only the device that created the session sees its sign-in. The API pages' tables list
+/// no device headers there; `unbound_code_calls` is that reading.
+#[tokio::test]
+async fn code_calls_take_the_device_and_only_its_device_sees_the_sign_in() {
+    let h = Harness::default().await;
+    let tv = Device::new("tv-bound");
+    let code = h.session_code(&tv, "Cablevision").await;
+    let by_code = format!("/api/v2/{SP}/profiles/code/{code}");
+    let resume = format!("/api/v2/{SP}/sessions/{code}");
+    let form = || Some((FORM, "mvpd=Cablevision".to_owned()));
+    let anonymous = h.api(Method::GET, &by_code, None, &[], None).await;
+    assert_eq!(anonymous.error_code(), "invalid_header_device_identifier");
+    let anonymous = h.api(Method::POST, &resume, None, &[], form()).await;
+    assert_eq!(anonymous.error_code(), "invalid_header_device_identifier");
+
+    let ok = h.login(&code, "premium", "premium", "login").await;
+    assert_eq!(ok.status(), StatusCode::SEE_OTHER);
+    let mine = h.api(Method::GET, &by_code, Some(&tv), &[], None).await;
+    assert!(
+        mine.json()["profiles"]["Cablevision"].is_object(),
+        "{}",
+        mine.text
+    );
+    let other = Device::new("tv-elsewhere");
+    let theirs = h.api(Method::GET, &by_code, Some(&other), &[], None).await;
+    assert_eq!(theirs.json()["profiles"], serde_json::json!({}));
+
+    let lenient = Harness::start(EmulatorSettings {
+        readings: Readings {
+            unbound_code_calls: true,
+            ..Readings::default()
+        },
+        ..EmulatorSettings::default()
+    })
+    .await;
+    let code = lenient.session_code(&tv, "Cablevision").await;
+    let ok = lenient.login(&code, "premium", "premium", "login").await;
+    assert_eq!(ok.status(), StatusCode::SEE_OTHER);
+    let by_code = format!("/api/v2/{SP}/profiles/code/{code}");
+    let anyone = lenient.api(Method::GET, &by_code, None, &[], None).await;
+    assert!(
+        anyone.json()["profiles"]["Cablevision"].is_object(),
+        "{}",
+        anyone.text
+    );
+}
+
+/// Every API page: `Accept`, "if specified, must be application/json;charset=utf-8". Strictly
+/// read, any other value is refused (406); `any_accept` takes the samples' `application/json`.
+#[tokio::test]
+async fn accept_must_be_json_in_utf8_unless_read_leniently() {
+    let h = Harness::default().await;
+    let tv = Device::new("tv-accept");
+    let path = format!("/api/v2/{SP}/profiles");
+    for (accept, status) in [
+        ("application/json;charset=utf-8", StatusCode::OK),
+        ("application/json", StatusCode::NOT_ACCEPTABLE),
+        ("*/*", StatusCode::NOT_ACCEPTABLE),
+    ] {
+        let answer = h
+            .api(
+                Method::GET,
+                &path,
+                Some(&tv),
+                &[("Accept", accept.to_owned())],
+                None,
+            )
+            .await;
+        assert_eq!(answer.status, status, "{accept}: {}", answer.text);
+    }
+    let lenient = Harness::start(EmulatorSettings {
+        readings: Readings {
+            any_accept: true,
+            ..Readings::default()
+        },
+        ..EmulatorSettings::default()
+    })
+    .await;
+    let answer = lenient
+        .api(
+            Method::GET,
+            &path,
+            Some(&tv),
+            &[("Accept", "application/json".to_owned())],
+            None,
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+}
+
+/// TVE Dashboard, registered applications: redirect URLs and domains are validated against the
+/// application's domains, at DCR (`redirect_uri`), S1/S2 (`domainName`, `redirectUrl`) and L1.
+#[tokio::test]
+async fn redirects_and_domains_must_be_registered() {
+    let h = Harness::default().await;
+    let foreign = serde_json::json!({
+        "software_statement": DEFAULT_SOFTWARE_STATEMENT,
+        "redirect_uri": "https://watch.example.net/callback",
+    });
+    let refused = h
+        .call(
+            Method::POST,
+            "/o/client/register",
+            &dcr_headers("application/json"),
+            Some(foreign.to_string()),
+            None,
+        )
+        .await;
+    assert_eq!(
+        refused.json()["error"],
+        "invalid_redirect_uri",
+        "{}",
+        refused.text
+    );
+    let none = serde_json::json!({
+        "software_statement": DEFAULT_SOFTWARE_STATEMENT,
+    });
+    let registered = h
+        .call(
+            Method::POST,
+            "/o/client/register",
+            &dcr_headers("application/json"),
+            Some(none.to_string()),
+            None,
+        )
+        .await;
+    assert_eq!(
+        registered.status,
+        StatusCode::CREATED,
+        "{}",
+        registered.text
+    );
+
+    let tv = Device::new("tv-domains");
+    let foreign_redirect = h
+        .create_session(
+            &tv,
+            "mvpd=Cox&domainName=localhost&redirectUrl=https%3A%2F%2Fevil.example",
+        )
+        .await;
+    assert_eq!(
+        foreign_redirect.error_code(),
+        "invalid_parameter_redirect_url"
+    );
+    let foreign_domain = h
+        .create_session(
+            &tv,
+            "mvpd=Cox&domainName=evil.example&redirectUrl=https%3A%2F%2Flocalhost",
+        )
+        .await;
+    assert_eq!(foreign_domain.error_code(), "invalid_parameter_domain_name");
+    let subdomain = h
+        .create_session(
+            &tv,
+            "mvpd=Cox&domainName=watch.localhost&redirectUrl=https%3A%2F%2Fwatch.localhost%2Fdone",
+        )
+        .await;
+    assert_eq!(subdomain.status, StatusCode::OK, "{}", subdomain.text);
 }

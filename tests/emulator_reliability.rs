@@ -473,7 +473,7 @@ async fn documented_faults_have_the_documented_shapes() {
     let session = h
         .create_session(
             &other,
-            "mvpd=Cox&domainName=tve.example&redirectUrl=https%3A%2F%2Ftve.example%2Fdone",
+            "mvpd=Cox&domainName=localhost&redirectUrl=https%3A%2F%2Flocalhost%2Fdone",
         )
         .await;
     assert_eq!(
@@ -496,7 +496,7 @@ async fn documented_faults_have_the_documented_shapes() {
     let regular = h
         .create_session(
             &other,
-            "mvpd=Spectrum&domainName=tve.example&redirectUrl=https%3A%2F%2Ftve.example%2Fdone",
+            "mvpd=Spectrum&domainName=localhost&redirectUrl=https%3A%2F%2Flocalhost%2Fdone",
         )
         .await;
     assert_eq!(

@@ -34,7 +34,7 @@ impl AdobePass {
         let settings = &self.inner.settings;
         let body = serde_json::to_vec(&RegisterRequest {
             software_statement: &settings.software_statement,
-            redirect_uri: &settings.redirect_uri,
+            redirect_uri: settings.redirect_uri.as_deref(),
         })
         .map_err(|error| AdobePassError::InvalidInput(error.to_string()))?;
         let url = self.url(&["o", "client", "register"])?;

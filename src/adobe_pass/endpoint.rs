@@ -36,11 +36,12 @@ pub enum Endpoint {
     PartnerProfile,
 }
 
-/// Which optional header groups a call carries (`X-Forwarded-For` goes on every call).
+/// Which optional header groups a call carries (`X-Device-Info` and `X-Forwarded-For` go on
+/// every call).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct HeaderSet {
-    /// `AP-Device-Identifier` and `X-Device-Info`.
-    pub device: bool,
+    /// `AP-Device-Identifier`.
+    pub device_identifier: bool,
     /// `Adobe-Subject-Token`, `X-Roku-Reserved-Roku-Connect-Token`, `AD-Service-Token`.
     pub platform_sso: bool,
     /// `AP-Partner-Framework-Status`.
@@ -125,45 +126,42 @@ impl Endpoint {
         )
     }
 
-    /// The optional headers this endpoint takes (REST-API-V2.md §5 header matrix).
+    /// The optional headers this endpoint takes (REST-API-V2.md §5 header matrix, widened by
+    /// Adobe's checklist §7: the device headers go on every REST API V2 call, S2, S3 and P3
+    /// included, which the secondary-application flow lists as required).
     pub(crate) fn headers(self) -> HeaderSet {
-        let none = HeaderSet {
-            device: false,
+        let v2 = HeaderSet {
+            device_identifier: true,
             platform_sso: false,
             partner_status: false,
             temp_pass: false,
             visitor: false,
         };
         match self {
-            // X-Device-Info is required by both DCR calls (DOC table).
+            // The DCR pages list `X-Device-Info` (required) but no `AP-Device-Identifier`.
             Endpoint::DcrRegister | Endpoint::DcrToken => HeaderSet {
-                device: true,
-                ..none
+                device_identifier: false,
+                ..v2
             },
             // C1's answer depends on the platform type, derived from the device information.
-            Endpoint::Configuration => HeaderSet {
-                device: true,
-                ..none
-            },
+            Endpoint::Configuration => v2,
             Endpoint::CreateSession => HeaderSet {
-                device: true,
                 platform_sso: true,
                 visitor: true,
-                ..none
+                ..v2
             },
             Endpoint::ResumeSession | Endpoint::RetrieveSession => HeaderSet {
                 visitor: true,
-                ..none
+                ..v2
             },
             Endpoint::Profiles => HeaderSet {
-                device: true,
                 platform_sso: true,
                 partner_status: true,
                 visitor: true,
-                ..none
+                ..v2
             },
             Endpoint::MvpdProfile | Endpoint::Preauthorize | Endpoint::Authorize => HeaderSet {
-                device: true,
+                device_identifier: true,
                 platform_sso: true,
                 partner_status: true,
                 temp_pass: true,
@@ -172,19 +170,17 @@ impl Endpoint {
             Endpoint::CodeProfile => HeaderSet {
                 temp_pass: true,
                 visitor: true,
-                ..none
+                ..v2
             },
             Endpoint::Logout => HeaderSet {
-                device: true,
                 platform_sso: true,
                 visitor: true,
-                ..none
+                ..v2
             },
             Endpoint::PartnerSession | Endpoint::PartnerProfile => HeaderSet {
-                device: true,
                 partner_status: true,
                 visitor: true,
-                ..none
+                ..v2
             },
         }
     }

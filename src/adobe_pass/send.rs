@@ -209,13 +209,17 @@ impl AdobePass {
     }
 }
 
+/// The only `Accept` value Adobe's pages allow.
+pub const ACCEPT_JSON: &str = "application/json;charset=utf-8";
+
 /// The headers of a call: identity headers from the device, as the endpoint takes them.
 fn headers(request: &Request<'_>, bearer: Option<&Secret>) -> Result<HeaderMap, AdobePassError> {
     let device = request.device;
     let set = request.endpoint.headers();
     let mut headers = HeaderMap::new();
-    // §2: the samples send exactly this.
-    headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+    // Every V2 and DCR page: `Accept`, "if specified, must be application/json;charset=utf-8"
+    // (the samples' bare `application/json` is not that value).
+    headers.insert(ACCEPT, HeaderValue::from_static(ACCEPT_JSON));
     // §3: Adobe merges X-Device-Info with what it reads from the User-Agent, so the device's
     // own goes there when it gave one (else the client's).
     if let Some(agent) = device.user_agent() {
@@ -234,14 +238,14 @@ fn headers(request: &Request<'_>, bearer: Option<&Secret>) -> Result<HeaderMap, 
         value.set_sensitive(true);
         headers.insert(AUTHORIZATION, value);
     }
-    if set.device {
+    headers.insert(
+        HeaderName::from_static("x-device-info"),
+        device.device_info().clone(),
+    );
+    if set.device_identifier {
         headers.insert(
             HeaderName::from_static("ap-device-identifier"),
             device.device_identifier().clone(),
-        );
-        headers.insert(
-            HeaderName::from_static("x-device-info"),
-            device.device_info().clone(),
         );
     }
     if set.visitor {

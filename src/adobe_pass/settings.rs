@@ -45,8 +45,10 @@ pub struct ClientSettings {
     pub service_provider: String,
     /// The software statement registered for every device (redacted in Debug output).
     pub software_statement: Secret,
-    /// The `redirect_uri` sent at registration (optional in the DOC, required in the OAS).
-    pub redirect_uri: String,
+    /// The `redirect_uri` sent at registration, if any: optional in the DOC (required in the
+    /// OAS), and validated by Adobe against the registered application's domains, so it is
+    /// left out unless the application needs one.
+    pub redirect_uri: Option<String>,
     /// The longest wait for a TCP and TLS connection.
     pub connect_timeout: Duration,
     /// The longest wait for a whole answer.
@@ -116,7 +118,7 @@ impl ClientSettings {
             environment,
             service_provider: service_provider.into(),
             software_statement,
-            redirect_uri: "https://localhost/".to_owned(),
+            redirect_uri: None,
             connect_timeout: Duration::from_secs(3),
             request_timeout: Duration::from_secs(10),
             connection_max_age: MAX_CONNECTION_AGE,

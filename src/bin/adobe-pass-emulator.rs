@@ -4,7 +4,7 @@ use std::{net::SocketAddr, path::PathBuf, process::ExitCode, time::Duration};
 
 use clap::Parser;
 use tve_activate::{
-    emulator::{self, Dataset, EmulatorSettings, Fault, FaultRule, FaultSet, Ttls},
+    emulator::{self, Dataset, EmulatorSettings, Fault, FaultRule, FaultSet, Readings, Ttls},
     http::shutdown,
 };
 
@@ -95,6 +95,17 @@ struct Args {
     /// everything is forgotten on exit.
     #[arg(long, env = "EMULATOR_STATE_FILE")]
     state_file: Option<PathBuf>,
+
+    /// Take any Accept header (as Adobe's samples send application/json). Off: an Accept other
+    /// than application/json;charset=utf-8 gets 406, as every API page reads.
+    #[arg(long, env = "EMULATOR_ANY_ACCEPT", default_value_t = false, action = clap::ArgAction::Set)]
+    any_accept: bool,
+
+    /// S2 and P3 without AP-Device-Identifier, and P3 answered for any device (the API pages'
+    /// header tables). Off: both require it and P3 shows a sign-in only to the session's device
+    /// (the secondary-application flow).
+    #[arg(long, env = "EMULATOR_UNBOUND_CODE_CALLS", default_value_t = false, action = clap::ArgAction::Set)]
+    unbound_code_calls: bool,
 }
 
 impl Args {
@@ -158,6 +169,10 @@ impl Args {
             programmer_public_key_pem,
             encrypted_attributes: self.encrypted_attributes.clone(),
             state_file: self.state_file.clone(),
+            readings: Readings {
+                any_accept: self.any_accept,
+                unbound_code_calls: self.unbound_code_calls,
+            },
             ..EmulatorSettings::default()
         })
     }

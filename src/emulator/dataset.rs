@@ -313,10 +313,12 @@ impl Default for Dataset {
             service_provider: ServiceProvider {
                 id: "REF30".to_owned(),
                 name: "Reference Programmer".to_owned(),
-                domains: vec![Domain {
-                    name: "localhost".to_owned(),
-                    mvpd_initiated: false,
-                }],
+                domains: ["localhost", "127.0.0.1"]
+                    .map(|name| Domain {
+                        name: name.to_owned(),
+                        mvpd_initiated: false,
+                    })
+                    .to_vec(),
             },
             resources: ["REF30", "news", "premium-sports", "mature-movies"]
                 .map(str::to_owned)

@@ -64,10 +64,20 @@ fn dcr_headers_valid(request_headers: &HeaderMap, kind: BodyType) -> bool {
     headers::has_body_type(request_headers, kind) && headers::device_info(request_headers).is_ok()
 }
 
+/// Whether DCR takes `uri` as a redirect URI: absolute, with a host among the service
+/// provider's registered domains ("when a client application uses a specific redirect URL, it
+/// is validated against the domains picked" for the registered application).
+fn registered_redirect_uri(state: &EmulatorState, uri: &str) -> bool {
+    url::Url::parse(uri)
+        .ok()
+        .and_then(|url| url.host_str().map(|host| state.is_registered_domain(host)))
+        .unwrap_or(false)
+}
+
 /// `POST /o/client/register`: JSON `{software_statement, redirect_uri?}` → 201 credentials.
 /// Errors (400): `invalid_request` (not JSON, no statement, no `Content-Type` or
 /// `X-Device-Info`), `invalid_software_statement` (not the accepted statement),
-/// `invalid_redirect_uri` (not an absolute URI).
+/// `invalid_redirect_uri` (not an absolute URI on a registered domain).
 pub async fn register(
     State(state): State<EmulatorState>,
     request_headers: HeaderMap,
@@ -86,7 +96,9 @@ pub async fn register(
         return dcr_error("invalid_software_statement");
     }
     let redirect_uris = match request.redirect_uri {
-        Some(uri) if url::Url::parse(&uri).is_err() => return dcr_error("invalid_redirect_uri"),
+        Some(uri) if !registered_redirect_uri(&state, &uri) => {
+            return dcr_error("invalid_redirect_uri")
+        }
         Some(uri) => vec![uri],
         None => Vec::new(),
     };

@@ -111,6 +111,12 @@ pub enum ErrorCode {
     MaximumExecutionTimeExceeded,
     /// An AuthZNone degradation rule denies the resource.
     AuthorizationDeniedByDegradationRule,
+    /// `Accept` is not `application/json;charset=utf-8` (emulator-specific code: the pages
+    /// say what `Accept` must be, not what a wrong one gets).
+    NotAcceptable,
+    /// `domainName` is not a registered domain of the service provider (emulator-specific
+    /// code: §11 lists none for it).
+    InvalidParameterDomainName,
 }
 
 impl ErrorCode {
@@ -164,6 +170,8 @@ impl ErrorCode {
             NetworkConnectionTimeout => ("network_connection_timeout", 403, "retry", "The connection to the MVPD has timed out."),
             MaximumExecutionTimeExceeded => ("maximum_execution_time_exceeded", 403, "retry", "The request did not complete in the maximum allowed time."),
             AuthorizationDeniedByDegradationRule => ("authorization_denied_by_degradation_rule", 403, "none", "The integration has an AuthZNone rule applied for the requested resources."),
+            NotAcceptable => ("not_acceptable", 406, "none", "The Accept header, if specified, must be application/json;charset=utf-8."),
+            InvalidParameterDomainName => ("invalid_parameter_domain_name", 400, "none", "The domain name is not a registered domain of the service provider."),
         }
     }
 

@@ -15,7 +15,7 @@ use crate::emulator::{
     headers,
     profiles::{ProfileKey, ProfileKind},
     responses::{adobe_json, LogoutResponse, MvpdLogout},
-    sessions::{check_redirect_url, html_error},
+    sessions::{check_redirect_url, check_registered_redirect, html_error},
     state::EmulatorState,
 };
 
@@ -35,7 +35,7 @@ pub async fn logout(
     let entry = state.mvpd(&mvpd)?.clone();
     let redirect_url = query.get("redirectUrl").filter(|u| !u.is_empty());
     if let Some(url) = redirect_url {
-        check_redirect_url(url)?;
+        check_registered_redirect(&state, url)?;
     }
     let answer = |action_name: &str, action_type: &str, url: Option<String>| MvpdLogout {
         action_name: action_name.to_owned(),

@@ -17,6 +17,7 @@ pub mod logout;
 pub mod openapi_exceptions;
 pub mod partner_sso;
 pub mod profiles;
+pub mod readings;
 pub mod responses;
 pub mod sessions;
 pub mod state;
@@ -41,6 +42,7 @@ use crate::clock::{SharedClock, SystemClock};
 pub use self::{
     dataset::Dataset,
     faults::{Fault, FaultRule, FaultSet},
+    readings::Readings,
     state::{EmulatorState, Ttls},
 };
 
@@ -79,6 +81,8 @@ pub struct EmulatorSettings {
     /// File that keeps clients, tokens, sessions, profiles and TempPass uses across restarts
     /// (see [`state_file`]); absent: memory only.
     pub state_file: Option<PathBuf>,
+    /// Lenient readings of ambiguous documents; strict by default.
+    pub readings: Readings,
 }
 
 impl Default for EmulatorSettings {
@@ -98,6 +102,7 @@ impl Default for EmulatorSettings {
             encrypted_attributes: vec!["zip".to_owned()],
             clock: SystemClock::shared(),
             state_file: None,
+            readings: Readings::default(),
         }
     }
 }
@@ -167,6 +172,7 @@ pub fn state(
             .throttling
             .then(|| throttle::Throttle::new(settings.burst_refills)),
         store,
+        readings: settings.readings,
     }))
 }
 
@@ -214,6 +220,10 @@ pub fn router(state: EmulatorState) -> Router {
             post(partner_sso::profile),
         )
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            readings::check_accept,
+        ))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             faults::inject,

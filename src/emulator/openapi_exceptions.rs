@@ -74,6 +74,11 @@ pub const OPENAPI_EXCEPTIONS: &[OpenApiException] = &[
         replacement: ERROR_BODY,
         reason: "OAS lists no 503; the emulator answers 503 (with an internal_server_error body) only when a fault rule injects it. Validators use this response for any 503.",
     },
+    OpenApiException {
+        pointers: &["/components/responses/NotAcceptable"],
+        replacement: ERROR_BODY,
+        reason: "OAS lists no 406; every API page says Accept, if specified, must be application/json;charset=utf-8, and the emulator answers any other value with 406 (not_acceptable). Validators use this response for any 406.",
+    },
 ];
 
 /// `GET /__emulator/openapi-exceptions`.

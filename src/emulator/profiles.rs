@@ -163,13 +163,21 @@ pub async fn for_mvpd(
 
 /// P3 `GET /api/v2/{serviceProvider}/profiles/code/{code}`: empty while the user has not
 /// logged in, the new profile once they have; `invalid_authentication_session` once the code
-/// is unknown, expired or replaced.
+/// is unknown, expired or replaced. Strictly read (see
+/// [`crate::emulator::Readings::unbound_code_calls`]) it takes the device's `AP-Device-Identifier` and shows the sign-in only to the client and
+/// device that created the session.
 pub async fn for_code(
     State(state): State<EmulatorState>,
     Path((service_provider, code)): Path<(String, String)>,
-    Authorized(_client): Authorized,
+    Authorized(client): Authorized,
+    request_headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     state.check_service_provider(&service_provider)?;
+    let caller = if state.readings().unbound_code_calls {
+        None
+    } else {
+        Some(headers::device_identifier(&request_headers)?)
+    };
     check_code(&code)?;
     let now = state.now_ms();
     let session = state
@@ -179,8 +187,10 @@ pub async fn for_code(
         .filter(|s| s.not_after > now)
         .cloned()
         .ok_or(ErrorCode::InvalidAuthenticationSession)?;
+    let bound = caller
+        .is_none_or(|device_id| device_id == session.device_id && client == session.client_id);
     let found = match (&session.outcome, &session.mvpd) {
-        (Outcome::Authenticated, Some(mvpd)) => {
+        (Outcome::Authenticated, Some(mvpd)) if bound => {
             live(&state, &session.profile_key(mvpd)).map(|p| (mvpd.clone(), p))
         }
         _ => None,

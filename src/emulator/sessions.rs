@@ -105,7 +105,9 @@ pub struct Parameters {
 
 impl Parameters {
     /// Parses and checks a form body: an unknown MVPD gives `invalid_parameter_mvpd`, a
-    /// redirect URL that is not absolute http(s) gives `invalid_parameter_redirect_url`.
+    /// redirect URL that is not absolute http(s) on a registered domain gives
+    /// `invalid_parameter_redirect_url`, a domain name that is not registered
+    /// `invalid_parameter_domain_name`.
     pub fn parse(state: &EmulatorState, body: &[u8]) -> Result<Self, ApiError> {
         let mut params = Self::default();
         for (name, value) in url::form_urlencoded::parse(body) {
@@ -121,10 +123,30 @@ impl Parameters {
             state.mvpd(mvpd)?;
         }
         if let Some(url) = &params.redirect_url {
-            check_redirect_url(url)?;
+            check_registered_redirect(state, url)?;
+        }
+        if let Some(domain) = &params.domain_name {
+            if !state.is_registered_domain(domain) {
+                return Err(ErrorCode::InvalidParameterDomainName.into());
+            }
         }
         Ok(params)
     }
+}
+
+/// A redirect URL an Adobe endpoint accepts: absolute http(s), on one of the service
+/// provider's registered domains (TVE Dashboard, registered applications).
+pub fn check_registered_redirect(state: &EmulatorState, url: &str) -> Result<url::Url, ApiError> {
+    check_redirect_url(url).and_then(|parsed| {
+        parsed
+            .host_str()
+            .is_some_and(|host| state.is_registered_domain(host))
+            .then_some(parsed)
+            .ok_or_else(|| {
+                ApiError::new(ErrorCode::InvalidParameterRedirectUrl)
+                    .with_details("the host is not a registered domain of the service provider")
+            })
+    })
 }
 
 /// Accepts only absolute http(s) URLs.
@@ -322,6 +344,10 @@ pub async fn resume(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     state.check_service_provider(&service_provider)?;
+    // The secondary-application flow lists AP-Device-Identifier as required on S2.
+    if !state.readings().unbound_code_calls {
+        headers::device_identifier(&request_headers)?;
+    }
     headers::body_type(&request_headers, BodyType::Form)?;
     let params = Parameters::parse(&state, &body)?;
     let now = state.now_ms();

@@ -18,6 +18,7 @@ use crate::{
         errors::{ApiError, ErrorCode},
         faults::Faults,
         profiles::{ProfileKey, StoredProfile},
+        readings::Readings,
         sessions::Session,
         temppass::{TempPassKey, TempPassUse},
         throttle::Throttle,
@@ -174,6 +175,7 @@ struct Inner {
     changes: Notify,
     faults: Faults,
     throttle: Option<Throttle>,
+    readings: Readings,
 }
 
 /// The parts an [`EmulatorState`] is made of.
@@ -197,6 +199,8 @@ pub struct StateParts {
     pub throttle: Option<Throttle>,
     /// What it remembers at start (empty, or loaded from a state file).
     pub store: Store,
+    /// The lenient readings in force.
+    pub readings: Readings,
 }
 
 impl EmulatorState {
@@ -213,7 +217,32 @@ impl EmulatorState {
             changes: Notify::new(),
             faults: parts.faults,
             throttle: parts.throttle,
+            readings: parts.readings,
         }))
+    }
+
+    /// The lenient readings in force.
+    pub fn readings(&self) -> Readings {
+        self.0.readings
+    }
+
+    /// Whether `host` is one of the service provider's registered domains or below one (TVE
+    /// Dashboard, registered applications: redirect URLs and domain names are validated
+    /// against the application's domains).
+    pub fn is_registered_domain(&self, host: &str) -> bool {
+        let host = host.trim_end_matches('.');
+        self.0
+            .dataset
+            .service_provider
+            .domains
+            .iter()
+            .any(|domain| {
+                let name = domain.name.as_str();
+                host.eq_ignore_ascii_case(name)
+                    || host.len() > name.len()
+                        && host.as_bytes()[host.len() - name.len() - 1] == b'.'
+                        && host[host.len() - name.len()..].eq_ignore_ascii_case(name)
+            })
     }
 
     /// The emulated world.

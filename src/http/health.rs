@@ -76,7 +76,8 @@ impl Readiness {
 }
 
 /// Runs every readiness check (the store, Redis when several nodes share it, an Adobe Pass
-/// access token), records each in `tve_ready`, and gives the first failure.
+/// access token and the registered application's domains), records each in `tve_ready`, and
+/// gives the first failure.
 pub async fn check_readiness(state: &AppState) -> Result<(), String> {
     let shared = match &state.shared.redis {
         Some(redis) => redis.ping().await.map_err(|e| format!("Redis: {e}")),
@@ -85,16 +86,16 @@ pub async fn check_readiness(state: &AppState) -> Result<(), String> {
     state.readiness.record("shared", &shared);
     let store = state.store().ping().await.map_err(|e| e.to_string());
     state.readiness.record("store", &store);
-    let upstream = state
-        .service
-        .check_upstream()
-        .await
-        .map_err(|e| format!("Adobe Pass: {e}"));
+    let upstream = match state.service.check_upstream().await {
+        Ok(()) => state.service.check_domains().await,
+        Err(e) => Err(format!("Adobe Pass: {e}")),
+    };
     state.readiness.record("adobe_pass", &upstream);
     shared.and(store).and(upstream)
 }
 
-/// The process can serve traffic: its store answers and Adobe Pass gives it an access token.
+/// The process can serve traffic: its store answers, Adobe Pass gives it an access token, and
+/// the domains Adobe checks are the application's.
 async fn readyz_detailed(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
     if state.draining.is_draining() {
         return (

@@ -152,7 +152,7 @@ pub(super) fn os_name(device: &Device) -> &str {
 }
 
 /// The identity of the service's own readiness probe: one DCR client, kept like a device's.
-fn readiness_probe() -> DeviceIdentity {
+pub(super) fn readiness_probe() -> DeviceIdentity {
     let info = DeviceInfo {
         model: "tve-activate".to_owned(),
         version: env!("CARGO_PKG_VERSION").to_owned(),

@@ -5,6 +5,7 @@
 mod activations;
 mod decisions;
 mod devices;
+mod domains;
 mod error;
 mod expiring;
 mod funnel;
@@ -119,6 +120,7 @@ struct Inner {
     polling: polling::Polling,
     known_devices: known_devices::KnownDevices,
     funnel: funnel::Funnel,
+    domains: domains::DomainCheck,
 }
 
 impl Service {
@@ -138,6 +140,7 @@ impl Service {
                 polling: polling::Polling::new(settings.max_concurrent_polls),
                 known_devices: known_devices::KnownDevices::default(),
                 funnel: funnel::Funnel::default(),
+                domains: domains::DomainCheck::default(),
                 settings,
                 adobe,
                 store,

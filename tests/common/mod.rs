@@ -253,8 +253,11 @@ pub async fn phone_resumes(http: &reqwest::Client, emulator_url: &str, code: &st
     let info = base64::engine::general_purpose::STANDARD.encode(
         r#"{"model":"phone-server","version":"1","osName":"Linux","osVersion":"6","connectionType":"LAN"}"#,
     );
+    // Adobe's pages: `Accept`, if sent, must be this (reqwest sends `*/*` by default).
+    let accept = ("Accept", "application/json;charset=utf-8");
     let client: serde_json::Value = http
         .post(format!("{emulator_url}/o/client/register"))
+        .header(accept.0, accept.1)
         .header("X-Device-Info", &info)
         .json(&serde_json::json!({
             "software_statement": tve_activate::emulator::DEFAULT_SOFTWARE_STATEMENT
@@ -267,6 +270,7 @@ pub async fn phone_resumes(http: &reqwest::Client, emulator_url: &str, code: &st
         .expect("client");
     let token: serde_json::Value = http
         .post(format!("{emulator_url}/o/client/token"))
+        .header(accept.0, accept.1)
         .header("X-Device-Info", &info)
         .form(&[
             ("client_id", client["client_id"].as_str().expect("id")),
@@ -285,9 +289,12 @@ pub async fn phone_resumes(http: &reqwest::Client, emulator_url: &str, code: &st
     let resumed = http
         .post(format!("{emulator_url}/api/v2/REF30/sessions/{code}"))
         .bearer_auth(token["access_token"].as_str().expect("access token"))
+        .header(accept.0, accept.1)
+        // The secondary-application flow requires the (phone server's) device identifier.
+        .header("AP-Device-Identifier", "fingerprint cGhvbmUtc2VydmVy")
         .form(&[
             ("mvpd", mvpd),
-            ("redirectUrl", "https://tve.example/activate/complete"),
+            ("redirectUrl", "https://localhost/activate/complete"),
         ])
         .send()
         .await

@@ -78,8 +78,14 @@ impl Harness {
     /// Starts an emulator and registers a client with a token.
     pub async fn start(settings: EmulatorSettings) -> Self {
         let emulator = emulator::spawn(settings).await.expect("emulator starts");
+        // Every API page: `Accept`, if sent, must be this (reqwest would send `*/*`).
+        let accept = reqwest::header::HeaderValue::from_static("application/json;charset=utf-8");
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
+            .default_headers(reqwest::header::HeaderMap::from_iter([(
+                reqwest::header::ACCEPT,
+                accept,
+            )]))
             .build()
             .expect("client");
         let mut harness = Self {
@@ -135,7 +141,7 @@ impl Harness {
     }
 
     pub async fn register(&self, statement: &str) -> Answer {
-        let body = serde_json::json!({"software_statement": statement, "redirect_uri": "https://tve.example/callback"});
+        let body = serde_json::json!({"software_statement": statement, "redirect_uri": "https://localhost/callback"});
         self.call(
             Method::POST,
             "/o/client/register",
@@ -232,7 +238,14 @@ impl Harness {
 
     /// Creates a complete session for `mvpd` and returns its code.
     pub async fn session_code(&self, device: &Device, mvpd: &str) -> String {
-        let answer = self.create_session(device, &format!("mvpd={mvpd}&domainName=tve.example&redirectUrl=https%3A%2F%2Ftve.example%2Fdone")).await;
+        let answer = self
+            .create_session(
+                device,
+                &format!(
+                    "mvpd={mvpd}&domainName=localhost&redirectUrl=https%3A%2F%2Flocalhost%2Fdone"
+                ),
+            )
+            .await;
         assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
         answer.json()["code"].as_str().expect("code").to_owned()
     }

@@ -110,6 +110,8 @@ impl OpenApi {
             &self.rest["components"]["responses"]["Throttled"]
         } else if status == "503" {
             &self.rest["components"]["responses"]["InjectedUnavailable"]
+        } else if status == "406" {
+            &self.rest["components"]["responses"]["NotAcceptable"]
         } else if status == "405" {
             // a wrong method has no operation of its own: any operation's 405
             path_item

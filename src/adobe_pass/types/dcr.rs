@@ -11,8 +11,10 @@ use crate::adobe_pass::secret::Secret;
 pub struct RegisterRequest<'a> {
     /// The software statement from the TVE Dashboard.
     pub software_statement: &'a Secret,
-    /// Optional in the DOC, required in the OAS.
-    pub redirect_uri: &'a str,
+    /// Optional in the DOC (required in the OAS): sent only when configured, since Adobe checks
+    /// it against the registered application's domains.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub redirect_uri: Option<&'a str>,
 }
 
 /// The 201 answer of `POST /o/client/register`: credentials to keep forever.
