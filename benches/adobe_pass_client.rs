@@ -30,8 +30,9 @@ fn device_info() -> DeviceInfo {
 async fn bare_token(http: &reqwest::Client, base: &str, statement: &str, info: &str) -> String {
     let registration: serde_json::Value = http
         .post(format!("{base}/o/client/register"))
+        .header("Accept", "application/json;charset=utf-8")
         .header("X-Device-Info", info)
-        .json(&serde_json::json!({ "software_statement": statement, "redirect_uri": "https://localhost/" }))
+        .json(&serde_json::json!({ "software_statement": statement }))
         .send()
         .await
         .and_then(reqwest::Response::error_for_status)
@@ -41,6 +42,7 @@ async fn bare_token(http: &reqwest::Client, base: &str, statement: &str, info: &
         .expect("registration");
     let token: serde_json::Value = http
         .post(format!("{base}/o/client/token"))
+        .header("Accept", "application/json;charset=utf-8")
         .header("X-Device-Info", info)
         .form(&[
             ("client_id", registration["client_id"].as_str().expect("id")),
@@ -109,6 +111,7 @@ fn profiles(c: &mut Criterion) {
         b.to_async(&runtime).iter(|| async {
             http.get(&url)
                 .bearer_auth(&token)
+                .header("Accept", "application/json;charset=utf-8")
                 .header("AP-Device-Identifier", &identifier)
                 .header("X-Device-Info", &info)
                 .header("X-Forwarded-For", "203.0.113.8")

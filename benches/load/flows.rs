@@ -293,6 +293,9 @@ pub async fn provider_sign_in(
     location(&answer, "login")
 }
 
+/// The `Accept` Adobe's pages allow (reqwest would send `*/*`).
+const ACCEPT: &str = "application/json;charset=utf-8";
+
 /// A device that talks to the emulator directly, with the headers the service would send.
 pub struct BareDevice {
     pub token: String,
@@ -306,6 +309,7 @@ impl BareDevice {
         let info = STANDARD.encode(device_info().to_string());
         let client = json_of(
             http.post(format!("{base}/o/client/register"))
+                .header("Accept", ACCEPT)
                 .header("X-Device-Info", &info)
                 .json(&json!({
                     "software_statement": tve_activate::emulator::DEFAULT_SOFTWARE_STATEMENT
@@ -318,6 +322,7 @@ impl BareDevice {
         .await?;
         let token = json_of(
             http.post(format!("{base}/o/client/token"))
+                .header("Accept", ACCEPT)
                 .header("X-Device-Info", &info)
                 .form(&[
                     ("client_id", client["client_id"].as_str().unwrap_or("")),
@@ -343,8 +348,8 @@ impl BareDevice {
                 .headers(http.post(format!("{base}/api/v2/REF30/sessions")))
                 .form(&[
                     ("mvpd", "Spectrum"),
-                    ("domainName", "bench.example"),
-                    ("redirectUrl", "https://bench.example/done"),
+                    ("domainName", "localhost"),
+                    ("redirectUrl", "https://localhost/done"),
                 ])
                 .send()
                 .await
@@ -364,6 +369,6 @@ impl BareDevice {
             .header("AP-Device-Identifier", &self.identifier)
             .header("X-Device-Info", &self.info)
             .header("X-Forwarded-For", "203.0.113.9")
-            .header("Accept", "application/json")
+            .header("Accept", ACCEPT)
     }
 }
