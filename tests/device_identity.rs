@@ -293,3 +293,27 @@ async fn without_a_configured_redirect_uri_registration_sends_none() {
         "no redirect_uri unless configured: {registered}"
     );
 }
+
+/// §3: Adobe merges `X-Device-Info` with what it reads from `User-Agent`; a TV that gave none
+/// gets none, not the server's own (which Adobe would classify as an unknown platform).
+#[tokio::test]
+async fn a_tv_without_a_user_agent_sends_none() {
+    let stub = adobe_pass_support::Stub::start().await;
+    let api = Api::node_of(&stub.base_url, &[]).await;
+    let body = register_body("tv-no-agent");
+    assert!(body["deviceInfo"].get("userAgent").is_none());
+    let (status, token) = register(&api, &body, &[]).await;
+    assert_eq!(status, 201);
+    api.start_activation(&token.expect("token"), "ATTOTT").await;
+    let captured = stub.captured();
+    assert!(!captured.is_empty());
+    for call in &captured {
+        assert!(
+            call.headers.get("user-agent").is_none(),
+            "{} {} carries {:?}",
+            call.method,
+            call.path,
+            call.headers.get("user-agent")
+        );
+    }
+}

@@ -221,7 +221,8 @@ fn headers(request: &Request<'_>, bearer: Option<&Secret>) -> Result<HeaderMap, 
     // (the samples' bare `application/json` is not that value).
     headers.insert(ACCEPT, HeaderValue::from_static(ACCEPT_JSON));
     // §3: Adobe merges X-Device-Info with what it reads from the User-Agent, so the device's
-    // own goes there when it gave one (else the client's).
+    // own goes there when it gave one, and none otherwise (a server's would make the platform
+    // "unknown", with Adobe's more restrictive rules).
     if let Some(agent) = device.user_agent() {
         headers.insert(USER_AGENT, agent.clone());
     }

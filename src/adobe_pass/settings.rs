@@ -62,8 +62,6 @@ pub struct ClientSettings {
     pub retry: RetryPolicy,
     /// The client-side throttle.
     pub throttle: ThrottleSettings,
-    /// `User-Agent` of this service's calls.
-    pub user_agent: String,
     /// How long each REST API V2 operation may take in all.
     pub budgets: Budgets,
 }
@@ -125,7 +123,6 @@ impl ClientSettings {
             token_refresh_margin: Duration::from_secs(300),
             retry: RetryPolicy::default(),
             throttle: ThrottleSettings::default(),
-            user_agent: concat!("tve-activate/", env!("CARGO_PKG_VERSION")).to_owned(),
             budgets: Budgets::default(),
         }
     }

@@ -63,6 +63,5 @@ fn build(settings: &ClientSettings) -> reqwest::Result<reqwest::Client> {
         .connect_timeout(settings.connect_timeout)
         .timeout(settings.request_timeout)
         .pool_idle_timeout(max_age(settings))
-        .user_agent(settings.user_agent.clone())
         .build()
 }

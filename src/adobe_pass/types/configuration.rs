@@ -2,9 +2,11 @@
 
 use serde::{Deserialize, Serialize};
 
-/// The answer of C1. The DOC sample nests `mvpds` inside `requestor`; that is the canonical shape.
+/// The answer of C1. The DOC sample and the OAS nest `mvpds` inside `requestor`, the canonical
+/// shape; the API page's table puts it beside `requestor`, so an answer of that shape is read
+/// into `requestor.mvpds` too.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", from = "ConfigurationAnswer")]
 pub struct Configuration {
     /// Adobe's view of the device type.
     #[serde(default)]
@@ -20,6 +22,40 @@ pub struct Configuration {
     pub platform_category: Option<String>,
     /// The service provider and its MVPDs.
     pub requestor: Requestor,
+}
+
+/// C1 as it may arrive: `mvpds` in `requestor` or beside it.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ConfigurationAnswer {
+    #[serde(default)]
+    device: Option<String>,
+    #[serde(default)]
+    client_type: Option<String>,
+    #[serde(default)]
+    os: Option<String>,
+    #[serde(default)]
+    platform_category: Option<String>,
+    #[serde(default)]
+    requestor: Requestor,
+    #[serde(default)]
+    mvpds: Vec<Mvpd>,
+}
+
+impl From<ConfigurationAnswer> for Configuration {
+    fn from(answer: ConfigurationAnswer) -> Self {
+        let mut requestor = answer.requestor;
+        if requestor.mvpds.is_empty() {
+            requestor.mvpds = answer.mvpds;
+        }
+        Self {
+            device: answer.device,
+            client_type: answer.client_type,
+            os: answer.os,
+            platform_category: answer.platform_category,
+            requestor,
+        }
+    }
 }
 
 /// The service provider (`ProgrammerType`).
@@ -92,4 +128,31 @@ pub struct Mvpd {
     /// Undocumented flag.
     #[serde(default)]
     pub passive_authn_enabled: Option<bool>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mvpds_are_read_inside_or_beside_the_requestor() {
+        let nested: Configuration = serde_json::from_value(serde_json::json!({
+            "requestor": {"id": "REF30", "mvpds": [{"id": "Cablevision"}]}
+        }))
+        .expect("the sample's shape");
+        let beside: Configuration = serde_json::from_value(serde_json::json!({
+            "requestor": {"id": "REF30"},
+            "mvpds": [{"id": "Cablevision"}]
+        }))
+        .expect("the table's shape");
+        for configuration in [nested, beside] {
+            let ids: Vec<&str> = configuration
+                .requestor
+                .mvpds
+                .iter()
+                .map(|m| m.id.as_str())
+                .collect();
+            assert_eq!(ids, ["Cablevision"]);
+        }
+    }
 }
