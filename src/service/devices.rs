@@ -248,6 +248,8 @@ impl Service {
             last_provider: None,
             temp_pass_identity: None,
             registered_at: self.now_millis(),
+            network: None,
+            seen_at: 0,
         };
         self.inner
             .store
