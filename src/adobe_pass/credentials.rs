@@ -2,9 +2,9 @@
 //! credentials are persisted through [`ClientCredentialsStore`] and reused forever (re-registering
 //! would orphan the user's profiles). Its access token is persisted beside them and cached in
 //! memory until shortly before it expires, shared by concurrent callers; a refresh is
-//! single-flight per device. Adobe asks for tokens to be kept "in persistent storage until
-//! expiration" (REST API V2 checklist §1): a restart or an idle device asks for none while the
-//! stored one is valid.
+//! single-flight per device. The REST API V2 checklist (§1, MANDATORY) says "Store the access
+//! tokens in persistent storage and reuse them until they expire": a restart or an idle device
+//! asks for none while the stored one is valid.
 
 use std::{
     collections::HashMap,
