@@ -143,8 +143,8 @@ pub struct Args {
     #[arg(long, env = "TVE_STORE_POOL_SIZE", default_value_t = 16)]
     pub store_pool_size: u32,
 
-    /// File holding the key (32 bytes, base64) that seals client secrets in the store; one key
-    /// for every node. Required with PostgreSQL; without it SQLite keeps a key beside its file.
+    /// File holding the key (32 bytes, base64) that seals client secrets and access tokens in
+    /// the store and derives device pseudonyms; one key for every node. Required with PostgreSQL; without it SQLite keeps a key beside its file.
     #[arg(long, env = "TVE_SECRETS_KEY_FILE")]
     pub secrets_key_file: Option<PathBuf>,
 

@@ -8,6 +8,7 @@
 //! only for a caller holding the device's current token, or for a reinstall: a registration
 //! without the token from the network the device was last seen on (same IPv4 /24 or IPv6 /56),
 //! within the reinstall window. Anyone else gets a fresh identity (the app id's next pseudonym).
+
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
