@@ -72,7 +72,7 @@ impl AdobePass {
         if let Some(token) = slot.fresh_token(tokens.now()) {
             return Ok(token);
         }
-        if let Some(token) = self.persisted_token(device, &mut slot, None).await? {
+        if let Some(token) = self.persisted_token(device, &mut slot, None).await {
             return Ok(token);
         }
         self.shared_or_fetched(device, &mut slot, None).await
@@ -96,7 +96,7 @@ impl AdobePass {
         }
         if let Some(token) = self
             .persisted_token(device, &mut slot, Some(rejected))
-            .await?
+            .await
         {
             return Ok(token);
         }
@@ -139,23 +139,26 @@ impl AdobePass {
     }
 
     /// The token persisted for the device, cached in its slot, unless it is `rejected` or due
-    /// for refresh.
+    /// for refresh. A store that cannot be read costs a new token, not the call.
     async fn persisted_token(
         &self,
         device: &DeviceIdentity,
         slot: &mut DeviceSlot,
         rejected: Option<&Secret>,
-    ) -> Result<Option<Secret>, AdobePassError> {
+    ) -> Option<Secret> {
         let tokens = &self.inner.tokens;
-        let Some((token, refresh_at)) = self.inner.store.load_token(device.device_id()).await?
-        else {
-            return Ok(None);
+        let (token, refresh_at) = match self.inner.store.load_token(device.device_id()).await {
+            Ok(found) => found?,
+            Err(error) => {
+                tracing::warn!("the persisted access token could not be read: {error}");
+                return None;
+            }
         };
         if Some(&token) == rejected || tokens.now() >= refresh_at {
-            return Ok(None);
+            return None;
         }
         tokens.cache_until(slot, token.clone(), refresh_at);
-        Ok(Some(token))
+        Some(token)
     }
 
     /// The token another node fetched for the device (unless it is `rejected`), or one fetched
