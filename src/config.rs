@@ -144,8 +144,8 @@ pub struct Args {
     #[arg(long, env = "TVE_STORE_POOL_SIZE", default_value_t = 16)]
     pub store_pool_size: u32,
 
-    /// File holding the key (32 bytes, base64) that seals client secrets in the store; one key
-    /// for every node. Required with PostgreSQL; without it SQLite keeps a key beside its file.
+    /// File holding the key (32 bytes, base64) that seals client secrets and access tokens in
+    /// the store and derives device pseudonyms; one key for every node. Required with PostgreSQL; without it SQLite keeps a key beside its file.
     #[arg(long, env = "TVE_SECRETS_KEY_FILE")]
     pub secrets_key_file: Option<PathBuf>,
 
@@ -214,6 +214,12 @@ pub struct Args {
     /// burst of 50 seconds' worth; each address prefix stays at 10, then one a minute.
     #[arg(long, env = "TVE_REGISTRATIONS_PER_SECOND", default_value_t = crate::service::limits::DEFAULT_REGISTRATIONS_PER_SECOND)]
     pub registrations_per_second: u32,
+
+    /// Days after a device was last seen within which a registration of its id without its
+    /// token, from the same network (IPv4 /24, IPv6 /56), keeps its Adobe identity and sign-in
+    /// (a reinstall); 0 to 365, 0 never.
+    #[arg(long, env = "TVE_REINSTALL_WINDOW_DAYS", default_value_t = crate::service::DEFAULT_REINSTALL_WINDOW_DAYS)]
+    pub reinstall_window_days: u32,
 
     /// Background polls of Adobe for codes phones opened, in flight at once on this node (1 to
     /// 1000); more wait their turn.
@@ -339,6 +345,8 @@ pub struct Config {
     pub max_concurrent_polls: usize,
     /// Registrations admitted per second in total.
     pub registrations_per_second: u32,
+    /// How long after a device was last seen a reinstall on its network keeps its identity.
+    pub reinstall_window: Duration,
     /// Whether calls to a remote Adobe Pass are paced per device IP.
     pub adobe_throttle: bool,
     /// How long each Adobe operation may take in all.
@@ -462,6 +470,12 @@ impl TryFrom<Args> for Config {
             10_000,
         )?;
         within("--max-concurrent-polls", args.max_concurrent_polls, 1, 1000)?;
+        within(
+            "--reinstall-window-days",
+            args.reinstall_window_days,
+            0,
+            365,
+        )?;
         let trusted_proxies = parse_trusted_proxies(args.trusted_proxies.as_deref())?;
         if args.proxy_protocol && trusted_proxies.is_empty() {
             return Err(ConfigError::new(
@@ -519,6 +533,7 @@ impl TryFrom<Args> for Config {
             preauthorize_chunk: args.preauthorize_chunk,
             max_concurrent_polls: args.max_concurrent_polls,
             registrations_per_second: args.registrations_per_second,
+            reinstall_window: Duration::from_secs(u64::from(args.reinstall_window_days) * 86_400),
             adobe_throttle: args.adobe_throttle,
             budgets: Budgets {
                 decisions: budget("--decision-budget-ms", args.decision_budget_ms)?,
@@ -889,6 +904,22 @@ mod tests {
                 .expect_err("no polls at all")
                 .to_string(),
             "invalid setting --max-concurrent-polls: 0 is not between 1 and 1000"
+        );
+        assert_eq!(
+            config(&[]).expect("valid").reinstall_window,
+            Duration::from_secs(30 * 86_400)
+        );
+        assert_eq!(
+            config(&["--reinstall-window-days", "0"])
+                .expect("never inherit")
+                .reinstall_window,
+            Duration::ZERO
+        );
+        assert_eq!(
+            config(&["--reinstall-window-days", "366"])
+                .expect_err("more than a year")
+                .setting,
+            "--reinstall-window-days"
         );
         assert_eq!(
             config(&[]).expect("valid").dcr_redirect_uri,

@@ -1,4 +1,5 @@
-//! DCR (§4): registration once per device, access tokens cached and refreshed single-flight.
+//! DCR (§4): registration once per device, access tokens persisted, cached and refreshed
+//! single-flight.
 
 use url::form_urlencoded;
 
@@ -59,7 +60,8 @@ impl AdobePass {
         self.send(&request, None).await
     }
 
-    /// The device's cached access token, or a new one (registering first if needed).
+    /// The device's cached access token, else the one persisted in the store while it is not
+    /// due for refresh, else a new one (registering first if needed).
     pub(crate) async fn access_token(
         &self,
         device: &DeviceIdentity,
@@ -67,10 +69,13 @@ impl AdobePass {
         let tokens = &self.inner.tokens;
         let slot = tokens.slot(device.device_id());
         let mut slot = slot.lock().await;
-        match slot.fresh_token(tokens.now()) {
-            Some(token) => Ok(token),
-            None => self.shared_or_fetched(device, &mut slot, None).await,
+        if let Some(token) = slot.fresh_token(tokens.now()) {
+            return Ok(token);
         }
+        if let Some(token) = self.persisted_token(device, &mut slot, None).await {
+            return Ok(token);
+        }
+        self.shared_or_fetched(device, &mut slot, None).await
     }
 
     /// A new token after Adobe rejected `rejected`; if a concurrent caller already replaced it,
@@ -83,13 +88,77 @@ impl AdobePass {
         let tokens = &self.inner.tokens;
         let slot = tokens.slot(device.device_id());
         let mut slot = slot.lock().await;
-        match slot.fresh_token(tokens.now()) {
-            Some(current) if current != *rejected => Ok(current),
-            _ => {
-                self.shared_or_fetched(device, &mut slot, Some(rejected))
-                    .await
-            }
+        if let Some(current) = slot
+            .fresh_token(tokens.now())
+            .filter(|current| current != rejected)
+        {
+            return Ok(current);
         }
+        if let Some(token) = self
+            .persisted_token(device, &mut slot, Some(rejected))
+            .await
+        {
+            return Ok(token);
+        }
+        self.shared_or_fetched(device, &mut slot, Some(rejected))
+            .await
+    }
+
+    /// A new client for the device after Adobe refused even a fresh token of its client with
+    /// action `application-registration` ("the client application requires to register itself
+    /// again"): the credentials are dropped and the device registers once more, as for
+    /// `invalid_client`. If a concurrent caller already did, its token is shared instead.
+    pub(crate) async fn reregister(
+        &self,
+        device: &DeviceIdentity,
+        rejected: &Secret,
+    ) -> Result<Secret, AdobePassError> {
+        let tokens = &self.inner.tokens;
+        let slot = tokens.slot(device.device_id());
+        let mut slot = slot.lock().await;
+        if let Some(current) = slot
+            .fresh_token(tokens.now())
+            .filter(|current| current != rejected)
+        {
+            return Ok(current);
+        }
+        let credentials = self.slot_credentials(device, &mut slot).await?;
+        tracing::warn!(
+            client_id = %credentials.client_id,
+            "Adobe Pass refuses every token of this device's DCR client; registering a new one"
+        );
+        self.drop_client(device, &mut slot, &credentials).await?;
+        let token = self.fetch_token(device, &mut slot).await?;
+        if let (Some(shared), Some(until)) = (
+            &self.inner.shared_tokens,
+            slot.token.as_ref().map(|cached| cached.refresh_at),
+        ) {
+            shared.put(device.device_id(), &token, until).await;
+        }
+        Ok(token)
+    }
+
+    /// The token persisted for the device, cached in its slot, unless it is `rejected` or due
+    /// for refresh. A store that cannot be read costs a new token, not the call.
+    async fn persisted_token(
+        &self,
+        device: &DeviceIdentity,
+        slot: &mut DeviceSlot,
+        rejected: Option<&Secret>,
+    ) -> Option<Secret> {
+        let tokens = &self.inner.tokens;
+        let (token, refresh_at) = match self.inner.store.load_token(device.device_id()).await {
+            Ok(found) => found?,
+            Err(error) => {
+                tracing::warn!("the persisted access token could not be read: {error}");
+                return None;
+            }
+        };
+        if Some(&token) == rejected || tokens.now() >= refresh_at {
+            return None;
+        }
+        tokens.cache_until(slot, token.clone(), refresh_at);
+        Some(token)
     }
 
     /// The token another node fetched for the device (unless it is `rejected`), or one fetched
@@ -134,28 +203,56 @@ impl AdobePass {
         device: &DeviceIdentity,
         slot: &mut DeviceSlot,
     ) -> Result<Secret, AdobePassError> {
-        let credentials = self.slot_credentials(device, slot).await?;
+        let mut credentials = self.slot_credentials(device, slot).await?;
         let response = match self.token(device, &credentials).await {
             Err(error) if is_invalid_client(&error) => {
                 tracing::warn!(
                     client_id = %credentials.client_id,
                     "Adobe Pass no longer accepts this device's DCR client; registering a new one"
                 );
-                self.inner
-                    .store
-                    .forget(device.device_id(), &credentials.client_id)
-                    .await?;
-                slot.credentials = None;
-                self.inner.metrics.client_replaced();
-                let credentials = self.slot_credentials(device, slot).await?;
+                self.drop_client(device, slot, &credentials).await?;
+                credentials = self.slot_credentials(device, slot).await?;
                 self.token(device, &credentials).await?
             }
             other => other?,
         };
-        self.inner
-            .tokens
-            .cache(slot, response.access_token.clone(), response.expires_in);
+        let refresh_at =
+            self.inner
+                .tokens
+                .cache(slot, response.access_token.clone(), response.expires_in);
+        // Losing the stored copy costs one more token later, never this call.
+        if let Err(error) = self
+            .inner
+            .store
+            .save_token(
+                device.device_id(),
+                &credentials.client_id,
+                &response.access_token,
+                refresh_at,
+            )
+            .await
+        {
+            tracing::warn!("the access token could not be persisted: {error}");
+        }
         Ok(response.access_token)
+    }
+
+    /// Forgets the device's client (stored credentials and token, and the slot's), so the next
+    /// token registers a new one.
+    async fn drop_client(
+        &self,
+        device: &DeviceIdentity,
+        slot: &mut DeviceSlot,
+        credentials: &ClientCredentials,
+    ) -> Result<(), AdobePassError> {
+        self.inner
+            .store
+            .forget(device.device_id(), &credentials.client_id)
+            .await?;
+        slot.credentials = None;
+        slot.token = None;
+        self.inner.metrics.client_replaced();
+        Ok(())
     }
 
     /// The credentials held in the slot, loaded (or registered) on first use.

@@ -1,7 +1,10 @@
 //! Client credentials and access tokens (§4, §14.1). Each device registers once: its
 //! credentials are persisted through [`ClientCredentialsStore`] and reused forever (re-registering
-//! would orphan the user's profiles). Its access token is cached until shortly before it
-//! expires and shared by concurrent callers; a refresh is single-flight per device.
+//! would orphan the user's profiles). Its access token is persisted beside them and cached in
+//! memory until shortly before it expires, shared by concurrent callers; a refresh is
+//! single-flight per device. The REST API V2 checklist (§1, MANDATORY) says "Store the access
+//! tokens in persistent storage and reuse them until they expire": a restart or an idle device
+//! asks for none while the stored one is valid.
 
 use std::{
     collections::HashMap,
@@ -51,12 +54,36 @@ pub trait ClientCredentialsStore: Send + Sync {
     /// Deletes the device's credentials if they are still those of `client_id` (Adobe answered
     /// `invalid_client` for them), so the next registration can replace them.
     fn forget<'a>(&'a self, device_id: &'a str, client_id: &'a str) -> StoreFuture<'a, ()>;
+
+    /// The access token persisted for the device, with the time it is due for refresh.
+    fn load_token<'a>(
+        &'a self,
+        device_id: &'a str,
+    ) -> StoreFuture<'a, Option<(Secret, SystemTime)>>;
+
+    /// Persists the access token of the device's client `client_id` until `refresh_at`; does
+    /// nothing when the device's credentials are no longer that client's. Forgetting the
+    /// credentials forgets the token.
+    fn save_token<'a>(
+        &'a self,
+        device_id: &'a str,
+        client_id: &'a str,
+        token: &'a Secret,
+        refresh_at: SystemTime,
+    ) -> StoreFuture<'a, ()>;
 }
 
-/// Credentials in process memory; for tests and demos (lost on exit).
+/// What [`MemoryCredentialsStore`] keeps of a device.
+#[derive(Debug)]
+struct Kept {
+    credentials: ClientCredentials,
+    token: Option<(Secret, SystemTime)>,
+}
+
+/// Credentials and tokens in process memory; for tests and demos (lost on exit).
 #[derive(Debug, Default)]
 pub struct MemoryCredentialsStore {
-    devices: Mutex<HashMap<String, ClientCredentials>>,
+    devices: Mutex<HashMap<String, Kept>>,
 }
 
 impl MemoryCredentialsStore {
@@ -75,14 +102,17 @@ impl MemoryCredentialsStore {
         self.lock().is_empty()
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, ClientCredentials>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Kept>> {
         self.devices.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
 impl ClientCredentialsStore for MemoryCredentialsStore {
     fn load<'a>(&'a self, device_id: &'a str) -> StoreFuture<'a, Option<ClientCredentials>> {
-        let found = self.lock().get(device_id).cloned();
+        let found = self
+            .lock()
+            .get(device_id)
+            .map(|kept| kept.credentials.clone());
         Box::pin(async move { Ok(found) })
     }
 
@@ -94,7 +124,11 @@ impl ClientCredentialsStore for MemoryCredentialsStore {
         let kept = self
             .lock()
             .entry(device_id.to_owned())
-            .or_insert_with(|| credentials.clone())
+            .or_insert_with(|| Kept {
+                credentials: credentials.clone(),
+                token: None,
+            })
+            .credentials
             .clone();
         Box::pin(async move { Ok(kept) })
     }
@@ -103,9 +137,37 @@ impl ClientCredentialsStore for MemoryCredentialsStore {
         let mut devices = self.lock();
         if devices
             .get(device_id)
-            .is_some_and(|c| c.client_id == client_id)
+            .is_some_and(|kept| kept.credentials.client_id == client_id)
         {
             devices.remove(device_id);
+        }
+        Box::pin(async move { Ok(()) })
+    }
+
+    fn load_token<'a>(
+        &'a self,
+        device_id: &'a str,
+    ) -> StoreFuture<'a, Option<(Secret, SystemTime)>> {
+        let found = self
+            .lock()
+            .get(device_id)
+            .and_then(|kept| kept.token.clone());
+        Box::pin(async move { Ok(found) })
+    }
+
+    fn save_token<'a>(
+        &'a self,
+        device_id: &'a str,
+        client_id: &'a str,
+        token: &'a Secret,
+        refresh_at: SystemTime,
+    ) -> StoreFuture<'a, ()> {
+        if let Some(kept) = self
+            .lock()
+            .get_mut(device_id)
+            .filter(|kept| kept.credentials.client_id == client_id)
+        {
+            kept.token = Some((token.clone(), refresh_at));
         }
         Box::pin(async move { Ok(()) })
     }
@@ -152,7 +214,8 @@ impl DeviceSlot {
 
 /// Device slots kept at most; past it the least used go first.
 const MOST_SLOTS: u64 = 100_000;
-/// A slot unused this long is dropped (its device fetches a token again when it returns).
+/// A slot unused this long is dropped (its device reads its token from the store when it
+/// returns).
 const SLOT_IDLE: Duration = Duration::from_secs(3600);
 
 /// Per-device slots; holding a slot's lock while fetching makes every refresh single-flight.
@@ -186,13 +249,16 @@ impl TokenCache {
 
     /// Caches a token received now that lives `expires_in` seconds; it is refreshed
     /// `refresh_margin` before that (counted on this clock, so clock skew with Adobe is harmless).
-    pub fn cache(&self, slot: &mut DeviceSlot, token: Secret, expires_in: i64) {
+    /// Returns that refresh time.
+    pub fn cache(&self, slot: &mut DeviceSlot, token: Secret, expires_in: i64) -> SystemTime {
         let lifetime = Duration::from_secs(u64::try_from(expires_in).unwrap_or(0));
         let refresh_at = self.now() + lifetime.saturating_sub(self.refresh_margin);
         slot.token = Some(CachedToken { token, refresh_at });
+        refresh_at
     }
 
-    /// Caches a token another node fetched, used until `refresh_at`.
+    /// Caches a token another node fetched, or one read from the store, used until
+    /// `refresh_at`.
     pub fn cache_until(&self, slot: &mut DeviceSlot, token: Secret, refresh_at: SystemTime) {
         slot.token = Some(CachedToken { token, refresh_at });
     }
@@ -217,6 +283,33 @@ mod tests {
         assert_eq!(store.save_new("tv", &second).await.expect("saved"), first);
         assert_eq!(store.load("tv").await.expect("loaded"), Some(first));
         assert_eq!(store.load("other").await.expect("loaded"), None);
+    }
+
+    #[tokio::test]
+    async fn memory_store_keeps_the_token_of_the_current_client_only() {
+        let store = MemoryCredentialsStore::new();
+        let credentials = ClientCredentials {
+            client_id: "a".into(),
+            client_secret: Secret::new("s1"),
+        };
+        let until = SystemTime::UNIX_EPOCH + Duration::from_secs(60);
+        store.save_new("tv", &credentials).await.expect("saved");
+        let token = Secret::new("t1");
+        store
+            .save_token("tv", "other", &token, until)
+            .await
+            .expect("saved");
+        assert_eq!(store.load_token("tv").await.expect("loaded"), None);
+        store
+            .save_token("tv", "a", &token, until)
+            .await
+            .expect("saved");
+        assert_eq!(
+            store.load_token("tv").await.expect("loaded"),
+            Some((token, until))
+        );
+        store.forget("tv", "a").await.expect("forgotten");
+        assert_eq!(store.load_token("tv").await.expect("loaded"), None);
     }
 
     #[test]

@@ -10,8 +10,13 @@ use serde::de::DeserializeOwned;
 use url::Url;
 
 use super::{
-    device::DeviceIdentity, endpoint::Endpoint, error::AdobePassError, metrics::Outcome,
-    retry::is_retryable, secret::Secret, AdobePass,
+    device::DeviceIdentity,
+    endpoint::Endpoint,
+    error::{AdobePassError, Remedy},
+    metrics::Outcome,
+    retry::is_retryable,
+    secret::Secret,
+    AdobePass,
 };
 
 /// `application/x-www-form-urlencoded`: sessions, partner SSO and the DCR token.
@@ -59,7 +64,9 @@ impl<'a> Request<'a> {
 
 impl AdobePass {
     /// Makes a REST API V2 call with the device's access token; on a 401 the token is refreshed
-    /// once (shared with concurrent callers) and the call is made once more. All of it fits in
+    /// once (shared with concurrent callers) and the call is made once more. When the fresh
+    /// token is refused too with action `application-registration`, the device registers a
+    /// new client and the call is made a last time. All of it fits in
     /// the endpoint's budget, or the answer is [`AdobePassError::Timeout`].
     pub(crate) async fn call<T: DeserializeOwned>(
         &self,
@@ -87,7 +94,17 @@ impl AdobePass {
         match self.send(&request, Some(&token)).await {
             Err(error) if error.is_unauthorized() => {
                 let fresh = self.refresh_access_token(request.device, &token).await?;
-                self.send(&request, Some(&fresh)).await
+                match self.send(&request, Some(&fresh)).await {
+                    // A fresh token refused too: the client itself is gone at Adobe.
+                    Err(error)
+                        if error.is_unauthorized()
+                            && error.remedy() == Remedy::ApplicationRegistration =>
+                    {
+                        let renewed = self.reregister(request.device, &fresh).await?;
+                        self.send(&request, Some(&renewed)).await
+                    }
+                    result => result,
+                }
             }
             result => result,
         }

@@ -1,12 +1,15 @@
 //! Devices: registration (one DCR client per registration, kept forever) and the opaque device
 //! token a TV sends on every call; only the token's SHA-256 is stored.
 //!
-//! A device id is no secret (it shows up in analytics and logs), so it never grants an identity
-//! by itself: registering again keeps the device's Adobe identity (its DCR client and so its
-//! viewer's sign-in) only for a caller holding its current token. Anyone else gets a new
-//! registration, with an Adobe device id derived from the app's id and a secret of its own.
+//! Adobe asks for a device identifier that survives reinstalls (REST API V2 checklist §7), yet a
+//! device id is no secret (it shows up in analytics and logs). So the Adobe device id is a
+//! pseudonym of the app's id under the deployment's key (Adobe never sees the app's id), and a
+//! registration keeps an existing Adobe identity (its DCR client and so its viewer's sign-in)
+//! only for a caller holding the device's current token, or for a reinstall: a registration
+//! without the token from the network the device was last seen on (same IPv4 /24 or IPv6 /56),
+//! within the reinstall window. Anyone else gets a fresh identity (the app id's next pseudonym).
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
 use rand::RngCore as _;
@@ -25,6 +28,11 @@ const MAX_DEVICE_ID_LEN: usize = 128;
 const PROBE_REGISTRATION: std::time::Duration = std::time::Duration::from_secs(10);
 /// Device ids the service uses for itself; no Streaming App may register one.
 const RESERVED_PREFIX: &str = "tve-activate-";
+/// Days after a device was last seen within which a reinstall on its network keeps its
+/// identity, unless configured otherwise.
+pub const DEFAULT_REINSTALL_WINDOW_DAYS: u32 = 30;
+/// While a device stays on one network, when it was seen is written at most this often (ms).
+const SEEN_EVERY_MS: i64 = 3_600_000;
 
 /// A freshly registered (or re-registered) device and its new token.
 #[derive(Clone, Debug)]
@@ -65,18 +73,20 @@ fn new_token() -> String {
     format!("{TOKEN_PREFIX}{}", URL_SAFE_NO_PAD.encode(random_bytes()))
 }
 
-/// A new registration's device id at Adobe: SHA-256 of the app's id and a secret drawn for this
-/// registration (then forgotten), hex. Nobody can compute another registration's id.
-fn new_registration_id(app_device_id: &str) -> String {
-    let mut digest = Sha256::new();
-    digest.update(app_device_id.as_bytes());
-    digest.update([0]);
-    digest.update(random_bytes());
-    digest
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+/// The address prefix a device's network is known by: IPv4 /24, IPv6 /56 (a home's delegated
+/// prefix; IPv4-mapped addresses count as IPv4).
+fn network_prefix(ip: IpAddr) -> String {
+    match ip.to_canonical() {
+        IpAddr::V4(v4) => {
+            let [a, b, c, _] = v4.octets();
+            format!("{a}.{b}.{c}.0/24")
+        }
+        IpAddr::V6(v6) => {
+            let mut octets = v6.octets();
+            octets[7..].fill(0);
+            format!("{}/56", Ipv6Addr::from(octets))
+        }
+    }
 }
 
 fn validate_device_id(device_id: &str) -> Result<(), ServiceError> {
@@ -197,9 +207,10 @@ impl Service {
 
     /// Registers the device and gives it a new token. With `current_token` (the device's token,
     /// as the caller holds it) the registration it belongs to is renewed: the token is replaced,
-    /// the description updated, the Adobe identity kept. Without it a new registration with a new
-    /// Adobe identity is made, whatever the id. Registrations are limited per address prefix and
-    /// in total.
+    /// the description updated, the Adobe identity kept. Without it, a registration of the id
+    /// last seen on the caller's network within the reinstall window is taken over the same way
+    /// (its previous token revoked); otherwise a registration with a fresh Adobe identity is
+    /// made. Registrations are limited per address prefix and in total.
     pub async fn register_device(
         &self,
         app_device_id: &str,
@@ -228,10 +239,11 @@ impl Service {
             .limits
             .admit_registration(connection.ip())
             .await?;
-        let device_id = renewed.as_ref().map_or_else(
-            || new_registration_id(app_device_id),
-            |d| d.device_id.clone(),
-        );
+        let network = self.network_of(connection.ip());
+        let device_id = match renewed {
+            Some(device) => device.device_id,
+            None => self.identity_for(app_device_id, &network).await?,
+        };
         // DCR first: a device Adobe will not register gets no token.
         let identity = DeviceIdentity::new(device_id.clone(), info, connection);
         self.inner.adobe.register_device(&identity).await?;
@@ -241,13 +253,16 @@ impl Service {
         })
         .map_err(|e| ServiceError::invalid("deviceInfo", e.to_string()))?;
         let token = new_token();
+        let now = self.now_millis();
         let device = Device {
             device_id,
             app_device_id: app_device_id.to_owned(),
             device_info,
             last_provider: None,
             temp_pass_identity: None,
-            registered_at: self.now_millis(),
+            registered_at: now,
+            network: Some(network),
+            seen_at: now,
         };
         self.inner
             .store
@@ -258,6 +273,74 @@ impl Service {
             device_id: app_device_id.to_owned(),
             device_token: token,
         })
+    }
+
+    /// A pseudonym of the network `ip` is on.
+    fn network_of(&self, ip: IpAddr) -> String {
+        self.inner
+            .store
+            .pseudonym(&format!("network\0{}", network_prefix(ip)))
+    }
+
+    /// The Adobe device id of a registration of `app_device_id` without its token, from
+    /// `network`: that of the registration last seen there within the reinstall window (a
+    /// reinstall), else a fresh one, the first pseudonym of the app id no registration holds.
+    async fn identity_for(
+        &self,
+        app_device_id: &str,
+        network: &str,
+    ) -> Result<String, ServiceError> {
+        let known = self.inner.store.devices_of_app(app_device_id).await?;
+        let window =
+            i64::try_from(self.inner.settings.reinstall_window.as_millis()).unwrap_or(i64::MAX);
+        let now = self.now_millis();
+        let reinstalled = known
+            .iter()
+            .filter(|device| {
+                device.network.as_deref() == Some(network)
+                    && device.seen_at > 0
+                    && now.saturating_sub(device.seen_at) < window
+            })
+            .max_by_key(|device| device.seen_at);
+        if let Some(device) = reinstalled {
+            return Ok(device.device_id.clone());
+        }
+        let mut generation: u64 = 0;
+        loop {
+            let id = self
+                .inner
+                .store
+                .pseudonym(&format!("device\0{app_device_id}\0{generation}"));
+            if known.iter().all(|device| device.device_id != id) {
+                return Ok(id);
+            }
+            generation += 1;
+        }
+    }
+
+    /// Records the network the device calls from when it changed, and hourly while it stays;
+    /// a failure to write it costs the call nothing.
+    async fn seen(&self, mut device: Device, token: &str, ip: IpAddr) -> Device {
+        let network = self.network_of(ip);
+        let now = self.now_millis();
+        if device.network.as_deref() == Some(network.as_str())
+            && now.saturating_sub(device.seen_at) < SEEN_EVERY_MS
+        {
+            return device;
+        }
+        if let Err(error) = self
+            .inner
+            .store
+            .saw_device(&device.device_id, &network, now)
+            .await
+        {
+            tracing::warn!("the device's network could not be recorded: {error}");
+            return device;
+        }
+        device.network = Some(network);
+        device.seen_at = now;
+        self.inner.known_devices.put(&token_hash(token), &device);
+        device
     }
 
     async fn device_for_token(&self, token: &str) -> Result<Device, ServiceError> {
@@ -285,6 +368,7 @@ impl Service {
         connection: SocketAddr,
     ) -> Result<DeviceSession, ServiceError> {
         let device = self.device_for_token(token).await?;
+        let device = self.seen(device, token, connection.ip()).await;
         self.session_for(device, connection)
     }
 
@@ -345,10 +429,17 @@ mod tests {
     }
 
     #[test]
-    fn registration_ids_are_new_each_time_and_fit_adobe() {
-        let a = new_registration_id("roku-1");
-        assert_ne!(a, new_registration_id("roku-1"));
-        assert_eq!(a.len(), 64);
-        assert!(validate_device_id(&a).is_ok());
+    fn networks_are_ipv4_slash_24_and_ipv6_slash_56() {
+        let prefix = |ip: &str| network_prefix(ip.parse().expect("an address"));
+        assert_eq!(prefix("203.0.113.7"), "203.0.113.0/24");
+        assert_eq!(prefix("203.0.113.200"), prefix("203.0.113.7"));
+        assert_ne!(prefix("203.0.114.7"), prefix("203.0.113.7"));
+        assert_eq!(prefix("::ffff:203.0.113.9"), "203.0.113.0/24");
+        assert_eq!(prefix("2001:db8:aa:bbcc::1"), "2001:db8:aa:bb00::/56");
+        assert_eq!(
+            prefix("2001:db8:aa:bbff:1::2"),
+            prefix("2001:db8:aa:bb00::9")
+        );
+        assert_ne!(prefix("2001:db8:aa:cc00::1"), prefix("2001:db8:aa:bb00::1"));
     }
 }

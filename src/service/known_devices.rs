@@ -70,6 +70,8 @@ mod tests {
             last_provider: None,
             temp_pass_identity: None,
             registered_at: 0,
+            network: None,
+            seen_at: 0,
         }
     }
 

@@ -28,6 +28,7 @@ pub use activations::{ActivationView, StartOutcome, StartedActivation};
 pub use decisions::{
     AuthorizeOutcome, PreauthorizeItem, DEFAULT_PREAUTHORIZE_CHUNK, MAX_PREAUTHORIZE_RESOURCES,
 };
+pub use devices::DEFAULT_REINSTALL_WINDOW_DAYS;
 pub use devices::{DeviceSession, RegisteredDevice};
 pub use error::ServiceError;
 pub use limits::ServiceLimits;
@@ -73,6 +74,9 @@ pub struct ServiceSettings {
     pub leases: SharedLeases,
     /// Background polls of Adobe in flight at once, over every activation.
     pub max_concurrent_polls: usize,
+    /// How long after a device was last seen a registration of its id without its token, from
+    /// its network, keeps its Adobe identity (a reinstall); zero never.
+    pub reinstall_window: Duration,
 }
 
 impl ServiceSettings {
@@ -92,6 +96,9 @@ impl ServiceSettings {
             bus: Arc::new(LocalBus::default()),
             leases: Arc::new(LocalLeases),
             max_concurrent_polls: polling::DEFAULT_MAX_CONCURRENT_POLLS,
+            reinstall_window: Duration::from_secs(
+                u64::from(devices::DEFAULT_REINSTALL_WINDOW_DAYS) * 86_400,
+            ),
         }
     }
 

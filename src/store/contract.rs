@@ -66,6 +66,8 @@ fn device(id: &str) -> Device {
         last_provider: None,
         temp_pass_identity: None,
         registered_at: 1_000,
+        network: None,
+        seen_at: 0,
     }
 }
 
@@ -295,6 +297,10 @@ async fn sqlite_keeps_everything_across_reopening() {
             .await
             .expect("save");
         store
+            .save_access_token("tv-1", "client-1", &Secret::new("token-1"), 7_000)
+            .await
+            .expect("save token");
+        store
             .start_activation(&pending("AAAAAAA", "tv-1"))
             .await
             .expect("start");
@@ -310,12 +316,20 @@ async fn sqlite_keeps_everything_across_reopening() {
         store.credentials("tv-1").await.expect("read"),
         Some(credentials)
     );
+    assert_eq!(
+        store.access_token("tv-1").await.expect("read"),
+        Some((Secret::new("token-1"), 7_000))
+    );
     assert_eq!(store.pending_activations().await.expect("read").len(), 1);
     for file in ["store.db", "store.db-wal"] {
         let raw = std::fs::read(dir.path().join(file)).unwrap_or_default();
         assert!(
             !raw.windows(8).any(|w| w == b"secret-1"),
             "client secrets are sealed at rest"
+        );
+        assert!(
+            !raw.windows(7).any(|w| w == b"token-1"),
+            "access tokens are sealed at rest"
         );
     }
 }
@@ -377,5 +391,107 @@ async fn credentials_are_forgotten_only_while_they_are_the_rejected_ones() {
             new,
             "a new client replaces the forgotten one"
         );
+    }
+}
+
+#[tokio::test]
+async fn access_tokens_are_kept_for_the_current_client_only() {
+    for (store, _dir) in stores().await {
+        let credentials = ClientCredentials {
+            client_id: "client-1".into(),
+            client_secret: Secret::new("s1"),
+        };
+        assert_eq!(store.access_token("tv").await.expect("read"), None);
+        store
+            .save_access_token("tv", "client-1", &Secret::new("t0"), 5_000)
+            .await
+            .expect("save");
+        assert_eq!(
+            store.access_token("tv").await.expect("read"),
+            None,
+            "no credentials, no token: {store:?}"
+        );
+        store
+            .save_new_credentials("tv", &credentials)
+            .await
+            .expect("save");
+        store
+            .save_access_token("tv", "client-1", &Secret::new("t1"), 5_000)
+            .await
+            .expect("save");
+        store
+            .save_access_token("tv", "client-0", &Secret::new("stale"), 9_000)
+            .await
+            .expect("save");
+        assert_eq!(
+            store.access_token("tv").await.expect("read"),
+            Some((Secret::new("t1"), 5_000)),
+            "a token of another client is not kept: {store:?}"
+        );
+        store
+            .save_access_token("tv", "client-1", &Secret::new("t2"), 6_000)
+            .await
+            .expect("save");
+        assert_eq!(
+            store.access_token("tv").await.expect("read"),
+            Some((Secret::new("t2"), 6_000)),
+            "a newer token replaces it"
+        );
+        assert_eq!(
+            store.credentials("tv").await.expect("read"),
+            Some(credentials),
+            "the credentials are untouched"
+        );
+        assert!(store
+            .forget_credentials("tv", "client-1")
+            .await
+            .expect("forget"));
+        assert_eq!(
+            store.access_token("tv").await.expect("read"),
+            None,
+            "forgetting the client forgets its token: {store:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_network_a_device_was_seen_on_is_kept() {
+    for (store, _dir) in stores().await {
+        let mut first = device("tv-1");
+        first.network = Some("net-a".to_owned());
+        first.seen_at = 1_000;
+        store.register_device(&first, "h1").await.expect("register");
+        store
+            .saw_device("tv-1", "net-b", 2_000)
+            .await
+            .expect("seen");
+        let seen = store.device("tv-1").await.expect("read").expect("found");
+        assert_eq!(seen.network.as_deref(), Some("net-b"), "{store:?}");
+        assert_eq!(seen.seen_at, 2_000);
+        let mut again = device("tv-1");
+        again.network = Some("net-c".to_owned());
+        again.seen_at = 3_000;
+        store.register_device(&again, "h2").await.expect("register");
+        let renewed = store
+            .device_for_token("h2")
+            .await
+            .expect("read")
+            .expect("found");
+        assert_eq!(renewed.network.as_deref(), Some("net-c"));
+        assert_eq!(renewed.seen_at, 3_000);
+        store
+            .saw_device("nobody", "net-a", 4_000)
+            .await
+            .expect("an unknown device is no error");
+    }
+}
+
+#[tokio::test]
+async fn pseudonyms_are_stable_for_a_store() {
+    for (store, _dir) in stores().await {
+        let pseudonym = store.pseudonym("roku-1");
+        assert_eq!(pseudonym.len(), 64, "{store:?}");
+        assert_eq!(store.pseudonym("roku-1"), pseudonym);
+        assert_ne!(store.pseudonym("roku-2"), pseudonym);
     }
 }

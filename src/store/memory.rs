@@ -7,21 +7,34 @@ use std::{
 
 use async_trait::async_trait;
 
-use super::{Activation, ActivationStatus, Device, Store, StoreError};
-use crate::adobe_pass::ClientCredentials;
+use super::{Activation, ActivationStatus, Device, SealingKey, SealingKeys, Store, StoreError};
+use crate::adobe_pass::{ClientCredentials, Secret};
 
 #[derive(Debug, Default)]
 struct State {
     closed: bool,
     devices: HashMap<String, (Device, String)>,
     credentials: HashMap<String, ClientCredentials>,
+    /// Access tokens of the stored clients by device id, with their refresh times.
+    tokens: HashMap<String, (Secret, i64)>,
     activations: HashMap<String, Activation>,
 }
 
 /// Durable state kept in process memory.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct MemoryStore {
     state: Mutex<State>,
+    /// A key of this store's lifetime, for pseudonyms.
+    keys: SealingKeys,
+}
+
+impl Default for MemoryStore {
+    fn default() -> Self {
+        Self {
+            state: Mutex::default(),
+            keys: SealingKey::generate().into(),
+        }
+    }
 }
 
 impl MemoryStore {
@@ -47,6 +60,8 @@ impl Store for MemoryStore {
             .entry(device.device_id.clone())
             .or_insert_with(|| (device.clone(), String::new()));
         entry.0.device_info = device.device_info.clone();
+        entry.0.network = device.network.clone();
+        entry.0.seen_at = device.seen_at;
         entry.1 = token_hash.to_owned();
         Ok(())
     }
@@ -117,9 +132,48 @@ impl Store for MemoryStore {
         let current = state.credentials.get(device_id);
         if current.is_some_and(|c| c.client_id == client_id) {
             state.credentials.remove(device_id);
+            state.tokens.remove(device_id);
             return Ok(true);
         }
         Ok(false)
+    }
+
+    async fn access_token(&self, device_id: &str) -> Result<Option<(Secret, i64)>, StoreError> {
+        Ok(self.state()?.tokens.get(device_id).cloned())
+    }
+
+    async fn save_access_token(
+        &self,
+        device_id: &str,
+        client_id: &str,
+        token: &Secret,
+        refresh_at: i64,
+    ) -> Result<(), StoreError> {
+        let mut state = self.state()?;
+        let current = state.credentials.get(device_id);
+        if current.is_some_and(|c| c.client_id == client_id) {
+            state
+                .tokens
+                .insert(device_id.to_owned(), (token.clone(), refresh_at));
+        }
+        Ok(())
+    }
+
+    async fn saw_device(
+        &self,
+        device_id: &str,
+        network: &str,
+        seen_at: i64,
+    ) -> Result<(), StoreError> {
+        if let Some((device, _)) = self.state()?.devices.get_mut(device_id) {
+            device.network = Some(network.to_owned());
+            device.seen_at = seen_at;
+        }
+        Ok(())
+    }
+
+    fn pseudonym(&self, value: &str) -> String {
+        self.keys.pseudonym(value.as_bytes())
     }
 
     async fn start_activation(&self, activation: &Activation) -> Result<Vec<String>, StoreError> {

@@ -1,13 +1,17 @@
 //! Persistence behind one trait: SQLite on disk (the embedded default) and process memory
-//! (tests and demos). Devices, their DCR client credentials (sealed at rest), hashes of their
-//! tokens, their activations and the provider each last used.
+//! (tests and demos). Devices, their DCR client credentials and access tokens (sealed at rest),
+//! hashes of their tokens, their activations and the provider each last used.
 
 mod memory;
 mod postgres;
 mod sealing;
 mod sqlite;
 
-use std::{path::PathBuf, sync::Arc};
+use std::{
+    path::PathBuf,
+    sync::Arc,
+    time::{Duration, SystemTime, UNIX_EPOCH},
+};
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
@@ -75,8 +79,9 @@ pub enum StoreError {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Device {
     /// The key of this registration and the device id Adobe knows it by (sent as
-    /// `AP-Device-Identifier`): derived from the app's id and a secret of this registration, so
-    /// nobody who only knows the app's id inherits its identity.
+    /// `AP-Device-Identifier`): a pseudonym of the app's id under the deployment's key, so it
+    /// stays across reinstalls and Adobe never sees the app's own id. Rows registered before
+    /// that keep the id they had.
     pub device_id: String,
     /// The id the Streaming App sent (`deviceId`); several registrations may share it.
     pub app_device_id: String,
@@ -89,6 +94,11 @@ pub struct Device {
     pub temp_pass_identity: Option<String>,
     /// When it first registered, epoch ms.
     pub registered_at: i64,
+    /// A pseudonym of the address prefix (IPv4 /24, IPv6 /56) it was last seen from; `None` for
+    /// rows from before it was kept, until the device calls again.
+    pub network: Option<String>,
+    /// When it was last seen from `network`, epoch ms (0: never).
+    pub seen_at: i64,
 }
 
 /// Where an activation stands.
@@ -199,6 +209,33 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         client_id: &str,
     ) -> Result<bool, StoreError>;
 
+    /// The device's persisted access token and when it is due for refresh (epoch ms).
+    async fn access_token(&self, device_id: &str) -> Result<Option<(Secret, i64)>, StoreError>;
+
+    /// Persists the access token of the device's client `client_id` (sealed) until `refresh_at`
+    /// (epoch ms); does nothing when the device's credentials are no longer that client's.
+    /// Forgetting the credentials forgets the token.
+    async fn save_access_token(
+        &self,
+        device_id: &str,
+        client_id: &str,
+        token: &Secret,
+        refresh_at: i64,
+    ) -> Result<(), StoreError>;
+
+    /// Records that the device was seen from `network` (a pseudonym of its address prefix) at
+    /// `seen_at` (epoch ms).
+    async fn saw_device(
+        &self,
+        device_id: &str,
+        network: &str,
+        seen_at: i64,
+    ) -> Result<(), StoreError>;
+
+    /// A pseudonym of `value` under this deployment's secrets key (see
+    /// [`SealingKeys::pseudonym`]); the in-memory store uses a key of its own lifetime.
+    fn pseudonym(&self, value: &str) -> String;
+
     /// Records a new pending activation and, in the same step, marks the device's other pending
     /// activations superseded; returns their codes.
     async fn start_activation(&self, activation: &Activation) -> Result<Vec<String>, StoreError>;
@@ -224,6 +261,12 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 
     /// Closes the store; later calls fail.
     async fn close(&self);
+}
+
+/// The row an access token is sealed for: the device's, apart from its client secret's, so the
+/// two sealed values cannot stand in for each other.
+fn token_row(device_id: &str) -> String {
+    format!("{device_id}\0access-token")
 }
 
 /// A store shared across tasks.
@@ -285,6 +328,45 @@ impl ClientCredentialsStore for CredentialsInStore {
                 .map_err(|e| CredentialsStoreError(Box::new(e)))
         })
     }
+
+    fn load_token<'a>(
+        &'a self,
+        device_id: &'a str,
+    ) -> StoreFuture<'a, Option<(Secret, SystemTime)>> {
+        Box::pin(async move {
+            let found = self
+                .0
+                .access_token(device_id)
+                .await
+                .map_err(|e| CredentialsStoreError(Box::new(e)))?;
+            Ok(found.map(|(token, refresh_at)| (token, from_millis(refresh_at))))
+        })
+    }
+
+    fn save_token<'a>(
+        &'a self,
+        device_id: &'a str,
+        client_id: &'a str,
+        token: &'a Secret,
+        refresh_at: SystemTime,
+    ) -> StoreFuture<'a, ()> {
+        Box::pin(async move {
+            self.0
+                .save_access_token(device_id, client_id, token, to_millis(refresh_at))
+                .await
+                .map_err(|e| CredentialsStoreError(Box::new(e)))
+        })
+    }
+}
+
+fn to_millis(time: SystemTime) -> i64 {
+    time.duration_since(UNIX_EPOCH).map_or(0, |since| {
+        i64::try_from(since.as_millis()).unwrap_or(i64::MAX)
+    })
+}
+
+fn from_millis(millis: i64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_millis(u64::try_from(millis).unwrap_or(0))
 }
 
 #[cfg(test)]

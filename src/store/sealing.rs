@@ -15,6 +15,7 @@ use chacha20poly1305::{
     aead::{Aead, AeadCore, KeyInit, OsRng, Payload},
     XChaCha20Poly1305, XNonce,
 };
+use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 
 const NONCE_LEN: usize = 24;
@@ -47,6 +48,8 @@ pub enum SealingError {
 pub struct SealingKey {
     cipher: XChaCha20Poly1305,
     id: [u8; KEY_ID_LEN],
+    /// The HMAC key of pseudonyms, derived from the raw key (never the sealing key itself).
+    pseudonym_key: [u8; 32],
 }
 
 impl std::fmt::Debug for SealingKey {
@@ -61,7 +64,14 @@ impl SealingKey {
         let digest = Sha256::digest(raw);
         let mut id = [0u8; KEY_ID_LEN];
         id.copy_from_slice(&digest[..KEY_ID_LEN]);
-        Ok(Self { cipher, id })
+        let mut derive = Sha256::new();
+        derive.update(b"tve-activate pseudonyms\0");
+        derive.update(raw);
+        Ok(Self {
+            cipher,
+            id,
+            pseudonym_key: derive.finalize().into(),
+        })
     }
 
     /// A new random key.
@@ -169,6 +179,13 @@ impl SealingKeys {
         self.current.seal(plain, row.as_bytes())
     }
 
+    /// A pseudonym of `value`: HMAC-SHA256 under a subkey of the current key, in hex. The same
+    /// value gives the same pseudonym while the current key stays; nobody without the key can
+    /// compute it or tell which value it stands for.
+    pub fn pseudonym(&self, value: &[u8]) -> String {
+        pseudonym(&self.current.pseudonym_key, value)
+    }
+
     /// Opens what [`SealingKeys::seal`] sealed for `row`, with whichever known key sealed it
     /// (or a value sealed before key ids, with any known key).
     pub fn open(&self, sealed: &[u8], row: &str) -> Result<Vec<u8>, SealingError> {
@@ -188,6 +205,18 @@ impl SealingKeys {
             .find_map(|key| key.open(sealed, &[]))
             .ok_or(SealingError::Unsealable)
     }
+}
+
+/// HMAC-SHA256 of `value` under `key`, in hex.
+pub(super) fn pseudonym(key: &[u8; 32], value: &[u8]) -> String {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key)
+        .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+    mac.update(value);
+    mac.finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 impl From<SealingKey> for SealingKeys {
@@ -286,6 +315,22 @@ mod tests {
                 .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
+    }
+
+    #[test]
+    fn pseudonyms_are_stable_per_key_and_differ_between_keys() {
+        let key = SealingKey::generate();
+        let keys = SealingKeys::from(key.clone());
+        let again = SealingKeys::new(key, vec![SealingKey::generate()]);
+        let pseudonym = keys.pseudonym(b"roku-1");
+        assert_eq!(pseudonym.len(), 64);
+        assert_eq!(again.pseudonym(b"roku-1"), pseudonym, "stable for one key");
+        assert_ne!(keys.pseudonym(b"roku-2"), pseudonym);
+        assert_ne!(
+            SealingKeys::from(SealingKey::generate()).pseudonym(b"roku-1"),
+            pseudonym,
+            "another deployment, another pseudonym"
+        );
     }
 
     #[test]

@@ -9,7 +9,7 @@ use sqlx::{
     Row,
 };
 
-use super::{Activation, ActivationStatus, Device, SealingKeys, Store, StoreError};
+use super::{token_row, Activation, ActivationStatus, Device, SealingKeys, Store, StoreError};
 use crate::adobe_pass::{ClientCredentials, Secret};
 
 /// Durable state in a SQLite database file.
@@ -58,6 +58,8 @@ fn device_from_row(row: &SqliteRow) -> Result<Device, StoreError> {
         last_provider: row.try_get("last_provider")?,
         temp_pass_identity: row.try_get("temp_pass_identity")?,
         registered_at: row.try_get("registered_at")?,
+        network: row.try_get("network")?,
+        seen_at: row.try_get("seen_at")?,
     })
 }
 
@@ -86,12 +88,14 @@ impl Store for SqliteStore {
 
     async fn register_device(&self, device: &Device, token_hash: &str) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO devices (device_id, app_device_id, device_info, token_hash, last_provider, registered_at, updated_at)
-             VALUES (?1, ?6, ?2, ?3, ?4, ?5, ?5)
+            "INSERT INTO devices (device_id, app_device_id, device_info, token_hash, last_provider, registered_at, updated_at, network, seen_at)
+             VALUES (?1, ?6, ?2, ?3, ?4, ?5, ?5, ?7, ?8)
              ON CONFLICT (device_id) DO UPDATE SET
                device_info = excluded.device_info,
                token_hash = excluded.token_hash,
-               updated_at = excluded.updated_at",
+               updated_at = excluded.updated_at,
+               network = excluded.network,
+               seen_at = excluded.seen_at",
         )
         .bind(&device.device_id)
         .bind(device.device_info.to_string())
@@ -99,6 +103,8 @@ impl Store for SqliteStore {
         .bind(&device.last_provider)
         .bind(device.registered_at)
         .bind(&device.app_device_id)
+        .bind(&device.network)
+        .bind(device.seen_at)
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -212,6 +218,70 @@ impl Store for SqliteStore {
                 .await?
                 .rows_affected();
         Ok(deleted > 0)
+    }
+
+    async fn access_token(&self, device_id: &str) -> Result<Option<(Secret, i64)>, StoreError> {
+        let Some(row) = sqlx::query(
+            "SELECT sealed_token, token_refresh_at FROM client_credentials
+             WHERE device_id = ?1 AND sealed_token IS NOT NULL AND token_refresh_at IS NOT NULL",
+        )
+        .bind(device_id)
+        .fetch_optional(&self.pool)
+        .await?
+        else {
+            return Ok(None);
+        };
+        let sealed: Vec<u8> = row.try_get("sealed_token")?;
+        let token =
+            String::from_utf8(self.keys.open(&sealed, &token_row(device_id))?).map_err(|_| {
+                StoreError::Corrupt {
+                    what: "access token",
+                    detail: "not UTF-8".to_owned(),
+                }
+            })?;
+        Ok(Some((Secret::new(token), row.try_get("token_refresh_at")?)))
+    }
+
+    async fn save_access_token(
+        &self,
+        device_id: &str,
+        client_id: &str,
+        token: &Secret,
+        refresh_at: i64,
+    ) -> Result<(), StoreError> {
+        let sealed = self
+            .keys
+            .seal(token.expose().as_bytes(), &token_row(device_id))?;
+        sqlx::query(
+            "UPDATE client_credentials SET sealed_token = ?3, token_refresh_at = ?4
+             WHERE device_id = ?1 AND client_id = ?2",
+        )
+        .bind(device_id)
+        .bind(client_id)
+        .bind(sealed)
+        .bind(refresh_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn saw_device(
+        &self,
+        device_id: &str,
+        network: &str,
+        seen_at: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE devices SET network = ?2, seen_at = ?3 WHERE device_id = ?1")
+            .bind(device_id)
+            .bind(network)
+            .bind(seen_at)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    fn pseudonym(&self, value: &str) -> String {
+        self.keys.pseudonym(value.as_bytes())
     }
 
     async fn start_activation(&self, activation: &Activation) -> Result<Vec<String>, StoreError> {
