@@ -244,6 +244,18 @@ pub struct Args {
     /// RESOURCE=RATING pairs (e.g. mature-movies=TV-MA).
     #[arg(long, env = "TVE_RESOURCE_RATINGS", value_delimiter = ',')]
     pub resource_ratings: Vec<String>,
+
+    /// How the readiness probe describes itself to Adobe: JSON as a TV's deviceInfo (model,
+    /// version, osName, osVersion, connectionType required; connectionIp, when given, is the
+    /// address Adobe is told). Absent: a Linux server on a LAN at 127.0.0.1.
+    #[arg(long, env = "TVE_PROBE_DEVICE_INFO")]
+    pub probe_device_info: Option<String>,
+
+    /// MVPDs that may update user metadata such as maxRating at authorization (Adobe's
+    /// "Profiles Caching"): comma-separated ids; after each permit their profile is read
+    /// again and the rating rule checked against it.
+    #[arg(long, env = "TVE_METADATA_AT_AUTHORIZATION", value_delimiter = ',')]
+    pub metadata_at_authorization: Vec<String>,
 }
 
 /// A setting that failed validation; the message names the setting and says what is wrong.
@@ -304,6 +316,8 @@ pub struct Config {
     pub dcr_redirect_uri: String,
     /// The programmer's private keys for encrypted user metadata.
     pub metadata_keys: Option<Arc<MetadataKeys>>,
+    /// How the readiness probe describes itself to Adobe.
+    pub probe_device: crate::adobe_pass::DeviceInfo,
     /// Domain name for authentication sessions.
     pub domain_name: String,
     /// Durable state.
@@ -410,6 +424,11 @@ impl TryFrom<Args> for Config {
                 .map_err(|e| ConfigError::new("--dcr-redirect-uri", format!("{raw:?}: {e}")))?,
         };
         let metadata_keys = metadata_keys(&args)?;
+        let probe_device = match args.probe_device_info.as_deref().map(str::trim) {
+            None | Some("") => crate::service::default_probe_device(),
+            Some(json) => crate::service::probe_device_from_json(json)
+                .map_err(|reason| ConfigError::new("--probe-device-info", reason))?,
+        };
         let store = parse_store_url(&args.store_url, args.store_pool_size)?;
         let secrets = secrets(&args)?;
         let domain_name = match args.domain_name {
@@ -503,6 +522,7 @@ impl TryFrom<Args> for Config {
             service_provider: args.service_provider,
             dcr_redirect_uri,
             metadata_keys,
+            probe_device,
             domain_name,
             store,
             secrets,
@@ -541,6 +561,7 @@ impl TryFrom<Args> for Config {
                 ratings: pairs("--resource-ratings", &args.resource_ratings, '=')?
                     .into_iter()
                     .collect(),
+                metadata_at_authorization: non_empty(args.metadata_at_authorization),
             },
         })
     }
@@ -933,6 +954,32 @@ mod tests {
         let mut argv = vec!["tve-activate"];
         argv.extend_from_slice(args);
         Config::try_from(Args::try_parse_from(argv).expect("flags parse"))
+    }
+
+    /// Review #19: the readiness probe can describe a platform the registered application
+    /// allows, from an address of the operator's choosing.
+    #[test]
+    fn the_probe_device_is_configurable_and_checked() {
+        assert_eq!(config(&[]).expect("valid").probe_device.os_name, "Linux");
+        let tv = r#"{"model": "Bravia", "version": "1", "osName": "Android",
+            "osVersion": "12", "connectionType": "LAN", "primaryHardwareType": "TV",
+            "connectionIp": "203.0.113.7"}"#;
+        let probe = config(&["--probe-device-info", tv])
+            .expect("valid")
+            .probe_device;
+        assert_eq!(probe.primary_hardware_type.as_deref(), Some("TV"));
+        assert_eq!(probe.connection_ip.as_deref(), Some("203.0.113.7"));
+        for wrong in [
+            "{",
+            r#"{"model": "m", "version": "1", "osName": "Linux", "osVersion": "1"}"#,
+            r#"{"model": "m", "version": "1", "osName": "Linux", "osVersion": "1",
+                "connectionType": "LAN", "connectionIp": "here"}"#,
+            r#"{"model": "m", "version": "1", "osName": "Linux", "osVersion": "1",
+                "connectionType": "LAN", "primaryHardwareType": "Toaster"}"#,
+        ] {
+            let err = config(&["--probe-device-info", wrong]).expect_err(wrong);
+            assert_eq!(err.setting, "--probe-device-info", "{wrong}");
+        }
     }
 
     #[test]

@@ -261,7 +261,8 @@ impl Service {
     }
 
     /// Decides whether the device's viewer may play `resource` now: business rules first, then
-    /// Adobe, every time.
+    /// Adobe, every time (and the rules again, on the profile read after a permit, for MVPDs
+    /// that update metadata at authorization).
     pub async fn authorize(
         &self,
         session: &DeviceSession,
@@ -269,7 +270,15 @@ impl Service {
     ) -> Result<AuthorizeOutcome, ServiceError> {
         validate_resource(resource)?;
         let profile = self.require_profile(session).await?;
-        let outcome = self.decide(session, &profile, resource).await;
+        let mut outcome = self.decide(session, &profile, resource).await;
+        if matches!(outcome, Ok(AuthorizeOutcome::Permit { .. })) {
+            if let Some(denial) = self.recheck_after_permit(session, &profile, resource).await {
+                outcome = Ok(AuthorizeOutcome::Deny {
+                    reason: denial.reason.to_owned(),
+                    message: denial.message,
+                });
+            }
+        }
         let decision = match &outcome {
             Ok(AuthorizeOutcome::Permit { .. }) => PlayDecision::Permit,
             Ok(AuthorizeOutcome::Deny { .. }) => PlayDecision::Deny,

@@ -27,12 +27,12 @@ pub use activations::{ActivationView, StartOutcome, StartedActivation};
 pub use decisions::{
     AuthorizeOutcome, PreauthorizeItem, DEFAULT_PREAUTHORIZE_CHUNK, MAX_PREAUTHORIZE_RESOURCES,
 };
-pub use devices::{DeviceSession, RegisteredDevice};
+pub use devices::{default_probe_device, probe_device_from_json, DeviceSession, RegisteredDevice};
 pub use error::ServiceError;
 pub use limits::ServiceLimits;
 pub use logout::LogoutOutcome;
 pub use polling::DEFAULT_MAX_CONCURRENT_POLLS;
-pub use profiles::ProfileSummary;
+pub use profiles::{MaxRating, ProfileSummary};
 pub use providers::{Provider, ProviderFilter, ProviderList, DEFAULT_HIDDEN_PROVIDERS};
 pub use rules::BusinessRules;
 pub use second_screen::PendingCode;
@@ -72,6 +72,8 @@ pub struct ServiceSettings {
     pub leases: SharedLeases,
     /// Background polls of Adobe in flight at once, over every activation.
     pub max_concurrent_polls: usize,
+    /// How the readiness probe describes itself to Adobe.
+    pub probe_device: crate::adobe_pass::DeviceInfo,
 }
 
 impl ServiceSettings {
@@ -91,6 +93,7 @@ impl ServiceSettings {
             bus: Arc::new(LocalBus::default()),
             leases: Arc::new(LocalLeases),
             max_concurrent_polls: polling::DEFAULT_MAX_CONCURRENT_POLLS,
+            probe_device: devices::default_probe_device(),
         }
     }
 
