@@ -59,6 +59,10 @@ pub struct MvpdEntry {
     /// Present for TempPass pseudo-MVPDs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub temp_pass: Option<TempPassRules>,
+    /// Most resources one preauthorization call may name for this MVPD (absent: 5, Adobe's
+    /// usual limit; "changed after agreeing with MVPDs", S2S cookbook Step 5).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preauthorize_limit: Option<usize>,
     /// The platform types the MVPD is boarded on (absent: every platform); C1 lists it only
     /// to devices on one of them (configuration is per platform type, Configuration FAQ).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -225,6 +229,12 @@ impl Dataset {
                     mvpd.id
                 )));
             }
+            if mvpd.preauthorize_limit == Some(0) {
+                return Err(DatasetError::Invalid(format!(
+                    "MVPD {} has a zero preauthorizeLimit",
+                    mvpd.id
+                )));
+            }
             if let Some(rules) = &mvpd.temp_pass {
                 if rules.duration_seconds == 0 {
                     return Err(DatasetError::Invalid(format!(
@@ -314,6 +324,7 @@ fn regular(id: &str, display_name: &str) -> MvpdEntry {
         enable_platform_services: false,
         has_logout_endpoint: true,
         temp_pass: None,
+        preauthorize_limit: None,
         platforms: None,
     }
 }
