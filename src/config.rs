@@ -598,7 +598,8 @@ fn metadata_keys(args: &Args) -> Result<Option<Arc<MetadataKeys>>, ConfigError> 
         .map(|keys| Some(Arc::new(keys)))
         .map_err(|e| {
             let setting = match e {
-                crate::adobe_pass::MetadataError::InvalidKey { which: "backup" } => {
+                crate::adobe_pass::MetadataError::InvalidKey { which: "backup" }
+                | crate::adobe_pass::MetadataError::EncryptedKey { which: "backup" } => {
                     "--metadata-backup-key-file"
                 }
                 _ => "--metadata-key-file",
