@@ -245,6 +245,12 @@ pub struct Args {
     #[arg(long, env = "TVE_RESOURCE_RATINGS", value_delimiter = ',')]
     pub resource_ratings: Vec<String>,
 
+    /// Whether a maxRating limit outside the US TV and film rating order (such as Adobe's sample
+    /// `{MPAA: "NR", VCHIP: "X"}`) lets every rating through; off: it lets through only an
+    /// identical rating (the strict reading, as Adobe documents no values).
+    #[arg(long, env = "TVE_PERMIT_UNRANKED_MAX_RATING", default_value_t = false, action = clap::ArgAction::Set)]
+    pub permit_unranked_max_rating: bool,
+
     /// How the readiness probe describes itself to Adobe: JSON as a TV's deviceInfo (model,
     /// version, osName, osVersion, connectionType required; connectionIp, when given, is the
     /// address Adobe is told). Absent: a Linux server on a LAN at 127.0.0.1.
@@ -562,6 +568,7 @@ impl TryFrom<Args> for Config {
                     .into_iter()
                     .collect(),
                 metadata_at_authorization: non_empty(args.metadata_at_authorization),
+                permit_unranked_limit: args.permit_unranked_max_rating,
             },
         })
     }
@@ -900,6 +907,9 @@ mod tests {
         );
         assert_eq!(parsed.rules.denied["Dish"], ["premium-sports", "news"]);
         assert_eq!(parsed.rules.ratings["mature-movies"], "TV-MA");
+        assert!(!parsed.rules.permit_unranked_limit, "strict by default");
+        let lenient = config(&["--permit-unranked-max-rating", "true"]).expect("valid");
+        assert!(lenient.rules.permit_unranked_limit);
         let err = config(&["--denied-resources", "Dish"]).expect_err("invalid");
         assert_eq!(err.setting, "--denied-resources");
         let err = config(&["--resource-ratings", "news="]).expect_err("invalid");

@@ -31,6 +31,9 @@ pub struct BusinessRules {
     /// MVPDs that may update user metadata (such as `maxRating`) at authorization: after each
     /// permit their profile is read again (P2) and these rules are checked once more.
     pub metadata_at_authorization: Vec<String>,
+    /// Whether a `maxRating` limit outside the rating order (such as `NR` or `X`) lets every
+    /// rating through; otherwise it lets through only an identical rating (strict).
+    pub permit_unranked_limit: bool,
 }
 
 /// Why a rule denied a play.
@@ -77,7 +80,7 @@ impl BusinessRules {
                 };
                 own.as_ref()
                     .or(other.as_ref())
-                    .is_some_and(|highest| within(rating, highest))
+                    .is_some_and(|highest| self.within(rating, highest))
             }
             Some(MaxRating::Unreadable) => {
                 tracing::warn!(
@@ -110,12 +113,16 @@ fn is_tv_rating(rating: &str) -> bool {
         .is_some_and(|prefix| prefix.eq_ignore_ascii_case("TV-"))
 }
 
-/// Whether `rating` is no stronger than `highest`; ratings outside the order (such as `NR`)
-/// pass only an identical limit.
-fn within(rating: &str, highest: &str) -> bool {
-    match (rank(rating), rank(highest)) {
-        (Some(wanted), Some(limit)) => wanted <= limit,
-        _ => rating.eq_ignore_ascii_case(highest),
+impl BusinessRules {
+    /// Whether `rating` is no stronger than `highest`. A rating outside the order (such as
+    /// `NR`) passes only an identical limit; a limit outside it, only an identical rating
+    /// unless [`BusinessRules::permit_unranked_limit`].
+    fn within(&self, rating: &str, highest: &str) -> bool {
+        match (rank(rating), rank(highest)) {
+            (Some(wanted), Some(limit)) => wanted <= limit,
+            (_, None) if self.permit_unranked_limit => true,
+            _ => rating.eq_ignore_ascii_case(highest),
+        }
     }
 }
 
@@ -156,6 +163,7 @@ mod tests {
                 ("festival".to_owned(), "NR".to_owned()),
             ]),
             metadata_at_authorization: Vec::new(),
+            permit_unranked_limit: false,
         }
     }
 
@@ -221,6 +229,28 @@ mod tests {
             reason(&rules, &household, "festival"),
             Some("denied_by_rating"),
             "a rating outside the order passes only an identical limit"
+        );
+    }
+
+    /// Adobe's sample `{MPAA: "NR", VCHIP: "X"}` names no rating in the order: strictly it
+    /// lets through only an identical rating; `--permit-unranked-max-rating` lets all through.
+    #[test]
+    fn a_limit_outside_the_order_is_strict_unless_configured() {
+        let sample = profile("Spectrum", highest(Some("X"), Some("NR")));
+        let strict = rules();
+        assert_eq!(reason(&strict, &sample, "news"), Some("denied_by_rating"));
+        assert_eq!(strict.check(&sample, "festival"), None, "NR against NR");
+        let lenient = BusinessRules {
+            permit_unranked_limit: true,
+            ..rules()
+        };
+        assert_eq!(lenient.check(&sample, "news"), None);
+        assert_eq!(lenient.check(&sample, "mature-movies"), None);
+        let ranked = profile("Spectrum", highest(Some("TV-PG"), None));
+        assert_eq!(
+            reason(&lenient, &ranked, "drama"),
+            Some("denied_by_rating"),
+            "a limit in the order is still enforced"
         );
     }
 
