@@ -251,6 +251,24 @@ pub struct Args {
     /// RESOURCE=RATING pairs (e.g. mature-movies=TV-MA).
     #[arg(long, env = "TVE_RESOURCE_RATINGS", value_delimiter = ',')]
     pub resource_ratings: Vec<String>,
+
+    /// Whether a maxRating limit outside the US TV and film rating order (such as Adobe's sample
+    /// `{MPAA: "NR", VCHIP: "X"}`) lets every rating through; off: it lets through only an
+    /// identical rating (the strict reading, as Adobe documents no values).
+    #[arg(long, env = "TVE_PERMIT_UNRANKED_MAX_RATING", default_value_t = false, action = clap::ArgAction::Set)]
+    pub permit_unranked_max_rating: bool,
+
+    /// How the readiness probe describes itself to Adobe: JSON as a TV's deviceInfo (model,
+    /// version, osName, osVersion, connectionType required; connectionIp, when given, is the
+    /// address Adobe is told). Absent: a Linux server on a LAN at 127.0.0.1.
+    #[arg(long, env = "TVE_PROBE_DEVICE_INFO")]
+    pub probe_device_info: Option<String>,
+
+    /// MVPDs that may update user metadata such as maxRating at authorization (Adobe's
+    /// "Profiles Caching"): comma-separated ids; after each permit their profile is read
+    /// again and the rating rule checked against it.
+    #[arg(long, env = "TVE_METADATA_AT_AUTHORIZATION", value_delimiter = ',')]
+    pub metadata_at_authorization: Vec<String>,
 }
 
 /// A setting that failed validation; the message names the setting and says what is wrong.
@@ -311,6 +329,8 @@ pub struct Config {
     pub dcr_redirect_uri: Option<String>,
     /// The programmer's private keys for encrypted user metadata.
     pub metadata_keys: Option<Arc<MetadataKeys>>,
+    /// How the readiness probe describes itself to Adobe.
+    pub probe_device: crate::adobe_pass::DeviceInfo,
     /// Domain name for authentication sessions.
     pub domain_name: String,
     /// Durable state.
@@ -419,6 +439,11 @@ impl TryFrom<Args> for Config {
                 .map_err(|e| ConfigError::new("--dcr-redirect-uri", format!("{raw:?}: {e}")))?,
         };
         let metadata_keys = metadata_keys(&args)?;
+        let probe_device = match args.probe_device_info.as_deref().map(str::trim) {
+            None | Some("") => crate::service::default_probe_device(),
+            Some(json) => crate::service::probe_device_from_json(json)
+                .map_err(|reason| ConfigError::new("--probe-device-info", reason))?,
+        };
         let store = parse_store_url(&args.store_url, args.store_pool_size)?;
         let secrets = secrets(&args)?;
         let domain_name = match args.domain_name {
@@ -518,6 +543,7 @@ impl TryFrom<Args> for Config {
             service_provider: args.service_provider,
             dcr_redirect_uri,
             metadata_keys,
+            probe_device,
             domain_name,
             store,
             secrets,
@@ -557,6 +583,8 @@ impl TryFrom<Args> for Config {
                 ratings: pairs("--resource-ratings", &args.resource_ratings, '=')?
                     .into_iter()
                     .collect(),
+                metadata_at_authorization: non_empty(args.metadata_at_authorization),
+                permit_unranked_limit: args.permit_unranked_max_rating,
             },
         })
     }
@@ -593,7 +621,8 @@ fn metadata_keys(args: &Args) -> Result<Option<Arc<MetadataKeys>>, ConfigError> 
         .map(|keys| Some(Arc::new(keys)))
         .map_err(|e| {
             let setting = match e {
-                crate::adobe_pass::MetadataError::InvalidKey { which: "backup" } => {
+                crate::adobe_pass::MetadataError::InvalidKey { which: "backup" }
+                | crate::adobe_pass::MetadataError::EncryptedKey { which: "backup" } => {
                     "--metadata-backup-key-file"
                 }
                 _ => "--metadata-key-file",
@@ -894,6 +923,9 @@ mod tests {
         );
         assert_eq!(parsed.rules.denied["Dish"], ["premium-sports", "news"]);
         assert_eq!(parsed.rules.ratings["mature-movies"], "TV-MA");
+        assert!(!parsed.rules.permit_unranked_limit, "strict by default");
+        let lenient = config(&["--permit-unranked-max-rating", "true"]).expect("valid");
+        assert!(lenient.rules.permit_unranked_limit);
         let err = config(&["--denied-resources", "Dish"]).expect_err("invalid");
         assert_eq!(err.setting, "--denied-resources");
         let err = config(&["--resource-ratings", "news="]).expect_err("invalid");
@@ -966,6 +998,32 @@ mod tests {
         let mut argv = vec!["tve-activate"];
         argv.extend_from_slice(args);
         Config::try_from(Args::try_parse_from(argv).expect("flags parse"))
+    }
+
+    /// Review #19: the readiness probe can describe a platform the registered application
+    /// allows, from an address of the operator's choosing.
+    #[test]
+    fn the_probe_device_is_configurable_and_checked() {
+        assert_eq!(config(&[]).expect("valid").probe_device.os_name, "Linux");
+        let tv = r#"{"model": "Bravia", "version": "1", "osName": "Android",
+            "osVersion": "12", "connectionType": "LAN", "primaryHardwareType": "TV",
+            "connectionIp": "203.0.113.7"}"#;
+        let probe = config(&["--probe-device-info", tv])
+            .expect("valid")
+            .probe_device;
+        assert_eq!(probe.primary_hardware_type.as_deref(), Some("TV"));
+        assert_eq!(probe.connection_ip.as_deref(), Some("203.0.113.7"));
+        for wrong in [
+            "{",
+            r#"{"model": "m", "version": "1", "osName": "Linux", "osVersion": "1"}"#,
+            r#"{"model": "m", "version": "1", "osName": "Linux", "osVersion": "1",
+                "connectionType": "LAN", "connectionIp": "here"}"#,
+            r#"{"model": "m", "version": "1", "osName": "Linux", "osVersion": "1",
+                "connectionType": "LAN", "primaryHardwareType": "Toaster"}"#,
+        ] {
+            let err = config(&["--probe-device-info", wrong]).expect_err(wrong);
+            assert_eq!(err.setting, "--probe-device-info", "{wrong}");
+        }
     }
 
     #[test]

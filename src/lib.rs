@@ -58,6 +58,7 @@ pub fn service_settings(config: &Config, shared: &shared::Shared) -> service::Se
         preauthorize_chunk: config.preauthorize_chunk,
         max_concurrent_polls: config.max_concurrent_polls,
         reinstall_window: config.reinstall_window,
+        probe_device: config.probe_device.clone(),
         metadata_keys: config.metadata_keys.clone(),
         limits: shared.service_limits.clone(),
         bus: shared.bus.clone(),

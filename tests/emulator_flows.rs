@@ -464,7 +464,12 @@ async fn decisions_follow_entitlements_and_parental_controls() {
             None,
         )
         .await;
-    assert!(kids_profile.json()["profiles"]["Cablevision"]["attributes"]["maxRating"].is_object());
+    // `user-metadata.md`: maxRating is an object { MPAA, VCHIP, URL }.
+    let max_rating = &kids_profile.json()["profiles"]["Cablevision"]["attributes"]["maxRating"];
+    assert_eq!(max_rating["state"], "plain", "{max_rating}");
+    assert_eq!(max_rating["value"]["VCHIP"], "TV-PG", "{max_rating}");
+    assert_eq!(max_rating["value"]["MPAA"], "PG", "{max_rating}");
+    assert!(max_rating["value"]["URL"].is_string(), "{max_rating}");
 
     let too_many = h
         .decide(

@@ -1,7 +1,8 @@
 //! Encrypted user metadata end to end (REST-API-V2.md §14.4): Adobe encrypts attributes such
 //! as `zip` and `maxRating` with the programmer's certificate (`"state": "enc"`); the service
 //! decrypts them with its primary or backup private key before any rule reads them, and an
-//! attribute it cannot decrypt is unknown: logged without its value, never a failure.
+//! attribute it cannot decrypt is unreadable: logged without its value, never a failure (a
+//! `maxRating` so left denies rated resources).
 
 mod common;
 mod tv_api_support;
@@ -32,8 +33,8 @@ fn adobe_encrypting_for(key: &str) -> EmulatorSettings {
 /// The programmer's ratings: REF30 is TV-G (within the kids' account's maxRating), news TV-14.
 const RATINGS: [&str; 2] = ["--resource-ratings", "REF30=TV-G,news=TV-14"];
 
-/// A kids' account signed in plays a TV-G title (permitted: an unreadable maxRating must not
-/// deny everything), then a TV-14 one: the decision the TV gets for the latter.
+/// A kids' account signed in plays a TV-G title (within its TV-PG limit), then a TV-14 one:
+/// the decision the TV gets for the latter.
 async fn kids_play_a_tv14_title(api: &Api) -> serde_json::Value {
     let tv = api.signed_in_device("tv-kids", "Cablevision", "kids").await;
     let allowed = api
@@ -73,8 +74,10 @@ async fn a_rating_rule_reads_the_decrypted_max_rating() {
     }
 }
 
+/// An attribute neither key decrypts is unreadable, never a failure: for `maxRating` that
+/// means every rated resource is denied (fail closed), unrated ones still play.
 #[tokio::test]
-async fn metadata_that_cannot_be_decrypted_is_unknown_not_fatal() {
+async fn metadata_that_cannot_be_decrypted_denies_rated_resources_only() {
     // Adobe encrypts for the backup certificate; the service holds only the primary key.
     let api = Api::with_emulator(
         adobe_encrypting_for("backup"),
@@ -86,11 +89,25 @@ async fn metadata_that_cannot_be_decrypted_is_unknown_not_fatal() {
         ],
     )
     .await;
-    let played = kids_play_a_tv14_title(&api).await;
+    let tv = api.signed_in_device("tv-kids", "Cablevision", "kids").await;
+    let rated = api
+        .post("/tv/v1/authorize", &tv, json!({"resource": "REF30"}))
+        .await
+        .json();
     assert_eq!(
-        played["decision"], "permit",
-        "maxRating is unknown, so the rating rule does not apply: {played}"
+        rated["decision"], "deny",
+        "maxRating is unreadable: {rated}"
     );
+    assert_eq!(rated["reason"], "denied_by_rating");
+    let unrated = api
+        .post(
+            "/tv/v1/authorize",
+            &tv,
+            json!({"resource": "premium-sports"}),
+        )
+        .await
+        .json();
+    assert_eq!(unrated["decision"], "permit", "{unrated}");
 }
 
 #[tokio::test]

@@ -1,7 +1,8 @@
 //! Encrypted user metadata (§14.4): attributes with `"state": "enc"` carry base64 of RSA
 //! ciphertext made with the programmer's certificate. They are decrypted with the primary
 //! private key, then the backup (so a certificate can be rotated without user impact).
-//! The padding is PKCS#1 v1.5 (the documents imply it without saying so).
+//! The padding is PKCS#1 v1.5 (the documents imply it without saying so). Keys are read
+//! unencrypted: one protected by a passphrase is refused with how to decrypt it.
 
 use base64::{engine::general_purpose::STANDARD, Engine as _};
 use rsa::{
@@ -16,6 +17,16 @@ pub enum MetadataError {
     /// A private key is not a PEM RSA key (PKCS#8 or PKCS#1).
     #[error("the {which} private key is not a PEM RSA private key")]
     InvalidKey {
+        /// `primary` or `backup`.
+        which: &'static str,
+    },
+    /// A private key is protected by a passphrase, as Adobe's procedure makes it
+    /// (`openssl genrsa -des3`); the service reads only unencrypted keys.
+    #[error(
+        "the {which} private key is encrypted with a passphrase; decrypt it once with \
+         `openssl rsa -in key.pem -out key-decrypted.pem` and give the decrypted file"
+    )]
+    EncryptedKey {
         /// `primary` or `backup`.
         which: &'static str,
     },
@@ -126,7 +137,43 @@ impl MetadataKeys {
 }
 
 fn parse_key(pem: &str, which: &'static str) -> Result<RsaPrivateKey, MetadataError> {
+    // PKCS#8 `ENCRYPTED PRIVATE KEY` (OpenSSL 3) or a legacy PEM with `Proc-Type: 4,ENCRYPTED`
+    // (`openssl genrsa -des3` before OpenSSL 3).
+    if pem.contains("-----BEGIN ENCRYPTED PRIVATE KEY-----")
+        || pem.contains("Proc-Type: 4,ENCRYPTED")
+    {
+        return Err(MetadataError::EncryptedKey { which });
+    }
     RsaPrivateKey::from_pkcs8_pem(pem)
         .or_else(|_| RsaPrivateKey::from_pkcs1_pem(pem))
         .map_err(|_| MetadataError::InvalidKey { which })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Adobe's procedure (`user-metadata.md`) makes a DES3-encrypted key: refused at start-up
+    /// with the command that decrypts it, for either PEM form.
+    #[test]
+    fn an_encrypted_key_is_refused_with_how_to_decrypt_it() {
+        let legacy = "-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\n\
+                      DEK-Info: DES-EDE3-CBC,0123456789ABCDEF\n\nAAAA\n\
+                      -----END RSA PRIVATE KEY-----\n";
+        let pkcs8 = "-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n\
+                     -----END ENCRYPTED PRIVATE KEY-----\n";
+        for pem in [legacy, pkcs8] {
+            let error = MetadataKeys::from_pem(pem, None).expect_err("encrypted");
+            assert!(
+                matches!(error, MetadataError::EncryptedKey { which: "primary" }),
+                "{error}"
+            );
+            assert!(error.to_string().contains("openssl rsa -in"), "{error}");
+        }
+        let error = MetadataKeys::from_pem("nope", Some(pkcs8)).expect_err("invalid primary");
+        assert!(matches!(
+            error,
+            MetadataError::InvalidKey { which: "primary" }
+        ));
+    }
 }

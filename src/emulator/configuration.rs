@@ -36,7 +36,9 @@ pub fn mvpd_entry(state: &EmulatorState, mvpd: &MvpdEntry) -> Mvpd {
     }
 }
 
-/// Answers C1. The optional device headers only set `os`.
+/// Answers C1 for the platform type of the device the optional `X-Device-Info` describes:
+/// it sets `os`, and MVPDs boarded on other platforms are left out (without device
+/// information, only MVPDs boarded everywhere are listed).
 pub async fn configuration(
     State(state): State<EmulatorState>,
     Path(service_provider): Path<String>,
@@ -44,14 +46,13 @@ pub async fn configuration(
     request_headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     state.check_service_provider(&service_provider)?;
-    let os = headers::text(&request_headers, "x-device-info")
+    let info = headers::text(&request_headers, "x-device-info")
         .and_then(headers::base64_json_object)
-        .and_then(|info| {
-            info.get("osName")
-                .and_then(|v| v.as_str())
-                .map(str::to_owned)
-        })
-        .unwrap_or_else(|| "Unknown".to_owned());
+        .unwrap_or_default();
+    let os = info
+        .get("osName")
+        .and_then(|v| v.as_str())
+        .map_or_else(|| "Unknown".to_owned(), str::to_owned);
     let dataset = state.dataset();
     let body = ConfigurationResponse {
         device: "unknown".to_owned(),
@@ -64,6 +65,7 @@ pub async fn configuration(
             mvpds: dataset
                 .mvpds
                 .iter()
+                .filter(|m| m.boarded_on(&info))
                 .map(|m| mvpd_entry(&state, m))
                 .collect(),
         },

@@ -59,6 +59,62 @@ pub struct MvpdEntry {
     /// Present for TempPass pseudo-MVPDs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub temp_pass: Option<TempPassRules>,
+    /// Most resources one preauthorization call may name for this MVPD (absent: 5, Adobe's
+    /// usual limit; "changed after agreeing with MVPDs", S2S cookbook Step 5).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preauthorize_limit: Option<usize>,
+    /// The platform types the MVPD is boarded on (absent: every platform); C1 lists it only
+    /// to devices on one of them (configuration is per platform type, Configuration FAQ).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub platforms: Option<Vec<Platform>>,
+}
+
+/// A platform type, as told by `X-Device-Info`: a device is on it when every field given
+/// here equals the device's (case-insensitive); absent fields match anything.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Platform {
+    /// For example `TV`, `SetTopBox`, `MobilePhone`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub primary_hardware_type: Option<String>,
+    /// For example `Android`, `Linux`, `tvOS`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub os_name: Option<String>,
+    /// For example `Android`, `Tizen`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub os_family: Option<String>,
+    /// For example `Amazon`, `Samsung`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub os_vendor: Option<String>,
+}
+
+impl Platform {
+    /// Whether a device with this `X-Device-Info` is on this platform.
+    pub fn includes(&self, info: &serde_json::Map<String, serde_json::Value>) -> bool {
+        [
+            ("primaryHardwareType", &self.primary_hardware_type),
+            ("osName", &self.os_name),
+            ("osFamily", &self.os_family),
+            ("osVendor", &self.os_vendor),
+        ]
+        .into_iter()
+        .all(|(key, wanted)| {
+            wanted.as_deref().is_none_or(|wanted| {
+                info.get(key)
+                    .and_then(serde_json::Value::as_str)
+                    .is_some_and(|value| value.trim().eq_ignore_ascii_case(wanted.trim()))
+            })
+        })
+    }
+}
+
+impl MvpdEntry {
+    /// Whether the MVPD is boarded on the platform of a device with this `X-Device-Info`.
+    pub fn boarded_on(&self, info: &serde_json::Map<String, serde_json::Value>) -> bool {
+        self.platforms
+            .as_ref()
+            .is_none_or(|platforms| platforms.iter().any(|platform| platform.includes(info)))
+    }
 }
 
 /// TempPass limits.
@@ -152,13 +208,30 @@ impl Dataset {
         Ok(dataset)
     }
 
-    /// Rejects duplicate MVPD ids and TempPass rules that cannot work.
+    /// Rejects duplicate MVPD ids, TempPass rules that cannot work and user metadata in a
+    /// shape Adobe does not document.
     pub fn check(&self) -> Result<(), DatasetError> {
+        for account in &self.accounts {
+            for (name, value) in &account.attributes {
+                check_attribute(name, value).map_err(|shape| {
+                    DatasetError::Invalid(format!(
+                        "account {}: attribute {name} must be {shape}",
+                        account.username
+                    ))
+                })?;
+            }
+        }
         let mut seen = std::collections::BTreeSet::new();
         for mvpd in &self.mvpds {
             if !seen.insert(mvpd.id.as_str()) {
                 return Err(DatasetError::Invalid(format!(
                     "MVPD {} appears twice",
+                    mvpd.id
+                )));
+            }
+            if mvpd.preauthorize_limit == Some(0) {
+                return Err(DatasetError::Invalid(format!(
+                    "MVPD {} has a zero preauthorizeLimit",
                     mvpd.id
                 )));
             }
@@ -198,6 +271,48 @@ impl Dataset {
     }
 }
 
+/// Checks a user metadata value against the type `user-metadata.md` gives its key (keys it
+/// does not list may hold anything); the error names the documented shape.
+fn check_attribute(name: &str, value: &serde_json::Value) -> Result<(), &'static str> {
+    use serde_json::Value;
+    let strings = |value: &Value| {
+        value
+            .as_array()
+            .is_some_and(|items| items.iter().all(Value::is_string))
+    };
+    let fits = match name {
+        "userID" | "upstreamUserID" | "householdID" | "primaryOID" | "typeID" | "is_hoh"
+        | "language" | "encryptedZip" => value.is_string(),
+        "hba_status" | "allowMirroring" => {
+            value.is_boolean() || matches!(value.as_str(), Some("true" | "false"))
+        }
+        "zip" | "channelID" => strings(value),
+        "maxRating" => {
+            return value
+                .as_object()
+                .filter(|object| {
+                    object
+                        .keys()
+                        .all(|key| ["MPAA", "VCHIP", "URL"].contains(&key.as_str()))
+                        && object.values().all(Value::is_string)
+                        && (object.contains_key("MPAA") || object.contains_key("VCHIP"))
+                })
+                .map(|_| ())
+                .ok_or(r#"an object {"MPAA": …, "VCHIP": …, "URL": …} of strings"#);
+        }
+        _ => true,
+    };
+    if fits {
+        Ok(())
+    } else {
+        Err(match name {
+            "zip" | "channelID" => "an array of strings",
+            "hba_status" | "allowMirroring" => "a boolean",
+            _ => "a string",
+        })
+    }
+}
+
 /// A regular MVPD, for the default dataset.
 fn regular(id: &str, display_name: &str) -> MvpdEntry {
     MvpdEntry {
@@ -209,6 +324,8 @@ fn regular(id: &str, display_name: &str) -> MvpdEntry {
         enable_platform_services: false,
         has_logout_endpoint: true,
         temp_pass: None,
+        preauthorize_limit: None,
+        platforms: None,
     }
 }
 
@@ -303,9 +420,14 @@ impl Default for Dataset {
             .denied
             .insert("premium-sports".to_owned(), Denial::Mvpd);
         let mut kids = account("kids", "94105");
+        // `user-metadata.md`: the highest MPAA and V-chip ratings, and where to change them.
         kids.attributes.insert(
             "maxRating".to_owned(),
-            serde_json::json!(["TV-Y", "TV-G", "TV-PG"]),
+            serde_json::json!({
+                "MPAA": "PG",
+                "VCHIP": "TV-PG",
+                "URL": "https://parental.example/kids",
+            }),
         );
         kids.denied
             .insert("mature-movies".to_owned(), Denial::ParentalControls);
@@ -332,6 +454,30 @@ impl Default for Dataset {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `user-metadata.md`: `maxRating` is an object `{ MPAA, VCHIP, URL }`, `zip` an array.
+    #[test]
+    fn user_metadata_must_have_the_documented_shape() {
+        let mut dataset = Dataset::default();
+        for (name, wrong) in [
+            ("maxRating", serde_json::json!(["TV-Y", "TV-G"])),
+            ("maxRating", serde_json::json!("TV-PG")),
+            ("maxRating", serde_json::json!({"URL": "https://x/"})),
+            ("maxRating", serde_json::json!({"VCHIP": 14})),
+            ("zip", serde_json::json!("10001")),
+            ("userID", serde_json::json!(7)),
+        ] {
+            dataset.accounts[0]
+                .attributes
+                .insert(name.to_owned(), wrong.clone());
+            let error = dataset.check().expect_err("refused").to_string();
+            assert!(error.contains(name), "{name} {wrong}: {error}");
+            dataset.accounts[0].attributes.remove(name);
+        }
+        let kids = dataset.account_named("kids").expect("kids");
+        assert_eq!(kids.attributes["maxRating"]["VCHIP"], "TV-PG");
+        assert_eq!(kids.attributes["maxRating"]["MPAA"], "PG");
+    }
 
     #[test]
     fn default_dataset_is_consistent_and_lists_the_default_mvpds() {

@@ -23,7 +23,7 @@ use crate::emulator::{
     temppass::{self, Trial},
 };
 
-/// Most resources one preauthorize call takes.
+/// Most resources one preauthorize call takes, unless the MVPD sets its own.
 pub const PREAUTHORIZE_LIMIT: usize = 5;
 /// Most resources one authorize call takes.
 pub const AUTHORIZE_LIMIT: usize = 1;
@@ -98,7 +98,7 @@ async fn decide(
     let entry = state.mvpd(&mvpd)?.clone();
     let resources = resources(&body)?;
     let limit = match kind {
-        Kind::Preauthorize => PREAUTHORIZE_LIMIT,
+        Kind::Preauthorize => entry.preauthorize_limit.unwrap_or(PREAUTHORIZE_LIMIT),
         Kind::Authorize => AUTHORIZE_LIMIT,
     };
     if resources.len() > limit {

@@ -260,7 +260,7 @@ impl Service {
             return Ok(StartOutcome::Authenticated(profile));
         }
         if let Some(mvpd) = mvpd {
-            let known = self.mvpds(&session.identity, &session.info.os_name).await?;
+            let known = self.mvpds(session).await?;
             if !known.iter().any(|m| m.id == mvpd) {
                 return Err(ServiceError::invalid(
                     "mvpd",

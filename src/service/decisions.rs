@@ -12,7 +12,10 @@ use super::{
     expiring::ExpiringCache, funnel::PlayDecision, DeviceSession, ProfileSummary, Service,
     ServiceError,
 };
-use crate::adobe_pass::{types::Decision, Remedy, Secret};
+use crate::adobe_pass::{
+    types::{Decision, ErrorCode},
+    Remedy, Secret,
+};
 
 /// Adobe's usual limit of resources per preauthorization call (§9).
 pub const DEFAULT_PREAUTHORIZE_CHUNK: usize = 5;
@@ -49,6 +52,41 @@ pub enum AuthorizeOutcome {
         /// Why, in words.
         message: String,
     },
+}
+
+/// Resources per preauthorization call learned per MVPD: Adobe's limit is "usually up to 5",
+/// set per MVPD (S2S cookbook, Step 5), so a `too_many_resources` halves the chunk for that
+/// MVPD, and the smaller size is kept for as long as the node runs.
+#[derive(Debug, Default)]
+pub(super) struct ChunkLimits {
+    by_mvpd: Mutex<HashMap<String, usize>>,
+}
+
+impl ChunkLimits {
+    /// The chunk size for `mvpd`: the learned one, else `configured`.
+    fn size(&self, mvpd: &str, configured: usize) -> usize {
+        self.by_mvpd
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(mvpd)
+            .map_or(configured, |learned| (*learned).min(configured))
+            .max(1)
+    }
+
+    /// Records that `mvpd` refused `refused` resources in one call; gives the size to try next.
+    fn halve(&self, mvpd: &str, refused: usize) -> usize {
+        let next = (refused / 2).max(1);
+        let mut limits = self.by_mvpd.lock().unwrap_or_else(PoisonError::into_inner);
+        let limit = limits.entry(mvpd.to_owned()).or_insert(next);
+        *limit = (*limit).min(next);
+        *limit
+    }
+}
+
+/// Whether Adobe refused a call for naming more resources than the MVPD allows (§9).
+fn is_too_many_resources(error: &ServiceError) -> bool {
+    matches!(error, ServiceError::Upstream(upstream)
+        if upstream.enhanced().is_some_and(|e| e.code == ErrorCode::TooManyResources))
 }
 
 /// A device's preauthorization permits: until when, by (provider, resource).
@@ -216,10 +254,32 @@ impl Service {
                 ask.push(resource.clone());
             }
         }
-        for chunk in ask.chunks(self.inner.settings.preauthorize_chunk.max(1)) {
-            let decisions = self
+        let configured = self.inner.settings.preauthorize_chunk;
+        let mut rest: &[String] = &ask;
+        while !rest.is_empty() {
+            let size = self
+                .inner
+                .chunk_limits
+                .size(&profile.provider, configured)
+                .min(rest.len());
+            let chunk = &rest[..size];
+            let decisions = match self
                 .upstream_decisions(session, &profile, chunk, false)
-                .await?;
+                .await
+            {
+                Err(error) if size > 1 && is_too_many_resources(&error) => {
+                    let next = self.inner.chunk_limits.halve(&profile.provider, size);
+                    tracing::info!(
+                        mvpd = %profile.provider,
+                        refused = size,
+                        next,
+                        "preauthorization chunk halved for this MVPD"
+                    );
+                    continue;
+                }
+                other => other?,
+            };
+            rest = &rest[size..];
             for (resource, decision) in chunk.iter().zip(decisions) {
                 let item = match decision {
                     Some(decision) if decision.authorized => {
@@ -261,7 +321,8 @@ impl Service {
     }
 
     /// Decides whether the device's viewer may play `resource` now: business rules first, then
-    /// Adobe, every time.
+    /// Adobe, every time (and the rules again, on the profile read after a permit, for MVPDs
+    /// that update metadata at authorization).
     pub async fn authorize(
         &self,
         session: &DeviceSession,
@@ -269,7 +330,15 @@ impl Service {
     ) -> Result<AuthorizeOutcome, ServiceError> {
         validate_resource(resource)?;
         let profile = self.require_profile(session).await?;
-        let outcome = self.decide(session, &profile, resource).await;
+        let mut outcome = self.decide(session, &profile, resource).await;
+        if matches!(outcome, Ok(AuthorizeOutcome::Permit { .. })) {
+            if let Some(denial) = self.recheck_after_permit(session, &profile, resource).await {
+                outcome = Ok(AuthorizeOutcome::Deny {
+                    reason: denial.reason.to_owned(),
+                    message: denial.message,
+                });
+            }
+        }
         let decision = match &outcome {
             Ok(AuthorizeOutcome::Permit { .. }) => PlayDecision::Permit,
             Ok(AuthorizeOutcome::Deny { .. }) => PlayDecision::Deny,

@@ -161,20 +161,44 @@ pub(super) fn os_name(device: &Device) -> &str {
     device.device_info["osName"].as_str().unwrap_or_default()
 }
 
-/// The identity of the service's own readiness probe: one DCR client, kept like a device's.
-pub(super) fn readiness_probe() -> DeviceIdentity {
-    let info = DeviceInfo {
+/// The description the readiness probe registers with unless `--probe-device-info` replaces
+/// it: a Linux server on a LAN.
+pub fn default_probe_device() -> DeviceInfo {
+    DeviceInfo {
         model: "tve-activate".to_owned(),
         version: env!("CARGO_PKG_VERSION").to_owned(),
         os_name: "Linux".to_owned(),
         os_version: "server".to_owned(),
         connection_type: "LAN".to_owned(),
         ..DeviceInfo::default()
-    };
+    }
+}
+
+/// Reads a readiness-probe description (`--probe-device-info`): JSON as a TV's `deviceInfo`
+/// at registration, held to the same rules; its `connectionIp`, when given, is the address
+/// Adobe is told the probe calls from (`X-Forwarded-For`), else 127.0.0.1.
+pub fn probe_device_from_json(json: &str) -> Result<DeviceInfo, String> {
+    let info: DeviceInfo = serde_json::from_str(json).map_err(|e| e.to_string())?;
+    validate_info(&info).map_err(|e| e.to_string())?;
+    if let Some(ip) = &info.connection_ip {
+        ip.parse::<IpAddr>()
+            .map_err(|_| format!("connectionIp {ip:?} is not an IP address"))?;
+    }
+    Ok(info)
+}
+
+/// The identity of the service's own readiness probe, described by `info`: one DCR client,
+/// kept like a device's.
+pub(super) fn readiness_probe(info: &DeviceInfo) -> DeviceIdentity {
+    let ip = info
+        .connection_ip
+        .as_deref()
+        .and_then(|ip| ip.parse::<IpAddr>().ok())
+        .unwrap_or(IpAddr::from([127, 0, 0, 1]));
     DeviceIdentity::new(
         format!("{RESERVED_PREFIX}readiness-probe"),
-        &info,
-        SocketAddr::from(([127, 0, 0, 1], 0)),
+        info,
+        SocketAddr::new(ip, 0),
     )
 }
 
@@ -184,7 +208,7 @@ impl Service {
     /// Nodes starting together would each register the probe with Adobe (all but one client
     /// orphaned): one takes a lease and registers, the others wait for its credentials.
     pub async fn check_upstream(&self) -> Result<(), ServiceError> {
-        let probe = readiness_probe();
+        let probe = readiness_probe(&self.inner.settings.probe_device);
         let store = &self.inner.store;
         if store.credentials(probe.device_id()).await?.is_none()
             && !self

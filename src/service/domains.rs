@@ -76,7 +76,7 @@ impl Service {
         let configuration = self
             .inner
             .adobe
-            .configuration(&readiness_probe(), None)
+            .configuration(&readiness_probe(&self.inner.settings.probe_device), None)
             .await
             .map_err(|error| format!("Adobe Pass configuration: {error}"))?;
         let domains: Vec<String> = configuration

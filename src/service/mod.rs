@@ -29,12 +29,12 @@ pub use decisions::{
     AuthorizeOutcome, PreauthorizeItem, DEFAULT_PREAUTHORIZE_CHUNK, MAX_PREAUTHORIZE_RESOURCES,
 };
 pub use devices::DEFAULT_REINSTALL_WINDOW_DAYS;
-pub use devices::{DeviceSession, RegisteredDevice};
+pub use devices::{default_probe_device, probe_device_from_json, DeviceSession, RegisteredDevice};
 pub use error::ServiceError;
 pub use limits::ServiceLimits;
 pub use logout::LogoutOutcome;
 pub use polling::DEFAULT_MAX_CONCURRENT_POLLS;
-pub use profiles::ProfileSummary;
+pub use profiles::{MaxRating, ProfileSummary};
 pub use providers::{Provider, ProviderFilter, ProviderList, DEFAULT_HIDDEN_PROVIDERS};
 pub use rules::BusinessRules;
 pub use second_screen::PendingCode;
@@ -77,6 +77,8 @@ pub struct ServiceSettings {
     /// How long after a device was last seen a registration of its id without its token, from
     /// its network, keeps its Adobe identity (a reinstall); zero never.
     pub reinstall_window: Duration,
+    /// How the readiness probe describes itself to Adobe.
+    pub probe_device: crate::adobe_pass::DeviceInfo,
 }
 
 impl ServiceSettings {
@@ -99,6 +101,7 @@ impl ServiceSettings {
             reinstall_window: Duration::from_secs(
                 u64::from(devices::DEFAULT_REINSTALL_WINDOW_DAYS) * 86_400,
             ),
+            probe_device: devices::default_probe_device(),
         }
     }
 
@@ -123,6 +126,7 @@ struct Inner {
     providers: providers::ConfigurationCache,
     profiles: profiles::ProfileCache,
     permits: decisions::PermitCache,
+    chunk_limits: decisions::ChunkLimits,
     activations: activations::ActivationHub,
     polling: polling::Polling,
     known_devices: known_devices::KnownDevices,
@@ -143,6 +147,7 @@ impl Service {
                 providers: providers::ConfigurationCache::default(),
                 profiles: profiles::ProfileCache::default(),
                 permits: decisions::PermitCache::default(),
+                chunk_limits: decisions::ChunkLimits::default(),
                 activations: activations::ActivationHub::default(),
                 polling: polling::Polling::new(settings.max_concurrent_polls),
                 known_devices: known_devices::KnownDevices::default(),

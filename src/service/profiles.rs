@@ -1,7 +1,72 @@
-//! The device's authenticated profile, cached until its `notAfter` (never past it).
+//! The device's authenticated profile, cached until its `notAfter` (never past it), and "not
+//! signed in" cached a few seconds.
 
-use super::{expiring::ExpiringCache, DeviceSession, Service, ServiceError};
-use crate::adobe_pass::types::{AttributeState, Profile, ProfileType, Profiles};
+use super::{expiring::ExpiringCache, rules::RuleDenial, DeviceSession, Service, ServiceError};
+use crate::adobe_pass::types::{Attribute, AttributeState, Profile, ProfileType, Profiles};
+
+/// The viewer's parental limit, from the profile's `maxRating` attribute.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MaxRating {
+    /// The highest ratings the viewer may watch: `VCHIP` for TV ratings, `MPAA` for film
+    /// ratings (Adobe's documented object `{ "MPAA": …, "VCHIP": …, "URL": … }`). A legacy
+    /// single string is both.
+    Highest {
+        /// The highest US TV (V-chip) rating, such as `TV-PG`.
+        vchip: Option<String>,
+        /// The highest MPAA film rating, such as `PG-13`.
+        mpaa: Option<String>,
+    },
+    /// Legacy: the ratings the viewer may watch, as a list.
+    Allowed(Vec<String>),
+    /// Sent, but in no shape the service reads (or encrypted with no key that fits): every
+    /// rated resource is denied.
+    Unreadable,
+}
+
+impl MaxRating {
+    /// Reads a `maxRating` attribute: the documented object, a legacy string or list of
+    /// strings; anything else, or one still encrypted, is [`MaxRating::Unreadable`].
+    fn of(attribute: &Attribute) -> Self {
+        if attribute.state != AttributeState::Plain {
+            return Self::Unreadable;
+        }
+        let text = |value: Option<&serde_json::Value>| {
+            value
+                .and_then(serde_json::Value::as_str)
+                .map(str::trim)
+                .filter(|text| !text.is_empty())
+                .map(str::to_owned)
+        };
+        match &attribute.value {
+            serde_json::Value::Object(object) => {
+                let field = |name: &str| {
+                    text(
+                        object
+                            .iter()
+                            .find(|(key, _)| key.eq_ignore_ascii_case(name))
+                            .map(|(_, value)| value),
+                    )
+                };
+                match (field("VCHIP"), field("MPAA")) {
+                    (None, None) => Self::Unreadable,
+                    (vchip, mpaa) => Self::Highest { vchip, mpaa },
+                }
+            }
+            serde_json::Value::String(_) => match text(Some(&attribute.value)) {
+                Some(one) => Self::Highest {
+                    vchip: Some(one.clone()),
+                    mpaa: Some(one),
+                },
+                None => Self::Unreadable,
+            },
+            serde_json::Value::Array(many) => {
+                let allowed: Option<Vec<String>> = many.iter().map(|v| text(Some(v))).collect();
+                allowed.map_or(Self::Unreadable, Self::Allowed)
+            }
+            _ => Self::Unreadable,
+        }
+    }
+}
 
 /// What the service keeps of a profile: enough to decide and to tell the TV.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -12,25 +77,19 @@ pub struct ProfileSummary {
     pub kind: String,
     /// The profile's `notAfter`, epoch ms.
     pub expires_at: i64,
-    /// Ratings the viewer may watch, from the `maxRating` attribute (a list of allowed ratings,
-    /// or one highest rating), when the MVPD sends it.
-    pub max_rating: Option<Vec<String>>,
+    /// The parental limit from the `maxRating` attribute, when the MVPD sends one.
+    pub max_rating: Option<MaxRating>,
 }
 
 impl ProfileSummary {
     fn from_profile(provider: &str, profile: &Profile) -> Self {
-        let max_rating = profile
-            .attributes
-            .get("maxRating")
-            .and_then(|attribute| match &attribute.value {
-                serde_json::Value::String(one) => Some(vec![one.clone()]),
-                serde_json::Value::Array(many) => Some(
-                    many.iter()
-                        .filter_map(|v| v.as_str().map(str::to_owned))
-                        .collect(),
-                ),
-                _ => None,
-            });
+        let max_rating = profile.attributes.get("maxRating").map(MaxRating::of);
+        if max_rating == Some(MaxRating::Unreadable) {
+            tracing::warn!(
+                mvpd = %provider,
+                "maxRating in a shape the service cannot read: rated resources are denied"
+            );
+        }
         Self {
             provider: provider.to_owned(),
             kind: profile.kind.to_string(),
@@ -45,13 +104,54 @@ impl ProfileSummary {
     }
 }
 
+impl Service {
+    /// After a permit for an MVPD that may update user metadata at authorization
+    /// (`--metadata-at-authorization`; Adobe's "Profiles Caching"): the profile read again
+    /// (P2) and cached, and the business rules checked against it; their denial, if they now
+    /// deny. A profile that cannot be read again leaves the cached one (logged).
+    pub(super) async fn recheck_after_permit(
+        &self,
+        session: &DeviceSession,
+        profile: &ProfileSummary,
+        resource: &str,
+    ) -> Option<RuleDenial> {
+        let rules = &self.inner.settings.rules;
+        if profile.is_temporary() || !rules.updates_metadata_at_authorization(&profile.provider) {
+            return None;
+        }
+        let mvpd = profile.provider.as_str();
+        let profiles = match self.inner.adobe.mvpd_profile(&session.identity, mvpd).await {
+            Ok(profiles) => self.readable(profiles),
+            Err(error) => {
+                tracing::warn!(%mvpd, %error, "user metadata not read again after a permit");
+                return None;
+            }
+        };
+        let now = self.now_millis();
+        let fresh = profiles
+            .profiles
+            .get(mvpd)
+            .filter(|fresh| fresh.not_after > now)
+            .map(|fresh| ProfileSummary::from_profile(mvpd, fresh))?;
+        self.inner
+            .profiles
+            .put(&session.device.device_id, fresh.clone(), now);
+        rules.check(&fresh, resource)
+    }
+}
+
 /// Profiles kept at most, one per device; past it the least used go first.
 const MOST_PROFILES: u64 = 200_000;
 
-/// Profiles by device id, each kept until its own `notAfter`.
+/// How long "not signed in" is kept for a device, so a TV polling its profile costs one P1
+/// per this; a sign-in, an activation or any invalidation of the device drops it at once.
+const NOT_SIGNED_IN_MS: i64 = 5_000;
+
+/// Profiles by device id, each kept until its own `notAfter`; `None` is a recent "not signed
+/// in".
 #[derive(Debug)]
 pub(super) struct ProfileCache {
-    entries: ExpiringCache<ProfileSummary>,
+    entries: ExpiringCache<Option<ProfileSummary>>,
 }
 
 impl Default for ProfileCache {
@@ -63,14 +163,21 @@ impl Default for ProfileCache {
 }
 
 impl ProfileCache {
-    fn get(&self, device_id: &str, now: i64) -> Option<ProfileSummary> {
+    /// What is known of the device: `Some(None)` when it was lately not signed in.
+    fn get(&self, device_id: &str, now: i64) -> Option<Option<ProfileSummary>> {
         self.entries.get(device_id, now)
     }
 
     /// Keeps `summary` for the device until its `notAfter`.
     pub(super) fn put(&self, device_id: &str, summary: ProfileSummary, now: i64) {
         let until = summary.expires_at;
-        self.entries.put(device_id, summary, until, now);
+        self.entries.put(device_id, Some(summary), until, now);
+    }
+
+    /// Keeps "not signed in" for the device for [`NOT_SIGNED_IN_MS`].
+    fn put_not_signed_in(&self, device_id: &str, now: i64) {
+        self.entries
+            .put(device_id, None, now.saturating_add(NOT_SIGNED_IN_MS), now);
     }
 
     pub(super) fn forget(&self, device_id: &str) {
@@ -106,7 +213,7 @@ impl Service {
         let now = self.now_millis();
         let device_id = &session.device.device_id;
         if let Some(cached) = self.inner.profiles.get(device_id, now) {
-            return Ok(Some(cached));
+            return Ok(cached);
         }
         let profiles = self.readable(self.inner.adobe.profiles(&session.identity).await?);
         let last = session.device.last_provider.as_deref();
@@ -122,17 +229,17 @@ impl Service {
         }
         match &chosen {
             Some(summary) => self.inner.profiles.put(device_id, summary.clone(), now),
-            None => self.inner.profiles.forget(device_id),
+            None => self.inner.profiles.put_not_signed_in(device_id, now),
         }
         Ok(chosen)
     }
 
     /// The profiles with every encrypted attribute decrypted (§14.4) before any rule reads
-    /// it; one that cannot be decrypted is left out, as unknown, and logged without its value.
+    /// it; one that cannot be decrypted stays `enc`, unreadable to every rule (a `maxRating`
+    /// so left denies rated resources), and is logged without its value.
     fn readable(&self, mut profiles: Profiles) -> Profiles {
         let keys = self.inner.settings.metadata_keys.as_deref();
         for (mvpd, profile) in &mut profiles.profiles {
-            let mut unreadable = Vec::new();
             for (name, attribute) in &mut profile.attributes {
                 if attribute.state != AttributeState::Enc {
                     continue;
@@ -140,17 +247,12 @@ impl Service {
                 match keys.map(|keys| keys.decrypt_attribute(name, attribute)) {
                     Some(Ok(plain)) => *attribute = plain,
                     Some(Err(error)) => {
-                        tracing::warn!(%mvpd, attribute = %name, %error, "encrypted user metadata left out");
-                        unreadable.push(name.clone());
+                        tracing::warn!(%mvpd, attribute = %name, %error, "encrypted user metadata unreadable");
                     }
                     None => {
                         tracing::debug!(%mvpd, attribute = %name, "encrypted user metadata and no --metadata-key-file");
-                        unreadable.push(name.clone());
                     }
                 }
-            }
-            for name in unreadable {
-                profile.attributes.remove(&name);
             }
         }
         profiles
@@ -200,6 +302,17 @@ mod tests {
     }
 
     #[test]
+    fn not_signed_in_is_kept_a_few_seconds_until_forgotten() {
+        let cache = ProfileCache::default();
+        cache.put_not_signed_in("tv", 1_000);
+        assert_eq!(cache.get("tv", 1_000 + NOT_SIGNED_IN_MS - 1), Some(None));
+        assert_eq!(cache.get("tv", 1_000 + NOT_SIGNED_IN_MS), None);
+        cache.put_not_signed_in("tv", 1_000);
+        cache.forget("tv");
+        assert_eq!(cache.get("tv", 1_001), None, "a sign-in drops it");
+    }
+
+    #[test]
     fn last_provider_wins_then_real_providers_over_temppass() {
         let all = profiles(serde_json::json!({"profiles": {
             "Cablevision": profile("regular", 5_000),
@@ -216,7 +329,10 @@ mod tests {
         assert_eq!(chosen.provider, "Spectrum");
         assert_eq!(
             chosen.max_rating,
-            Some(vec!["TV-Y".to_owned(), "TV-G".to_owned()])
+            Some(MaxRating::Allowed(vec![
+                "TV-Y".to_owned(),
+                "TV-G".to_owned()
+            ]))
         );
         assert_eq!(
             choose(&all, Some("Cablevision"), 6_000)
@@ -226,5 +342,58 @@ mod tests {
             "an expired profile is never chosen"
         );
         assert_eq!(choose(&all, None, 30_000), None);
+    }
+
+    fn max_rating(value: serde_json::Value, state: &str) -> MaxRating {
+        let attribute: Attribute =
+            serde_json::from_value(serde_json::json!({"value": value, "state": state}))
+                .expect("attribute");
+        MaxRating::of(&attribute)
+    }
+
+    /// `user-metadata.md`: `maxRating` is an object `{ MPAA, VCHIP, URL }`; legacy strings and
+    /// lists are still read; any other shape, or a value still encrypted, is unreadable.
+    #[test]
+    fn max_rating_reads_the_documented_object_and_legacy_shapes() {
+        assert_eq!(
+            max_rating(
+                serde_json::json!({"MPAA": "PG-13", "VCHIP": "TV-PG", "URL": "http://x/"}),
+                "plain"
+            ),
+            MaxRating::Highest {
+                vchip: Some("TV-PG".to_owned()),
+                mpaa: Some("PG-13".to_owned())
+            }
+        );
+        assert_eq!(
+            max_rating(serde_json::json!({"VCHIP": "TV-14"}), "plain"),
+            MaxRating::Highest {
+                vchip: Some("TV-14".to_owned()),
+                mpaa: None
+            }
+        );
+        assert_eq!(
+            max_rating(serde_json::json!("TV-14"), "plain"),
+            MaxRating::Highest {
+                vchip: Some("TV-14".to_owned()),
+                mpaa: Some("TV-14".to_owned())
+            }
+        );
+        for unreadable in [
+            serde_json::json!({"URL": "http://x/"}),
+            serde_json::json!(14),
+            serde_json::json!(["TV-G", 3]),
+            serde_json::json!(""),
+        ] {
+            assert_eq!(
+                max_rating(unreadable.clone(), "plain"),
+                MaxRating::Unreadable,
+                "{unreadable}"
+            );
+        }
+        assert_eq!(
+            max_rating(serde_json::json!("c2VjcmV0"), "enc"),
+            MaxRating::Unreadable
+        );
     }
 }

@@ -1,5 +1,5 @@
 //! Providers (MVPDs) for the pickers: Adobe's configuration, kept about two minutes per
-//! platform, filtered (no TempPass, no provider the configuration hides) and ordered with the
+//! platform type, filtered (no TempPass, no provider the configuration hides) and ordered with the
 //! featured ones first. `displayInPlatformPicker` is about Apple's own picker (§6), not ours,
 //! so it hides nothing here.
 
@@ -12,7 +12,7 @@ use std::{
 use serde::{Deserialize, Serialize};
 
 use super::{DeviceSession, Service, ServiceError};
-use crate::adobe_pass::{types::Mvpd, DeviceIdentity};
+use crate::adobe_pass::{types::Mvpd, DeviceInfo};
 
 /// A provider as pickers show it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -111,21 +111,42 @@ struct Cached {
     mvpds: Vec<Mvpd>,
 }
 
-/// Adobe's MVPD lists by platform (Adobe answers per platform type).
+/// The platform type Adobe derives from the device information, as far as the service can
+/// tell: hardware type, OS name, OS family and OS vendor (trimmed, case-insensitive). Android
+/// TV and Fire TV (both `osName` Android), or a Linux TV and a Linux set-top box, differ.
+type PlatformType = [String; 4];
+
+fn platform_type(info: &DeviceInfo) -> PlatformType {
+    [
+        info.primary_hardware_type.as_deref(),
+        Some(info.os_name.as_str()),
+        info.os_family.as_deref(),
+        info.os_vendor.as_deref(),
+    ]
+    .map(|part| part.unwrap_or_default().trim().to_lowercase())
+}
+
+/// Platform types kept at most (devices name their own, so the key space is theirs); past it
+/// stale entries go, then all.
+const MOST_PLATFORMS: usize = 1_024;
+
+/// Adobe's MVPD lists by platform type (Adobe answers per platform type).
 #[derive(Debug, Default)]
 pub(super) struct ConfigurationCache {
-    entries: Mutex<HashMap<String, Cached>>,
+    entries: Mutex<HashMap<PlatformType, Cached>>,
 }
 
 impl Service {
-    /// Every MVPD integrated for this device's platform, unfiltered (from cache when fresh).
-    pub(super) async fn mvpds(
-        &self,
-        identity: &DeviceIdentity,
-        platform: &str,
-    ) -> Result<Vec<Mvpd>, ServiceError> {
+    /// Every MVPD integrated for this device's platform type, unfiltered (from cache when
+    /// fresh).
+    pub(super) async fn mvpds(&self, session: &DeviceSession) -> Result<Vec<Mvpd>, ServiceError> {
         let now = self.inner.clock.now();
         let ttl: Duration = self.inner.settings.configuration_ttl;
+        let fresh = |cached: &Cached| {
+            now.duration_since(cached.fetched)
+                .is_ok_and(|age| age < ttl)
+        };
+        let platform = platform_type(&session.info);
         {
             let entries = self
                 .inner
@@ -133,33 +154,41 @@ impl Service {
                 .entries
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner);
-            if let Some(cached) = entries
-                .get(platform)
-                .filter(|c| now.duration_since(c.fetched).is_ok_and(|age| age < ttl))
-            {
+            if let Some(cached) = entries.get(&platform).filter(|c| fresh(c)) {
                 return Ok(cached.mvpds.clone());
             }
         }
-        let configuration = self.inner.adobe.configuration(identity, None).await?;
+        let configuration = self
+            .inner
+            .adobe
+            .configuration(&session.identity, None)
+            .await?;
         let mvpds = configuration.requestor.mvpds;
-        self.inner
+        let mut entries = self
+            .inner
             .providers
             .entries
             .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(
-                platform.to_owned(),
-                Cached {
-                    fetched: now,
-                    mvpds: mvpds.clone(),
-                },
-            );
+            .unwrap_or_else(PoisonError::into_inner);
+        if entries.len() >= MOST_PLATFORMS {
+            entries.retain(|_, cached| fresh(cached));
+            if entries.len() >= MOST_PLATFORMS {
+                entries.clear();
+            }
+        }
+        entries.insert(
+            platform,
+            Cached {
+                fetched: now,
+                mvpds: mvpds.clone(),
+            },
+        );
         Ok(mvpds)
     }
 
     /// The providers a viewer may pick for this device.
     pub async fn providers(&self, session: &DeviceSession) -> Result<ProviderList, ServiceError> {
-        let mvpds = self.mvpds(&session.identity, &session.info.os_name).await?;
+        let mvpds = self.mvpds(session).await?;
         Ok(self.inner.settings.providers.apply(&mvpds))
     }
 }
@@ -221,5 +250,26 @@ mod tests {
         );
         assert_eq!(list.featured.len(), 1);
         assert_eq!(list.featured[0].id, "Spectrum");
+    }
+
+    fn info(hardware: &str, os_name: &str, os_vendor: Option<&str>) -> DeviceInfo {
+        serde_json::from_value(serde_json::json!({
+            "primaryHardwareType": hardware, "model": "m", "version": "1", "osName": os_name,
+            "osVendor": os_vendor, "osVersion": "1", "connectionType": "WiFi"
+        }))
+        .expect("device info")
+    }
+
+    /// Configuration FAQ 4-5: Adobe answers per platform type, derived from the device
+    /// information, not per `osName`.
+    #[test]
+    fn the_platform_type_is_more_than_the_os_name() {
+        let tv = platform_type(&info("TV", "Linux", None));
+        assert_ne!(tv, platform_type(&info("SetTopBox", "Linux", None)));
+        assert_ne!(
+            platform_type(&info("TV", "Android", Some("Amazon"))),
+            platform_type(&info("TV", "Android", Some("Google")))
+        );
+        assert_eq!(tv, platform_type(&info(" tv", "LINUX", None)));
     }
 }

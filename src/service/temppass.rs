@@ -66,7 +66,7 @@ impl Service {
         mvpd: Option<&str>,
         email: Option<&str>,
     ) -> Result<TempPassStatus, ServiceError> {
-        let mvpds = self.mvpds(&session.identity, &session.info.os_name).await?;
+        let mvpds = self.mvpds(session).await?;
         let mut temp_passes = mvpds.iter().filter(|m| m.is_temp_pass == Some(true));
         let chosen = match mvpd {
             Some(id) => temp_passes.find(|m| m.id == id).ok_or_else(|| {
@@ -150,7 +150,7 @@ impl Service {
         mvpd: &str,
     ) -> Result<bool, ServiceError> {
         Ok(self
-            .mvpds(&session.identity, &session.info.os_name)
+            .mvpds(session)
             .await?
             .iter()
             .any(|m| m.id == mvpd && m.is_temp_pass == Some(true)))
