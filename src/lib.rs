@@ -187,7 +187,10 @@ fn warn_of_unknown_source_ports(config: &Config) {
 /// registered application's, and says which setting is wrong (readiness keeps saying it).
 fn spawn_domain_check(service: service::Service) {
     tokio::spawn(async move {
-        if let Err(problem) = service.check_domains().await {
+        // The readiness probe's registration first, under its lease (one client for all nodes).
+        if let Err(error) = service.check_upstream().await {
+            tracing::warn!(%error, "Adobe Pass is not ready yet; readiness checks the domains later");
+        } else if let Err(problem) = service.check_domains().await {
             tracing::error!("{problem}");
         }
     });

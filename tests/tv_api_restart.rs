@@ -52,7 +52,8 @@ impl Process {
     async fn wait_until_ready(&self, http: &reqwest::Client) {
         let deadline = Instant::now() + Duration::from_secs(30);
         while Instant::now() < deadline {
-            if let Ok(response) = http.get(format!("{}/healthz", self.base_url)).send().await {
+            // Ready: the readiness probe registered (its own DCR client) and checked the domains.
+            if let Ok(response) = http.get(format!("{}/readyz", self.base_url)).send().await {
                 if response.status().is_success() {
                     return;
                 }
@@ -173,8 +174,8 @@ async fn device_token_and_profile_survive_a_restart_without_a_second_registratio
     let code = activation["code"].as_str().expect("code").to_owned();
     assert_eq!(
         emulator.state().store().clients.len(),
-        1,
-        "one DCR client for the device"
+        2,
+        "one DCR client for the device, one for the readiness probe"
     );
 
     // The viewer signs in on the emulator's provider login (the phone's server has a client

@@ -251,3 +251,20 @@ impl Service {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Adobe's checklist: the primary application polls every 3–5 seconds.
+    #[test]
+    fn codes_are_polled_every_three_to_five_seconds() {
+        let url = Url::parse("https://watch.example.com/").expect("url");
+        let settings = ServiceSettings::new(url, "watch.example.com");
+        let interval = settings.poll_interval;
+        assert!(
+            (Duration::from_secs(3)..=Duration::from_secs(5)).contains(&interval),
+            "{interval:?}"
+        );
+    }
+}
