@@ -9,7 +9,7 @@ use emulator_support::{outcomes, Device, Harness, SP};
 use reqwest::{Method, StatusCode};
 use tve_activate::{
     clock::ManualClock,
-    emulator::{EmulatorSettings, Fault, FaultRule, FaultSet, Ttls},
+    emulator::{faults::Degradation, EmulatorSettings, Fault, FaultRule, FaultSet, Ttls},
 };
 
 fn manual_settings() -> (std::sync::Arc<ManualClock>, EmulatorSettings) {
@@ -463,6 +463,8 @@ async fn documented_faults_have_the_documented_shapes() {
             ..rule(
                 Fault::Degraded {
                     mvpd: "Cox".to_owned(),
+                    rule: Degradation::AuthNAll,
+                    without_profile: false,
                 },
                 "",
             )
@@ -483,7 +485,15 @@ async fn documented_faults_have_the_documented_shapes() {
         session.text
     );
     assert_eq!(session.json()["reasonType"], "degraded");
-    let degraded = h.api(Method::GET, &profiles, Some(&other), &[], None).await;
+    let listed = h.api(Method::GET, &profiles, Some(&other), &[], None).await;
+    assert_eq!(
+        listed.json()["profiles"],
+        serde_json::json!({}),
+        "P1 lists no degraded profile (§8.2): {}",
+        listed.text
+    );
+    let cox = format!("{profiles}/Cox");
+    let degraded = h.api(Method::GET, &cox, Some(&other), &[], None).await;
     let profile = &degraded.json()["profiles"]["Cox"];
     assert_eq!(profile["type"], "degraded", "{}", degraded.text);
     assert_eq!(profile["issuer"], "Adobe");

@@ -1,6 +1,6 @@
 //! The registered application's domains (TVE Dashboard): Adobe validates the sessions'
 //! `domainName` and every redirect URL against them. A node whose settings fall outside them
-//! stays unready and names the setting to fix; one inside them is ready and signs viewers in.
+//! stays unready and names the setting to fix; one inside them is ready and starts sessions.
 
 mod adobe_pass_support;
 mod common;
@@ -75,13 +75,14 @@ async fn a_domain_adobe_does_not_list_keeps_the_node_unready_and_is_named() {
 }
 
 #[tokio::test]
-async fn settings_within_the_domains_are_ready_and_sign_viewers_in() {
+async fn settings_within_the_domains_are_ready_and_start_sessions() {
     let api = Api::with_emulator(registered(&["127.0.0.1", "localhost"]), &[]).await;
     let ready = api.call_internal(Method::GET, "/readyz", None, None).await;
     assert_eq!(ready.status, StatusCode::OK, "{}", ready.text);
-    let token = api
-        .signed_in_device("tv-domains", "Cablevision", "premium")
-        .await;
-    let profile = api.get("/tv/v1/profile", &token).await;
-    assert_eq!(profile.status, StatusCode::OK, "{}", profile.text);
+    let token = api.register("tv-domains").await;
+    let activation = api.start_activation(&token, "Cablevision").await;
+    assert!(
+        activation["code"].is_string(),
+        "S1 takes the domain name: {activation}"
+    );
 }

@@ -53,6 +53,7 @@ async fn an_invalidated_profile_asks_the_viewer_to_sign_in_again() {
     let item = play(&api, &tv).await;
     assert_eq!(item["body"]["decision"], "deny", "{item}");
     assert_eq!(item["body"]["reason"], "authenticated_profile_invalidated");
+    assert_eq!(item["body"]["action"], "authenticate", "{item}");
     assert_eq!(play(&api, &tv).await["body"]["decision"], "permit");
 }
 

@@ -117,6 +117,32 @@ pub enum ErrorCode {
     /// `domainName` is not a registered domain of the service provider (emulator-specific
     /// code: §11 lists none for it).
     InvalidParameterDomainName,
+    // --- Re-authentication and configuration codes of §11, for fault rules (begin) ---
+    /// The profile came from home-based authentication and the device is no longer at home.
+    AuthorizationDeniedByHbaPolicies,
+    /// The identity provider invalidated the authentication session.
+    AuthorizationDeniedBySessionInvalidated,
+    /// The MVPD does not recognise the user's identity.
+    IdentityNotRecognizedByMvpd,
+    /// The user metadata certificate configuration is missing or invalid.
+    InvalidConfigurationUserMetadataCertificate,
+    /// The platform configuration is missing or invalid for the integration.
+    InvalidConfigurationPlatform,
+    /// The platform id configuration is missing or invalid.
+    InvalidConfigurationPlatformId,
+    /// The platform trait configuration is missing or invalid.
+    InvalidConfigurationPlatformTrait,
+    /// The platform category trait configuration is missing or invalid.
+    InvalidConfigurationPlatformCategoryTrait,
+    /// The platform services configuration is missing or invalid for the integration.
+    InvalidConfigurationPlatformServices,
+    /// The MVPD platform configuration is missing or invalid.
+    InvalidConfigurationMvpdPlatform,
+    /// The MVPD platform boarding status configuration is missing or invalid.
+    InvalidConfigurationMvpdPlatformBoardingStatus,
+    /// The MVPD platform profile exchange configuration is missing or invalid.
+    InvalidConfigurationMvpdPlatformProfileExchange,
+    // --- Re-authentication and configuration codes of §11, for fault rules (end) ---
 }
 
 impl ErrorCode {
@@ -172,6 +198,20 @@ impl ErrorCode {
             AuthorizationDeniedByDegradationRule => ("authorization_denied_by_degradation_rule", 403, "none", "The integration has an AuthZNone rule applied for the requested resources."),
             NotAcceptable => ("not_acceptable", 406, "none", "The Accept header, if specified, must be application/json;charset=utf-8."),
             InvalidParameterDomainName => ("invalid_parameter_domain_name", 400, "none", "The domain name is not a registered domain of the service provider."),
+            // --- Re-authentication and configuration codes of §11, for fault rules (begin) ---
+            AuthorizationDeniedByHbaPolicies => ("authorization_denied_by_hba_policies", 403, "authentication", "The MVPD has returned a \"Deny\" decision due home-based authentication policies. The current authentication was obtain through a Home-based authentication flow and but the device is no longer in-home when requesting authorization for the specified resource. The user must re-authenticate with a supported MVPD in order to continue."),
+            AuthorizationDeniedBySessionInvalidated => ("authorization_denied_by_session_invalidated", 403, "authentication", "The authentication session was invalidated by the identity provider. The user must re-authenticate with a supported MVPD in order to continue."),
+            IdentityNotRecognizedByMvpd => ("identity_not_recognized_by_mvpd", 403, "authentication", "The authorization request failed due to the fact that user identity was not recognized by the MVPD."),
+            InvalidConfigurationUserMetadataCertificate => ("invalid_configuration_user_metadata_certificate", 500, "configuration", "The user metadata certificate configuration is missing or invalid."),
+            InvalidConfigurationPlatform => ("invalid_configuration_platform", 500, "configuration", "The platform configuration is missing or invalid for integration."),
+            InvalidConfigurationPlatformId => ("invalid_configuration_platform_id", 500, "configuration", "The platform id configuration is missing or invalid."),
+            InvalidConfigurationPlatformTrait => ("invalid_configuration_platform_trait", 500, "configuration", "The platform trait configuration is missing or invalid."),
+            InvalidConfigurationPlatformCategoryTrait => ("invalid_configuration_platform_category_trait", 500, "configuration", "The platform category trait configuration is missing or invalid."),
+            InvalidConfigurationPlatformServices => ("invalid_configuration_platform_services", 500, "configuration", "The platform services configuration is missing or invalid for integration."),
+            InvalidConfigurationMvpdPlatform => ("invalid_configuration_mvpd_platform", 500, "configuration", "The mvpd platform configuration is missing or invalid for mvpd and platform."),
+            InvalidConfigurationMvpdPlatformBoardingStatus => ("invalid_configuration_mvpd_platform_boarding_status", 500, "configuration", "The mvpd platform boarding status configuration is missing or invalid for mvpd and platform."),
+            InvalidConfigurationMvpdPlatformProfileExchange => ("invalid_configuration_mvpd_platform_profile_exchange", 500, "configuration", "The mvpd platform profile exchange configuration is missing or invalid for mvpd and platform."),
+            // --- Re-authentication and configuration codes of §11, for fault rules (end) ---
         }
     }
 

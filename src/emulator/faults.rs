@@ -1,6 +1,6 @@
 //! Fault injection for reliability tests: added latency, 500/503 answers, connection resets,
 //! 429s, the Enhanced Errors Adobe documents but the emulator's own flows never produce
-//! (top-level or inside decision items) and degraded access, per endpoint, by rate and for a
+//! (top-level or inside decision items) and degradation rules, per endpoint, by rate and for a
 //! number of requests. Set at start-up, and read or replaced at run time through
 //! `GET`/`PUT /__emulator/faults` (JSON `{"rules": [...]}`).
 
@@ -61,13 +61,52 @@ pub enum Fault {
         /// The code, as Adobe spells it.
         code: ErrorCode,
     },
-    /// Degraded access (§14.3, premium): an AuthNAll rule on `mvpd`. Sessions for it answer
-    /// `authorize` with `reasonType: degraded`, profiles are `degraded` ones, and decisions
-    /// permit with `source: degradation`; other MVPDs answer as usual.
+    /// Degraded access (§14.3, premium): a degradation rule on `mvpd` (see [`Degradation`]);
+    /// other MVPDs answer as usual.
     Degraded {
         /// The MVPD under the rule.
         mvpd: String,
+        /// Which rule (absent: `AuthNAll`).
+        #[serde(default)]
+        rule: Degradation,
+        /// AuthZAll and AuthZNone also decide for devices with no profile for `mvpd` (the
+        /// degraded-flows page's "does not have a valid profile" assumption); absent or false:
+        /// only for authenticated devices, the others get the basic flow's
+        /// `authenticated_profile_missing`.
+        #[serde(
+            default,
+            rename = "withoutProfile",
+            skip_serializing_if = "std::ops::Not::not"
+        )]
+        without_profile: bool,
     },
+    /// S1 without a `redirectUrl` is taken as if it had sent `url`, so a session with the
+    /// other parameters answers `authenticate` rather than `resume`: the reading in which Adobe
+    /// defaults a missing redirect (REST-API-V2.md §7.2 allows leaving it out; what Adobe does
+    /// then is UNVERIFIED).
+    DefaultRedirect {
+        /// The redirect URL Adobe would use.
+        url: String,
+    },
+}
+
+/// A degradation rule, as the Degradation API names them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Degradation {
+    /// Authentication and authorization skip the MVPD: S1/S2 answer `authorize` with
+    /// `reasonType: degraded` (§7.1), P2 and P3 give `degraded` profiles (§8.1; P1 lists none),
+    /// and decisions permit with `source: degradation` (§9.2).
+    #[default]
+    #[serde(rename = "AuthNAll")]
+    AuthNAll,
+    /// Authorization skips the MVPD for authenticated users: decisions permit with
+    /// `source: degradation` (§9.2, no decision-level `notBefore`/`notAfter`).
+    #[serde(rename = "AuthZAll")]
+    AuthZAll,
+    /// Authorization is denied for authenticated users: items with
+    /// `authorization_denied_by_degradation_rule` and `source: degradation` (§9.2).
+    #[serde(rename = "AuthZNone")]
+    AuthZNone,
 }
 
 /// One fault rule.
@@ -217,7 +256,21 @@ pub async fn inject(State(state): State<EmulatorState>, request: Request, next: 
         Some(Fault::ItemError { code }) => {
             degradation::item_errors(&state, request, code, next).await
         }
-        Some(Fault::Degraded { mvpd }) => degradation::degraded(&state, request, &mvpd, next).await,
+        Some(Fault::Degraded {
+            mvpd,
+            rule,
+            without_profile,
+        }) => {
+            let rule = degradation::Rule {
+                mvpd: &mvpd,
+                kind: rule,
+                without_profile,
+            };
+            degradation::degraded(&state, request, rule, next).await
+        }
+        Some(Fault::DefaultRedirect { url }) => {
+            degradation::default_redirect(request, &url, next).await
+        }
         Some(Fault::Latency { .. }) | None => next.run(request).await,
     }
 }

@@ -49,15 +49,19 @@ const SESSION_IDLE: tower_sessions::cookie::time::Duration =
 pub struct SitePort {
     service: Service,
     adobe_origin: url::Origin,
+    own_origin: url::Origin,
 }
 
 impl SitePort {
-    /// A port over `service`; sign-in redirects are only allowed to Adobe's origin.
+    /// A port over `service`; sign-in redirects are only allowed to Adobe's origin, or to the
+    /// site's own (the completion page, when Adobe answers that the TV can watch already).
     pub fn new(service: Service) -> Result<Self, ServiceError> {
         let adobe_origin = service.adobe().authenticate_url("CODE")?.origin();
+        let own_origin = service.settings().public_url.origin();
         Ok(Self {
             service,
             adobe_origin,
+            own_origin,
         })
     }
 }
@@ -161,7 +165,11 @@ impl ActivationPort for SitePort {
                 .await
                 .map_err(port_error)?;
             match url {
-                Some(url) if url.origin() == self.adobe_origin => Ok(Some(url.to_string())),
+                Some(url)
+                    if url.origin() == self.adobe_origin || url.origin() == self.own_origin =>
+                {
+                    Ok(Some(url.to_string()))
+                }
                 Some(_) => Err(PortError::Unavailable(
                     "the sign-in address is not on the configured Adobe Pass origin".to_owned(),
                 )),

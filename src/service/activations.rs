@@ -250,14 +250,29 @@ pub(super) fn session_is_gone(error: &AdobePassError) -> bool {
 
 impl Service {
     /// Starts an activation for the device (optionally with the MVPD picked on the TV),
-    /// superseding its previous one, or says it is already authenticated.
+    /// superseding its previous one, or says it is already authenticated. After Adobe refused
+    /// the device's profile with action `authentication` (§11), that profile no longer counts:
+    /// it is logged out at Adobe first, since S1 answers `authorize` while it exists (§7.1).
     pub async fn start_activation(
         &self,
         session: &DeviceSession,
         mvpd: Option<&str>,
     ) -> Result<StartOutcome, ServiceError> {
+        let device_id = &session.device.device_id;
+        let stale = self
+            .inner
+            .profiles
+            .stale_provider(device_id, self.now_millis());
         if let Some(profile) = self.profile(session).await? {
-            return Ok(StartOutcome::Authenticated(profile));
+            if stale.as_deref() != Some(profile.provider.as_str()) {
+                return Ok(StartOutcome::Authenticated(profile));
+            }
+            self.inner
+                .adobe
+                .logout(&session.identity, &profile.provider, None)
+                .await?;
+            self.inner.profiles.clear_stale(device_id);
+            self.invalidate_device(device_id).await;
         }
         if let Some(mvpd) = mvpd {
             let known = self.mvpds(session).await?;
@@ -283,9 +298,12 @@ impl Service {
             .create_session(&session.identity, &request)
             .await?;
         if created.action_name == ActionName::Authorize {
-            self.invalidate_device(&session.device.device_id).await;
+            // §7.1: the device can watch already (a profile, TempPass, or degraded access,
+            // whose profile only P2 gives, §8.1).
+            let provider = created.mvpd.as_deref().or(mvpd);
+            let session = self.signed_in_with(session, provider).await?;
             return Ok(StartOutcome::Authenticated(
-                self.require_profile(session).await?,
+                self.require_profile(&session).await?,
             ));
         }
         let code = created.code.ok_or_else(|| {
@@ -323,6 +341,31 @@ impl Service {
             poll_interval_seconds: settings.poll_interval.as_secs().max(1),
             provider: activation.provider,
         }))
+    }
+
+    /// Adobe says the device can watch with `provider` (S1 or S2 `authorize`, whatever its
+    /// `reasonType`): it becomes the device's last provider and what was cached goes. Returns the
+    /// session as it now stands.
+    pub(super) async fn signed_in_with(
+        &self,
+        session: &DeviceSession,
+        provider: Option<&str>,
+    ) -> Result<DeviceSession, ServiceError> {
+        let mut session = session.clone();
+        let device_id = session.device.device_id.clone();
+        if let Some(provider) = provider {
+            if session.device.last_provider.as_deref() != Some(provider) {
+                self.inner
+                    .store
+                    .remember_provider(&device_id, provider, None)
+                    .await?;
+                session.device.last_provider = Some(provider.to_owned());
+                session.device.temp_pass_identity = None;
+            }
+        }
+        self.inner.profiles.clear_stale(&device_id);
+        self.invalidate_device(&device_id).await;
+        Ok(session)
     }
 
     /// The device's activation with this code, as it stands now.
@@ -455,7 +498,7 @@ impl Service {
         Ok(ActivationView::from(activation))
     }
 
-    async fn finish(
+    pub(super) async fn finish(
         &self,
         code: &str,
         status: ActivationStatus,
@@ -557,6 +600,7 @@ impl Service {
                     .store
                     .remember_provider(&activation.device_id, &provider, None)
                     .await?;
+                self.inner.profiles.clear_stale(&activation.device_id);
                 self.invalidate_device(&activation.device_id).await;
                 Ok(self
                     .finish(

@@ -33,6 +33,9 @@ pub struct PreauthorizeItem {
     pub reason: Option<String>,
     /// Why not, in words.
     pub message: Option<String>,
+    /// Adobe says the viewer must sign in again (an item error with action `authentication`,
+    /// as `authorization_denied_by_hba_policies`): start an activation.
+    pub sign_in_again: bool,
 }
 
 /// The answer to a play request.
@@ -51,6 +54,9 @@ pub enum AuthorizeOutcome {
         reason: String,
         /// Why, in words.
         message: String,
+        /// Adobe says the viewer must sign in again (an item error with action
+        /// `authentication`): start an activation.
+        sign_in_again: bool,
     },
 }
 
@@ -172,12 +178,22 @@ fn asks_retry(decision: &Decision) -> bool {
         .is_some_and(|e| Remedy::of(e) == Remedy::Retry)
 }
 
+/// Whether Adobe says the viewer must sign in again (§11: action `authentication`, handled
+/// the same at item level as at top level).
+fn asks_sign_in(decision: &Decision) -> bool {
+    decision
+        .error
+        .as_ref()
+        .is_some_and(|e| Remedy::of(e) == Remedy::Authentication)
+}
+
 fn no_decision(resource: &str) -> PreauthorizeItem {
     PreauthorizeItem {
         resource: resource.to_owned(),
         authorized: false,
         reason: Some("no_decision".to_owned()),
         message: Some("Adobe Pass gave no decision for this resource.".to_owned()),
+        sign_in_again: false,
     }
 }
 
@@ -238,6 +254,7 @@ impl Service {
                         authorized: false,
                         reason: Some(denial.reason.to_owned()),
                         message: Some(denial.message),
+                        sign_in_again: false,
                     },
                 );
             } else if self.inner.permits.is_permitted(&key(resource), now) {
@@ -248,12 +265,14 @@ impl Service {
                         authorized: true,
                         reason: None,
                         message: None,
+                        sign_in_again: false,
                     },
                 );
             } else {
                 ask.push(resource.clone());
             }
         }
+        let mut refused = false;
         let configured = self.inner.settings.preauthorize_chunk;
         let mut rest: &[String] = &ask;
         while !rest.is_empty() {
@@ -293,21 +312,28 @@ impl Service {
                             authorized: true,
                             reason: None,
                             message: None,
+                            sign_in_again: false,
                         }
                     }
                     Some(decision) => {
                         let (reason, message) = denial_of(&decision);
+                        let sign_in_again = asks_sign_in(&decision);
+                        refused |= sign_in_again;
                         PreauthorizeItem {
                             resource: resource.clone(),
                             authorized: false,
                             reason: Some(reason),
                             message: Some(message),
+                            sign_in_again,
                         }
                     }
                     None => no_decision(resource),
                 };
                 answers.insert(resource.clone(), item);
             }
+        }
+        if refused {
+            self.profile_refused(session, &profile).await;
         }
         Ok(resources
             .iter()
@@ -336,6 +362,7 @@ impl Service {
                 outcome = Ok(AuthorizeOutcome::Deny {
                     reason: denial.reason.to_owned(),
                     message: denial.message,
+                    sign_in_again: false,
                 });
             }
         }
@@ -361,6 +388,7 @@ impl Service {
             return Ok(AuthorizeOutcome::Deny {
                 reason: denial.reason.to_owned(),
                 message: denial.message,
+                sign_in_again: false,
             });
         }
         let decision = self
@@ -372,22 +400,38 @@ impl Service {
                 ServiceError::invalid("resource", "Adobe Pass gave no decision for it")
             })?;
         match (&decision.token, decision.authorized) {
-            (Some(token), true) => Ok(AuthorizeOutcome::Permit {
-                media_token: token.serialized_token.clone(),
-                expires_at: token.not_after,
-            }),
+            (Some(token), true) => {
+                self.inner.profiles.clear_stale(&session.device.device_id);
+                Ok(AuthorizeOutcome::Permit {
+                    media_token: token.serialized_token.clone(),
+                    expires_at: token.not_after,
+                })
+            }
             _ => {
-                if decision
-                    .error
-                    .as_ref()
-                    .is_some_and(|e| Remedy::of(e) == Remedy::Authentication)
-                {
-                    self.invalidate_device(&session.device.device_id).await;
+                let sign_in_again = asks_sign_in(&decision);
+                if sign_in_again {
+                    self.profile_refused(session, profile).await;
                 }
                 let (reason, message) = denial_of(&decision);
-                Ok(AuthorizeOutcome::Deny { reason, message })
+                Ok(AuthorizeOutcome::Deny {
+                    reason,
+                    message,
+                    sign_in_again,
+                })
             }
         }
+    }
+
+    /// Adobe refused the device's profile with action `authentication` (top level or item
+    /// level alike, §11): what is cached goes, here and on the other nodes, and the next
+    /// activation this node starts for the device replaces the profile although P1 may still
+    /// list it. The viewer is never logged out for a denial alone (§11).
+    async fn profile_refused(&self, session: &DeviceSession, profile: &ProfileSummary) {
+        let device_id = &session.device.device_id;
+        self.invalidate_device(device_id).await;
+        self.inner
+            .profiles
+            .mark_stale(device_id, profile, self.now_millis());
     }
 
     /// Adobe's decision for each of `resources`, in their order; the items Adobe marks `retry`
@@ -448,7 +492,7 @@ impl Service {
         match answer {
             Ok(decisions) => Ok(decisions.decisions),
             Err(error) if error.remedy() == Remedy::Authentication => {
-                self.invalidate_device(&session.device.device_id).await;
+                self.profile_refused(session, profile).await;
                 Err(ServiceError::NotAuthenticated)
             }
             Err(error) => Err(error.into()),

@@ -147,17 +147,21 @@ const MOST_PROFILES: u64 = 200_000;
 /// per this; a sign-in, an activation or any invalidation of the device drops it at once.
 const NOT_SIGNED_IN_MS: i64 = 5_000;
 
-/// Profiles by device id, each kept until its own `notAfter`; `None` is a recent "not signed
-/// in".
+/// Profiles by device id, each kept until its own `notAfter` (`None` is a recent "not signed
+/// in"); and the devices whose viewer must sign in again (Adobe answered a decision with action
+/// `authentication` while the profile still exists), with the provider whose profile is stale,
+/// until that profile's `notAfter`.
 #[derive(Debug)]
 pub(super) struct ProfileCache {
     entries: ExpiringCache<Option<ProfileSummary>>,
+    stale: ExpiringCache<String>,
 }
 
 impl Default for ProfileCache {
     fn default() -> Self {
         Self {
             entries: ExpiringCache::new(MOST_PROFILES),
+            stale: ExpiringCache::new(MOST_PROFILES),
         }
     }
 }
@@ -182,6 +186,23 @@ impl ProfileCache {
 
     pub(super) fn forget(&self, device_id: &str) {
         self.entries.forget(device_id);
+    }
+
+    /// Notes that the viewer must sign in again: `profile` is refused by Adobe.
+    pub(super) fn mark_stale(&self, device_id: &str, profile: &ProfileSummary, now: i64) {
+        self.entries.forget(device_id);
+        self.stale
+            .put(device_id, profile.provider.clone(), profile.expires_at, now);
+    }
+
+    /// The provider whose profile Adobe refused, while the viewer has not signed in again.
+    pub(super) fn stale_provider(&self, device_id: &str, now: i64) -> Option<String> {
+        self.stale.get(device_id, now)
+    }
+
+    /// The viewer signed in again, or Adobe accepted the profile after all.
+    pub(super) fn clear_stale(&self, device_id: &str) {
+        self.stale.forget(device_id);
     }
 }
 
@@ -218,13 +239,11 @@ impl Service {
         let profiles = self.readable(self.inner.adobe.profiles(&session.identity).await?);
         let last = session.device.last_provider.as_deref();
         let mut chosen = choose(&profiles, last, now);
-        // Adobe's docs show no TempPass in P1 (§8.2): a TempPass the device last chose is
-        // asked for on its own (P2, §8.3).
+        // P1 lists neither TempPass nor degraded profiles (§8.1, §8.2): the provider the device
+        // last chose is asked for on its own (P2, §8.3) when P1 lacks it.
         if let Some(last) = last.filter(|last| !profiles.profiles.contains_key(*last)) {
-            if self.is_temp_pass(session, last).await? {
-                if let Some(temporary) = self.temp_pass_profile(session, last).await? {
-                    chosen = Some(temporary);
-                }
+            if let Some(own) = self.provider_profile(session, last, now).await? {
+                chosen = Some(own);
             }
         }
         match &chosen {
@@ -232,6 +251,41 @@ impl Service {
             None => self.inner.profiles.put_not_signed_in(device_id, now),
         }
         Ok(chosen)
+    }
+
+    /// The device's profile for `provider` alone (P2): its TempPass, or its degraded or regular
+    /// profile. An MVPD Adobe no longer takes (a 4xx) counts as no profile.
+    async fn provider_profile(
+        &self,
+        session: &DeviceSession,
+        provider: &str,
+        now: i64,
+    ) -> Result<Option<ProfileSummary>, ServiceError> {
+        if self.is_temp_pass(session, provider).await? {
+            return self.temp_pass_profile(session, provider).await;
+        }
+        let profiles = match self
+            .inner
+            .adobe
+            .mvpd_profile(&session.identity, provider)
+            .await
+        {
+            Ok(profiles) => self.readable(profiles),
+            Err(error)
+                if error
+                    .http_status()
+                    .is_some_and(|s| (400..500).contains(&s) && s != 429) =>
+            {
+                tracing::debug!(%provider, %error, "no profile for the last provider");
+                return Ok(None);
+            }
+            Err(error) => return Err(error.into()),
+        };
+        Ok(profiles
+            .profiles
+            .get(provider)
+            .filter(|profile| profile.not_after > now)
+            .map(|profile| ProfileSummary::from_profile(provider, profile)))
     }
 
     /// The profiles with every encrypted attribute decrypted (§14.4) before any rule reads

@@ -160,9 +160,11 @@ impl Service {
     }
 
     /// Supplies what the code's Adobe session misses (S2, §7.3): the chosen MVPD unless the TV
-    /// chose it, and the completion page as `redirectUrl`; gives the Adobe address the browser
-    /// must open. A provider other than the one the TV chose is refused (see
-    /// docs/design-notes.md). `None` when the code is gone.
+    /// chose it, and the completion page as `redirectUrl`; while Adobe answers `retry`, what its
+    /// `missingParameters` name, a bounded number of times. Gives the Adobe address the browser
+    /// must open or, when Adobe answers `authorize` (the device can watch already, for example
+    /// under degradation), signs the TV in and gives the completion page. A provider other than
+    /// the one the TV chose is refused (see docs/design-notes.md). `None` when the code is gone.
     pub async fn start_sign_in(
         &self,
         code: &str,
@@ -190,39 +192,87 @@ impl Service {
         }
         let funnel = &self.inner.funnel;
         funnel.step(Step::ProviderChosen, Some(mvpd), &session.info.os_name);
-        let request = SessionRequest {
+        let completion = self
+            .inner
+            .settings
+            .public_link(&format!("/activate/complete?code={code}"));
+        let mut request = SessionRequest {
             mvpd: activation.provider.is_none().then(|| mvpd.to_owned()),
             domain_name: None,
-            redirect_url: Some(
-                self.inner
-                    .settings
-                    .public_link(&format!("/activate/complete?code={code}")),
-            ),
+            redirect_url: Some(completion.clone()),
         };
-        let resumed = match self
-            .inner
-            .adobe
-            .resume_session(&session.identity, code, &request)
-            .await
-        {
-            Ok(resumed) => resumed,
-            Err(error) if session_is_gone(&error) => return Ok(None),
-            Err(error) => return Err(error.into()),
+        let mut retries = 0;
+        let resumed = loop {
+            let resumed = match self
+                .inner
+                .adobe
+                .resume_session(&session.identity, code, &request)
+                .await
+            {
+                Ok(resumed) => resumed,
+                Err(error) if session_is_gone(&error) => return Ok(None),
+                Err(error) => return Err(error.into()),
+            };
+            let again = matches!(resumed.action_name, ActionName::Retry | ActionName::Resume);
+            if !again || retries == MAX_RETRIES {
+                break resumed;
+            }
+            retries += 1;
+            request = self.missing_parameters(&resumed.missing_parameters, mvpd, &completion)?;
         };
-        if resumed.action_name != ActionName::Authenticate {
-            return Err(ServiceError::invalid(
+        match resumed.action_name {
+            ActionName::Authenticate => {
+                self.opened_by_phone(&activation, &session).await;
+                funnel.step(Step::SignInStarted, Some(mvpd), &session.info.os_name);
+                Ok(Some(self.inner.adobe.authenticate_url(code)?))
+            }
+            ActionName::Authorize => {
+                let provider = resumed.mvpd.as_deref().unwrap_or(mvpd);
+                self.signed_in_with(&session, Some(provider)).await?;
+                self.finish(code, ActivationStatus::Authenticated, Some(provider))
+                    .await?;
+                Ok(Some(Url::parse(&completion).map_err(|error| {
+                    ServiceError::invalid("code", format!("no completion page: {error}"))
+                })?))
+            }
+            other => Err(ServiceError::invalid(
                 "mvpd",
-                format!(
-                    "Adobe Pass answered {} instead of authenticate",
-                    resumed.action_name
-                ),
-            ));
+                format!("Adobe Pass answered {other} instead of authenticate"),
+            )),
         }
-        self.opened_by_phone(&activation, &session).await;
-        funnel.step(Step::SignInStarted, Some(mvpd), &session.info.os_name);
-        Ok(Some(self.inner.adobe.authenticate_url(code)?))
+    }
+
+    /// What S2 gives again for the parameters Adobe names as missing (§7.3 `retry`): the
+    /// MVPD, the domain (spelled `domain` in one of Adobe's samples) and the completion page.
+    /// A name the service cannot fill is an error.
+    fn missing_parameters(
+        &self,
+        names: &[String],
+        mvpd: &str,
+        completion: &str,
+    ) -> Result<SessionRequest, ServiceError> {
+        let mut request = SessionRequest::default();
+        for name in names {
+            match name.as_str() {
+                "mvpd" => request.mvpd = Some(mvpd.to_owned()),
+                "domainName" | "domain" => {
+                    request.domain_name = Some(self.inner.settings.domain_name.clone());
+                }
+                "redirectUrl" => request.redirect_url = Some(completion.to_owned()),
+                other => {
+                    return Err(ServiceError::invalid(
+                        "mvpd",
+                        format!("Adobe Pass asks for {other:?}, which the service cannot give"),
+                    ))
+                }
+            }
+        }
+        Ok(request)
     }
 }
+
+/// How many times S2 is sent again while Adobe answers `retry`.
+const MAX_RETRIES: u32 = 2;
 
 #[cfg(test)]
 mod tests {

@@ -42,6 +42,17 @@ pub struct Preauthorization {
     /// Why not, in plain words for the viewer.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// `authenticate` when the viewer must sign in again (start an activation), as with a 403
+    /// `not_authenticated`; absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "authenticate")]
+    pub action: Option<String>,
+}
+
+/// `authenticate` (the `action` of a 403 `not_authenticated`) when Adobe says the viewer must
+/// sign in again.
+fn sign_in_action(sign_in_again: bool) -> Option<String> {
+    sign_in_again.then(|| "authenticate".to_owned())
 }
 
 impl From<PreauthorizeItem> for Preauthorization {
@@ -51,6 +62,7 @@ impl From<PreauthorizeItem> for Preauthorization {
             authorized: item.authorized,
             reason: item.reason,
             message: item.message,
+            action: sign_in_action(item.sign_in_again),
         }
     }
 }
@@ -79,6 +91,11 @@ pub struct Authorization {
     /// On deny: why, in plain words for the viewer.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// On deny: `authenticate` when the viewer must sign in again (start an activation), as
+    /// with a 403 `not_authenticated`; absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "authenticate")]
+    pub action: Option<String>,
 }
 
 /// Play or not.
@@ -99,7 +116,7 @@ pub enum Verdict {
     security(("deviceToken" = [])),
     request_body = Preauthorize,
     responses(
-        (status = 200, description = "One decision per resource", body = Preauthorizations),
+        (status = 200, description = "One decision per resource (a denied one with `action: authenticate` when the viewer must sign in again)", body = Preauthorizations),
         (status = 400, description = "Malformed body, or not 1 to 50 resources (the message names the field)", body = ErrorBody),
         (status = 401, description = "Unknown or revoked device token", body = ErrorBody),
         (status = 403, description = "The viewer is not signed in (`not_authenticated`)", body = ErrorBody),
@@ -130,7 +147,7 @@ pub async fn preauthorize(
     security(("deviceToken" = [])),
     request_body = Authorize,
     responses(
-        (status = 200, description = "Permit (with the media token) or deny (with the reason)", body = Authorization),
+        (status = 200, description = "Permit (with the media token) or deny (with the reason, and `action: authenticate` when the viewer must sign in again)", body = Authorization),
         (status = 400, description = "Malformed body (the message names the field)", body = ErrorBody),
         (status = 401, description = "Unknown or revoked device token", body = ErrorBody),
         (status = 403, description = "The viewer is not signed in (`not_authenticated`)", body = ErrorBody),
@@ -149,12 +166,18 @@ pub async fn authorize(
             media_token: Some(media_token.expose().to_owned()),
             reason: None,
             message: None,
+            action: None,
         },
-        AuthorizeOutcome::Deny { reason, message } => Authorization {
+        AuthorizeOutcome::Deny {
+            reason,
+            message,
+            sign_in_again,
+        } => Authorization {
             decision: Verdict::Deny,
             media_token: None,
             reason: Some(reason),
             message: Some(message),
+            action: sign_in_action(sign_in_again),
         },
     };
     Ok(Json(answer))
