@@ -4,7 +4,9 @@ use std::{net::SocketAddr, path::PathBuf, process::ExitCode, time::Duration};
 
 use clap::Parser;
 use tve_activate::{
-    emulator::{self, Dataset, EmulatorSettings, Fault, FaultRule, FaultSet, Ttls},
+    emulator::{
+        self, Dataset, EmulatorSettings, Fault, FaultRule, FaultSet, TempPassSettings, Ttls,
+    },
     http::shutdown,
 };
 
@@ -95,6 +97,16 @@ struct Args {
     /// everything is forgotten on exit.
     #[arg(long, env = "EMULATOR_STATE_FILE")]
     state_file: Option<PathBuf>,
+
+    /// P2 shows a TempPass never played as it would run from now (a lenient reading of
+    /// Adobe's TempPass flows); off: no profile until the first authorization starts it.
+    #[arg(long, env = "EMULATOR_TEMP_PASS_PROFILE_BEFORE_FIRST_PLAY", default_value_t = false, action = clap::ArgAction::Set)]
+    temp_pass_profile_before_first_play: bool,
+
+    /// TempPass MVPD ids whose configuration is broken, comma-separated: P2 answers 500
+    /// invalid_configuration_temporary_access and decisions deny with it.
+    #[arg(long, env = "EMULATOR_TEMP_PASS_MISCONFIGURED", value_delimiter = ',')]
+    temp_pass_misconfigured: Vec<String>,
 }
 
 impl Args {
@@ -158,6 +170,10 @@ impl Args {
             programmer_public_key_pem,
             encrypted_attributes: self.encrypted_attributes.clone(),
             state_file: self.state_file.clone(),
+            temp_pass: TempPassSettings {
+                profile_before_first_play: self.temp_pass_profile_before_first_play,
+                misconfigured: self.temp_pass_misconfigured.clone(),
+            },
             ..EmulatorSettings::default()
         })
     }

@@ -42,6 +42,7 @@ pub use self::{
     dataset::Dataset,
     faults::{Fault, FaultRule, FaultSet},
     state::{EmulatorState, Ttls},
+    temppass::TempPassSettings,
 };
 
 /// The software statement the emulator accepts unless told otherwise: an unsigned JWT whose
@@ -79,11 +80,14 @@ pub struct EmulatorSettings {
     /// File that keeps clients, tokens, sessions, profiles and TempPass uses across restarts
     /// (see [`state_file`]); absent: memory only.
     pub state_file: Option<PathBuf>,
+    /// TempPass readings (P2 before the first play) and misconfigured TempPasses.
+    pub temp_pass: TempPassSettings,
 }
 
 impl Default for EmulatorSettings {
     /// Loopback on a free port, the default dataset, [`DEFAULT_SOFTWARE_STATEMENT`], default
-    /// lifetimes, throttling off, no faults, no programmer key, the system clock, no state file.
+    /// lifetimes, throttling off, no faults, no programmer key, the system clock, no state file,
+    /// no TempPass profile before the first play.
     fn default() -> Self {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
@@ -98,6 +102,7 @@ impl Default for EmulatorSettings {
             encrypted_attributes: vec!["zip".to_owned()],
             clock: SystemClock::shared(),
             state_file: None,
+            temp_pass: TempPassSettings::default(),
         }
     }
 }
@@ -167,6 +172,7 @@ pub fn state(
             .throttling
             .then(|| throttle::Throttle::new(settings.burst_refills)),
         store,
+        temp_pass: settings.temp_pass.clone(),
     }))
 }
 

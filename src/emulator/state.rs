@@ -19,7 +19,7 @@ use crate::{
         faults::Faults,
         profiles::{ProfileKey, StoredProfile},
         sessions::Session,
-        temppass::{TempPassKey, TempPassUse},
+        temppass::{TempPassKey, TempPassSettings, TempPassUse},
         throttle::Throttle,
         user_metadata::Encryption,
     },
@@ -174,6 +174,7 @@ struct Inner {
     changes: Notify,
     faults: Faults,
     throttle: Option<Throttle>,
+    temp_pass: TempPassSettings,
 }
 
 /// The parts an [`EmulatorState`] is made of.
@@ -195,6 +196,8 @@ pub struct StateParts {
     pub faults: Faults,
     /// Throttling, when on.
     pub throttle: Option<Throttle>,
+    /// TempPass readings and faults.
+    pub temp_pass: TempPassSettings,
     /// What it remembers at start (empty, or loaded from a state file).
     pub store: Store,
 }
@@ -213,6 +216,7 @@ impl EmulatorState {
             changes: Notify::new(),
             faults: parts.faults,
             throttle: parts.throttle,
+            temp_pass: parts.temp_pass,
         }))
     }
 
@@ -282,6 +286,11 @@ impl EmulatorState {
     /// Throttling, when on.
     pub fn throttle(&self) -> Option<&Throttle> {
         self.0.throttle.as_ref()
+    }
+
+    /// TempPass readings and faults.
+    pub fn temp_pass(&self) -> &TempPassSettings {
+        &self.0.temp_pass
     }
 
     /// Checks the `{serviceProvider}` path segment.

@@ -41,6 +41,9 @@ pub enum AuthorizeOutcome {
         media_token: Secret,
         /// The token's `notAfter`, epoch ms.
         expires_at: i64,
+        /// When the TempPass played under runs out, epoch ms (the app stops the stream then);
+        /// `None` for a TV provider's profile.
+        temp_pass_ends_at: Option<i64>,
     },
     /// Do not play.
     Deny {
@@ -175,7 +178,7 @@ impl Service {
             ));
         }
         resources.iter().try_for_each(|r| validate_resource(r))?;
-        let profile = self.require_profile(session).await?;
+        let profile = self.play_profile(session).await?.summary;
         let now = self.now_millis();
         let device_id = &session.device.device_id;
         let key = |resource: &str| {
@@ -268,8 +271,10 @@ impl Service {
         resource: &str,
     ) -> Result<AuthorizeOutcome, ServiceError> {
         validate_resource(resource)?;
-        let profile = self.require_profile(session).await?;
-        let outcome = self.decide(session, &profile, resource).await;
+        let play = self.play_profile(session).await?;
+        let profile = &play.summary;
+        let outcome = self.decide(session, profile, resource).await;
+        let outcome = self.with_temp_pass_end(session, &play, outcome).await;
         let decision = match &outcome {
             Ok(AuthorizeOutcome::Permit { .. }) => PlayDecision::Permit,
             Ok(AuthorizeOutcome::Deny { .. }) => PlayDecision::Deny,
@@ -306,6 +311,7 @@ impl Service {
             (Some(token), true) => Ok(AuthorizeOutcome::Permit {
                 media_token: token.serialized_token.clone(),
                 expires_at: token.not_after,
+                temp_pass_ends_at: None,
             }),
             _ => {
                 if decision

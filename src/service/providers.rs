@@ -117,6 +117,22 @@ pub(super) struct ConfigurationCache {
     entries: Mutex<HashMap<String, Cached>>,
 }
 
+impl ConfigurationCache {
+    /// The TempPass MVPD ids of the last configuration answer for `platform`, however old.
+    pub(super) fn last_temp_passes(&self, platform: &str) -> Option<Vec<String>> {
+        let entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        let cached = entries.get(platform)?;
+        Some(
+            cached
+                .mvpds
+                .iter()
+                .filter(|m| m.is_temp_pass == Some(true))
+                .map(|m| m.id.clone())
+                .collect(),
+        )
+    }
+}
+
 impl Service {
     /// Every MVPD integrated for this device's platform, unfiltered (from cache when fresh).
     pub(super) async fn mvpds(
