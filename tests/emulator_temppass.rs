@@ -59,28 +59,54 @@ async fn p2_shows_no_temppass_before_its_first_authorization() {
     let tv = Device::new("strict-tv");
     let before = p2(&h, &tv, "TempPass_TEST40", &[]).await;
     assert_eq!(before.status, StatusCode::OK, "{}", before.text);
-    assert_eq!(before.json()["profiles"], serde_json::json!({}), "{}", before.text);
+    assert_eq!(
+        before.json()["profiles"],
+        serde_json::json!({}),
+        "{}",
+        before.text
+    );
     let preview = h
         .decide("preauthorize", &tv, "TempPass_TEST40", &["REF30"], &[])
         .await;
     assert!(outcomes(&preview)[0].1, "D1 permits a TempPass not started");
     clock.advance(Duration::from_secs(600));
     let still = p2(&h, &tv, "TempPass_TEST40", &[]).await;
-    assert_eq!(still.json()["profiles"], serde_json::json!({}), "D1 starts nothing");
+    assert_eq!(
+        still.json()["profiles"],
+        serde_json::json!({}),
+        "D1 starts nothing"
+    );
 
     let played_at = i64::try_from((START + 600) * 1000).expect("ms");
     let permit = h
         .decide("authorize", &tv, "TempPass_TEST40", &["REF30"], &[])
         .await;
     assert!(outcomes(&permit)[0].1, "{}", permit.text);
-    let started = profile_of(&p2(&h, &tv, "TempPass_TEST40", &[]).await, "TempPass_TEST40");
+    let started = profile_of(
+        &p2(&h, &tv, "TempPass_TEST40", &[]).await,
+        "TempPass_TEST40",
+    );
     assert_eq!(started["notBefore"], played_at);
-    assert_eq!(started["attributes"]["expiration_date"]["value"], played_at + 180_000);
+    assert_eq!(
+        started["attributes"]["expiration_date"]["value"],
+        played_at + 180_000
+    );
 
     let promo = Device::new("strict-promo-tv");
     let viewer = identity("strict@example.com");
-    let unplayed = p2(&h, &promo, "flexibleTempPass", std::slice::from_ref(&viewer)).await;
-    assert_eq!(unplayed.json()["profiles"], serde_json::json!({}), "{}", unplayed.text);
+    let unplayed = p2(
+        &h,
+        &promo,
+        "flexibleTempPass",
+        std::slice::from_ref(&viewer),
+    )
+    .await;
+    assert_eq!(
+        unplayed.json()["profiles"],
+        serde_json::json!({}),
+        "{}",
+        unplayed.text
+    );
 }
 
 /// The lenient reading, kept behind a setting: P2 shows the TempPass as it would run from now,
@@ -93,7 +119,10 @@ async fn p2_shows_the_would_be_temppass_when_told_to() {
     });
     let h = Harness::start(settings).await;
     let tv = Device::new("lenient-tv");
-    let would_be = profile_of(&p2(&h, &tv, "TempPass_TEST40", &[]).await, "TempPass_TEST40");
+    let would_be = profile_of(
+        &p2(&h, &tv, "TempPass_TEST40", &[]).await,
+        "TempPass_TEST40",
+    );
     assert_eq!(would_be["notBefore"], START * 1000);
     assert_eq!(would_be["type"], "temporary");
     clock.advance(Duration::from_secs(600));
@@ -101,7 +130,10 @@ async fn p2_shows_the_would_be_temppass_when_told_to() {
         .decide("authorize", &tv, "TempPass_TEST40", &["REF30"], &[])
         .await;
     assert!(outcomes(&permit)[0].1);
-    let started = profile_of(&p2(&h, &tv, "TempPass_TEST40", &[]).await, "TempPass_TEST40");
+    let started = profile_of(
+        &p2(&h, &tv, "TempPass_TEST40", &[]).await,
+        "TempPass_TEST40",
+    );
     assert_eq!(started["notBefore"], (START + 600) * 1000);
 }
 
@@ -137,7 +169,13 @@ async fn promotional_trials_follow_the_device_or_the_identity() {
     assert_eq!(play(&h, &first_tv, &viewer, "REF30").await, (true, None));
     // Existing hash, new device: the same trial, one resource used.
     let shared = profile_of(
-        &p2(&h, &other_tv, "flexibleTempPass", std::slice::from_ref(&viewer)).await,
+        &p2(
+            &h,
+            &other_tv,
+            "flexibleTempPass",
+            std::slice::from_ref(&viewer),
+        )
+        .await,
         "flexibleTempPass",
     );
     assert_eq!(
@@ -194,12 +232,20 @@ async fn temppass_errors_follow_adobe_samples() {
     let basic = p2(&h, &tv, "TempPass_TEST40", &[]).await;
     assert_eq!(
         error_of(&basic),
-        (403, "temporary_access_duration_limit_exceeded".to_owned(), "authentication".to_owned())
+        (
+            403,
+            "temporary_access_duration_limit_exceeded".to_owned(),
+            "authentication".to_owned()
+        )
     );
     let promotional = p2(&h, &tv, "flexibleTempPass", std::slice::from_ref(&viewer)).await;
     assert_eq!(
         error_of(&promotional),
-        (403, "temporary_access_duration_limit_exceeded".to_owned(), "none".to_owned())
+        (
+            403,
+            "temporary_access_duration_limit_exceeded".to_owned(),
+            "none".to_owned()
+        )
     );
 
     let (_, settings) = manual(TempPassSettings {
@@ -210,19 +256,30 @@ async fn temppass_errors_follow_adobe_samples() {
     let broken = p2(&h, &tv, "flexibleTempPass", std::slice::from_ref(&viewer)).await;
     assert_eq!(
         error_of(&broken),
-        (500, "invalid_configuration_temporary_access".to_owned(), "none".to_owned())
+        (
+            500,
+            "invalid_configuration_temporary_access".to_owned(),
+            "none".to_owned()
+        )
     );
     let broken = p2(&h, &tv, "TempPass_TEST40", &[]).await;
     assert_eq!(
         error_of(&broken),
-        (500, "invalid_configuration_temporary_access".to_owned(), "configuration".to_owned())
+        (
+            500,
+            "invalid_configuration_temporary_access".to_owned(),
+            "configuration".to_owned()
+        )
     );
     let denied = h
         .decide("authorize", &tv, "TempPass_TEST40", &["REF30"], &[])
         .await;
     let item = &denied.json()["decisions"][0];
     assert_eq!(item["authorized"], false);
-    assert_eq!(item["error"]["code"], "invalid_configuration_temporary_access");
+    assert_eq!(
+        item["error"]["code"],
+        "invalid_configuration_temporary_access"
+    );
     assert_eq!(item["error"]["status"], 500);
     assert_eq!(item["error"]["action"], "configuration");
 }

@@ -57,7 +57,12 @@ async fn temppass_plays_whatever_p2_shows_before_the_first_play() {
         let started = api
             .post("/tv/v1/temppass", &tv, json!({"mvpd": "TempPass_TEST40"}))
             .await;
-        assert_eq!(started.status, StatusCode::OK, "{reading}: {}", started.text);
+        assert_eq!(
+            started.status,
+            StatusCode::OK,
+            "{reading}: {}",
+            started.text
+        );
         assert_eq!(started.json()["provider"], "TempPass_TEST40");
         assert_eq!(
             started.json()["expiresAt"].is_i64(),
@@ -71,7 +76,12 @@ async fn temppass_plays_whatever_p2_shows_before_the_first_play() {
             .post("/tv/v1/authorize", &tv, json!({"resource": "REF30"}))
             .await;
         assert_eq!(play.status, StatusCode::OK, "{reading}: {}", play.text);
-        assert_eq!(play.json()["decision"], "permit", "{reading}: {}", play.text);
+        assert_eq!(
+            play.json()["decision"],
+            "permit",
+            "{reading}: {}",
+            play.text
+        );
         let ends_at = play.json()["expiresAt"].as_i64().expect("TempPass end");
         assert!(
             ends_at > before && ends_at <= now_ms() + 180_000,
@@ -79,7 +89,10 @@ async fn temppass_plays_whatever_p2_shows_before_the_first_play() {
         );
 
         let profile = api.get("/tv/v1/profile", &tv).await.json();
-        assert_eq!(profile["provider"], "TempPass_TEST40", "{reading}: {profile}");
+        assert_eq!(
+            profile["provider"], "TempPass_TEST40",
+            "{reading}: {profile}"
+        );
         let again = api
             .post("/tv/v1/temppass", &tv, json!({"mvpd": "TempPass_TEST40"}))
             .await
@@ -101,7 +114,9 @@ async fn temppass_plays_whatever_p2_shows_before_the_first_play() {
 #[tokio::test]
 async fn a_tv_provider_play_carries_no_temppass_end() {
     let api = Api::start(&[]).await;
-    let tv = api.signed_in_device("tv-rules-mvpd", "Spectrum", "basic").await;
+    let tv = api
+        .signed_in_device("tv-rules-mvpd", "Spectrum", "basic")
+        .await;
     let play = api
         .post("/tv/v1/authorize", &tv, json!({"resource": "REF30"}))
         .await
@@ -133,8 +148,16 @@ async fn a_used_up_promotional_temppass_asks_for_a_sign_in() {
     tokio::time::sleep(Duration::from_millis(1_200)).await;
     let over = api.post("/tv/v1/temppass", &tv, body).await;
     assert_eq!(over.status, StatusCode::FORBIDDEN, "{}", over.text);
-    assert_eq!(over.error_code(), "temporary_access_duration_limit_exceeded");
-    assert_eq!(over.json()["error"]["action"], "authenticate", "{}", over.text);
+    assert_eq!(
+        over.error_code(),
+        "temporary_access_duration_limit_exceeded"
+    );
+    assert_eq!(
+        over.json()["error"]["action"],
+        "authenticate",
+        "{}",
+        over.text
+    );
 }
 
 /// A broken TempPass configuration (500 `invalid_configuration_temporary_access`, action
@@ -160,7 +183,10 @@ async fn a_misconfigured_temppass_is_for_support_and_not_retried() {
         )
         .await;
     assert_eq!(broken.status, StatusCode::BAD_GATEWAY, "{}", broken.text);
-    assert_eq!(broken.error_code(), "invalid_configuration_temporary_access");
+    assert_eq!(
+        broken.error_code(),
+        "invalid_configuration_temporary_access"
+    );
     assert_eq!(broken.json()["error"]["action"], "contact-support");
     assert!(broken.headers.get("retry-after").is_none());
     assert_eq!(

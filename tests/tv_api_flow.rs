@@ -369,7 +369,11 @@ async fn temppass_starts_and_continues() {
         .json();
     assert_eq!(play["decision"], "permit", "{play}");
     let promotional = api
-        .post("/tv/v1/temppass", &promo, json!({"mvpd": "flexibleTempPass"}))
+        .post(
+            "/tv/v1/temppass",
+            &promo,
+            json!({"mvpd": "flexibleTempPass"}),
+        )
         .await;
     assert_eq!(
         promotional.json()["remainingResources"],

@@ -169,7 +169,8 @@ fn profile_error(code: ErrorCode, rules: &TempPassRules) -> ApiError {
     let mut error = ApiError::new(code);
     let sampled_none = matches!(
         code,
-        ErrorCode::TemporaryAccessDurationLimitExceeded | ErrorCode::InvalidConfigurationTemporaryAccess
+        ErrorCode::TemporaryAccessDurationLimitExceeded
+            | ErrorCode::InvalidConfigurationTemporaryAccess
     );
     if rules.kind == TempPassKind::Promotional && sampled_none {
         "none".clone_into(&mut error.error.action);

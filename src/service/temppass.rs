@@ -124,9 +124,11 @@ impl Service {
             .await?;
         self.invalidate_device(&session.device.device_id).await;
         if let Some((_, summary)) = &running {
-            self.inner
-                .profiles
-                .put(&session.device.device_id, summary.clone(), self.now_millis());
+            self.inner.profiles.put(
+                &session.device.device_id,
+                summary.clone(),
+                self.now_millis(),
+            );
         }
         if !continuing {
             self.inner.funnel.temppass_started(&session.info.os_name);
@@ -242,7 +244,10 @@ impl Service {
         } else if !play.unstarted {
             Some(play.summary.expires_at)
         } else {
-            let started = match self.temp_pass_profile(session, &play.summary.provider).await {
+            let started = match self
+                .temp_pass_profile(session, &play.summary.provider)
+                .await
+            {
                 Ok(started) => started,
                 Err(error) => {
                     tracing::warn!(%error, "no TempPass profile after its first play");
