@@ -125,8 +125,18 @@ pub enum Remedy {
 }
 
 impl Remedy {
-    /// The remedy for an Enhanced Error, at top level or item level alike.
+    /// The remedy for an Enhanced Error, at top level or item level alike. TempPass codes and
+    /// configuration codes decide whatever the action, since Adobe's samples disagree on it:
+    /// the promotional P2 samples say `none` where §11 says `authentication`
+    /// (`temporary_access_*`) and `configuration` (`invalid_configuration_*`).
     pub fn of(error: &EnhancedError) -> Self {
+        let code = error.code.as_str();
+        if code.starts_with("temporary_access_") {
+            return Remedy::Authentication;
+        }
+        if code.starts_with("invalid_configuration_") {
+            return Remedy::Configuration;
+        }
         match error.action {
             ErrorAction::Configuration => Remedy::Configuration,
             ErrorAction::ApplicationRegistration => Remedy::ApplicationRegistration,
@@ -136,6 +146,16 @@ impl Remedy {
             ErrorAction::None | ErrorAction::Degradation | ErrorAction::Other(_) => Remedy::None,
         }
     }
+}
+
+/// Whether an Enhanced Error answered with `http_status` is worth another attempt: action
+/// `retry`, or a 5xx with action `none` (Adobe's `internal_server_error`) unless its code names
+/// another remedy (a broken configuration stays broken).
+pub(crate) fn asks_retry(http_status: u16, error: &EnhancedError) -> bool {
+    error.action == ErrorAction::Retry
+        || (http_status >= 500
+            && error.action == ErrorAction::None
+            && Remedy::of(error) == Remedy::None)
 }
 
 impl AdobePassError {
@@ -179,7 +199,7 @@ impl AdobePassError {
             // Adobe's `internal_server_error` says `none`, yet a 5xx is worth another try.
             AdobePassError::Adobe {
                 error, http_status, ..
-            } if *http_status >= 500 && error.action == ErrorAction::None => Remedy::Retry,
+            } if asks_retry(*http_status, error) => Remedy::Retry,
             AdobePassError::Adobe { error, .. } => Remedy::of(error),
             AdobePassError::Dcr { error, .. } => match error.error {
                 super::types::DcrErrorCode::InvalidClient => Remedy::ApplicationRegistration,
@@ -321,6 +341,40 @@ mod tests {
             error.to_string().contains("network_connection_timeout"),
             "{error}"
         );
+    }
+
+    /// The promotional P2 samples answer TempPass errors with action `none`; the code decides:
+    /// a used-up TempPass calls for a sign-in, a broken configuration for support, never a retry.
+    #[test]
+    fn temppass_codes_decide_the_remedy_whatever_the_action() {
+        let answer = |status: u16, code: &str, action: &str| {
+            let body = format!(r#"{{"status":{status},"code":"{code}","action":"{action}"}}"#);
+            AdobePassError::from_response(
+                Endpoint::MvpdProfile,
+                status,
+                "application/json",
+                body.as_bytes(),
+                Duration::ZERO,
+            )
+        };
+        for action in ["none", "authentication"] {
+            let used_up = answer(403, "temporary_access_duration_limit_exceeded", action);
+            assert_eq!(used_up.remedy(), Remedy::Authentication, "{action}");
+        }
+        for action in ["none", "configuration"] {
+            let broken = answer(500, "invalid_configuration_temporary_access", action);
+            assert_eq!(broken.remedy(), Remedy::Configuration, "{action}");
+            assert!(
+                !crate::adobe_pass::retry::is_retryable(&broken, Endpoint::MvpdProfile),
+                "{action}"
+            );
+        }
+        let outage = answer(500, "internal_server_error", "none");
+        assert_eq!(outage.remedy(), Remedy::Retry);
+        assert!(crate::adobe_pass::retry::is_retryable(
+            &outage,
+            Endpoint::MvpdProfile
+        ));
     }
 
     #[test]

@@ -5,7 +5,10 @@ use std::time::Duration;
 
 use rand::Rng as _;
 
-use super::{endpoint::Endpoint, error::AdobePassError, types::ErrorAction};
+use super::{
+    endpoint::Endpoint,
+    error::{asks_retry, AdobePassError},
+};
 
 /// How often and how patiently a failed call is tried again.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -48,11 +51,7 @@ pub(crate) fn is_retryable(error: &AdobePassError, endpoint: Endpoint) -> bool {
         AdobePassError::Timeout { .. } | AdobePassError::Connection { .. } => endpoint.repeatable(),
         AdobePassError::Adobe {
             http_status, error, ..
-        } => {
-            endpoint.repeatable()
-                && (error.action == ErrorAction::Retry
-                    || (*http_status >= 500 && error.action == ErrorAction::None))
-        }
+        } => endpoint.repeatable() && asks_retry(*http_status, error),
         AdobePassError::UnexpectedResponse { http_status, .. } => {
             endpoint.repeatable() && *http_status >= 500
         }

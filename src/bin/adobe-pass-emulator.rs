@@ -4,7 +4,10 @@ use std::{net::SocketAddr, path::PathBuf, process::ExitCode, time::Duration};
 
 use clap::Parser;
 use tve_activate::{
-    emulator::{self, Dataset, EmulatorSettings, Fault, FaultRule, FaultSet, Readings, Ttls},
+    emulator::{
+        self, Dataset, EmulatorSettings, Fault, FaultRule, FaultSet, Readings, TempPassSettings,
+        Ttls,
+    },
     http::shutdown,
 };
 
@@ -106,6 +109,16 @@ struct Args {
     /// (the secondary-application flow).
     #[arg(long, env = "EMULATOR_UNBOUND_CODE_CALLS", default_value_t = false, action = clap::ArgAction::Set)]
     unbound_code_calls: bool,
+
+    /// P2 shows a TempPass never played as it would run from now (a lenient reading of
+    /// Adobe's TempPass flows); off: no profile until the first authorization starts it.
+    #[arg(long, env = "EMULATOR_TEMP_PASS_PROFILE_BEFORE_FIRST_PLAY", default_value_t = false, action = clap::ArgAction::Set)]
+    temp_pass_profile_before_first_play: bool,
+
+    /// TempPass MVPD ids whose configuration is broken, comma-separated: P2 answers 500
+    /// invalid_configuration_temporary_access and decisions deny with it.
+    #[arg(long, env = "EMULATOR_TEMP_PASS_MISCONFIGURED", value_delimiter = ',')]
+    temp_pass_misconfigured: Vec<String>,
 }
 
 impl Args {
@@ -172,6 +185,10 @@ impl Args {
             readings: Readings {
                 any_accept: self.any_accept,
                 unbound_code_calls: self.unbound_code_calls,
+            },
+            temp_pass: TempPassSettings {
+                profile_before_first_play: self.temp_pass_profile_before_first_play,
+                misconfigured: self.temp_pass_misconfigured.clone(),
             },
             ..EmulatorSettings::default()
         })

@@ -91,6 +91,8 @@ pub enum ErrorCode {
     TemporaryAccessDurationLimitExceeded,
     /// The promotional TempPass resources are used up.
     TemporaryAccessResourcesLimitExceeded,
+    /// The TempPass configuration is invalid.
+    InvalidConfigurationTemporaryAccess,
     /// The HTTP method is not allowed on this path (emulator-specific code: §11 lists status
     /// 405 but no code for it).
     MethodNotAllowed,
@@ -187,6 +189,7 @@ impl ErrorCode {
             AuthenticatedProfileExpired => ("authenticated_profile_expired", 403, "authentication", "The authenticated profile has expired."),
             TemporaryAccessDurationLimitExceeded => ("temporary_access_duration_limit_exceeded", 403, "authentication", "The temporary access duration limit has been exceeded."),
             TemporaryAccessResourcesLimitExceeded => ("temporary_access_resources_limit_exceeded", 403, "authentication", "The temporary access resources limit has been exceeded."),
+            InvalidConfigurationTemporaryAccess => ("invalid_configuration_temporary_access", 500, "configuration", "The temporary access configuration is invalid."),
             MethodNotAllowed => ("method_not_allowed", 405, "none", "The HTTP method is not allowed for the requested resource."),
             UnsupportedMediaType => ("unsupported_media_type", 400, "none", "The request body's content type is not the one this endpoint takes."),
             AuthenticatedProfileInvalidated => ("authenticated_profile_invalidated", 403, "authentication", "The authenticated profile has been invalidated."),

@@ -44,6 +44,7 @@ pub use self::{
     faults::{Fault, FaultRule, FaultSet},
     readings::Readings,
     state::{EmulatorState, Ttls},
+    temppass::TempPassSettings,
 };
 
 /// The software statement the emulator accepts unless told otherwise: an unsigned JWT whose
@@ -83,11 +84,14 @@ pub struct EmulatorSettings {
     pub state_file: Option<PathBuf>,
     /// Lenient readings of ambiguous documents; strict by default.
     pub readings: Readings,
+    /// TempPass readings (P2 before the first play) and misconfigured TempPasses.
+    pub temp_pass: TempPassSettings,
 }
 
 impl Default for EmulatorSettings {
     /// Loopback on a free port, the default dataset, [`DEFAULT_SOFTWARE_STATEMENT`], default
-    /// lifetimes, throttling off, no faults, no programmer key, the system clock, no state file.
+    /// lifetimes, throttling off, no faults, no programmer key, the system clock, no state file,
+    /// no TempPass profile before the first play.
     fn default() -> Self {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
@@ -103,6 +107,7 @@ impl Default for EmulatorSettings {
             clock: SystemClock::shared(),
             state_file: None,
             readings: Readings::default(),
+            temp_pass: TempPassSettings::default(),
         }
     }
 }
@@ -173,6 +178,7 @@ pub fn state(
             .then(|| throttle::Throttle::new(settings.burst_refills)),
         store,
         readings: settings.readings,
+        temp_pass: settings.temp_pass.clone(),
     }))
 }
 

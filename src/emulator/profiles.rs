@@ -136,8 +136,8 @@ pub async fn all(
 }
 
 /// P2 `GET /api/v2/{serviceProvider}/profiles/{mvpd}`. For a TempPass MVPD: the temporary
-/// profile (as it would run from now, before the first authorization starts it), and 403
-/// once its time or resources are used up.
+/// profile once the first authorization started it (see [`temppass::profile`]), and 403 once
+/// its time or resources are used up.
 pub async fn for_mvpd(
     State(state): State<EmulatorState>,
     Path((service_provider, mvpd)): Path<(String, String)>,
@@ -149,7 +149,9 @@ pub async fn for_mvpd(
     let entry = state.mvpd(&mvpd)?.clone();
     if let Some(rules) = &entry.temp_pass {
         let profile = temppass::profile(&state, &device_id, &entry.id, rules, &request_headers)?;
-        return Ok(profiles(BTreeMap::from([(entry.id, profile)])));
+        return Ok(profiles(
+            profile.map(|p| (entry.id, p)).into_iter().collect(),
+        ));
     }
     let key = ProfileKey {
         client_id,

@@ -20,7 +20,7 @@ use crate::{
         profiles::{ProfileKey, StoredProfile},
         readings::Readings,
         sessions::Session,
-        temppass::{TempPassKey, TempPassUse},
+        temppass::{TempPassKey, TempPassSettings, TempPassUse},
         throttle::Throttle,
         user_metadata::Encryption,
     },
@@ -176,6 +176,7 @@ struct Inner {
     faults: Faults,
     throttle: Option<Throttle>,
     readings: Readings,
+    temp_pass: TempPassSettings,
 }
 
 /// The parts an [`EmulatorState`] is made of.
@@ -197,6 +198,8 @@ pub struct StateParts {
     pub faults: Faults,
     /// Throttling, when on.
     pub throttle: Option<Throttle>,
+    /// TempPass readings and faults.
+    pub temp_pass: TempPassSettings,
     /// What it remembers at start (empty, or loaded from a state file).
     pub store: Store,
     /// The lenient readings in force.
@@ -218,6 +221,7 @@ impl EmulatorState {
             faults: parts.faults,
             throttle: parts.throttle,
             readings: parts.readings,
+            temp_pass: parts.temp_pass,
         }))
     }
 
@@ -311,6 +315,11 @@ impl EmulatorState {
     /// Throttling, when on.
     pub fn throttle(&self) -> Option<&Throttle> {
         self.0.throttle.as_ref()
+    }
+
+    /// TempPass readings and faults.
+    pub fn temp_pass(&self) -> &TempPassSettings {
+        &self.0.temp_pass
     }
 
     /// Checks the `{serviceProvider}` path segment.

@@ -1,11 +1,12 @@
 //! TempPass (§14.3): basic (time-boxed per device) and promotional (time- and resource-boxed
-//! per device and `AP-TempPass-Identity`). The clock starts at the first authorization (D2) and
-//! never restarts; logout does not reset it. Before that, P2 and D1 show the TempPass as it
-//! would run if it started now, and P1 lists no TempPass (Adobe's docs show none there).
+//! per device or `AP-TempPass-Identity`). The clock starts at the first authorization (D2) and
+//! never restarts; logout does not reset it. Before that, P2 shows no profile (unless told to
+//! show the TempPass as it would run from now), D1 permits as the TempPass would, and P1 lists
+//! no TempPass (Adobe's docs show none there).
 
 use std::collections::BTreeMap;
 
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -16,6 +17,24 @@ use crate::emulator::{
     responses::{Attribute, Decision, Profile},
     state::EmulatorState,
 };
+
+/// How the emulator reads the TempPass documents where they leave room, and TempPass faults.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TempPassSettings {
+    /// P2 shows a TempPass never played as it would run from now (the lenient reading); off
+    /// (the default), P2 shows no profile until the first authorization starts the TempPass.
+    pub profile_before_first_play: bool,
+    /// TempPass MVPD ids whose configuration is broken: P2 answers 500
+    /// `invalid_configuration_temporary_access` and decisions deny with it.
+    pub misconfigured: Vec<String>,
+}
+
+impl TempPassSettings {
+    /// Whether `mvpd`'s TempPass configuration is broken.
+    pub fn is_misconfigured(&self, mvpd: &str) -> bool {
+        self.misconfigured.iter().any(|m| m == mvpd)
+    }
+}
 
 /// Whose TempPass.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -58,22 +77,39 @@ fn key(
     })
 }
 
-/// The TempPass for `key`: as it runs, or, never started, as it would run from now on.
-fn use_of(state: &EmulatorState, key: &TempPassKey, rules: &TempPassRules) -> TempPassUse {
+/// The trial `key` falls under, with its use: the key's own; for promotional TempPass also the
+/// trial of the same device or of the same identity (Adobe's table: an existing identity hash
+/// on a new device, or a new hash on an existing device, continues the existing trial). When
+/// the device and the identity each have a trial, the one started first counts.
+fn find(state: &EmulatorState, key: &TempPassKey) -> Option<(TempPassKey, TempPassUse)> {
+    state.inspect(|store| {
+        if let Some(used) = store.temp_passes.get(key) {
+            return Some((key.clone(), used.clone()));
+        }
+        let identity = key.identity.as_ref()?;
+        store
+            .temp_passes
+            .iter()
+            .filter(|(k, _)| {
+                k.mvpd == key.mvpd
+                    && (k.device_id == key.device_id || k.identity.as_ref() == Some(identity))
+            })
+            .min_by_key(|(k, used)| (used.started_at, format!("{k:?}")))
+            .map(|(k, used)| (k.clone(), used.clone()))
+    })
+}
+
+/// A TempPass never played, as it would run if it started now.
+fn unstarted(state: &EmulatorState, rules: &TempPassRules) -> TempPassUse {
     let now = state.now_ms();
     let duration = i64::try_from(rules.duration_seconds)
         .unwrap_or(i64::MAX / 1000)
         .saturating_mul(1000);
-    state
-        .store()
-        .temp_passes
-        .get(key)
-        .cloned()
-        .unwrap_or_else(|| TempPassUse {
-            started_at: now,
-            expires_at: now.saturating_add(duration),
-            used_resources: Vec::new(),
-        })
+    TempPassUse {
+        started_at: now,
+        expires_at: now.saturating_add(duration),
+        used_resources: Vec::new(),
+    }
 }
 
 /// Why the TempPass cannot be used now, if it cannot.
@@ -125,23 +161,49 @@ fn render(key: &TempPassKey, rules: &TempPassRules, used: &TempPassUse) -> Profi
     }
 }
 
-/// P2 for a TempPass MVPD: the temporary profile, or 403 once used up, or 400 without a
-/// valid identity (promotional).
+/// A top-level P2 error as Adobe's P2 samples show it: the promotional samples say action
+/// `none` for `temporary_access_duration_limit_exceeded` and
+/// `invalid_configuration_temporary_access`, where the basic ones (and §11) say
+/// `authentication` and `configuration`.
+fn profile_error(code: ErrorCode, rules: &TempPassRules) -> ApiError {
+    let mut error = ApiError::new(code);
+    let sampled_none = matches!(
+        code,
+        ErrorCode::TemporaryAccessDurationLimitExceeded
+            | ErrorCode::InvalidConfigurationTemporaryAccess
+    );
+    if rules.kind == TempPassKind::Promotional && sampled_none {
+        "none".clone_into(&mut error.error.action);
+    }
+    error
+}
+
+/// P2 for a TempPass MVPD: the temporary profile once the first authorization started it
+/// (before that none, or, with [`TempPassSettings::profile_before_first_play`], the one it
+/// would be from now), 403 once used up, 400 without a valid identity (promotional), 500 when
+/// its configuration is broken.
 pub fn profile(
     state: &EmulatorState,
     device_id: &str,
     mvpd: &str,
     rules: &TempPassRules,
     request_headers: &HeaderMap,
-) -> Result<Profile, ApiError> {
+) -> Result<Option<Profile>, ApiError> {
+    if state.temp_pass().is_misconfigured(mvpd) {
+        return Err(profile_error(
+            ErrorCode::InvalidConfigurationTemporaryAccess,
+            rules,
+        ));
+    }
     let key = key(device_id, mvpd, rules, request_headers)?;
-    let used = use_of(state, &key, rules);
+    let (key, used) = match find(state, &key) {
+        Some(found) => found,
+        None if state.temp_pass().profile_before_first_play => (key, unstarted(state, rules)),
+        None => return Ok(None),
+    };
     match exhausted(state.now_ms(), rules, &used) {
-        Some(code) => Err(ApiError {
-            http_status: StatusCode::FORBIDDEN,
-            error: Box::new(code.to_error()),
-        }),
-        None => Ok(render(&key, rules, &used)),
+        Some(code) => Err(profile_error(code, rules)),
+        None => Ok(Some(render(&key, rules, &used))),
     }
 }
 
@@ -184,16 +246,15 @@ pub fn decide(
         not_after: None,
         error: Some(code.to_error()),
     };
-    let key = match key(device_id, mvpd, rules, request_headers) {
-        Ok(key) => key,
-        Err(_) => {
-            return resources
-                .iter()
-                .map(|r| deny(r, ErrorCode::InvalidHeaderIdentityForTemporaryAccess))
-                .collect()
-        }
+    let deny_all =
+        |code: ErrorCode| -> Vec<Decision> { resources.iter().map(|r| deny(r, code)).collect() };
+    if state.temp_pass().is_misconfigured(mvpd) {
+        return deny_all(ErrorCode::InvalidConfigurationTemporaryAccess);
+    }
+    let Ok(key) = key(device_id, mvpd, rules, request_headers) else {
+        return deny_all(ErrorCode::InvalidHeaderIdentityForTemporaryAccess);
     };
-    let mut used = use_of(state, &key, rules);
+    let (key, mut used) = find(state, &key).unwrap_or_else(|| (key, unstarted(state, rules)));
     let now = state.now_ms();
     let mut decisions = Vec::with_capacity(resources.len());
     for resource in resources {

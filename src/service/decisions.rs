@@ -47,6 +47,9 @@ pub enum AuthorizeOutcome {
         media_token: Secret,
         /// The token's `notAfter`, epoch ms.
         expires_at: i64,
+        /// When the TempPass played under runs out, epoch ms (the app stops the stream then);
+        /// `None` for a TV provider's profile.
+        temp_pass_ends_at: Option<i64>,
     },
     /// Do not play.
     Deny {
@@ -229,7 +232,7 @@ impl Service {
             ));
         }
         resources.iter().try_for_each(|r| validate_resource(r))?;
-        let profile = self.require_profile(session).await?;
+        let profile = self.play_profile(session).await?.summary;
         let now = self.now_millis();
         let device_id = &session.device.device_id;
         let key = |resource: &str| {
@@ -355,10 +358,11 @@ impl Service {
         resource: &str,
     ) -> Result<AuthorizeOutcome, ServiceError> {
         validate_resource(resource)?;
-        let profile = self.require_profile(session).await?;
-        let mut outcome = self.decide(session, &profile, resource).await;
+        let play = self.play_profile(session).await?;
+        let profile = &play.summary;
+        let mut outcome = self.decide(session, profile, resource).await;
         if matches!(outcome, Ok(AuthorizeOutcome::Permit { .. })) {
-            if let Some(denial) = self.recheck_after_permit(session, &profile, resource).await {
+            if let Some(denial) = self.recheck_after_permit(session, profile, resource).await {
                 outcome = Ok(AuthorizeOutcome::Deny {
                     reason: denial.reason.to_owned(),
                     message: denial.message,
@@ -366,6 +370,7 @@ impl Service {
                 });
             }
         }
+        let outcome = self.with_temp_pass_end(session, &play, outcome).await;
         let decision = match &outcome {
             Ok(AuthorizeOutcome::Permit { .. }) => PlayDecision::Permit,
             Ok(AuthorizeOutcome::Deny { .. }) => PlayDecision::Deny,
@@ -405,6 +410,7 @@ impl Service {
                 Ok(AuthorizeOutcome::Permit {
                     media_token: token.serialized_token.clone(),
                     expires_at: token.not_after,
+                    temp_pass_ends_at: None,
                 })
             }
             _ => {

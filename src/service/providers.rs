@@ -136,6 +136,23 @@ pub(super) struct ConfigurationCache {
     entries: Mutex<HashMap<PlatformType, Cached>>,
 }
 
+impl ConfigurationCache {
+    /// The TempPass MVPD ids of the last configuration answer for the device's platform type,
+    /// however old.
+    pub(super) fn last_temp_passes(&self, info: &DeviceInfo) -> Option<Vec<String>> {
+        let entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        let cached = entries.get(&platform_type(info))?;
+        Some(
+            cached
+                .mvpds
+                .iter()
+                .filter(|m| m.is_temp_pass == Some(true))
+                .map(|m| m.id.clone())
+                .collect(),
+        )
+    }
+}
+
 impl Service {
     /// Every MVPD integrated for this device's platform type, unfiltered (from cache when
     /// fresh).

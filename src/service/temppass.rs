@@ -3,9 +3,11 @@
 
 use serde::Serialize;
 
-use super::{profiles::ProfileSummary, DeviceSession, Service, ServiceError};
+use super::{
+    decisions::AuthorizeOutcome, profiles::ProfileSummary, DeviceSession, Service, ServiceError,
+};
 use crate::adobe_pass::{
-    types::{ErrorCode, Profile},
+    types::{Profile, ProfileType},
     AdobePassError, Remedy, TempPassIdentity,
 };
 
@@ -15,43 +17,46 @@ use crate::adobe_pass::{
 pub struct TempPassStatus {
     /// The TempPass MVPD id.
     pub provider: String,
-    /// When it runs out, epoch ms.
-    pub expires_at: i64,
-    /// Resources still allowed (promotional TempPass).
+    /// When it runs out, epoch ms; `None` until the first play starts its clock (Adobe may
+    /// show no TempPass profile before that).
+    pub expires_at: Option<i64>,
+    /// Resources still allowed (promotional TempPass), once Adobe shows them.
     pub remaining_resources: Option<i64>,
 }
 
-/// Whether Adobe says the TempPass is over: its time or resources are used up. Decided by the
-/// code, since the documented samples disagree on the action (`none` in the promotional P2
-/// samples, `authentication` in §11); any other `authentication` remedy counts too.
+/// Whether Adobe says the TempPass is over: its time or resources are used up (the code
+/// decides, whatever the action; see [`Remedy::of`]).
 fn is_used_up(error: &AdobePassError) -> bool {
     error.remedy() == Remedy::Authentication
-        || error.enhanced().is_some_and(|e| {
-            matches!(
-                e.code,
-                ErrorCode::TemporaryAccessDurationLimitExceeded
-                    | ErrorCode::TemporaryAccessResourcesLimitExceeded
-            )
-        })
 }
 
 impl TempPassStatus {
     /// The status a TempPass profile shows, and what the service keeps of it.
     fn of(provider: &str, profile: &Profile) -> (Self, ProfileSummary) {
         let number = |name: &str| profile.attributes.get(name).and_then(|a| a.value.as_i64());
+        let expires_at = number("expiration_date").unwrap_or(profile.not_after);
         let status = Self {
             provider: provider.to_owned(),
-            expires_at: number("expiration_date").unwrap_or(profile.not_after),
+            expires_at: Some(expires_at),
             remaining_resources: number("remaining_resources"),
         };
         let summary = ProfileSummary {
             provider: provider.to_owned(),
             kind: profile.kind.to_string(),
-            expires_at: status.expires_at.min(profile.not_after),
+            expires_at: expires_at.min(profile.not_after),
             max_rating: None,
         };
         (status, summary)
     }
+}
+
+/// The profile a play runs under.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) struct PlayProfile {
+    /// The device's profile, or its TempPass not started yet (no end known: `i64::MAX`).
+    pub summary: ProfileSummary,
+    /// Whether it is a TempPass Adobe shows no profile for yet.
+    pub unstarted: bool,
 }
 
 impl Service {
@@ -59,24 +64,24 @@ impl Service {
     /// one Adobe lists when `None`); promotional TempPass needs the viewer's `email`, sent only
     /// as a hash and kept as one, so every later call about this TempPass (P2, P3, D1, D2)
     /// carries the same `AP-TempPass-Identity`. TempPass needs no authentication: plays go to
-    /// D2 directly, and Adobe starts the clock at the first authorization (§14.3).
+    /// D2 directly, and Adobe starts the clock at the first authorization (§14.3), so before
+    /// the first play Adobe may show no profile and the status has no end yet.
     pub async fn temppass(
         &self,
         session: &DeviceSession,
         mvpd: Option<&str>,
         email: Option<&str>,
     ) -> Result<TempPassStatus, ServiceError> {
-        let mvpds = self.mvpds(session).await?;
-        let mut temp_passes = mvpds.iter().filter(|m| m.is_temp_pass == Some(true));
+        let temp_passes = self.temp_pass_ids(session).await?;
         let chosen = match mvpd {
-            Some(id) => temp_passes.find(|m| m.id == id).ok_or_else(|| {
+            Some(id) => temp_passes.iter().find(|m| *m == id).ok_or_else(|| {
                 ServiceError::invalid("mvpd", format!("{id:?} is not a TempPass of this service"))
             })?,
             None => temp_passes
-                .next()
+                .first()
                 .ok_or_else(|| ServiceError::invalid("mvpd", "this service offers no TempPass"))?,
         };
-        let continuing = session.device.last_provider.as_deref() == Some(chosen.id.as_str());
+        let continuing = session.device.last_provider.as_deref() == Some(chosen.as_str());
         // A registration's first TempPass start counts against its address; continuing does not.
         if !continuing {
             self.inner
@@ -102,28 +107,40 @@ impl Service {
         if let Some(hashed) = &hashed {
             identity = identity.with_temp_pass_identity(hashed.clone());
         }
-        let profiles = self.inner.adobe.mvpd_profile(&identity, &chosen.id).await?;
-        let profile = profiles
+        // A used-up TempPass fails here as a sign-in to do, a broken one as a setup to fix
+        // (the code decides, see `Remedy::of`).
+        let profiles = self.inner.adobe.mvpd_profile(&identity, chosen).await?;
+        let running = profiles
             .profiles
-            .get(&chosen.id)
-            .ok_or(ServiceError::NotFound("TempPass profile"))?;
-        let (status, summary) = TempPassStatus::of(&chosen.id, profile);
+            .get(chosen)
+            .map(|profile| TempPassStatus::of(chosen, profile));
         self.inner
             .store
             .remember_provider(
                 &session.device.device_id,
-                &chosen.id,
+                chosen,
                 hashed.as_ref().map(TempPassIdentity::value),
             )
             .await?;
         self.invalidate_device(&session.device.device_id).await;
-        self.inner
-            .profiles
-            .put(&session.device.device_id, summary, self.now_millis());
+        if let Some((_, summary)) = &running {
+            self.inner.profiles.put(
+                &session.device.device_id,
+                summary.clone(),
+                self.now_millis(),
+            );
+        }
         if !continuing {
             self.inner.funnel.temppass_started(&session.info.os_name);
         }
-        Ok(status)
+        Ok(running.map_or_else(
+            || TempPassStatus {
+                provider: chosen.clone(),
+                expires_at: None,
+                remaining_resources: None,
+            },
+            |(status, _)| status,
+        ))
     }
 
     /// The device's running TempPass with the TempPass MVPD `mvpd` (P2, with the device's
@@ -143,17 +160,115 @@ impl Service {
         }
     }
 
-    /// Whether `mvpd` is one of the service's TempPass MVPDs (from Adobe's configuration).
+    /// Whether `mvpd` is one of the service's TempPass MVPDs.
     pub(super) async fn is_temp_pass(
         &self,
         session: &DeviceSession,
         mvpd: &str,
     ) -> Result<bool, ServiceError> {
         Ok(self
-            .mvpds(session)
+            .temp_pass_ids(session)
             .await?
             .iter()
-            .any(|m| m.id == mvpd && m.is_temp_pass == Some(true)))
+            .any(|id| id == mvpd))
+    }
+
+    /// The service's TempPass MVPD ids in Adobe's order, from the last configuration answer
+    /// for the device's platform however old (TempPass integrations rarely change, and
+    /// offering TempPass needs no configuration call); asked only when there is none yet.
+    async fn temp_pass_ids(&self, session: &DeviceSession) -> Result<Vec<String>, ServiceError> {
+        if let Some(ids) = self.inner.providers.last_temp_passes(&session.info) {
+            return Ok(ids);
+        }
+        Ok(self
+            .mvpds(session)
+            .await?
+            .into_iter()
+            .filter(|m| m.is_temp_pass == Some(true))
+            .map(|m| m.id)
+            .collect())
+    }
+
+    /// The profile a play runs under: the device's, or else its TempPass when Adobe shows no
+    /// profile for it yet (the first authorization starts it, so the first play goes to D2
+    /// without one; a used-up TempPass is then denied by D2 with its reason).
+    pub(super) async fn play_profile(
+        &self,
+        session: &DeviceSession,
+    ) -> Result<PlayProfile, ServiceError> {
+        if let Some(summary) = self.profile(session).await? {
+            return Ok(PlayProfile {
+                summary,
+                unstarted: false,
+            });
+        }
+        let last = session
+            .device
+            .last_provider
+            .as_deref()
+            .ok_or(ServiceError::NotAuthenticated)?;
+        if !self.is_temp_pass(session, last).await? {
+            return Err(ServiceError::NotAuthenticated);
+        }
+        Ok(PlayProfile {
+            summary: ProfileSummary {
+                provider: last.to_owned(),
+                kind: ProfileType::Temporary.to_string(),
+                expires_at: i64::MAX,
+                max_rating: None,
+            },
+            unstarted: true,
+        })
+    }
+
+    /// A permitted TempPass play with the TempPass's end, for the TV to stop the stream then
+    /// (Adobe does not stop it): the profile's end when known; after the play that started the
+    /// TempPass, P2's answer (kept as the device's profile), else the media token's `notAfter`.
+    pub(super) async fn with_temp_pass_end(
+        &self,
+        session: &DeviceSession,
+        play: &PlayProfile,
+        outcome: Result<AuthorizeOutcome, ServiceError>,
+    ) -> Result<AuthorizeOutcome, ServiceError> {
+        let (media_token, expires_at) = match outcome {
+            Ok(AuthorizeOutcome::Permit {
+                media_token,
+                expires_at,
+                ..
+            }) => (media_token, expires_at),
+            other => return other,
+        };
+        let temp_pass_ends_at = if !play.summary.is_temporary() {
+            None
+        } else if !play.unstarted {
+            Some(play.summary.expires_at)
+        } else {
+            let started = match self
+                .temp_pass_profile(session, &play.summary.provider)
+                .await
+            {
+                Ok(started) => started,
+                Err(error) => {
+                    tracing::warn!(%error, "no TempPass profile after its first play");
+                    None
+                }
+            };
+            Some(match started {
+                Some(summary) => {
+                    let ends_at = summary.expires_at;
+                    self.inner
+                        .profiles
+                        .put(&session.device.device_id, summary, self.now_millis());
+                    ends_at
+                }
+                None => expires_at,
+            })
+        };
+        Ok(AuthorizeOutcome::Permit {
+            media_token,
+            expires_at,
+            temp_pass_ends_at,
+        })
     }
 }
 

@@ -85,6 +85,10 @@ pub struct Authorization {
     /// On permit: the single-use media token (base64) for the player's verifier.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub media_token: Option<String>,
+    /// On permit under TempPass: when the TempPass runs out, epoch milliseconds; the app
+    /// stops the stream then (Adobe does not). Absent with a TV provider's sign-in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<i64>,
     /// On deny: why, as a stable code.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
@@ -161,9 +165,14 @@ pub async fn authorize(
     JsonBody(request): JsonBody<Authorize>,
 ) -> Result<Json<Authorization>, ApiError> {
     let answer = match service.authorize(&session, &request.resource).await? {
-        AuthorizeOutcome::Permit { media_token, .. } => Authorization {
+        AuthorizeOutcome::Permit {
+            media_token,
+            temp_pass_ends_at,
+            ..
+        } => Authorization {
             decision: Verdict::Permit,
             media_token: Some(media_token.expose().to_owned()),
+            expires_at: temp_pass_ends_at,
             reason: None,
             message: None,
             action: None,
@@ -175,6 +184,7 @@ pub async fn authorize(
         } => Authorization {
             decision: Verdict::Deny,
             media_token: None,
+            expires_at: None,
             reason: Some(reason),
             message: Some(message),
             action: sign_in_action(sign_in_again),

@@ -28,9 +28,11 @@ pub struct StartTempPass {
 pub struct TempPass {
     /// The TempPass id, now the device's provider.
     pub provider: String,
-    /// When it runs out, epoch milliseconds.
-    pub expires_at: i64,
-    /// Resources still allowed (promotional TempPass).
+    /// When it runs out, epoch milliseconds; absent until the first play starts the clock
+    /// (the authorize answer then carries it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<i64>,
+    /// Resources still allowed (promotional TempPass), once the first play started it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub remaining_resources: Option<i64>,
 }
@@ -43,12 +45,11 @@ pub struct TempPass {
     security(("deviceToken" = [])),
     request_body(content = Option<StartTempPass>, description = "Optional; `{}` or no body picks the first TempPass"),
     responses(
-        (status = 200, description = "TempPass runs", body = TempPass),
+        (status = 200, description = "TempPass chosen; it runs from the first play", body = TempPass),
         (status = 400, description = "Malformed body, unknown TempPass or bad email (the message names the field)", body = ErrorBody),
         (status = 401, description = "Unknown or revoked device token", body = ErrorBody),
-        (status = 403, description = "TempPass is used up or refused", body = ErrorBody),
-        (status = 404, description = "Adobe Pass gave no TempPass profile", body = ErrorBody),
-        (status = 502, description = "Adobe Pass refused", body = ErrorBody),
+        (status = 403, description = "TempPass is used up (`temporary_access_*`, action `authenticate`: sign in with a TV provider)", body = ErrorBody),
+        (status = 502, description = "Adobe Pass refused, or the TempPass is misconfigured (`invalid_configuration_*`, action `contact-support`)", body = ErrorBody),
         (status = 503, description = "Adobe Pass unavailable; retry after `retryAfter` seconds", body = ErrorBody),
     )
 )]

@@ -9,7 +9,7 @@ use std::{
 
 use clap::Parser;
 use tve_activate::{
-    clock::SystemClock,
+    clock::{SharedClock, SystemClock},
     config::{Args, Config},
     emulator::RunningEmulator,
     http::AppState,
@@ -27,6 +27,14 @@ pub fn config(flags: &[&str]) -> Config {
 
 /// App state on an in-memory store and an embedded emulator (kept running by the guard).
 pub async fn state(flags: &[&str]) -> (AppState, Option<RunningEmulator>) {
+    state_with_clock(flags, SystemClock::shared()).await
+}
+
+/// [`state`] on `clock` (the service's and the embedded emulator's).
+pub async fn state_with_clock(
+    flags: &[&str],
+    clock: SharedClock,
+) -> (AppState, Option<RunningEmulator>) {
     let mut all = Vec::new();
     if !flags.contains(&"--store-url") {
         all.extend(["--store-url", "memory:"]);
@@ -36,7 +44,6 @@ pub async fn state(flags: &[&str]) -> (AppState, Option<RunningEmulator>) {
     let store = store::open(&config.store, config.secrets.clone())
         .await
         .expect("store opens");
-    let clock = SystemClock::shared();
     let shared = Shared::open(&config).await.expect("redis answers");
     let upstream = upstream::connect(&config, store.clone(), clock.clone(), shared.adobe.clone())
         .await

@@ -7,7 +7,10 @@ use std::time::Duration;
 use reqwest::{header::HeaderMap, redirect::Policy, Method, StatusCode};
 use serde_json::{json, Value};
 use tokio::sync::oneshot;
-use tve_activate::emulator::{self, EmulatorSettings, RunningEmulator, DEFAULT_SOFTWARE_STATEMENT};
+use tve_activate::{
+    clock::SharedClock,
+    emulator::{self, EmulatorSettings, RunningEmulator, DEFAULT_SOFTWARE_STATEMENT},
+};
 
 use crate::common;
 
@@ -71,6 +74,17 @@ impl Api {
     /// The service on the embedded default (with extra `flags`).
     pub async fn start(flags: &[&str]) -> Self {
         let (state, embedded) = common::state(flags).await;
+        let emulator_url = embedded
+            .as_ref()
+            .expect("embedded emulator")
+            .base_url()
+            .to_owned();
+        Self::serve(state, emulator_url, embedded, None).await
+    }
+
+    /// The service and its embedded emulator on `clock` (with extra `flags`).
+    pub async fn start_with_clock(flags: &[&str], clock: SharedClock) -> Self {
+        let (state, embedded) = common::state_with_clock(flags, clock).await;
         let emulator_url = embedded
             .as_ref()
             .expect("embedded emulator")

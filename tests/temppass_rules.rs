@@ -1,0 +1,226 @@
+//! TempPass through the Streaming App API under Adobe's rules: the first play starts it (Adobe
+//! may show no profile before), every TempPass play says when it ends, a used-up TempPass asks
+//! for a sign-in and a broken one for support, without retries.
+
+mod common;
+mod tv_api_support;
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use reqwest::StatusCode;
+use serde_json::json;
+use tv_api_support::Api;
+use tve_activate::{
+    clock::ManualClock,
+    emulator::{EmulatorSettings, TempPassSettings},
+};
+
+fn now_ms() -> i64 {
+    let since = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("after 1970");
+    i64::try_from(since.as_millis()).expect("ms")
+}
+
+fn emulator(temp_pass: TempPassSettings) -> EmulatorSettings {
+    EmulatorSettings {
+        temp_pass,
+        ..EmulatorSettings::default()
+    }
+}
+
+/// Upstream calls to one endpoint, whatever their outcome, from the service's metrics.
+fn calls(metrics: &str, endpoint: &str) -> u64 {
+    let prefix = format!("adobe_pass_calls_total{{endpoint=\"{endpoint}\",");
+    metrics
+        .lines()
+        .filter(|line| line.starts_with(&prefix))
+        .filter_map(|line| line.rsplit(' ').next()?.parse::<u64>().ok())
+        .sum()
+}
+
+/// The TTL starts at the first authorization and P2 is optional (TempPass flows): the TempPass
+/// plays whether or not Adobe shows a profile before that, and each play says when it ends.
+#[tokio::test]
+async fn temppass_plays_whatever_p2_shows_before_the_first_play() {
+    for profile_before_first_play in [false, true] {
+        let api = Api::with_emulator(
+            emulator(TempPassSettings {
+                profile_before_first_play,
+                ..TempPassSettings::default()
+            }),
+            &[],
+        )
+        .await;
+        let reading = format!("profile before first play: {profile_before_first_play}");
+        let tv = api.register("tv-temppass-rules").await;
+        let started = api
+            .post("/tv/v1/temppass", &tv, json!({"mvpd": "TempPass_TEST40"}))
+            .await;
+        assert_eq!(
+            started.status,
+            StatusCode::OK,
+            "{reading}: {}",
+            started.text
+        );
+        assert_eq!(started.json()["provider"], "TempPass_TEST40");
+        assert_eq!(
+            started.json()["expiresAt"].is_i64(),
+            profile_before_first_play,
+            "{reading}: {}",
+            started.text
+        );
+
+        let before = now_ms();
+        let play = api
+            .post("/tv/v1/authorize", &tv, json!({"resource": "REF30"}))
+            .await;
+        assert_eq!(play.status, StatusCode::OK, "{reading}: {}", play.text);
+        assert_eq!(
+            play.json()["decision"],
+            "permit",
+            "{reading}: {}",
+            play.text
+        );
+        let ends_at = play.json()["expiresAt"].as_i64().expect("TempPass end");
+        assert!(
+            ends_at > before && ends_at <= now_ms() + 180_000,
+            "{reading}: 3 minutes from the first play, not {ends_at}"
+        );
+
+        let profile = api.get("/tv/v1/profile", &tv).await.json();
+        assert_eq!(
+            profile["provider"], "TempPass_TEST40",
+            "{reading}: {profile}"
+        );
+        let again = api
+            .post("/tv/v1/temppass", &tv, json!({"mvpd": "TempPass_TEST40"}))
+            .await
+            .json();
+        let replay = api
+            .post("/tv/v1/authorize", &tv, json!({"resource": "news"}))
+            .await
+            .json();
+        assert_eq!(replay["decision"], "permit", "{reading}: {replay}");
+        assert_eq!(again["expiresAt"], replay["expiresAt"], "{reading}");
+        assert!(
+            (replay["expiresAt"].as_i64().expect("end") - ends_at).abs() < 1_000,
+            "{reading}: continues, not restarts: {replay}"
+        );
+    }
+}
+
+/// A TV provider's play has no TempPass end.
+#[tokio::test]
+async fn a_tv_provider_play_carries_no_temppass_end() {
+    let api = Api::start(&[]).await;
+    let tv = api
+        .signed_in_device("tv-rules-mvpd", "Spectrum", "basic")
+        .await;
+    let play = api
+        .post("/tv/v1/authorize", &tv, json!({"resource": "REF30"}))
+        .await
+        .json();
+    assert_eq!(play["decision"], "permit", "{play}");
+    assert!(play.get("expiresAt").is_none(), "{play}");
+}
+
+/// The promotional P2 sample answers a used-up TempPass 403 with action `none`: the code
+/// decides, so the TV is told to sign in with a provider, not to contact support.
+#[tokio::test]
+async fn a_used_up_promotional_temppass_asks_for_a_sign_in() {
+    let mut settings = emulator(TempPassSettings::default());
+    for mvpd in &mut settings.dataset.mvpds {
+        if let (true, Some(rules)) = (mvpd.id == "flexibleTempPass", &mut mvpd.temp_pass) {
+            rules.duration_seconds = 1;
+        }
+    }
+    let api = Api::with_emulator(settings, &[]).await;
+    let tv = api.register("tv-promo-used-up").await;
+    let body = json!({"mvpd": "flexibleTempPass", "email": "viewer@example.com"});
+    let started = api.post("/tv/v1/temppass", &tv, body.clone()).await;
+    assert_eq!(started.status, StatusCode::OK, "{}", started.text);
+    let play = api
+        .post("/tv/v1/authorize", &tv, json!({"resource": "REF30"}))
+        .await
+        .json();
+    assert_eq!(play["decision"], "permit", "{play}");
+    tokio::time::sleep(Duration::from_millis(1_200)).await;
+    let over = api.post("/tv/v1/temppass", &tv, body).await;
+    assert_eq!(over.status, StatusCode::FORBIDDEN, "{}", over.text);
+    assert_eq!(
+        over.error_code(),
+        "temporary_access_duration_limit_exceeded"
+    );
+    assert_eq!(
+        over.json()["error"]["action"],
+        "authenticate",
+        "{}",
+        over.text
+    );
+}
+
+/// A broken TempPass configuration (500 `invalid_configuration_temporary_access`, action
+/// `none` in the promotional P2 sample) is for support to fix: 502 `contact-support`, asked
+/// once, not retried as an outage.
+#[tokio::test]
+async fn a_misconfigured_temppass_is_for_support_and_not_retried() {
+    let api = Api::with_emulator(
+        emulator(TempPassSettings {
+            misconfigured: vec!["flexibleTempPass".to_owned()],
+            ..TempPassSettings::default()
+        }),
+        &[],
+    )
+    .await;
+    let tv = api.register("tv-promo-broken").await;
+    let before = calls(&api.metrics().await, "mvpd_profile");
+    let broken = api
+        .post(
+            "/tv/v1/temppass",
+            &tv,
+            json!({"mvpd": "flexibleTempPass", "email": "viewer@example.com"}),
+        )
+        .await;
+    assert_eq!(broken.status, StatusCode::BAD_GATEWAY, "{}", broken.text);
+    assert_eq!(
+        broken.error_code(),
+        "invalid_configuration_temporary_access"
+    );
+    assert_eq!(broken.json()["error"]["action"], "contact-support");
+    assert!(broken.headers.get("retry-after").is_none());
+    assert_eq!(
+        calls(&api.metrics().await, "mvpd_profile") - before,
+        1,
+        "not retried"
+    );
+}
+
+/// Offering TempPass needs no configuration call (REST API V2 FAQ): once Adobe's configuration
+/// was read, TempPass starts and checks use the TempPass ids it listed, however old.
+#[tokio::test]
+async fn temppass_checks_reuse_the_last_configuration() {
+    let clock = ManualClock::new(SystemTime::now());
+    let api = Api::start_with_clock(&[], clock.clone()).await;
+    let tv = api.register("tv-temppass-configuration").await;
+    let body = json!({"mvpd": "flexibleTempPass", "email": "viewer@example.com"});
+    let started = api.post("/tv/v1/temppass", &tv, body.clone()).await;
+    assert_eq!(started.status, StatusCode::OK, "{}", started.text);
+    let play = api
+        .post("/tv/v1/authorize", &tv, json!({"resource": "REF30"}))
+        .await
+        .json();
+    assert_eq!(play["decision"], "permit", "{play}");
+    let read = calls(&api.metrics().await, "configuration");
+    assert_eq!(read, 1, "the first start reads the configuration");
+
+    clock.advance(Duration::from_secs(600));
+    let again = api.post("/tv/v1/temppass", &tv, body).await;
+    assert_eq!(again.status, StatusCode::OK, "{}", again.text);
+    assert_eq!(again.json()["remainingResources"], 1, "{}", again.text);
+    assert_eq!(
+        calls(&api.metrics().await, "configuration"),
+        read,
+        "no configuration call to learn the TempPass ids again"
+    );
+}
