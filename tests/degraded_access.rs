@@ -12,7 +12,6 @@ use reqwest::StatusCode;
 use serde_json::json;
 use tv_api_support::Api;
 use tve_activate::{
-    adobe_pass::DeviceInfo,
     emulator::{faults::Degradation, Fault, FaultRule, FaultSet},
     service::{AuthorizeOutcome, StartOutcome},
     store::ActivationStatus,
@@ -52,17 +51,6 @@ async fn under_authn_all_a_tv_without_a_profile_gets_a_degraded_one_and_plays() 
     assert_eq!(permitted["body"]["decision"], "permit", "{permitted}");
 }
 
-fn tv_info() -> DeviceInfo {
-    DeviceInfo {
-        model: "Roku Ultra".into(),
-        version: "1".into(),
-        os_name: "Roku OS".into(),
-        os_version: "12".into(),
-        connection_type: "LAN".into(),
-        ..DeviceInfo::default()
-    }
-}
-
 /// AuthNAll on the phone: the TV chose no provider, so S2 brings the MVPD and Adobe answers
 /// `authorize` ("Indicate existing profile"): the TV is signed in, the phone goes to the
 /// completion page, and the TV plays on the degraded profile.
@@ -72,14 +60,7 @@ async fn under_authn_all_the_phones_choice_signs_the_tv_in() {
     let emulator = emulator.expect("embedded emulator");
     let service = state.service.clone();
     let tv: SocketAddr = "203.0.113.40:40000".parse().expect("address");
-    let registered = service
-        .register_device("tv-degraded-phone", &tv_info(), None, tv, None)
-        .await
-        .expect("registered");
-    let session = service
-        .authenticate_device(&registered.device_token, tv)
-        .await
-        .expect("session");
+    let (registered, session) = common::tv_session(&service, "tv-degraded-phone", tv).await;
     let StartOutcome::Started(started) = service
         .start_activation(&session, None)
         .await

@@ -26,7 +26,7 @@ fn degradation(h: &Harness, mvpd: &str, rule: Degradation, without_profile: bool
     });
 }
 
-const FORM: &str = "domainName=tve.example&redirectUrl=https%3A%2F%2Ftve.example%2Fdone";
+const FORM: &str = "domainName=localhost&redirectUrl=https%3A%2F%2Flocalhost%2Fdone";
 
 /// AuthNAll: S1 and S2 answer `authorize`/`degraded`; P1 lists no degraded profile, P2 and P3
 /// give it; decisions permit with the decision's validity window (the AuthNAll sample).

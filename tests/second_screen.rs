@@ -7,23 +7,11 @@ mod common;
 use std::net::{IpAddr, SocketAddr};
 
 use tve_activate::{
-    adobe_pass::DeviceInfo,
     service::{ServiceError, StartOutcome},
     store::ActivationStatus,
 };
 
 const VIEWER: IpAddr = IpAddr::V4(std::net::Ipv4Addr::new(198, 51, 100, 20));
-
-fn tv_info() -> DeviceInfo {
-    DeviceInfo {
-        model: "Roku Ultra".into(),
-        version: "1".into(),
-        os_name: "Roku OS".into(),
-        os_version: "12".into(),
-        connection_type: "LAN".into(),
-        ..DeviceInfo::default()
-    }
-}
 
 #[tokio::test]
 async fn the_phone_supplies_what_the_session_misses_and_keeps_the_tvs_provider() {
@@ -31,14 +19,7 @@ async fn the_phone_supplies_what_the_session_misses_and_keeps_the_tvs_provider()
     let emulator = emulator.expect("embedded emulator");
     let service = state.service.clone();
     let tv: SocketAddr = "203.0.113.30:40000".parse().expect("address");
-    let registered = service
-        .register_device("tv-second-screen", &tv_info(), None, tv, None)
-        .await
-        .expect("registered");
-    let session = service
-        .authenticate_device(&registered.device_token, tv)
-        .await
-        .expect("session");
+    let (_, session) = common::tv_session(&service, "tv-second-screen", tv).await;
     let StartOutcome::Started(started) = service
         .start_activation(&session, Some("Spectrum"))
         .await
@@ -99,34 +80,6 @@ async fn the_phone_supplies_what_the_session_misses_and_keeps_the_tvs_provider()
     assert_eq!(at_adobe(&open.code).0.as_deref(), Some("Cox"));
 }
 
-/// The viewer signs in at the emulator's provider, as the phone's browser does after S2.
-async fn provider_login(authenticate: &url::Url) {
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client");
-    let answer = http
-        .get(authenticate.as_str())
-        .send()
-        .await
-        .expect("authenticate");
-    let login = answer.headers()["location"]
-        .to_str()
-        .expect("location")
-        .to_owned();
-    let done = http
-        .post(&login)
-        .form(&[
-            ("username", "premium"),
-            ("password", "premium"),
-            ("action", "login"),
-        ])
-        .send()
-        .await
-        .expect("login");
-    assert_eq!(done.status(), reqwest::StatusCode::SEE_OTHER);
-}
-
 /// Checks of a signed-in code at the same moment (the completion page and a watcher's poll,
 /// on this node or another): each reports the sign-in, also those whose store update came
 /// second, rather than a code still pending (which the completion page shows as gone).
@@ -136,14 +89,7 @@ async fn checks_at_the_same_moment_all_see_the_sign_in() {
     let _emulator = emulator.expect("embedded emulator");
     let service = state.service.clone();
     let tv: SocketAddr = "203.0.113.31:40000".parse().expect("address");
-    let registered = service
-        .register_device("tv-checks-at-once", &tv_info(), None, tv, None)
-        .await
-        .expect("registered");
-    let session = service
-        .authenticate_device(&registered.device_token, tv)
-        .await
-        .expect("session");
+    let (_, session) = common::tv_session(&service, "tv-checks-at-once", tv).await;
     let StartOutcome::Started(started) = service
         .start_activation(&session, Some("Spectrum"))
         .await
@@ -156,7 +102,7 @@ async fn checks_at_the_same_moment_all_see_the_sign_in() {
         .await
         .expect("sign-in")
         .expect("pending");
-    provider_login(&authenticate).await;
+    common::provider_login(authenticate.as_str(), "premium").await;
 
     // Each reads the code as pending before any hears back from Adobe; one finishes it.
     let checks = futures_util::future::join_all(

@@ -7,7 +7,6 @@ mod common;
 use std::net::{IpAddr, SocketAddr};
 
 use tve_activate::{
-    adobe_pass::DeviceInfo,
     emulator::{Fault, FaultRule, FaultSet, RunningEmulator},
     service::{DeviceSession, Service, StartOutcome, StartedActivation},
     store::ActivationStatus,
@@ -15,28 +14,10 @@ use tve_activate::{
 
 const VIEWER: IpAddr = IpAddr::V4(std::net::Ipv4Addr::new(198, 51, 100, 22));
 
-fn tv_info() -> DeviceInfo {
-    DeviceInfo {
-        model: "Roku Ultra".into(),
-        version: "1".into(),
-        os_name: "Roku OS".into(),
-        os_version: "12".into(),
-        connection_type: "LAN".into(),
-        ..DeviceInfo::default()
-    }
-}
-
 /// A registered TV's session and an activation it started with Spectrum.
 async fn tv_activation(service: &Service, device_id: &str) -> (DeviceSession, StartedActivation) {
     let tv: SocketAddr = "203.0.113.41:40000".parse().expect("address");
-    let registered = service
-        .register_device(device_id, &tv_info(), None, tv, None)
-        .await
-        .expect("registered");
-    let session = service
-        .authenticate_device(&registered.device_token, tv)
-        .await
-        .expect("session");
+    let (_, session) = common::tv_session(service, device_id, tv).await;
     let StartOutcome::Started(started) = service
         .start_activation(&session, Some("Spectrum"))
         .await
@@ -45,34 +26,6 @@ async fn tv_activation(service: &Service, device_id: &str) -> (DeviceSession, St
         panic!("not signed in yet");
     };
     (session, started)
-}
-
-/// The viewer signs in at the emulator's provider, as the phone's browser does after S2.
-async fn provider_login(authenticate: &url::Url) {
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client");
-    let answer = http
-        .get(authenticate.as_str())
-        .send()
-        .await
-        .expect("authenticate");
-    let login = answer.headers()["location"]
-        .to_str()
-        .expect("location")
-        .to_owned();
-    let done = http
-        .post(&login)
-        .form(&[
-            ("username", "premium"),
-            ("password", "premium"),
-            ("action", "login"),
-        ])
-        .send()
-        .await
-        .expect("login");
-    assert_eq!(done.status(), reqwest::StatusCode::SEE_OTHER);
 }
 
 fn domain_name(emulator: &RunningEmulator, code: &str) -> Option<String> {
@@ -117,7 +70,7 @@ async fn an_s1_that_answers_authenticate_still_activates() {
     emulator.state().faults().set(FaultSet {
         rules: vec![FaultRule {
             fault: Fault::DefaultRedirect {
-                url: "https://tve.example/done".to_owned(),
+                url: "https://localhost/done".to_owned(),
             },
             path_prefix: None,
             method: None,
@@ -132,7 +85,7 @@ async fn an_s1_that_answers_authenticate_still_activates() {
         let at_adobe = store.sessions.get(&started.code).expect("session");
         assert_eq!(
             at_adobe.redirect_url.as_deref(),
-            Some("https://tve.example/done")
+            Some("https://localhost/done")
         );
     }
     let authenticate = service
@@ -140,7 +93,7 @@ async fn an_s1_that_answers_authenticate_still_activates() {
         .await
         .expect("sign-in")
         .expect("pending");
-    provider_login(&authenticate).await;
+    common::provider_login(authenticate.as_str(), "premium").await;
     let view = service
         .confirm_activation(&started.code, VIEWER)
         .await

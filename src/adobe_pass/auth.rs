@@ -85,13 +85,9 @@ impl AdobePass {
         device: &DeviceIdentity,
         rejected: &Secret,
     ) -> Result<Secret, AdobePassError> {
-        let tokens = &self.inner.tokens;
-        let slot = tokens.slot(device.device_id());
+        let slot = self.inner.tokens.slot(device.device_id());
         let mut slot = slot.lock().await;
-        if let Some(current) = slot
-            .fresh_token(tokens.now())
-            .filter(|current| current != rejected)
-        {
+        if let Some(current) = self.replacement(&slot, rejected) {
             return Ok(current);
         }
         if let Some(token) = self
@@ -104,6 +100,12 @@ impl AdobePass {
             .await
     }
 
+    /// The slot's token when a concurrent caller already replaced `rejected` with a fresh one.
+    fn replacement(&self, slot: &DeviceSlot, rejected: &Secret) -> Option<Secret> {
+        slot.fresh_token(self.inner.tokens.now())
+            .filter(|current| current != rejected)
+    }
+
     /// A new client for the device after Adobe refused even a fresh token of its client with
     /// action `application-registration` ("the client application requires to register itself
     /// again"): the credentials are dropped and the device registers once more, as for
@@ -113,13 +115,9 @@ impl AdobePass {
         device: &DeviceIdentity,
         rejected: &Secret,
     ) -> Result<Secret, AdobePassError> {
-        let tokens = &self.inner.tokens;
-        let slot = tokens.slot(device.device_id());
+        let slot = self.inner.tokens.slot(device.device_id());
         let mut slot = slot.lock().await;
-        if let Some(current) = slot
-            .fresh_token(tokens.now())
-            .filter(|current| current != rejected)
-        {
+        if let Some(current) = self.replacement(&slot, rejected) {
             return Ok(current);
         }
         let credentials = self.slot_credentials(device, &mut slot).await?;

@@ -263,17 +263,13 @@ impl Service {
             .inner
             .profiles
             .stale_provider(device_id, self.now_millis());
-        if let Some(profile) = self.profile(session).await? {
-            if stale.as_deref() != Some(profile.provider.as_str()) {
+        let refused = match self.profile(session).await? {
+            Some(profile) if stale.as_deref() != Some(profile.provider.as_str()) => {
                 return Ok(StartOutcome::Authenticated(profile));
             }
-            self.inner
-                .adobe
-                .logout(&session.identity, &profile.provider, None)
-                .await?;
-            self.inner.profiles.clear_stale(device_id);
-            self.invalidate_device(device_id).await;
-        }
+            other => other,
+        };
+        // Checked before anything changes: a bad request logs nobody out.
         if let Some(mvpd) = mvpd {
             let known = self.mvpds(session).await?;
             if !known.iter().any(|m| m.id == mvpd) {
@@ -282,6 +278,14 @@ impl Service {
                     format!("{mvpd:?} is not a provider of this service"),
                 ));
             }
+        }
+        if let Some(profile) = refused {
+            self.inner
+                .adobe
+                .logout(&session.identity, &profile.provider, None)
+                .await?;
+            self.inner.profiles.clear_stale(device_id);
+            self.invalidate_device(device_id).await;
         }
         let settings = &self.inner.settings;
         // S2 supplies missing parameters only (§7.3): what the phone will give (the provider,

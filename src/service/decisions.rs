@@ -435,9 +435,12 @@ impl Service {
     async fn profile_refused(&self, session: &DeviceSession, profile: &ProfileSummary) {
         let device_id = &session.device.device_id;
         self.invalidate_device(device_id).await;
-        self.inner
-            .profiles
-            .mark_stale(device_id, profile, self.now_millis());
+        // A used-up TempPass is no sign-in to replace: nothing to log out at the next start.
+        if !profile.is_temporary() {
+            self.inner
+                .profiles
+                .mark_stale(device_id, profile, self.now_millis());
+        }
     }
 
     /// Adobe's decision for each of `resources`, in their order; the items Adobe marks `retry`

@@ -223,7 +223,7 @@ impl Service {
 
     fn forget_cached(&self, device_id: &str) {
         self.inner.known_devices.forget(device_id);
-        self.inner.profiles.forget(device_id);
+        self.inner.profiles.forget(device_id, self.now_millis());
         self.inner.permits.forget_device(device_id);
     }
 

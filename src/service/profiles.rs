@@ -155,6 +155,9 @@ const NOT_SIGNED_IN_MS: i64 = 5_000;
 pub(super) struct ProfileCache {
     entries: ExpiringCache<Option<ProfileSummary>>,
     stale: ExpiringCache<String>,
+    /// When each device's entry was last dropped, kept [`NOT_SIGNED_IN_MS`]: a P1 that began
+    /// before a drop (a sign-in completing meanwhile) must not store "not signed in" after it.
+    forgotten: ExpiringCache<i64>,
 }
 
 impl Default for ProfileCache {
@@ -162,6 +165,7 @@ impl Default for ProfileCache {
         Self {
             entries: ExpiringCache::new(MOST_PROFILES),
             stale: ExpiringCache::new(MOST_PROFILES),
+            forgotten: ExpiringCache::new(MOST_PROFILES),
         }
     }
 }
@@ -178,14 +182,30 @@ impl ProfileCache {
         self.entries.put(device_id, Some(summary), until, now);
     }
 
-    /// Keeps "not signed in" for the device for [`NOT_SIGNED_IN_MS`].
-    fn put_not_signed_in(&self, device_id: &str, now: i64) {
-        self.entries
-            .put(device_id, None, now.saturating_add(NOT_SIGNED_IN_MS), now);
+    /// Keeps what a lookup that began at `asked` found: a profile until its `notAfter`, "not
+    /// signed in" for [`NOT_SIGNED_IN_MS`]; nothing if the device's entry was dropped since
+    /// `asked` (a sign-in or logout completed meanwhile, and the answer may predate it).
+    fn settle(&self, device_id: &str, found: &Option<ProfileSummary>, asked: i64, now: i64) {
+        if self
+            .forgotten
+            .get(device_id, now)
+            .is_some_and(|dropped| dropped > asked)
+        {
+            return;
+        }
+        match found {
+            Some(summary) => self.put(device_id, summary.clone(), now),
+            None => self
+                .entries
+                .put(device_id, None, now.saturating_add(NOT_SIGNED_IN_MS), now),
+        }
     }
 
-    pub(super) fn forget(&self, device_id: &str) {
+    /// Drops what is known of the device (a sign-in, an activation, an invalidation).
+    pub(super) fn forget(&self, device_id: &str, now: i64) {
         self.entries.forget(device_id);
+        self.forgotten
+            .put(device_id, now, now.saturating_add(NOT_SIGNED_IN_MS), now);
     }
 
     /// Notes that the viewer must sign in again: `profile` is refused by Adobe.
@@ -246,10 +266,9 @@ impl Service {
                 chosen = Some(own);
             }
         }
-        match &chosen {
-            Some(summary) => self.inner.profiles.put(device_id, summary.clone(), now),
-            None => self.inner.profiles.put_not_signed_in(device_id, now),
-        }
+        self.inner
+            .profiles
+            .settle(device_id, &chosen, now, self.now_millis());
         Ok(chosen)
     }
 
@@ -351,19 +370,31 @@ mod tests {
         cache.put("tv", summary, 5_000);
         assert!(cache.get("tv", 9_999).is_some());
         assert!(cache.get("tv", 10_000).is_none());
-        cache.forget("tv");
+        cache.forget("tv", 5_000);
         assert!(cache.get("tv", 5_000).is_none());
     }
 
     #[test]
     fn not_signed_in_is_kept_a_few_seconds_until_forgotten() {
         let cache = ProfileCache::default();
-        cache.put_not_signed_in("tv", 1_000);
+        cache.settle("tv", &None, 1_000, 1_000);
         assert_eq!(cache.get("tv", 1_000 + NOT_SIGNED_IN_MS - 1), Some(None));
         assert_eq!(cache.get("tv", 1_000 + NOT_SIGNED_IN_MS), None);
-        cache.put_not_signed_in("tv", 1_000);
-        cache.forget("tv");
+        cache.settle("tv", &None, 1_000, 1_000);
+        cache.forget("tv", 1_001);
         assert_eq!(cache.get("tv", 1_001), None, "a sign-in drops it");
+    }
+
+    /// A lookup that began before a sign-in completed, and answers after it, keeps nothing:
+    /// its "not signed in" predates the sign-in.
+    #[test]
+    fn an_answer_older_than_a_drop_is_not_kept() {
+        let cache = ProfileCache::default();
+        cache.forget("tv", 2_000);
+        cache.settle("tv", &None, 1_500, 2_500);
+        assert_eq!(cache.get("tv", 2_500), None);
+        cache.settle("tv", &None, 2_600, 2_700);
+        assert_eq!(cache.get("tv", 2_700), Some(None), "a later lookup is kept");
     }
 
     #[test]

@@ -317,3 +317,60 @@ pub fn sample(metrics: &str, series: &str) -> Option<f64> {
             .and_then(|value| value.parse().ok())
     })
 }
+
+/// A Roku TV's description, as its app registers it.
+pub fn roku_info() -> tve_activate::adobe_pass::DeviceInfo {
+    tve_activate::adobe_pass::DeviceInfo {
+        model: "Roku Ultra".into(),
+        version: "1".into(),
+        os_name: "Roku OS".into(),
+        os_version: "12".into(),
+        connection_type: "LAN".into(),
+        ..tve_activate::adobe_pass::DeviceInfo::default()
+    }
+}
+
+/// A Roku TV registered with `service` from `addr`, and its session.
+pub async fn tv_session(
+    service: &Service,
+    device_id: &str,
+    addr: std::net::SocketAddr,
+) -> (
+    tve_activate::service::RegisteredDevice,
+    tve_activate::service::DeviceSession,
+) {
+    let registered = service
+        .register_device(device_id, &roku_info(), None, addr, None)
+        .await
+        .expect("registered");
+    let session = service
+        .authenticate_device(&registered.device_token, addr)
+        .await
+        .expect("session");
+    (registered, session)
+}
+
+/// The viewer signs in at the emulator's provider as `account` (password the same), as the
+/// phone's browser does after S2.
+pub async fn provider_login(authenticate: &str, account: &str) {
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let answer = http.get(authenticate).send().await.expect("authenticate");
+    let login = answer.headers()["location"]
+        .to_str()
+        .expect("location")
+        .to_owned();
+    let done = http
+        .post(&login)
+        .form(&[
+            ("username", account),
+            ("password", account),
+            ("action", "login"),
+        ])
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(done.status(), reqwest::StatusCode::SEE_OTHER);
+}
