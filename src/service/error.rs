@@ -123,7 +123,9 @@ impl ServiceError {
             Self::Store(_) | Self::TooMany(_) | Self::SharedStateUnavailable => NextAction::Retry,
             Self::Upstream(error) => match error.remedy() {
                 Remedy::Retry => NextAction::Retry,
-                Remedy::Authentication | Remedy::Authorization => NextAction::Authenticate,
+                Remedy::Authentication => NextAction::Authenticate,
+                // §11: "obtain authorization for the resource", which a play does: ask again.
+                Remedy::Authorization => NextAction::Retry,
                 Remedy::ApplicationRegistration => NextAction::Register,
                 Remedy::Configuration => NextAction::ContactSupport,
                 Remedy::None if error.http_status().is_some_and(|s| s >= 500) => NextAction::Retry,
@@ -171,5 +173,32 @@ impl ServiceError {
             field,
             message: message.into(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::adobe_pass::{types::EnhancedError, Endpoint};
+
+    fn refusal(action: &str) -> ServiceError {
+        let error: EnhancedError = serde_json::from_value(serde_json::json!({
+            "status": 403,
+            "code": "a_code_of_the_future",
+            "action": action,
+        }))
+        .expect("an enhanced error");
+        ServiceError::Upstream(AdobePassError::Adobe {
+            endpoint: Endpoint::Authorize,
+            http_status: 403,
+            error: Box::new(error),
+        })
+    }
+
+    /// §11: `authorization` asks for an authorization decision, not a new sign-in.
+    #[test]
+    fn an_authorization_action_asks_to_play_again_not_to_sign_in() {
+        assert_eq!(refusal("authorization").action(), NextAction::Retry);
+        assert_eq!(refusal("authentication").action(), NextAction::Authenticate);
     }
 }
