@@ -66,16 +66,7 @@ impl AdobePass {
         &self,
         device: &DeviceIdentity,
     ) -> Result<Secret, AdobePassError> {
-        let tokens = &self.inner.tokens;
-        let slot = tokens.slot(device.device_id());
-        let mut slot = slot.lock().await;
-        if let Some(token) = slot.fresh_token(tokens.now()) {
-            return Ok(token);
-        }
-        if let Some(token) = self.persisted_token(device, &mut slot, None).await {
-            return Ok(token);
-        }
-        self.shared_or_fetched(device, &mut slot, None).await
+        self.token_other_than(device, None).await
     }
 
     /// A new token after Adobe rejected `rejected`; if a concurrent caller already replaced it,
@@ -85,25 +76,31 @@ impl AdobePass {
         device: &DeviceIdentity,
         rejected: &Secret,
     ) -> Result<Secret, AdobePassError> {
+        self.token_other_than(device, Some(rejected)).await
+    }
+
+    /// A fresh token that is not `rejected`: the slot's, the store's, another node's, or a new
+    /// one, in that order.
+    async fn token_other_than(
+        &self,
+        device: &DeviceIdentity,
+        rejected: Option<&Secret>,
+    ) -> Result<Secret, AdobePassError> {
         let slot = self.inner.tokens.slot(device.device_id());
         let mut slot = slot.lock().await;
         if let Some(current) = self.replacement(&slot, rejected) {
             return Ok(current);
         }
-        if let Some(token) = self
-            .persisted_token(device, &mut slot, Some(rejected))
-            .await
-        {
+        if let Some(token) = self.persisted_token(device, &mut slot, rejected).await {
             return Ok(token);
         }
-        self.shared_or_fetched(device, &mut slot, Some(rejected))
-            .await
+        self.shared_or_fetched(device, &mut slot, rejected).await
     }
 
-    /// The slot's token when a concurrent caller already replaced `rejected` with a fresh one.
-    fn replacement(&self, slot: &DeviceSlot, rejected: &Secret) -> Option<Secret> {
+    /// The slot's fresh token, unless it is `rejected`.
+    fn replacement(&self, slot: &DeviceSlot, rejected: Option<&Secret>) -> Option<Secret> {
         slot.fresh_token(self.inner.tokens.now())
-            .filter(|current| current != rejected)
+            .filter(|current| Some(current) != rejected)
     }
 
     /// A new client for the device after Adobe refused even a fresh token of its client with
@@ -117,7 +114,7 @@ impl AdobePass {
     ) -> Result<Secret, AdobePassError> {
         let slot = self.inner.tokens.slot(device.device_id());
         let mut slot = slot.lock().await;
-        if let Some(current) = self.replacement(&slot, rejected) {
+        if let Some(current) = self.replacement(&slot, Some(rejected)) {
             return Ok(current);
         }
         let credentials = self.slot_credentials(device, &mut slot).await?;

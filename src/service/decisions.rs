@@ -9,8 +9,8 @@ use std::{
 };
 
 use super::{
-    expiring::ExpiringCache, funnel::PlayDecision, DeviceSession, ProfileSummary, Service,
-    ServiceError,
+    expiring::ExpiringCache, funnel::PlayDecision, rules::RuleDenial, DeviceSession,
+    ProfileSummary, Service, ServiceError,
 };
 use crate::adobe_pass::{
     types::{Decision, ErrorCode},
@@ -61,6 +61,17 @@ pub enum AuthorizeOutcome {
         /// `authentication`): start an activation.
         sign_in_again: bool,
     },
+}
+
+impl From<RuleDenial> for AuthorizeOutcome {
+    /// The programmer's own rule said no; signing in again would not change it.
+    fn from(denial: RuleDenial) -> Self {
+        Self::Deny {
+            reason: denial.reason.to_owned(),
+            message: denial.message,
+            sign_in_again: false,
+        }
+    }
 }
 
 /// Resources per preauthorization call learned per MVPD: Adobe's limit is "usually up to 5",
@@ -363,11 +374,7 @@ impl Service {
         let mut outcome = self.decide(session, profile, resource).await;
         if matches!(outcome, Ok(AuthorizeOutcome::Permit { .. })) {
             if let Some(denial) = self.recheck_after_permit(session, profile, resource).await {
-                outcome = Ok(AuthorizeOutcome::Deny {
-                    reason: denial.reason.to_owned(),
-                    message: denial.message,
-                    sign_in_again: false,
-                });
+                outcome = Ok(denial.into());
             }
         }
         let outcome = self.with_temp_pass_end(session, &play, outcome).await;
@@ -390,11 +397,7 @@ impl Service {
         resource: &str,
     ) -> Result<AuthorizeOutcome, ServiceError> {
         if let Some(denial) = self.inner.settings.rules.check(profile, resource) {
-            return Ok(AuthorizeOutcome::Deny {
-                reason: denial.reason.to_owned(),
-                message: denial.message,
-                sign_in_again: false,
-            });
+            return Ok(denial.into());
         }
         let decision = self
             .upstream_decisions(session, profile, &[resource.to_owned()], true)

@@ -128,11 +128,7 @@ impl Service {
             }
         };
         let now = self.now_millis();
-        let fresh = profiles
-            .profiles
-            .get(mvpd)
-            .filter(|fresh| fresh.not_after > now)
-            .map(|fresh| ProfileSummary::from_profile(mvpd, fresh))?;
+        let fresh = live_profile(&profiles, mvpd, now)?;
         self.inner
             .profiles
             .put(&session.device.device_id, fresh.clone(), now);
@@ -226,6 +222,15 @@ impl ProfileCache {
     }
 }
 
+/// `mvpd`'s profile in a P2 answer, if it is still valid at `now`.
+fn live_profile(profiles: &Profiles, mvpd: &str, now: i64) -> Option<ProfileSummary> {
+    profiles
+        .profiles
+        .get(mvpd)
+        .filter(|profile| profile.not_after > now)
+        .map(|profile| ProfileSummary::from_profile(mvpd, profile))
+}
+
 /// The profile to act on: the last provider's, else a real provider's over TempPass, else the
 /// one valid longest.
 fn choose(profiles: &Profiles, last_provider: Option<&str>, now: i64) -> Option<ProfileSummary> {
@@ -300,11 +305,7 @@ impl Service {
             }
             Err(error) => return Err(error.into()),
         };
-        Ok(profiles
-            .profiles
-            .get(provider)
-            .filter(|profile| profile.not_after > now)
-            .map(|profile| ProfileSummary::from_profile(provider, profile)))
+        Ok(live_profile(&profiles, provider, now))
     }
 
     /// The profiles with every encrypted attribute decrypted (§14.4) before any rule reads

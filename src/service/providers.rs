@@ -126,6 +126,15 @@ fn platform_type(info: &DeviceInfo) -> PlatformType {
     .map(|part| part.unwrap_or_default().trim().to_lowercase())
 }
 
+/// The TempPass MVPDs' ids, in Adobe's order.
+pub(super) fn temp_pass_ids(mvpds: &[Mvpd]) -> Vec<String> {
+    mvpds
+        .iter()
+        .filter(|m| m.is_temp_pass == Some(true))
+        .map(|m| m.id.clone())
+        .collect()
+}
+
 /// Platform types kept at most (devices name their own, so the key space is theirs); past it
 /// stale entries go, then all.
 const MOST_PLATFORMS: usize = 1_024;
@@ -141,15 +150,9 @@ impl ConfigurationCache {
     /// however old.
     pub(super) fn last_temp_passes(&self, info: &DeviceInfo) -> Option<Vec<String>> {
         let entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
-        let cached = entries.get(&platform_type(info))?;
-        Some(
-            cached
-                .mvpds
-                .iter()
-                .filter(|m| m.is_temp_pass == Some(true))
-                .map(|m| m.id.clone())
-                .collect(),
-        )
+        entries
+            .get(&platform_type(info))
+            .map(|cached| temp_pass_ids(&cached.mvpds))
     }
 }
 

@@ -180,13 +180,7 @@ impl Service {
         if let Some(ids) = self.inner.providers.last_temp_passes(&session.info) {
             return Ok(ids);
         }
-        Ok(self
-            .mvpds(session)
-            .await?
-            .into_iter()
-            .filter(|m| m.is_temp_pass == Some(true))
-            .map(|m| m.id)
-            .collect())
+        Ok(super::providers::temp_pass_ids(&self.mvpds(session).await?))
     }
 
     /// The profile a play runs under: the device's, or else its TempPass when Adobe shows no
