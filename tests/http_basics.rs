@@ -252,3 +252,36 @@ async fn the_brand_file_gives_the_pages_their_name_colours_and_a_logo_that_canno
     assert!(html.contains("https://help.northwind.example/tv"), "{html}");
     assert!(!html.contains("Demo Network"), "{html}");
 }
+
+/// Building a router lists the site's routes with resource loading suppressed process-wide
+/// (leptos-rs/leptos#4773): a page whose resource first polled meanwhile never finished. Tests
+/// start one router each, so their pages hung at random (408 after 40 s).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_finish_while_another_router_is_built() {
+    let (state, _emulator) = common::state(&[]).await;
+    let app = router(state.clone());
+    let building = tokio::task::spawn_blocking(move || {
+        for _ in 0..300 {
+            drop(router(state.clone()));
+        }
+    });
+    let mut pages = 0;
+    while !building.is_finished() || pages < 20 {
+        let page = async {
+            let response = get_response(app.clone(), "/activate").await;
+            assert_eq!(response.status(), 200);
+            response
+                .into_body()
+                .collect()
+                .await
+                .expect("body")
+                .to_bytes()
+        };
+        let body = tokio::time::timeout(Duration::from_secs(10), page)
+            .await
+            .unwrap_or_else(|_| panic!("page {pages} never finished"));
+        assert!(String::from_utf8_lossy(&body).contains("</html>"));
+        pages += 1;
+    }
+    building.await.expect("routers built");
+}

@@ -1,7 +1,6 @@
 //! The activation site's doors, tried as an attacker would, through HTTP against the running
 //! service: every step that takes a code spends one budget, forms need the session's CSRF token
-//! and this site's origin, the TV simulator is there only when asked for. (Kept apart from
-//! `security.rs`: see [`PAGES`].)
+//! and this site's origin, the TV simulator is there only when asked for.
 
 mod common;
 mod tv_api_support;
@@ -9,11 +8,6 @@ mod tv_api_support;
 use reqwest::StatusCode;
 use serde_json::json;
 use tv_api_support::{Api, Browser};
-
-/// Pages rendered by several test runtimes at once (each test has its own) sometimes never
-/// finish; the tests here take turns, and live in a binary of their own so that no other test's
-/// runtime runs beside them.
-static PAGES: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 async fn pending_code(api: &Api, device: &str) -> String {
     let token = api.register(device).await;
@@ -26,7 +20,6 @@ async fn pending_code(api: &Api, device: &str) -> String {
 
 #[tokio::test]
 async fn every_door_that_takes_a_code_spends_one_budget() {
-    let _pages = PAGES.lock().await;
     let api = Api::start(&[]).await;
     let code = pending_code(&api, "tv-doors").await;
     let origin = api.public_url.clone();
@@ -116,7 +109,6 @@ async fn every_door_that_takes_a_code_spends_one_budget() {
 
 #[tokio::test]
 async fn right_codes_cost_nothing_so_a_crowd_behind_one_address_activates() {
-    let _pages = PAGES.lock().await;
     let api = Api::start(&[]).await;
     let code = pending_code(&api, "tv-crowd").await;
     for _ in 0..25 {
@@ -130,7 +122,6 @@ async fn right_codes_cost_nothing_so_a_crowd_behind_one_address_activates() {
 
 #[tokio::test]
 async fn forms_need_the_sessions_csrf_token() {
-    let _pages = PAGES.lock().await;
     let api = Api::start(&[]).await;
     let code = pending_code(&api, "tv-csrf").await;
     let mut browser = Browser::new(&api);
@@ -173,7 +164,6 @@ async fn forms_need_the_sessions_csrf_token() {
 
 #[tokio::test]
 async fn forms_with_origin_null_pass_on_their_token_and_other_origins_never_do() {
-    let _pages = PAGES.lock().await;
     let api = Api::start(&[]).await;
     let code = pending_code(&api, "tv-origin").await;
     let mut browser = Browser::new(&api);
@@ -200,7 +190,6 @@ async fn forms_with_origin_null_pass_on_their_token_and_other_origins_never_do()
 
 #[tokio::test]
 async fn the_tv_simulator_is_served_only_when_enabled() {
-    let _pages = PAGES.lock().await;
     for (flags, status) in [
         (vec![], StatusCode::OK),
         (vec!["--tv-simulator", "false"], StatusCode::NOT_FOUND),
@@ -233,7 +222,6 @@ async fn two_nodes() -> Option<(
 
 #[tokio::test]
 async fn two_nodes_share_one_code_budget() {
-    let _pages = PAGES.lock().await;
     let Some((a, b, _emulator, _dir)) = two_nodes().await else {
         return;
     };
@@ -282,7 +270,6 @@ async fn a_replaced_device_token_is_refused_on_every_node_at_once() {
 
 #[tokio::test]
 async fn a_tv_on_one_node_and_a_phone_on_the_other_activate() {
-    let _pages = PAGES.lock().await;
     let Some((a, b, _emulator, _dir)) = two_nodes().await else {
         return;
     };
@@ -328,7 +315,6 @@ async fn a_tv_on_one_node_and_a_phone_on_the_other_activate() {
 
 #[tokio::test]
 async fn a_tv_waiting_on_one_node_learns_within_a_second_of_a_phone_on_the_other() {
-    let _pages = PAGES.lock().await;
     let Some((a, b, _emulator, _dir)) = two_nodes().await else {
         return;
     };
@@ -372,7 +358,6 @@ async fn a_tv_waiting_on_one_node_learns_within_a_second_of_a_phone_on_the_other
 
 #[tokio::test]
 async fn a_logout_on_one_node_is_seen_on_the_other_at_once() {
-    let _pages = PAGES.lock().await;
     let Some((a, b, _emulator, _dir)) = two_nodes().await else {
         return;
     };
@@ -396,7 +381,6 @@ async fn a_logout_on_one_node_is_seen_on_the_other_at_once() {
 
 #[tokio::test]
 async fn nodes_starting_together_register_the_readiness_probe_once() {
-    let _pages = PAGES.lock().await;
     let Some((a, b, emulator, _dir)) = two_nodes().await else {
         return;
     };

@@ -9,10 +9,13 @@ pub mod shutdown;
 pub mod site;
 pub mod trace;
 
-use std::{sync::Arc, time::Duration};
+use std::{
+    sync::{Arc, LazyLock},
+    time::Duration,
+};
 
 use axum::{http::StatusCode, Router};
-use leptos_axum::{generate_route_list, LeptosRoutes};
+use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
 use tower::ServiceBuilder;
 use tower_http::{
     compression::CompressionLayer, limit::RequestBodyLimitLayer, timeout::TimeoutLayer,
@@ -26,9 +29,16 @@ const MAX_BODY_BYTES: usize = 64 * 1024;
 /// Longest a request may take; long polls wait at most 30 s, so this leaves them room.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(40);
 
+/// The site's routes, listed once per process. Listing them runs the app with resource loading
+/// suppressed by a process-wide flag (leptos-rs/leptos#4773): a page whose resource first polled
+/// while another router was being built would never finish. Several routers in one process (the
+/// tests start one per test) would otherwise hang each other's pages.
+static SITE_ROUTES: LazyLock<Vec<AxumRouteListing>> =
+    LazyLock::new(|| generate_route_list(app::App));
+
 /// The whole service: pages, assets, health checks, and the layers around them.
 pub fn router(state: AppState) -> Router {
-    let routes = generate_route_list(app::App);
+    let routes = SITE_ROUTES.clone();
     let port: Option<app::port::SharedPort> = match site::SitePort::new(state.service.clone()) {
         Ok(port) => Some(Arc::new(port)),
         Err(error) => {

@@ -231,15 +231,9 @@ impl Deployment {
     }
 }
 
-/// Pages rendered by several test runtimes of one binary at once sometimes never finish (the
-/// request times out with 408; see `PAGES` in site_security.rs): the phones of a binary's tests
-/// open their pages one at a time.
-static PHONE_PAGES: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
 /// The viewer's phone opens the activation page for `code` (as scanning the TV's QR code does):
 /// the site looks the code up, and from then on the service asks Adobe about it.
 pub async fn phone_opens(http: &reqwest::Client, site_url: &str, code: &str) {
-    let _one_page_at_a_time = PHONE_PAGES.lock().await;
     let page = http
         .get(format!("{site_url}/activate?code={code}"))
         .header("Accept", "text/html")
