@@ -54,6 +54,16 @@ async fn a_domain_adobe_does_not_list_keeps_the_node_unready_and_is_named() {
         "{reason}"
     );
     assert!(reason.contains("(127.0.0.1)"), "{reason}");
+    assert_eq!(unready_because(&api).await, reason, "the next probe");
+    let configuration_calls = common::sample(
+        &api.metrics().await,
+        "adobe_pass_calls_total{endpoint=\"configuration\",outcome=\"success\"}",
+    );
+    assert_eq!(
+        configuration_calls,
+        Some(1.0),
+        "probes and scrapes within a minute answer from memory"
+    );
 
     let redirect = Api::with_emulator(
         registered(&["127.0.0.1"]),

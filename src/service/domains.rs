@@ -4,16 +4,42 @@
 //! sign-in. They are checked against what Adobe's configuration (C1) lists in
 //! `requestor.domains`, naming the setting to fix.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{
+    atomic::{AtomicBool, Ordering},
+    Mutex, PoisonError,
+};
 
 use url::Url;
 
 use super::{devices::readiness_probe, Service};
 
-/// Whether the domains were found right once (they cannot change while the process runs).
+/// How long a domain found outside Adobe's list is reported without asking C1 again: every
+/// readiness probe and metrics scrape asks, and the list changes only when someone edits the
+/// registered application.
+const RECHECK_AFTER_MS: i64 = 60_000;
+
+/// Whether the domains were found right once (the settings cannot change while the process
+/// runs), or the last problem found and when.
 #[derive(Debug, Default)]
 pub(super) struct DomainCheck {
     passed: AtomicBool,
+    problem: Mutex<Option<(i64, String)>>,
+}
+
+impl DomainCheck {
+    /// The problem found less than [`RECHECK_AFTER_MS`] before `now`.
+    fn recent_problem(&self, now: i64) -> Option<String> {
+        let problem = self.problem.lock().unwrap_or_else(PoisonError::into_inner);
+        problem
+            .as_ref()
+            .filter(|(found, _)| now.saturating_sub(*found) < RECHECK_AFTER_MS)
+            .map(|(_, problem)| problem.clone())
+    }
+
+    fn found(&self, now: i64, problem: &str) {
+        *self.problem.lock().unwrap_or_else(PoisonError::into_inner) =
+            Some((now, problem.to_owned()));
+    }
 }
 
 /// Whether `host` is `domain` or below it, as Adobe matches registered domains.
@@ -67,11 +93,15 @@ fn first_outside(hosts: &[(&'static str, String)], domains: &[String]) -> Option
 impl Service {
     /// Checks the domain name, the public URL's host and the DCR redirect URI's host against
     /// the domains Adobe's configuration lists; the error names the setting to fix. Passes
-    /// once, then answers from memory.
+    /// once, then answers from memory; a problem is answered from memory for a minute.
     pub async fn check_domains(&self) -> Result<(), String> {
         let check = &self.inner.domains;
         if check.passed.load(Ordering::Relaxed) {
             return Ok(());
+        }
+        let now = self.now_millis();
+        if let Some(known) = check.recent_problem(now) {
+            return Err(known);
         }
         let configuration = self
             .inner
@@ -92,7 +122,10 @@ impl Service {
             self.inner.adobe.settings().redirect_uri.as_deref(),
         );
         match first_outside(&hosts, &domains) {
-            Some(problem) => Err(problem),
+            Some(found) => {
+                check.found(now, &found);
+                Err(found)
+            }
             None => {
                 check.passed.store(true, Ordering::Relaxed);
                 Ok(())

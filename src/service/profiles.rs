@@ -2,7 +2,10 @@
 //! signed in" cached a few seconds.
 
 use super::{expiring::ExpiringCache, rules::RuleDenial, DeviceSession, Service, ServiceError};
-use crate::adobe_pass::types::{Attribute, AttributeState, Profile, ProfileType, Profiles};
+use crate::adobe_pass::{
+    types::{Attribute, AttributeState, Profile, ProfileType, Profiles},
+    AdobePassError, Remedy,
+};
 
 /// The viewer's parental limit, from the profile's `maxRating` attribute.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -295,11 +298,7 @@ impl Service {
             .await
         {
             Ok(profiles) => self.readable(profiles),
-            Err(error)
-                if error
-                    .http_status()
-                    .is_some_and(|s| (400..500).contains(&s) && s != 429) =>
-            {
+            Err(error) if means_no_profile(&error) => {
                 tracing::debug!(%provider, %error, "no profile for the last provider");
                 return Ok(None);
             }
@@ -343,6 +342,17 @@ impl Service {
     }
 }
 
+/// Whether Adobe's answer to P2 means "no profile for this provider": the viewer must sign in
+/// again (action `authentication`: the profile is missing, expired or invalidated), or the
+/// provider is no longer in the configuration. Any other refusal (a broken configuration, a
+/// device Adobe does not allow, a bad request) is an error, never a silent sign-out.
+fn means_no_profile(error: &AdobePassError) -> bool {
+    error
+        .enhanced()
+        .is_some_and(|enhanced| enhanced.code.as_str() == "invalid_parameter_mvpd")
+        || (error.remedy() == Remedy::Authentication && error.http_status() != Some(429))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -357,6 +367,47 @@ mod tests {
             "attributes": {"userID": {"value": "u", "state": "plain"},
                            "maxRating": {"value": ["TV-Y", "TV-G"], "state": "plain"}}
         })
+    }
+
+    fn adobe_answer(http_status: u16, code: &str, action: &str) -> AdobePassError {
+        AdobePassError::Adobe {
+            endpoint: crate::adobe_pass::Endpoint::MvpdProfile,
+            http_status,
+            error: serde_json::from_value(serde_json::json!({
+                "status": http_status, "code": code, "action": action
+            }))
+            .expect("enhanced error"),
+        }
+    }
+
+    #[test]
+    fn only_a_sign_in_answer_or_a_gone_provider_means_no_profile() {
+        for (status, code, action) in [
+            (403, "authenticated_profile_expired", "authentication"),
+            (403, "authenticated_profile_invalidated", "authentication"),
+            (400, "invalid_parameter_mvpd", "none"),
+        ] {
+            assert!(
+                means_no_profile(&adobe_answer(status, code, action)),
+                "{code}"
+            );
+        }
+        for (status, code, action) in [
+            (
+                400,
+                "invalid_configuration_user_metadata_encryption",
+                "configuration",
+            ),
+            (403, "device_identifier_not_allowed", "none"),
+            (400, "invalid_header_device_info", "none"),
+            (401, "invalid_access_token", "application-registration"),
+            (500, "internal_server_error", "none"),
+        ] {
+            assert!(
+                !means_no_profile(&adobe_answer(status, code, action)),
+                "{code}"
+            );
+        }
     }
 
     #[test]

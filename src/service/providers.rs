@@ -4,10 +4,11 @@
 //! so it hides nothing here.
 
 use std::{
-    collections::HashMap,
-    sync::{Mutex, PoisonError},
+    sync::Arc,
     time::{Duration, SystemTime},
 };
+
+use moka::sync::Cache;
 
 use serde::{Deserialize, Serialize};
 
@@ -136,21 +137,29 @@ pub(super) fn temp_pass_ids(mvpds: &[Mvpd]) -> Vec<String> {
 }
 
 /// Platform types kept at most (devices name their own, so the key space is theirs); past it
-/// stale entries go, then all.
-const MOST_PLATFORMS: usize = 1_024;
+/// the least used go, one at a time, so a flood of made-up platforms cannot empty the cache of
+/// the real ones.
+const MOST_PLATFORMS: u64 = 1_024;
 
 /// Adobe's MVPD lists by platform type (Adobe answers per platform type).
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(super) struct ConfigurationCache {
-    entries: Mutex<HashMap<PlatformType, Cached>>,
+    entries: Cache<PlatformType, Arc<Cached>>,
+}
+
+impl Default for ConfigurationCache {
+    fn default() -> Self {
+        Self {
+            entries: Cache::new(MOST_PLATFORMS),
+        }
+    }
 }
 
 impl ConfigurationCache {
     /// The TempPass MVPD ids of the last configuration answer for the device's platform type,
     /// however old.
     pub(super) fn last_temp_passes(&self, info: &DeviceInfo) -> Option<Vec<String>> {
-        let entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
-        entries
+        self.entries
             .get(&platform_type(info))
             .map(|cached| temp_pass_ids(&cached.mvpds))
     }
@@ -167,16 +176,14 @@ impl Service {
                 .is_ok_and(|age| age < ttl)
         };
         let platform = platform_type(&session.info);
+        if let Some(cached) = self
+            .inner
+            .providers
+            .entries
+            .get(&platform)
+            .filter(|c| fresh(c))
         {
-            let entries = self
-                .inner
-                .providers
-                .entries
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
-            if let Some(cached) = entries.get(&platform).filter(|c| fresh(c)) {
-                return Ok(cached.mvpds.clone());
-            }
+            return Ok(cached.mvpds.clone());
         }
         let configuration = self
             .inner
@@ -184,24 +191,12 @@ impl Service {
             .configuration(&session.identity, None)
             .await?;
         let mvpds = configuration.requestor.mvpds;
-        let mut entries = self
-            .inner
-            .providers
-            .entries
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        if entries.len() >= MOST_PLATFORMS {
-            entries.retain(|_, cached| fresh(cached));
-            if entries.len() >= MOST_PLATFORMS {
-                entries.clear();
-            }
-        }
-        entries.insert(
+        self.inner.providers.entries.insert(
             platform,
-            Cached {
+            Arc::new(Cached {
                 fetched: now,
                 mvpds: mvpds.clone(),
-            },
+            }),
         );
         Ok(mvpds)
     }
@@ -219,6 +214,38 @@ mod tests {
 
     fn mvpd(json: serde_json::Value) -> Mvpd {
         serde_json::from_value(json).expect("mvpd")
+    }
+
+    /// Devices name their own platform: a flood of made-up ones pushes out the least used,
+    /// never the platform every TV of the deployment uses (the old cache emptied itself).
+    #[test]
+    fn made_up_platforms_do_not_push_out_the_one_in_use() {
+        let cache = ConfigurationCache::default();
+        let platform = |os_name: &str| DeviceInfo {
+            os_name: os_name.to_owned(),
+            ..DeviceInfo::default()
+        };
+        let roku = platform("Roku");
+        let listed = |id: &str| Cached {
+            fetched: SystemTime::now(),
+            mvpds: vec![mvpd(serde_json::json!({"id": id, "isTempPass": true}))],
+        };
+        cache
+            .entries
+            .insert(platform_type(&roku), Arc::new(listed("TempPass_TEST40")));
+        for n in 0..4 * MOST_PLATFORMS {
+            assert!(cache.last_temp_passes(&roku).is_some(), "lost after {n}");
+            cache.entries.insert(
+                platform_type(&platform(&format!("made-up {n}"))),
+                Arc::new(listed("x")),
+            );
+        }
+        cache.entries.run_pending_tasks();
+        assert!(cache.entries.entry_count() <= MOST_PLATFORMS);
+        assert_eq!(
+            cache.last_temp_passes(&roku),
+            Some(vec!["TempPass_TEST40".to_owned()])
+        );
     }
 
     #[test]

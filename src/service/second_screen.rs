@@ -11,7 +11,10 @@ use super::{
     ServiceError,
 };
 use crate::{
-    adobe_pass::types::{ActionName, SessionRequest},
+    adobe_pass::{
+        types::{ActionName, SessionRequest},
+        AdobePassError, Endpoint,
+    },
     store::{Activation, ActivationStatus},
 };
 
@@ -218,7 +221,12 @@ impl Service {
                 break resumed;
             }
             retries += 1;
-            request = self.missing_parameters(&resumed.missing_parameters, mvpd, &completion)?;
+            request = missing_parameters(
+                &resumed.missing_parameters,
+                mvpd,
+                &self.inner.settings.domain_name,
+                &completion,
+            )?;
         };
         match resumed.action_name {
             ActionName::Authenticate => {
@@ -235,40 +243,45 @@ impl Service {
                     ServiceError::invalid("code", format!("no completion page: {error}"))
                 })?))
             }
-            other => Err(ServiceError::invalid(
-                "mvpd",
-                format!("Adobe Pass answered {other} instead of authenticate"),
-            )),
+            other => Err(unusable_answer(format!(
+                "the action is {other}, not authenticate or authorize"
+            ))),
         }
     }
+}
 
-    /// What S2 gives again for the parameters Adobe names as missing (§7.3 `retry`): the
-    /// MVPD, the domain (spelled `domain` in one of Adobe's samples) and the completion page.
-    /// A name the service cannot fill is an error.
-    fn missing_parameters(
-        &self,
-        names: &[String],
-        mvpd: &str,
-        completion: &str,
-    ) -> Result<SessionRequest, ServiceError> {
-        let mut request = SessionRequest::default();
-        for name in names {
-            match name.as_str() {
-                "mvpd" => request.mvpd = Some(mvpd.to_owned()),
-                "domainName" | "domain" => {
-                    request.domain_name = Some(self.inner.settings.domain_name.clone());
-                }
-                "redirectUrl" => request.redirect_url = Some(completion.to_owned()),
-                other => {
-                    return Err(ServiceError::invalid(
-                        "mvpd",
-                        format!("Adobe Pass asks for {other:?}, which the service cannot give"),
-                    ))
-                }
+/// What S2 gives again for the parameters Adobe names as missing (§7.3 `retry`): the MVPD, the
+/// domain (spelled `domain` in one of Adobe's samples) and the completion page. A name the
+/// service cannot fill is Adobe's answer the service cannot act on, not the viewer's mistake.
+fn missing_parameters(
+    names: &[String],
+    mvpd: &str,
+    domain_name: &str,
+    completion: &str,
+) -> Result<SessionRequest, ServiceError> {
+    let mut request = SessionRequest::default();
+    for name in names {
+        match name.as_str() {
+            "mvpd" => request.mvpd = Some(mvpd.to_owned()),
+            "domainName" | "domain" => request.domain_name = Some(domain_name.to_owned()),
+            "redirectUrl" => request.redirect_url = Some(completion.to_owned()),
+            other => {
+                return Err(unusable_answer(format!(
+                    "missingParameters names {other:?}, which the service cannot give"
+                )))
             }
         }
-        Ok(request)
     }
+    Ok(request)
+}
+
+/// An S2 answer the service cannot act on.
+fn unusable_answer(reason: String) -> ServiceError {
+    ServiceError::Upstream(AdobePassError::Decode {
+        endpoint: Endpoint::ResumeSession,
+        http_status: 200,
+        reason,
+    })
 }
 
 /// How many times S2 is sent again while Adobe answers `retry`.
@@ -277,6 +290,35 @@ const MAX_RETRIES: u32 = 2;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A parameter the service cannot fill is Adobe's answer the service cannot act on (the
+    /// viewer sees "try again later"), never an invalid provider the viewer picked.
+    #[test]
+    fn missing_parameters_fill_what_they_can_and_blame_adobe_for_the_rest() {
+        let names = |list: &[&str]| list.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let filled = missing_parameters(
+            &names(&["mvpd", "domain", "redirectUrl"]),
+            "Spectrum",
+            "tv.example.com",
+            "https://tv.example.com/activate/complete",
+        )
+        .expect("fillable");
+        assert_eq!(filled.mvpd.as_deref(), Some("Spectrum"));
+        assert_eq!(filled.domain_name.as_deref(), Some("tv.example.com"));
+        assert!(filled.redirect_url.is_some());
+        let unfillable = missing_parameters(&names(&["mvpd", "zipCode"]), "Spectrum", "d", "c")
+            .expect_err("zipCode");
+        assert!(
+            matches!(
+                unfillable,
+                ServiceError::Upstream(AdobePassError::Decode {
+                    endpoint: Endpoint::ResumeSession,
+                    ..
+                })
+            ),
+            "{unfillable:?}"
+        );
+    }
 
     #[test]
     fn devices_are_described_by_model_and_system() {
