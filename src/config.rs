@@ -15,7 +15,7 @@ use url::Url;
 
 pub use crate::store::StoreUrl;
 use crate::{
-    adobe_pass::{Budgets, MetadataKeys, Secret},
+    adobe_pass::{Budgets, MediaTokenVerifier, MetadataKeys, Secret},
     brand::SiteBrand,
     service::{BusinessRules, ProviderFilter, MAX_PREAUTHORIZE_RESOURCES},
     store::{SealingKey, SealingKeys},
@@ -107,6 +107,13 @@ pub struct Args {
     /// encrypts user metadata with (§14.4). Without it encrypted attributes are unknown.
     #[arg(long, env = "TVE_METADATA_KEY_FILE")]
     pub metadata_key_file: Option<PathBuf>,
+
+    /// PEM file of the RSA public key (SPKI or PKCS#1) media tokens are verified with before a
+    /// permit goes to the TV: a token that does not verify for the title is a denial. Default:
+    /// the embedded emulator's test key with the embedded emulator; none with --adobe-pass-url
+    /// (tokens go to the TV unverified, and a start-up warning says so).
+    #[arg(long, env = "TVE_MEDIA_TOKEN_PUBLIC_KEY_FILE")]
+    pub media_token_public_key_file: Option<PathBuf>,
 
     /// PEM file of the backup private key, tried when the primary does not decrypt a value.
     #[arg(
@@ -329,6 +336,8 @@ pub struct Config {
     pub dcr_redirect_uri: Option<String>,
     /// The programmer's private keys for encrypted user metadata.
     pub metadata_keys: Option<Arc<MetadataKeys>>,
+    /// Verifies media tokens before a permit goes to the TV; none passes them unverified.
+    pub media_tokens: Option<Arc<MediaTokenVerifier>>,
     /// How the readiness probe describes itself to Adobe.
     pub probe_device: crate::adobe_pass::DeviceInfo,
     /// Domain name for authentication sessions.
@@ -439,6 +448,7 @@ impl TryFrom<Args> for Config {
                 .map_err(|e| ConfigError::new("--dcr-redirect-uri", format!("{raw:?}: {e}")))?,
         };
         let metadata_keys = metadata_keys(&args)?;
+        let media_tokens = media_tokens(args.media_token_public_key_file.as_ref(), &upstream)?;
         let probe_device = match args.probe_device_info.as_deref().map(str::trim) {
             None | Some("") => crate::service::default_probe_device(),
             Some(json) => crate::service::probe_device_from_json(json)
@@ -543,6 +553,7 @@ impl TryFrom<Args> for Config {
             service_provider: args.service_provider,
             dcr_redirect_uri,
             metadata_keys,
+            media_tokens,
             probe_device,
             domain_name,
             store,
@@ -629,6 +640,26 @@ fn metadata_keys(args: &Args) -> Result<Option<Arc<MetadataKeys>>, ConfigError> 
             };
             ConfigError::new(setting, e.to_string())
         })
+}
+
+/// The media token verifier: the key in `file` when given, else the embedded emulator's test
+/// key on the embedded emulator, else none.
+fn media_tokens(
+    file: Option<&PathBuf>,
+    upstream: &Upstream,
+) -> Result<Option<Arc<MediaTokenVerifier>>, ConfigError> {
+    const SETTING: &str = "--media-token-public-key-file";
+    let pem = match (file, upstream) {
+        (Some(path), _) => std::fs::read_to_string(path).map_err(|e| {
+            ConfigError::new(SETTING, format!("cannot read {}: {e}", path.display()))
+        })?,
+        (None, Upstream::Embedded) => crate::emulator::media_token::public_key_pem()
+            .map_err(|e| ConfigError::new(SETTING, e.to_string()))?,
+        (None, Upstream::Remote { .. }) => return Ok(None),
+    };
+    MediaTokenVerifier::from_pem(&pem)
+        .map(|verifier| Some(Arc::new(verifier)))
+        .map_err(|e| ConfigError::new(SETTING, e.to_string()))
 }
 
 /// The trimmed, non-empty items of a list setting.
@@ -1271,6 +1302,40 @@ mod tests {
         assert_eq!(err.setting, "--secrets-key-file");
         let err = config(&["--secrets-old-key-file", key]).expect_err("no current key");
         assert_eq!(err.setting, "--secrets-old-key-file");
+    }
+
+    /// Review E5: the embedded default verifies media tokens with the emulator's test key;
+    /// against Adobe Pass only a configured key does.
+    #[test]
+    fn media_tokens_are_verified_with_the_emulators_key_or_a_configured_one() {
+        assert!(config(&[]).expect("valid").media_tokens.is_some());
+        let remote = [
+            "--adobe-pass-url",
+            "https://sp.auth.adobe.com",
+            "--software-statement",
+            "eyJ.statement",
+        ];
+        assert!(config(&remote).expect("valid").media_tokens.is_none());
+        let dir = tempfile::tempdir().expect("temp dir");
+        let key = dir.path().join("media-token.pub.pem");
+        let pem = crate::emulator::media_token::public_key_pem().expect("test key");
+        std::fs::write(&key, pem).expect("write");
+        let mut args = remote.to_vec();
+        args.extend([
+            "--media-token-public-key-file",
+            key.to_str().expect("utf-8"),
+        ]);
+        assert!(config(&args).expect("valid").media_tokens.is_some());
+        let err =
+            config(&["--media-token-public-key-file", "/no/such/key.pem"]).expect_err("missing");
+        assert_eq!(err.setting, "--media-token-public-key-file");
+        std::fs::write(&key, "not a key").expect("write");
+        let err = config(&[
+            "--media-token-public-key-file",
+            key.to_str().expect("utf-8"),
+        ])
+        .expect_err("not a key");
+        assert_eq!(err.setting, "--media-token-public-key-file");
     }
 
     #[test]

@@ -60,6 +60,7 @@ pub fn service_settings(config: &Config, shared: &shared::Shared) -> service::Se
         reinstall_window: config.reinstall_window,
         probe_device: config.probe_device.clone(),
         metadata_keys: config.metadata_keys.clone(),
+        media_tokens: config.media_tokens.clone(),
         limits: shared.service_limits.clone(),
         bus: shared.bus.clone(),
         leases: shared.leases.clone(),
@@ -109,6 +110,7 @@ pub async fn run(
         clock,
     );
     warn_of_unknown_source_ports(&config);
+    warn_of_unverified_media_tokens(&config);
     spawn_domain_check(service.clone());
     let housekeeping = service.spawn_housekeeping();
     let listener_of_nodes = service.spawn_cluster_listener();
@@ -179,6 +181,17 @@ fn warn_of_unknown_source_ports(config: &Config) {
             "--trusted-proxies is set without --proxy-protocol or --client-port-header: Adobe \
              Pass gets no device source port (connectionPort), which home-based \
              authentication needs"
+        );
+    }
+}
+
+/// Without a key to verify media tokens with (only against a remote Adobe Pass), permits pass
+/// Adobe's tokens to the TVs unverified.
+fn warn_of_unverified_media_tokens(config: &Config) {
+    if config.media_tokens.is_none() {
+        tracing::warn!(
+            "no --media-token-public-key-file: media tokens go to the TVs unverified; have the \
+             player's back end check them with Adobe's Media Token Verifier before a stream starts"
         );
     }
 }

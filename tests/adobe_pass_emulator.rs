@@ -16,8 +16,8 @@ use tve_activate::{
             ActionName, AttributeState, ErrorCode, LogoutActionName, PartnerProfileRequest,
             PartnerSessionRequest, ReasonType, SessionRequest,
         },
-        AdobePass, AdobePassError, ClientSettings, DeviceIdentity, Endpoint, MetadataError,
-        MetadataKeys, Outcome, Remedy,
+        AdobePass, AdobePassError, ClientSettings, DeviceIdentity, Endpoint, MediaTokenError,
+        MediaTokenVerifier, MetadataError, MetadataKeys, Outcome, Remedy,
     },
     clock::{SharedClock, SystemClock},
     emulator::{self, EmulatorSettings, RunningEmulator},
@@ -175,13 +175,19 @@ async fn second_screen_flow_from_registration_to_logout() {
         .expect("D2");
     let permit = &decision.decisions[0];
     assert!(permit.authorized, "{permit:?}");
-    assert!(!permit
-        .token
-        .as_ref()
-        .expect("media token")
-        .serialized_token
-        .expose()
-        .is_empty());
+    let token = permit.token.as_ref().expect("media token");
+    let verified = published_key(&emulator)
+        .await
+        .verify(
+            token.serialized_token.expose(),
+            Some("REF30"),
+            token.not_before,
+        )
+        .expect("signed by the emulator");
+    assert_eq!(
+        (verified.mvpd.as_str(), verified.not_after),
+        ("Cablevision", token.not_after)
+    );
 
     let logouts = adobe
         .logout(&tv, "Cablevision", Some("http://localhost/bye"))
@@ -338,6 +344,90 @@ async fn temp_pass_authorizes_without_authentication() {
     assert!(decisions.decisions[0].authorized, "{decisions:?}");
     let profiles = adobe.mvpd_profile(&tv, &temp_pass.id).await.expect("P2");
     assert!(profiles.profiles.contains_key(&temp_pass.id));
+}
+
+/// The verifier for the key the emulator publishes for its media tokens.
+async fn published_key(emulator: &RunningEmulator) -> MediaTokenVerifier {
+    let answer = reqwest::get(format!(
+        "{}/__emulator/media-token/public-key.pem",
+        emulator.base_url()
+    ))
+    .await
+    .expect("public key route");
+    assert_eq!(answer.status(), reqwest::StatusCode::OK);
+    let pem = answer.text().await.expect("PEM");
+    assert!(pem.starts_with("-----BEGIN PUBLIC KEY-----"), "SPKI: {pem}");
+    MediaTokenVerifier::from_pem(&pem).expect("an RSA public key")
+}
+
+/// Review E5: media tokens are signed (SHA256WithRSA) and verify with the published key for
+/// their resource and window only; a token changed after signing, by hand or by the
+/// `forgedMediaToken` fault, does not.
+#[tokio::test]
+async fn media_tokens_verify_with_the_published_key_and_not_once_tampered() {
+    use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
+
+    let emulator = start(EmulatorSettings::default()).await;
+    let adobe = client_of(&emulator, SystemClock::shared());
+    let verifier = published_key(&emulator).await;
+    let tv = device("tv-media-token");
+    let play = || async {
+        let decisions = adobe
+            .authorize(&tv, "TempPass_TEST40", &["REF30".to_owned()])
+            .await
+            .expect("D2");
+        let token = decisions.decisions[0].token.clone().expect("media token");
+        (token.serialized_token.expose().to_owned(), token.not_before)
+    };
+    let (token, now) = play().await;
+    let verified = verifier
+        .verify(&token, Some("REF30"), now)
+        .expect("VALID_TOKEN");
+    assert_eq!(verified.resource, "REF30");
+    assert_eq!(verified.requestor, "REF30");
+    assert_eq!(
+        verified.not_after - verified.not_before,
+        7 * 60 * 1000,
+        "7 minutes"
+    );
+    assert!(verifier.verify(&token, None, now).is_ok());
+    assert_eq!(
+        verifier.verify(&token, Some("news"), now),
+        Err(MediaTokenError::InvalidResource)
+    );
+    assert!(matches!(
+        verifier.verify(&token, Some("REF30"), verified.not_after + 3_600_000),
+        Err(MediaTokenError::Expired { .. })
+    ));
+
+    let (payload, signature) = token.split_once('.').expect("payload.signature");
+    let mut claims: serde_json::Value =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).expect("base64url")).expect("JSON");
+    claims["resource"] = "premium-sports".into();
+    let tampered = format!("{}.{signature}", URL_SAFE_NO_PAD.encode(claims.to_string()));
+    assert_eq!(
+        verifier.verify(&tampered, Some("premium-sports"), now),
+        Err(MediaTokenError::InvalidSignature)
+    );
+    let mut flipped = URL_SAFE_NO_PAD.decode(signature).expect("base64url");
+    flipped[0] ^= 1;
+    let flipped = format!("{payload}.{}", URL_SAFE_NO_PAD.encode(flipped));
+    assert_eq!(
+        verifier.verify(&flipped, Some("REF30"), now),
+        Err(MediaTokenError::InvalidSignature),
+        "a changed signature"
+    );
+
+    set_faults(
+        &emulator,
+        serde_json::json!([{"fault": {"kind": "forgedMediaToken"}}]),
+    )
+    .await;
+    let (forged, now) = play().await;
+    assert_eq!(
+        verifier.verify(&forged, Some("REF30"), now),
+        Err(MediaTokenError::InvalidSignature)
+    );
 }
 
 #[tokio::test]

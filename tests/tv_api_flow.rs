@@ -311,6 +311,111 @@ async fn provider_and_parental_denials_come_with_plain_reasons() {
     assert_eq!(preauthorized["decisions"][1]["authorized"], true);
 }
 
+/// Review E5: on the embedded default the service verifies each media token with the
+/// emulator's key: a valid token reaches the TV, a forged one (payload changed after signing)
+/// never does; the play is denied with `media_token_invalid`, no sign-in asked, and counted
+/// as a denied play.
+#[tokio::test]
+async fn a_media_token_that_does_not_verify_never_reaches_the_tv() {
+    let api = Api::start(&[]).await;
+    let token = api
+        .signed_in_device("tv-media-token", "Cablevision", "premium")
+        .await;
+    let play = api
+        .post("/tv/v1/authorize", &token, json!({"resource": "REF30"}))
+        .await
+        .json();
+    assert_eq!(play["decision"], "permit", "{play}");
+    let pem = api
+        .http
+        .get(format!(
+            "{}/__emulator/media-token/public-key.pem",
+            api.emulator_url
+        ))
+        .send()
+        .await
+        .expect("public key")
+        .text()
+        .await
+        .expect("PEM");
+    let verifier = tve_activate::adobe_pass::MediaTokenVerifier::from_pem(&pem).expect("key");
+    let media_token = play["mediaToken"].as_str().expect("media token");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("after 1970")
+        .as_millis();
+    let now = i64::try_from(now).expect("epoch ms");
+    let verified = verifier.verify(media_token, Some("REF30"), now);
+    assert!(verified.is_ok(), "the TV's token verifies: {verified:?}");
+
+    api.set_faults(json!([{"fault": {"kind": "forgedMediaToken"}}]))
+        .await;
+    let denied = api
+        .post("/tv/v1/authorize", &token, json!({"resource": "REF30"}))
+        .await;
+    assert_eq!(denied.status, StatusCode::OK, "{}", denied.text);
+    let denied = denied.json();
+    assert_eq!(denied["decision"], "deny", "{denied}");
+    assert_eq!(denied["reason"], "media_token_invalid");
+    assert!(denied["message"].is_string());
+    assert!(denied.get("mediaToken").is_none(), "{denied}");
+    assert!(denied.get("action").is_none(), "no new sign-in: {denied}");
+    let metrics = api.metrics().await;
+    for (decision, count) in [("permit", 1.0), ("deny", 1.0)] {
+        let series = format!(
+            "tve_plays_total{{provider=\"Cablevision\",platform=\"tvos\",decision=\"{decision}\"}}"
+        );
+        assert_eq!(common::sample(&metrics, &series), Some(count), "{series}");
+    }
+}
+
+/// A new TV starts TempPass and plays `REF30`: the answer.
+async fn temppass_play(api: &Api) -> serde_json::Value {
+    let token = api.register("tv-temppass-play").await;
+    let started = api
+        .call(Method::POST, "/tv/v1/temppass", Some(&token), None)
+        .await;
+    assert_eq!(started.status, StatusCode::OK, "{}", started.text);
+    api.post("/tv/v1/authorize", &token, json!({"resource": "REF30"}))
+        .await
+        .json()
+}
+
+/// Review E5: against another Adobe Pass (here a standalone emulator) media tokens go to the
+/// TV unverified unless `--media-token-public-key-file` names the issuer's key.
+#[tokio::test]
+async fn against_a_remote_adobe_pass_only_a_configured_key_verifies_media_tokens() {
+    let forged = || tve_activate::emulator::EmulatorSettings {
+        faults: tve_activate::emulator::FaultSet {
+            rules: vec![tve_activate::emulator::FaultRule {
+                fault: tve_activate::emulator::Fault::ForgedMediaToken,
+                path_prefix: None,
+                method: None,
+                rate: 1.0,
+                times: None,
+            }],
+        },
+        ..tve_activate::emulator::EmulatorSettings::default()
+    };
+    let unverified = Api::with_emulator(forged(), &["--adobe-throttle", "false"]).await;
+    let play = temppass_play(&unverified).await;
+    assert_eq!(play["decision"], "permit", "passed unverified: {play}");
+
+    let key = tempfile::NamedTempFile::new().expect("key file");
+    let pem = tve_activate::emulator::media_token::public_key_pem().expect("test key");
+    std::fs::write(key.path(), pem).expect("write");
+    let flags = [
+        "--adobe-throttle",
+        "false",
+        "--media-token-public-key-file",
+        key.path().to_str().expect("utf-8"),
+    ];
+    let verified = Api::with_emulator(forged(), &flags).await;
+    let play = temppass_play(&verified).await;
+    assert_eq!(play["decision"], "deny", "{play}");
+    assert_eq!(play["reason"], "media_token_invalid");
+}
+
 /// §14.3: TempPass needs no authentication; the TV plays at once, and the clock started by the
 /// first play continues (a second start does not restart it). Adobe shows the TempPass's
 /// profile only once the first play started it.

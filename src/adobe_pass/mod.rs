@@ -15,6 +15,7 @@ pub mod credentials;
 pub mod device;
 pub mod endpoint;
 pub mod error;
+pub mod media_token;
 pub mod metadata;
 pub mod metrics;
 pub mod retry;
@@ -39,6 +40,7 @@ pub use device::{
 };
 pub use endpoint::Endpoint;
 pub use error::{AdobePassError, Remedy};
+pub use media_token::{MediaTokenError, MediaTokenVerifier, VerifiedMediaToken};
 pub use metadata::{MetadataError, MetadataKeys};
 pub use metrics::{Metrics, Outcome};
 pub use retry::RetryPolicy;

@@ -10,7 +10,6 @@ use axum::{
     http::{HeaderMap, StatusCode},
     response::Response,
 };
-use base64::{engine::general_purpose::STANDARD, Engine};
 
 use crate::emulator::{
     dataset::Denial,
@@ -59,7 +58,8 @@ pub(crate) fn resources(body: &[u8]) -> Result<Vec<String>, ApiError> {
         .collect()
 }
 
-/// A media token: base64 of a small JSON document. Callers must treat it as opaque.
+/// A media token for `resource`, valid for [`MEDIA_TOKEN_TTL`] from `now` and signed with the
+/// emulator's test key (see `src/emulator/media_token.rs`). Callers must treat it as opaque.
 pub(crate) fn media_token(
     state: &EmulatorState,
     resource: &str,
@@ -80,7 +80,7 @@ pub(crate) fn media_token(
         issued_at: None,
         not_before: now,
         not_after,
-        serialized_token: STANDARD.encode(document.to_string()),
+        serialized_token: crate::emulator::media_token::sign(document.to_string().as_bytes()),
     }
 }
 

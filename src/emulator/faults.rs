@@ -1,8 +1,8 @@
 //! Fault injection for reliability tests: added latency, 500/503 answers, connection resets,
 //! 429s, the Enhanced Errors Adobe documents but the emulator's own flows never produce
-//! (top-level or inside decision items) and degradation rules, per endpoint, by rate and for a
-//! number of requests. Set at start-up, and read or replaced at run time through
-//! `GET`/`PUT /__emulator/faults` (JSON `{"rules": [...]}`).
+//! (top-level or inside decision items), degradation rules and forged media tokens, per
+//! endpoint, by rate and for a number of requests. Set at start-up, and read or replaced at run
+//! time through `GET`/`PUT /__emulator/faults` (JSON `{"rules": [...]}`).
 
 use std::{
     sync::{Mutex, PoisonError},
@@ -23,6 +23,7 @@ use serde::{Deserialize, Serialize};
 use crate::emulator::{
     degradation,
     errors::{ApiError, ErrorCode},
+    media_token,
     state::EmulatorState,
     throttle,
 };
@@ -88,6 +89,10 @@ pub enum Fault {
         /// The redirect URL Adobe would use.
         url: String,
     },
+    /// On D2: every media token's payload is changed after signing (its `notAfter` a day
+    /// later), so its signature no longer verifies, as with a forged or corrupted token;
+    /// other endpoints answer as usual.
+    ForgedMediaToken,
 }
 
 /// A degradation rule, as the Degradation API names them.
@@ -271,6 +276,7 @@ pub async fn inject(State(state): State<EmulatorState>, request: Request, next: 
         Some(Fault::DefaultRedirect { url }) => {
             degradation::default_redirect(request, &url, next).await
         }
+        Some(Fault::ForgedMediaToken) => media_token::forged(request, next).await,
         Some(Fault::Latency { .. }) | None => next.run(request).await,
     }
 }

@@ -14,6 +14,7 @@ pub mod headers;
 pub mod login;
 pub mod logos;
 pub mod logout;
+pub mod media_token;
 pub mod openapi_exceptions;
 pub mod partner_sso;
 pub mod profiles;
@@ -141,6 +142,9 @@ pub enum EmulatorError {
     /// The state file cannot be read or written.
     #[error(transparent)]
     StateFile(#[from] state_file::StateFileError),
+    /// The media token signing key is unusable.
+    #[error(transparent)]
+    MediaTokenKey(#[from] media_token::MediaTokenKeyError),
 }
 
 /// Builds the state from settings, for an emulator reached at `public_url`, with what the
@@ -152,6 +156,7 @@ pub fn state(
     settings.dataset.check()?;
     settings.faults.check()?;
     settings.ttls.check()?;
+    media_token::check_key()?;
     let encryption = settings
         .programmer_public_key_pem
         .as_deref()
@@ -187,7 +192,7 @@ async fn method_not_allowed() -> Response {
 }
 
 /// Every route: DCR and REST API V2 (behind throttling and faults), the browser pages, the
-/// logos and the `/__emulator` admin routes.
+/// logos and the `/__emulator` routes (faults, OpenAPI exceptions, the media token public key).
 pub fn router(state: EmulatorState) -> Router {
     let adobe = Router::new()
         .route("/o/client/register", post(dcr::register))
@@ -251,6 +256,7 @@ pub fn router(state: EmulatorState) -> Router {
             "/__emulator/openapi-exceptions",
             get(openapi_exceptions::list),
         )
+        .route(media_token::PUBLIC_KEY_PATH, get(media_token::public_key))
         .fallback(|| async { StatusCode::NOT_FOUND })
         .with_state(state)
 }

@@ -13,14 +13,16 @@ use super::{
     ProfileSummary, Service, ServiceError,
 };
 use crate::adobe_pass::{
-    types::{Decision, ErrorCode},
-    Remedy, Secret,
+    types::{Decision, ErrorCode, MediaToken},
+    MediaTokenError, MediaTokenVerifier, Remedy, Secret,
 };
 
 /// Adobe's usual limit of resources per preauthorization call (§9).
 pub const DEFAULT_PREAUTHORIZE_CHUNK: usize = 5;
 /// Most resources one preauthorization request may name.
 pub const MAX_PREAUTHORIZE_RESOURCES: usize = 50;
+/// The reason of a play Adobe permitted whose media token failed verification.
+pub const MEDIA_TOKEN_INVALID: &str = "media_token_invalid";
 
 /// One resource's preauthorization.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -72,6 +74,38 @@ impl From<RuleDenial> for AuthorizeOutcome {
             sign_in_again: false,
         }
     }
+}
+
+impl From<MediaTokenError> for AuthorizeOutcome {
+    /// Adobe permitted, but its media token does not verify: no token reaches the TV. Not a
+    /// matter of signing in; a new play asks Adobe for a new token.
+    fn from(_: MediaTokenError) -> Self {
+        Self::Deny {
+            reason: MEDIA_TOKEN_INVALID.to_owned(),
+            message: "This title cannot play right now: its permission to play could not be \
+                      verified. Please try again."
+                .to_owned(),
+            sign_in_again: false,
+        }
+    }
+}
+
+/// The permit for Adobe's `token` on `resource`, once `verifier` (when there is one) finds the
+/// token authentic, within its window at `now` and for `resource`.
+fn checked_permit(
+    token: &MediaToken,
+    resource: &str,
+    verifier: Option<&MediaTokenVerifier>,
+    now: i64,
+) -> Result<AuthorizeOutcome, MediaTokenError> {
+    if let Some(verifier) = verifier {
+        verifier.verify(token.serialized_token.expose(), Some(resource), now)?;
+    }
+    Ok(AuthorizeOutcome::Permit {
+        media_token: token.serialized_token.clone(),
+        expires_at: token.not_after,
+        temp_pass_ends_at: None,
+    })
 }
 
 /// Resources per preauthorization call learned per MVPD: Adobe's limit is "usually up to 5",
@@ -362,7 +396,8 @@ impl Service {
 
     /// Decides whether the device's viewer may play `resource` now: business rules first, then
     /// Adobe, every time (and the rules again, on the profile read after a permit, for MVPDs
-    /// that update metadata at authorization).
+    /// that update metadata at authorization). With a media token verifier, a permit whose
+    /// token does not verify for `resource` is a denial ([`MEDIA_TOKEN_INVALID`]).
     pub async fn authorize(
         &self,
         session: &DeviceSession,
@@ -410,11 +445,18 @@ impl Service {
         match (&decision.token, decision.authorized) {
             (Some(token), true) => {
                 self.inner.profiles.clear_stale(&session.device.device_id);
-                Ok(AuthorizeOutcome::Permit {
-                    media_token: token.serialized_token.clone(),
-                    expires_at: token.not_after,
-                    temp_pass_ends_at: None,
-                })
+                let verifier = self.inner.settings.media_tokens.as_deref();
+                let now = self.now_millis();
+                let outcome = checked_permit(token, resource, verifier, now).unwrap_or_else(|e| {
+                    tracing::warn!(
+                        mvpd = %profile.provider,
+                        status = e.status(),
+                        error = %e,
+                        "Adobe's media token failed verification: the play is denied"
+                    );
+                    e.into()
+                });
+                Ok(outcome)
             }
             _ => {
                 let sign_in_again = asks_sign_in(&decision);
@@ -573,6 +615,64 @@ mod tests {
         assert!(
             cache.is_permitted(&key("tv-2", "REF30"), 5_000),
             "others stay"
+        );
+    }
+
+    fn media_token(resource: &str, now: i64) -> MediaToken {
+        let claims = serde_json::json!({
+            "issuer": "adobe-pass-emulator", "requestor": "REF30", "mvpd": "Cablevision",
+            "resource": resource, "notBefore": now, "notAfter": now + 420_000, "nonce": "n1"
+        });
+        MediaToken {
+            issued_at: None,
+            not_before: now,
+            not_after: now + 420_000,
+            serialized_token: Secret::new(crate::emulator::media_token::sign(
+                claims.to_string().as_bytes(),
+            )),
+        }
+    }
+
+    /// Review E5: a permit reaches the TV only with a media token that verifies for the
+    /// resource played; one signed by another key, or for another resource, is a denial.
+    #[test]
+    fn permits_carry_only_media_tokens_that_verify() {
+        let now = 1_700_000_000_000;
+        let token = media_token("REF30", now);
+        let issuer = MediaTokenVerifier::from_pem(
+            &crate::emulator::media_token::public_key_pem().expect("test key"),
+        )
+        .expect("issuer's key");
+        let other = MediaTokenVerifier::from_pem(include_str!(
+            "../../tests/adobe_pass_support/keys/primary.pub.pem"
+        ))
+        .expect("another key");
+        let permit = checked_permit(&token, "REF30", Some(&issuer), now).expect("verifies");
+        assert!(
+            matches!(&permit, AuthorizeOutcome::Permit { media_token, expires_at, .. }
+                if media_token == &token.serialized_token && *expires_at == token.not_after)
+        );
+        assert!(
+            checked_permit(&token, "REF30", None, now).is_ok(),
+            "unverified"
+        );
+        assert_eq!(
+            checked_permit(&token, "REF30", Some(&other), now),
+            Err(MediaTokenError::InvalidSignature)
+        );
+        assert_eq!(
+            checked_permit(&token, "premium-sports", Some(&issuer), now),
+            Err(MediaTokenError::InvalidResource)
+        );
+        assert!(matches!(
+            checked_permit(&token, "REF30", Some(&issuer), now + 3_600_000),
+            Err(MediaTokenError::Expired { .. })
+        ));
+        let denial = AuthorizeOutcome::from(MediaTokenError::InvalidSignature);
+        assert!(
+            matches!(&denial, AuthorizeOutcome::Deny { reason, sign_in_again: false, .. }
+                if reason == MEDIA_TOKEN_INVALID),
+            "{denial:?}"
         );
     }
 

@@ -41,7 +41,7 @@ pub use second_screen::PendingCode;
 pub use temppass::TempPassStatus;
 
 use crate::{
-    adobe_pass::{AdobePass, MetadataKeys},
+    adobe_pass::{AdobePass, MediaTokenVerifier, MetadataKeys},
     clock::SharedClock,
     shared::{ClusterEvent, LocalBus, LocalLeases, SharedBus, SharedLeases},
     store::SharedStore,
@@ -66,6 +66,8 @@ pub struct ServiceSettings {
     pub preauthorize_chunk: usize,
     /// The programmer's private keys for encrypted user metadata (§14.4).
     pub metadata_keys: Option<Arc<MetadataKeys>>,
+    /// Checks each media token before its permit goes to the TV; none passes them unverified.
+    pub media_tokens: Option<Arc<MediaTokenVerifier>>,
     /// Registration and TempPass rate limits.
     pub limits: ServiceLimits,
     /// Messages to and from the other nodes.
@@ -83,7 +85,7 @@ pub struct ServiceSettings {
 
 impl ServiceSettings {
     /// Settings with the defaults: every provider but TempPass and hidden ones, no extra rules,
-    /// polling every 4 s, configuration kept 2 minutes.
+    /// polling every 4 s, configuration kept 2 minutes, media tokens unverified.
     pub fn new(public_url: Url, domain_name: impl Into<String>) -> Self {
         Self {
             public_url,
@@ -94,6 +96,7 @@ impl ServiceSettings {
             configuration_ttl: Duration::from_secs(120),
             preauthorize_chunk: decisions::DEFAULT_PREAUTHORIZE_CHUNK,
             metadata_keys: None,
+            media_tokens: None,
             limits: ServiceLimits::local(),
             bus: Arc::new(LocalBus::default()),
             leases: Arc::new(LocalLeases),
