@@ -73,6 +73,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/activate/provider") view=pages::activate::ProvidersPage ssr=SsrMode::Async/>
                 <Route path=path!("/activate/complete") view=pages::activate::CompletePage ssr=SsrMode::Async/>
                 <Route path=path!("/activate/cancelled") view=pages::activate::CancelledPage/>
+                <Route path=path!("/activate/signed-out") view=pages::activate::SignedOutPage/>
                 <Route path=path!("/tv") view=pages::tv::TvPage/>
             </Routes>
             <SiteFooter/>

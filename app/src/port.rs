@@ -93,6 +93,10 @@ pub trait ActivationPort: Send + Sync {
     fn complete<'a>(&'a self, code: &'a str, viewer: IpAddr) -> PortFuture<'a, Completion>;
     /// The viewer says the code is not theirs: the activation ends.
     fn cancel<'a>(&'a self, code: &'a str) -> PortFuture<'a, ()>;
+    /// The TV a finished sign-in signed in ("Roku Ultra (Roku OS)"), when known.
+    fn signed_in_device<'a>(&'a self, code: &'a str) -> PortFuture<'a, Option<String>>;
+    /// The viewer finished a sign-in they did not start: the TV it signed in is signed out.
+    fn disown<'a>(&'a self, code: &'a str, viewer: IpAddr) -> PortFuture<'a, ()>;
 }
 
 /// The port as pages find it in context.

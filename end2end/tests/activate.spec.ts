@@ -235,3 +235,34 @@ test("forms need the page's CSRF token; Origin: null passes with it, a forged to
   await page.getByRole("button", { name: "Continue" }).click();
   expect((await refused).status()).toBe(403);
 });
+
+test("a relayed sign-in link: the victim is warned, sees the TV and signs it out", async ({ browser, request }) => {
+  const tv = await startActivation(request, "Spectrum");
+  // The attacker confirms his own TV's code, stops at the provider's sign-in and sends its
+  // address to a victim.
+  const attacker = await browser.newContext({ extraHTTPHeaders: { "x-forwarded-for": viewerAddress() } });
+  const attackerPage = await attacker.newPage();
+  await attackerPage.goto(`/activate?code=${tv.code}`);
+  await attackerPage.getByRole("button", { name: "Continue" }).click();
+  await expect(attackerPage.getByLabel("Username")).toBeVisible();
+  const link = attackerPage.url();
+  await attacker.close();
+
+  const victim = await browser.newContext({ extraHTTPHeaders: { "x-forwarded-for": viewerAddress() } });
+  const page = await victim.newPage();
+  await page.goto(link);
+  await page.getByLabel("Username").fill("premium");
+  await page.getByLabel("Password").fill("premium");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByRole("heading", { name: "Did you start this sign-in?" })).toBeVisible();
+  await expect(page.getByText("Roku Ultra (Roku OS)")).toBeVisible();
+  await expect(page.getByText("You're all set")).toHaveCount(0);
+  await noAxeViolations(page);
+  await page.getByRole("button", { name: "This wasn't me: sign that TV out" }).click();
+  await expect(page.getByRole("heading", { name: "That TV is signed out" })).toBeVisible();
+  const profile = await request.get("/tv/v1/profile", {
+    headers: { authorization: `Bearer ${tv.deviceToken}` },
+  });
+  expect((await profile.json()).authenticated).toBe(false);
+  await victim.close();
+});

@@ -205,6 +205,24 @@ impl ActivationPort for SitePort {
                 .map_err(port_error)
         })
     }
+
+    fn signed_in_device<'a>(&'a self, code: &'a str) -> PortFuture<'a, Option<String>> {
+        Box::pin(async move {
+            self.service
+                .signed_in_device(code)
+                .await
+                .map_err(port_error)
+        })
+    }
+
+    fn disown<'a>(&'a self, code: &'a str, viewer: IpAddr) -> PortFuture<'a, ()> {
+        Box::pin(async move {
+            self.service
+                .disown_sign_in(code, viewer)
+                .await
+                .map_err(port_error)
+        })
+    }
 }
 
 /// Puts the viewer's IP in the request for the pages' server functions: the connection's

@@ -15,7 +15,7 @@ use crate::{
         types::{ActionName, SessionRequest},
         AdobePassError, Endpoint,
     },
-    store::{Activation, ActivationStatus},
+    store::{Activation, ActivationStatus, Device},
 };
 
 /// A pending code as the phone sees it.
@@ -33,15 +33,27 @@ pub struct PendingCode {
 
 /// A short description of Adobe's `device` object: model, then operating system.
 fn describe_device(device: &serde_json::Value) -> Option<String> {
-    let text = |value: &serde_json::Value| {
-        value
-            .as_str()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-    };
     let model = text(&device["model"]).or_else(|| text(&device["hardware"]["name"]));
-    let os = text(&device["operatingSystem"]["name"]);
+    describe(model, text(&device["operatingSystem"]["name"]))
+}
+
+/// The same description from what the TV registered with (`model`, `osName`).
+fn describe_registered(device: &Device) -> Option<String> {
+    describe(
+        text(&device.device_info["model"]),
+        text(&device.device_info["osName"]),
+    )
+}
+
+fn text(value: &serde_json::Value) -> Option<String> {
+    value
+        .as_str()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+}
+
+fn describe(model: Option<String>, os: Option<String>) -> Option<String> {
     match (model, os) {
         (Some(model), Some(os)) if !model.contains(&os) => Some(format!("{model} ({os})")),
         (Some(model), _) => Some(model),
@@ -50,6 +62,50 @@ fn describe_device(device: &serde_json::Value) -> Option<String> {
 }
 
 impl Service {
+    /// The TV a finished sign-in signed in, described as the viewer would know it; `None`
+    /// when the code did not end in a sign-in.
+    pub async fn signed_in_device(&self, code: &str) -> Result<Option<String>, ServiceError> {
+        Ok(self
+            .signed_in_activation(code)
+            .await?
+            .and_then(|(_, device)| describe_registered(&device)))
+    }
+
+    /// The viewer who finished a sign-in says they did not start it (a code relayed to them,
+    /// `draft-ietf-oauth-cross-device-security` §3): the TV holding the code is logged out at
+    /// Adobe at once, and its cached sign-in forgotten on every node.
+    pub async fn disown_sign_in(&self, code: &str, viewer: IpAddr) -> Result<(), ServiceError> {
+        let (activation, device) = self
+            .signed_in_activation(code)
+            .await?
+            .ok_or(ServiceError::NotFound("signed-in activation"))?;
+        tracing::warn!(
+            device = %device.device_id,
+            provider = activation.provider.as_deref().unwrap_or_default(),
+            "a viewer disowned a sign-in started elsewhere; the TV is logged out"
+        );
+        let session = self.session_for(device, SocketAddr::new(viewer, 0))?;
+        self.logout(&session).await?;
+        Ok(())
+    }
+
+    async fn signed_in_activation(
+        &self,
+        code: &str,
+    ) -> Result<Option<(Activation, Device)>, ServiceError> {
+        let Some(activation) = self
+            .inner
+            .store
+            .activation(code)
+            .await?
+            .filter(|a| a.status == ActivationStatus::Authenticated)
+        else {
+            return Ok(None);
+        };
+        let device = self.inner.store.device(&activation.device_id).await?;
+        Ok(device.map(|device| (activation, device)))
+    }
+
     /// The TV session behind a pending, unexpired code, acting from the viewer's IP; `None`
     /// when the code is unknown, finished or past its `notAfter`.
     async fn viewer_session(

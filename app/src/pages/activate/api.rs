@@ -57,6 +57,16 @@ pub enum ProviderPage {
 pub enum CompletePage {
     /// How the sign-in ended, for this code.
     Outcome(String, Completion),
+    /// A sign-in finished in a browser that did not start it (a code relayed to this viewer):
+    /// the code, the TV it signed in, and the form token for "this wasn't me".
+    StartedElsewhere {
+        /// The code.
+        code: String,
+        /// The TV it signed in, when known.
+        device: Option<String>,
+        /// The session's CSRF token.
+        csrf: String,
+    },
     /// No usable code came back.
     Gone,
     /// Too many failed codes: wait this many seconds.
@@ -96,6 +106,13 @@ pub async fn cancel_code(code: String, csrf: String) -> Result<(), ServerFnError
     ssr::cancel_code(&code, &csrf).await
 }
 
+/// Form post from the completion page of a sign-in started elsewhere: "this wasn't me, sign
+/// that TV out".
+#[server(endpoint = "activate/disown")]
+pub async fn disown_sign_in(code: String, csrf: String) -> Result<(), ServerFnError> {
+    ssr::disown_sign_in(&code, &csrf).await
+}
+
 /// Form post from the picker: sign in with `mvpd`; redirects to the provider's sign-in page.
 #[server(endpoint = "activate/sign-in")]
 pub async fn sign_in(code: String, mvpd: String, csrf: String) -> Result<(), ServerFnError> {
@@ -128,6 +145,9 @@ pub mod ssr {
     const FAILURES: &str = "code_failures";
     const COOL_DOWN_UNTIL: &str = "code_cool_down_until";
     const LAST_PROVIDER: &str = "last_provider";
+    /// The code whose sign-in this browser started (it confirmed the code and was sent to the
+    /// provider): only that browser is told "all set" (the code-relay defence).
+    const SIGN_IN_STARTED: &str = "sign_in_started";
     /// The code this session proved, the only one later steps take without a new check.
     const CHECKED_CODE: &str = "checked_code";
     const CSRF: &str = "csrf";
@@ -411,12 +431,60 @@ pub mod ssr {
         };
         Ok(
             match checked(&call, input, step, |c| *c != Completion::Gone).await {
+                Ok((code, Completion::SignedIn(_))) if !started_here(&call, &code).await => {
+                    let device = call.port.signed_in_device(&code).await.unwrap_or_default();
+                    let csrf = csrf_token(&call).await;
+                    CompletePage::StartedElsewhere { code, device, csrf }
+                }
                 Ok((code, outcome)) => CompletePage::Outcome(code, outcome),
                 Err(Refusal::TooMany(wait)) => CompletePage::TooMany(wait),
                 Err(Refusal::Failed) => CompletePage::Busy,
                 Err(_) => CompletePage::Gone,
             },
         )
+    }
+
+    /// Whether this browser started the sign-in for `code`.
+    async fn started_here(call: &Call, code: &str) -> bool {
+        match &call.session {
+            Some(session) => {
+                session
+                    .get::<String>(SIGN_IN_STARTED)
+                    .await
+                    .ok()
+                    .flatten()
+                    .as_deref()
+                    == Some(code)
+            }
+            None => false,
+        }
+    }
+
+    /// "This wasn't me": signs out the TV a sign-in this browser did not start signed in.
+    pub(super) async fn disown_sign_in(input: &str, csrf: &str) -> Result<(), ServerFnError> {
+        let call = call().await?;
+        from_own_page(&call, csrf).await?;
+        // Only a browser that opened this code's completion page (the code check passed, within
+        // the limits) may sign its TV out: no guessing codes to sign strangers' TVs out.
+        let opened = match (&call.session, normalize_code(input)) {
+            (Some(session), Some(code)) => {
+                let checked: Option<String> = session.get(CHECKED_CODE).await.ok().flatten();
+                checked.filter(|checked| *checked == code)
+            }
+            _ => None,
+        };
+        let Some(code) = opened else {
+            redirect_refused(input);
+            return Ok(());
+        };
+        match call.port.disown(&code, call.viewer).await {
+            Ok(()) => leptos_axum::redirect("/activate/signed-out"),
+            Err(error) => {
+                port_failure(&error, &code);
+                leptos_axum::redirect(&code_url("/activate/complete", &code));
+            }
+        }
+        Ok(())
     }
 
     /// State changes come only from this site's own pages: the form carries the session's CSRF
@@ -514,6 +582,9 @@ pub mod ssr {
                 if let Some(session) = &call.session {
                     if let Err(error) = session.insert(LAST_PROVIDER, mvpd).await {
                         tracing::warn!(%error, "cannot remember the provider");
+                    }
+                    if let Err(error) = session.insert(SIGN_IN_STARTED, code).await {
+                        tracing::warn!(%error, "cannot remember whose sign-in this is");
                     }
                 }
                 leptos_axum::redirect(&url);

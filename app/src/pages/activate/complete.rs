@@ -1,11 +1,11 @@
-//! `/activate/complete?code=…` (where the provider's sign-in returns) and
-//! `/activate/cancelled`.
+//! `/activate/complete?code=…` (where the provider's sign-in returns), `/activate/cancelled`
+//! and `/activate/signed-out`.
 
-use leptos::prelude::*;
+use leptos::{prelude::*, server_fn::ServerFn};
 use leptos_meta::Title;
 
 use super::{
-    api::{load_outcome, CompletePage as Outcome},
+    api::{load_outcome, CompletePage as Outcome, DisownSignIn},
     entry::TooMany,
     query_code, BusyNotice, ProviderLogo,
 };
@@ -31,6 +31,9 @@ pub fn CompletePage() -> impl IntoView {
                                 <p>{texts.done_text}</p>
                             </section>
                         }.into_any(),
+                        Ok(Outcome::StartedElsewhere { code, device, csrf }) => view! {
+                            <StartedElsewhere code device csrf/>
+                        }.into_any(),
                         Ok(Outcome::Outcome(code, Completion::NotFinished)) => view! {
                             <Title text=texts.not_finished_title/>
                             <h1>{texts.not_finished_title}</h1>
@@ -52,6 +55,41 @@ pub fn CompletePage() -> impl IntoView {
                     }
                 })}
             </Suspense>
+        </main>
+    }
+}
+
+/// A sign-in finished in a browser that did not start it: the viewer may have been sent a
+/// stranger's sign-in link (code relay), so nothing says "all set" without naming the TV and
+/// offering to sign it out.
+#[component]
+fn StartedElsewhere(code: String, device: Option<String>, csrf: String) -> impl IntoView {
+    let texts = use_texts();
+    let device = device.unwrap_or_else(|| texts.confirm_unknown_device.to_owned());
+    view! {
+        <Title text=texts.elsewhere_title/>
+        <h1>{texts.elsewhere_title}</h1>
+        <p role="alert">{texts.elsewhere_text}</p>
+        <p class="lead">{device}</p>
+        <p>{texts.elsewhere_yours}</p>
+        <form method="post" action=DisownSignIn::url()>
+            <input type="hidden" name="code" value=code/>
+            <input type="hidden" name="csrf" value=csrf/>
+            <button type="submit" class="button primary">{texts.disown_label}</button>
+        </form>
+    }
+}
+
+/// After "this wasn't me".
+#[component]
+pub fn SignedOutPage() -> impl IntoView {
+    let texts = use_texts();
+    view! {
+        <Title text=texts.signed_out_title/>
+        <main class="page">
+            <h1>{texts.signed_out_title}</h1>
+            <p>{texts.signed_out_text}</p>
+            <p><a class="button" href="/activate">{texts.enter_another}</a></p>
         </main>
     }
 }

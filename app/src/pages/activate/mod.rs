@@ -9,7 +9,7 @@ mod confirm;
 mod entry;
 mod providers;
 
-pub use complete::{CancelledPage, CompletePage};
+pub use complete::{CancelledPage, CompletePage, SignedOutPage};
 pub use entry::ActivatePage;
 pub use providers::ProvidersPage;
 
