@@ -15,7 +15,7 @@ use url::Url;
 
 pub use crate::store::StoreUrl;
 use crate::{
-    adobe_pass::{Budgets, MediaTokenVerifier, MetadataKeys, Secret},
+    adobe_pass::{Budgets, MediaTokenVerifier, MetadataKeys, PlatformStatement, Secret},
     brand::SiteBrand,
     service::{BusinessRules, ProviderFilter, MAX_PREAUTHORIZE_RESOURCES},
     store::{SealingKey, SealingKeys},
@@ -96,6 +96,19 @@ pub struct Args {
         conflicts_with = "software_statement"
     )]
     pub software_statement_file: Option<PathBuf>,
+
+    /// Software statements of applications registered for one platform each, as
+    /// `PLATFORM=FILE`, where PLATFORM is the devices' `osName`, or `osName/osVendor` for a
+    /// platform narrower than its OS (`Android/Amazon` for Fire TV). Devices of a listed
+    /// platform register with its statement, the others with --software-statement. Repeat, or
+    /// separate with commas.
+    #[arg(
+        long,
+        env = "TVE_PLATFORM_SOFTWARE_STATEMENT_FILES",
+        value_delimiter = ',',
+        requires = "adobe_pass_url"
+    )]
+    pub platform_software_statement_file: Vec<String>,
 
     /// The `redirect_uri` registered with each DCR client (§4.1; the one in the software
     /// statement's application, for example app://com.network.tv). Unset, registrations carry
@@ -308,6 +321,8 @@ pub enum Upstream {
         base_url: Url,
         /// The software statement exchanged for client credentials at registration.
         software_statement: Secret,
+        /// The statements of platforms registered as applications of their own.
+        platform_statements: Vec<PlatformStatement>,
     },
 }
 
@@ -430,6 +445,7 @@ impl TryFrom<Args> for Config {
             Some(raw) => Upstream::Remote {
                 base_url: parse_base_url("--adobe-pass-url", raw)?,
                 software_statement: software_statement(&args)?,
+                platform_statements: platform_statements(&args.platform_software_statement_file)?,
             },
         };
         if !is_service_provider(&args.service_provider) {
@@ -616,8 +632,11 @@ fn budget(setting: &'static str, millis: u64) -> Result<Duration, ConfigError> {
 /// The metadata keys the flags name, read and checked now.
 fn metadata_keys(args: &Args) -> Result<Option<Arc<MetadataKeys>>, ConfigError> {
     let read = |setting: &'static str, path: &PathBuf| {
-        std::fs::read_to_string(path)
-            .map_err(|e| ConfigError::new(setting, format!("cannot read {}: {e}", path.display())))
+        let pem = std::fs::read_to_string(path).map_err(|e| {
+            ConfigError::new(setting, format!("cannot read {}: {e}", path.display()))
+        })?;
+        crate::store::warn_if_others_can_read(path);
+        Ok(pem)
     };
     let Some(primary) = &args.metadata_key_file else {
         return Ok(None);
@@ -804,6 +823,38 @@ fn software_statement(args: &Args) -> Result<Secret, ConfigError> {
         return Err(ConfigError::new("--software-statement", "is empty"));
     }
     Ok(Secret::new(statement))
+}
+
+/// `PLATFORM=FILE` settings read: the platform (`osName`, or `osName/osVendor`) and the
+/// statement in the file.
+fn platform_statements(raw: &[String]) -> Result<Vec<PlatformStatement>, ConfigError> {
+    const SETTING: &str = "--platform-software-statement-file";
+    raw.iter()
+        .map(|entry| {
+            let (platform, path) = entry
+                .split_once('=')
+                .filter(|(platform, path)| !platform.trim().is_empty() && !path.trim().is_empty())
+                .ok_or_else(|| {
+                    ConfigError::new(SETTING, format!("{entry:?} is not PLATFORM=FILE"))
+                })?;
+            let (os_name, os_vendor) = match platform.split_once('/') {
+                Some((os_name, os_vendor)) => (os_name, Some(os_vendor.trim().to_owned())),
+                None => (platform, None),
+            };
+            let statement = std::fs::read_to_string(path.trim())
+                .map_err(|e| ConfigError::new(SETTING, format!("cannot read {path}: {e}")))?
+                .trim()
+                .to_owned();
+            if statement.is_empty() {
+                return Err(ConfigError::new(SETTING, format!("{path} is empty")));
+            }
+            Ok(PlatformStatement {
+                os_name: os_name.trim().to_owned(),
+                os_vendor,
+                software_statement: Secret::new(statement),
+            })
+        })
+        .collect()
 }
 
 fn shutdown_deadline(secs: u64) -> Result<Duration, ConfigError> {
@@ -1136,6 +1187,49 @@ mod tests {
             panic!("expected a remote upstream");
         };
         assert_eq!(software_statement.expose(), "eyJ.statement");
+    }
+
+    #[test]
+    fn platform_statements_are_read_from_their_files() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("fire.jwt");
+        std::fs::write(&path, "eyJ.fire\n").expect("write");
+        let path = path.to_str().expect("utf-8 path");
+        let parsed = config(&[
+            "--adobe-pass-url",
+            "https://sp.auth.adobe.com",
+            "--software-statement",
+            "eyJ.default",
+            "--platform-software-statement-file",
+            &format!("Android/Amazon={path}"),
+        ])
+        .expect("valid");
+        let Upstream::Remote {
+            platform_statements,
+            ..
+        } = parsed.upstream
+        else {
+            panic!("expected a remote upstream");
+        };
+        assert_eq!(platform_statements.len(), 1);
+        assert_eq!(platform_statements[0].os_name, "Android");
+        assert_eq!(platform_statements[0].os_vendor.as_deref(), Some("Amazon"));
+        assert_eq!(
+            platform_statements[0].software_statement.expose(),
+            "eyJ.fire"
+        );
+        for bad in ["Roku", "=x.jwt", "Roku=/nonexistent/roku.jwt"] {
+            let err = config(&[
+                "--adobe-pass-url",
+                "https://sp.auth.adobe.com",
+                "--software-statement",
+                "eyJ.default",
+                "--platform-software-statement-file",
+                bad,
+            ])
+            .expect_err(bad);
+            assert_eq!(err.setting, "--platform-software-statement-file", "{bad}");
+        }
     }
 
     #[test]

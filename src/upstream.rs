@@ -67,9 +67,11 @@ pub async fn connect(
         Upstream::Remote {
             base_url,
             software_statement,
+            platform_statements,
         } => {
             let mut settings = ClientSettings {
                 redirect_uri: config.dcr_redirect_uri.clone(),
+                platform_statements: platform_statements.clone(),
                 budgets: config.budgets,
                 ..ClientSettings::new(
                     Environment::Custom(base_url.clone()),

@@ -126,3 +126,56 @@ async fn the_browser_that_started_the_sign_in_is_told_all_set() {
     assert!(page.contains("all set: return to your TV"), "{page}");
     assert!(!page.contains("Did you start this sign-in?"), "{page}");
 }
+
+/// The confirm page compares the TV's network with the phone's: a hint for the viewer, never a
+/// block (a phone on mobile data is elsewhere too).
+#[tokio::test]
+async fn the_confirm_page_says_whether_the_tv_is_on_the_phones_network() {
+    let api = Api::start(&["--trusted-proxies", "127.0.0.1"]).await;
+    let tv_from = |address: &'static str| {
+        let api = &api;
+        move |path: &str, token: Option<&str>, body: serde_json::Value| {
+            let mut request = api
+                .http
+                .post(api.url(path))
+                .header("x-forwarded-for", address)
+                .json(&body);
+            if let Some(token) = token {
+                request = request.bearer_auth(token);
+            }
+            async move {
+                let answer = request.send().await.expect("tv call");
+                assert!(answer.status().is_success(), "{}", answer.status());
+                answer.json::<serde_json::Value>().await.expect("json")
+            }
+        }
+    };
+    for (address, expected) in [
+        ("198.51.100.7", "on a different network from this phone"),
+        ("127.0.0.9", "on the same network as this phone"),
+    ] {
+        let call = tv_from(address);
+        let device = format!("tv-at-{address}");
+        let registered = call(
+            "/tv/v1/devices",
+            None,
+            tv_api_support::register_body(&device),
+        )
+        .await;
+        let token = registered["deviceToken"]
+            .as_str()
+            .expect("token")
+            .to_owned();
+        let started = call(
+            "/tv/v1/activations",
+            Some(&token),
+            serde_json::json!({"mvpd": "Spectrum"}),
+        )
+        .await;
+        let code = started["code"].as_str().expect("code");
+        let mut phone = Browser::new(&api);
+        let (status, page) = phone.get(&format!("/activate?code={code}")).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(page.contains(expected), "{address}: {page}");
+    }
+}

@@ -97,6 +97,27 @@ async fn after_a_reauthentication_denial_a_new_activation_starts() {
     assert_eq!(premium["decision"], "permit", "signed in anew: {premium}");
 }
 
+/// In a cluster the refusal is known on every node: a new activation started on another node
+/// replaces the refused profile too (it is not answered "already signed in").
+#[tokio::test]
+async fn a_refusal_seen_on_one_node_lets_another_node_start_the_new_activation() {
+    let Some((a, b, _emulator, _deployment)) = tv_api_support::two_nodes().await else {
+        return;
+    };
+    let tv = a
+        .signed_in_device("tv-reauth-nodes", "Spectrum", "basic")
+        .await;
+    a.set_faults(item_error("authorization_denied_by_hba_policies", 1))
+        .await;
+    assert_eq!(play(&a, &tv, "REF30").await["action"], "authenticate");
+
+    let answer = b
+        .post("/tv/v1/activations", &tv, json!({"mvpd": "Spectrum"}))
+        .await;
+    assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.text);
+    assert!(answer.json()["code"].is_string(), "{}", answer.text);
+}
+
 /// The same refusal at top level (403 `not_authenticated`) is remembered the same way.
 #[tokio::test]
 async fn after_a_top_level_refusal_a_new_activation_starts_too() {

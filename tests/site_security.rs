@@ -7,7 +7,7 @@ mod tv_api_support;
 
 use reqwest::StatusCode;
 use serde_json::json;
-use tv_api_support::{Api, Browser};
+use tv_api_support::{two_nodes, Api, Browser};
 
 async fn pending_code(api: &Api, device: &str) -> String {
     let token = api.register(device).await;
@@ -200,25 +200,32 @@ async fn the_tv_simulator_is_served_only_when_enabled() {
     }
 }
 
-// Several nodes ------------------------------------------------------------------------------
-
-/// Two nodes of one deployment: one emulator (throttling on, as Adobe), one PostgreSQL database,
-/// one Redis namespace.
-async fn two_nodes() -> Option<(
-    Api,
-    Api,
-    tve_activate::emulator::RunningEmulator,
-    common::Deployment,
-)> {
-    let deployment = common::Deployment::new().await?;
-    let emulator =
-        tve_activate::emulator::spawn(tve_activate::emulator::EmulatorSettings::default())
-            .await
-            .expect("emulator starts");
-    let a = Api::node_of(emulator.base_url(), &deployment.settings()).await;
-    let b = Api::node_of(emulator.base_url(), &deployment.settings()).await;
-    Some((a, b, emulator, deployment))
+/// Security review, finding 16: on https the session cookie is host-only, and a session that
+/// proves a code gets a new id (one planted or seen before is worth nothing after).
+#[tokio::test]
+async fn on_https_the_session_cookie_is_host_only_and_a_proven_code_gets_a_new_id() {
+    let api = Api::start(&["--public-url", "https://localhost"]).await;
+    let first = pending_code(&api, "tv-cookie-1").await;
+    let second = pending_code(&api, "tv-cookie-2").await;
+    let mut browser = Browser::new(&api);
+    browser.get(&format!("/activate?code={first}")).await;
+    let planted = browser.cookie.clone().expect("a session");
+    assert!(planted.starts_with("__Host-tve_session="), "{planted}");
+    let response = api
+        .http
+        .get(api.url(&format!("/activate?code={second}")))
+        .header("cookie", &planted)
+        .send()
+        .await
+        .expect("page");
+    let set = response.headers()["set-cookie"].to_str().expect("cookie");
+    assert!(set.contains("Secure") && set.contains("Path=/"), "{set}");
+    assert!(!set.to_ascii_lowercase().contains("domain="), "{set}");
+    let renewed = set.split(';').next().expect("name=value");
+    assert_ne!(renewed, planted, "a new id once the code is proven");
 }
+
+// Several nodes ------------------------------------------------------------------------------
 
 #[tokio::test]
 async fn two_nodes_share_one_code_budget() {

@@ -160,6 +160,40 @@ async fn a_used_up_promotional_temppass_asks_for_a_sign_in() {
     );
 }
 
+/// Review finding 2: another email on the same TV is not a new trial (Adobe counts one per
+/// device or identity), and does not slip past the TempPass start limit as "continuing".
+#[tokio::test]
+async fn another_email_on_the_same_tv_starts_no_new_trial() {
+    let api = Api::with_emulator(emulator(TempPassSettings::default()), &[]).await;
+    let tv = api.register("tv-promo-emails").await;
+    let start = |email: &str| json!({"mvpd": "flexibleTempPass", "email": email});
+    let first = api.post("/tv/v1/temppass", &tv, start("a0@x.test")).await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.text);
+    let play = api
+        .post("/tv/v1/authorize", &tv, json!({"resource": "REF30"}))
+        .await
+        .json();
+    assert_eq!(play["decision"], "permit", "{play}");
+    for n in 1..5 {
+        let other = api
+            .post("/tv/v1/temppass", &tv, start(&format!("a{n}@x.test")))
+            .await;
+        assert_eq!(other.status, StatusCode::BAD_REQUEST, "{}", other.text);
+        assert!(
+            other.error_message().contains("another email address"),
+            "{}",
+            other.text
+        );
+    }
+    let same = api.post("/tv/v1/temppass", &tv, start("a0@x.test")).await;
+    assert_eq!(
+        same.status,
+        StatusCode::OK,
+        "the same email continues: {}",
+        same.text
+    );
+}
+
 /// A broken TempPass configuration (500 `invalid_configuration_temporary_access`, action
 /// `none` in the promotional P2 sample) is for support to fix: 502 `contact-support`, asked
 /// once, not retried as an outage.

@@ -28,6 +28,8 @@ pub struct CodeDetails {
     pub provider: Option<ProviderView>,
     /// The code's `notAfter`, epoch ms.
     pub expires_at: Option<i64>,
+    /// Whether the TV is on this phone's network, when known (a hint for the viewer).
+    pub same_network: Option<bool>,
 }
 
 /// What looking a code up found.

@@ -256,7 +256,7 @@ test("a relayed sign-in link: the victim is warned, sees the TV and signs it out
   await page.getByRole("button", { name: "Sign in" }).click();
   await expect(page.getByRole("heading", { name: "Did you start this sign-in?" })).toBeVisible();
   await expect(page.getByText("Roku Ultra (Roku OS)")).toBeVisible();
-  await expect(page.getByText("You're all set")).toHaveCount(0);
+  await expect(page.getByRole("heading", { name: "You're all set: return to your TV" })).toHaveCount(0);
   await noAxeViolations(page);
   await page.getByRole("button", { name: "This wasn't me: sign that TV out" }).click();
   await expect(page.getByRole("heading", { name: "That TV is signed out" })).toBeVisible();

@@ -33,8 +33,9 @@ impl AdobePass {
         device: &DeviceIdentity,
     ) -> Result<ClientRegistration, AdobePassError> {
         let settings = &self.inner.settings;
+        let (os_name, os_vendor) = device.platform();
         let body = serde_json::to_vec(&RegisterRequest {
-            software_statement: &settings.software_statement,
+            software_statement: settings.software_statement_for(os_name, os_vendor),
             redirect_uri: settings.redirect_uri.as_deref(),
         })
         .map_err(|error| AdobePassError::InvalidInput(error.to_string()))?;

@@ -291,6 +291,8 @@ pub struct DeviceIdentity {
     user_agent: Option<HeaderValue>,
     sso: SsoHeaders,
     temp_pass: Option<TempPassIdentity>,
+    os_name: String,
+    os_vendor: Option<String>,
 }
 
 impl DeviceIdentity {
@@ -318,7 +320,14 @@ impl DeviceIdentity {
             visitor_id: None,
             sso: SsoHeaders::default(),
             temp_pass: None,
+            os_name: info.os_name.clone(),
+            os_vendor: info.os_vendor.clone(),
         }
+    }
+
+    /// The device's platform as its description gives it: `osName`, and `osVendor` if any.
+    pub fn platform(&self) -> (&str, Option<&str>) {
+        (&self.os_name, self.os_vendor.as_deref())
     }
 
     /// Sends `X-Forwarded-For` (and throttles) as the viewer at `ip`, for calls a second screen

@@ -45,7 +45,7 @@ pub use metadata::{MetadataError, MetadataKeys};
 pub use metrics::{Metrics, Outcome};
 pub use retry::RetryPolicy;
 pub use secret::Secret;
-pub use settings::{Budgets, ClientSettings, Environment};
+pub use settings::{Budgets, ClientSettings, Environment, PlatformStatement};
 pub use throttle::{Throttle, ThrottleBuckets, ThrottleSettings, REMEMBER_SPENT_BURST};
 
 use crate::clock::SharedClock;

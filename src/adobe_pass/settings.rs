@@ -43,8 +43,12 @@ pub struct ClientSettings {
     pub environment: Environment,
     /// The requestor id (`serviceProvider`).
     pub service_provider: String,
-    /// The software statement registered for every device (redacted in Debug output).
+    /// The software statement devices register with unless their platform has its own
+    /// (redacted in Debug output).
     pub software_statement: Secret,
+    /// Statements of applications registered for one platform each (Adobe advises narrow
+    /// applications): a device of that platform registers with its platform's.
+    pub platform_statements: Vec<PlatformStatement>,
     /// The `redirect_uri` sent at registration, if any: optional in the DOC (required in the
     /// OAS), and validated by Adobe against the registered application's domains, so it is
     /// left out unless the application needs one.
@@ -104,7 +108,42 @@ impl Budgets {
 /// §14.2 caps DNS caching at 30 seconds.
 pub const MAX_CONNECTION_AGE: Duration = Duration::from_secs(30);
 
+/// The software statement of an application registered for one platform: the devices whose
+/// `osName` (and `osVendor`, when given) match, case-insensitively.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PlatformStatement {
+    /// The devices' `osName`, for example `Roku OS` or `tvOS`.
+    pub os_name: String,
+    /// The devices' `osVendor`, for a platform narrower than its OS (Fire TV: Android by
+    /// Amazon).
+    pub os_vendor: Option<String>,
+    /// The statement (redacted in Debug output).
+    pub software_statement: Secret,
+}
+
 impl ClientSettings {
+    /// The statement a device on `os_name` by `os_vendor` registers with: its OS and
+    /// vendor's, else its OS's, else the default one.
+    pub fn software_statement_for(&self, os_name: &str, os_vendor: Option<&str>) -> &Secret {
+        let same = |a: &str, b: &str| a.trim().eq_ignore_ascii_case(b.trim());
+        let for_os = |statement: &&PlatformStatement| same(&statement.os_name, os_name);
+        self.platform_statements
+            .iter()
+            .filter(for_os)
+            .find(|statement| {
+                matches!((&statement.os_vendor, os_vendor), (Some(a), Some(b)) if same(a, b))
+            })
+            .or_else(|| {
+                self.platform_statements
+                    .iter()
+                    .filter(for_os)
+                    .find(|statement| statement.os_vendor.is_none())
+            })
+            .map_or(&self.software_statement, |statement| {
+                &statement.software_statement
+            })
+    }
+
     /// Settings with the defaults: 3 s to connect, 10 s per answer, connections recycled
     /// every 30 s, tokens replaced 5 minutes before expiry, 3 attempts, Adobe's throttle.
     pub fn new(
@@ -116,6 +155,7 @@ impl ClientSettings {
             environment,
             service_provider: service_provider.into(),
             software_statement,
+            platform_statements: Vec::new(),
             redirect_uri: None,
             connect_timeout: Duration::from_secs(3),
             request_timeout: Duration::from_secs(10),
@@ -150,6 +190,36 @@ mod tests {
             Environment::Custom(custom.clone()).base_url().expect("url"),
             custom
         );
+    }
+
+    #[test]
+    fn each_platform_registers_with_its_own_statement_then_the_default() {
+        let statement = |os_name: &str, os_vendor: Option<&str>, value: &str| PlatformStatement {
+            os_name: os_name.to_owned(),
+            os_vendor: os_vendor.map(str::to_owned),
+            software_statement: Secret::new(value),
+        };
+        let settings = ClientSettings {
+            platform_statements: vec![
+                statement("Android", None, "android"),
+                statement("Android", Some("Amazon"), "fire"),
+                statement("Roku OS", None, "roku"),
+            ],
+            ..ClientSettings::new(Environment::Staging, "REF30", Secret::new("default"))
+        };
+        for (os_name, os_vendor, expected) in [
+            ("roku os", None, "roku"),
+            ("Android", Some("amazon"), "fire"),
+            ("Android", Some("Google"), "android"),
+            ("Android", None, "android"),
+            ("tvOS", Some("Apple"), "default"),
+        ] {
+            assert_eq!(
+                settings.software_statement_for(os_name, os_vendor).expose(),
+                expected,
+                "{os_name} {os_vendor:?}"
+            );
+        }
     }
 
     #[test]

@@ -108,6 +108,17 @@ impl Platform {
     }
 }
 
+/// An application registered for some platforms only, with a software statement of its own
+/// (TVE Dashboard, "Registered applications": Adobe advises narrow applications).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PlatformApplication {
+    /// The statement DCR takes for it.
+    pub software_statement: String,
+    /// The platforms whose devices may register with it.
+    pub platforms: Vec<Platform>,
+}
+
 impl MvpdEntry {
     /// Whether the MVPD is boarded on the platform of a device with this `X-Device-Info`.
     pub fn boarded_on(&self, info: &serde_json::Map<String, serde_json::Value>) -> bool {

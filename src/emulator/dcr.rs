@@ -74,9 +74,32 @@ fn registered_redirect_uri(state: &EmulatorState, uri: &str) -> bool {
         .unwrap_or(false)
 }
 
+/// Whether a device with this `X-Device-Info` may register with `statement`: the default
+/// application's for every platform; a platform application's only for its platforms
+/// (`unapproved_software_statement`); anything else is `invalid_software_statement`.
+fn statement_error(
+    state: &EmulatorState,
+    statement: &str,
+    info: &serde_json::Map<String, serde_json::Value>,
+) -> Option<&'static str> {
+    let applications: Vec<_> = state
+        .platform_applications()
+        .iter()
+        .filter(|application| application.software_statement == statement)
+        .collect();
+    if applications.is_empty() {
+        return (statement != state.software_statement()).then_some("invalid_software_statement");
+    }
+    let on_its_platform = applications
+        .iter()
+        .any(|application| application.platforms.iter().any(|p| p.includes(info)));
+    (!on_its_platform).then_some("unapproved_software_statement")
+}
+
 /// `POST /o/client/register`: JSON `{software_statement, redirect_uri?}` → 201 credentials.
 /// Errors (400): `invalid_request` (not JSON, no statement, no `Content-Type` or
-/// `X-Device-Info`), `invalid_software_statement` (not the accepted statement),
+/// `X-Device-Info`), `invalid_software_statement` (no application's statement),
+/// `unapproved_software_statement` (an application's, for other platforms),
 /// `invalid_redirect_uri` (not an absolute URI on a registered domain).
 pub async fn register(
     State(state): State<EmulatorState>,
@@ -92,8 +115,9 @@ pub async fn register(
     let Some(statement) = request.software_statement.filter(|s| !s.is_empty()) else {
         return dcr_error("invalid_request");
     };
-    if statement != state.software_statement() {
-        return dcr_error("invalid_software_statement");
+    let info = headers::device_info(&request_headers).unwrap_or_default();
+    if let Some(error) = statement_error(&state, &statement, &info) {
+        return dcr_error(error);
     }
     let redirect_uris = match request.redirect_uri {
         Some(uri) if !registered_redirect_uri(&state, &uri) => {

@@ -41,7 +41,7 @@ use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
 use crate::clock::{SharedClock, SystemClock};
 
 pub use self::{
-    dataset::Dataset,
+    dataset::{Dataset, Platform, PlatformApplication},
     faults::{Fault, FaultRule, FaultSet},
     readings::Readings,
     state::{EmulatorState, Ttls},
@@ -62,8 +62,11 @@ pub struct EmulatorSettings {
     pub public_url: Option<url::Url>,
     /// The emulated world.
     pub dataset: Dataset,
-    /// The software statement registration accepts.
+    /// The software statement registration accepts from every platform.
     pub software_statement: String,
+    /// Applications registered for some platforms only, each with its own statement (TVE
+    /// Dashboard, "Registered applications").
+    pub platform_applications: Vec<PlatformApplication>,
     /// Lifetimes of tokens, codes and profiles.
     pub ttls: Ttls,
     /// Throttling as §12 describes.
@@ -99,6 +102,7 @@ impl Default for EmulatorSettings {
             public_url: None,
             dataset: Dataset::default(),
             software_statement: DEFAULT_SOFTWARE_STATEMENT.to_owned(),
+            platform_applications: Vec::new(),
             ttls: Ttls::default(),
             throttling: false,
             burst_refills: false,
@@ -175,6 +179,7 @@ pub fn state(
         clock: settings.clock.clone(),
         public_url: public_url.to_owned(),
         software_statement: settings.software_statement.clone(),
+        platform_applications: settings.platform_applications.clone(),
         ttls: settings.ttls,
         encryption,
         faults: faults::Faults::new(settings.faults.clone()),

@@ -13,7 +13,7 @@ use tokio::sync::Notify;
 use crate::{
     clock::SharedClock,
     emulator::{
-        dataset::{Dataset, MvpdEntry},
+        dataset::{Dataset, MvpdEntry, PlatformApplication},
         dcr::{AccessToken, Client},
         errors::{ApiError, ErrorCode},
         faults::Faults,
@@ -169,6 +169,7 @@ struct Inner {
     clock: SharedClock,
     public_url: String,
     software_statement: String,
+    platform_applications: Vec<PlatformApplication>,
     ttls: Ttls,
     encryption: Option<Encryption>,
     store: Mutex<Store>,
@@ -190,6 +191,8 @@ pub struct StateParts {
     pub public_url: String,
     /// The software statement registration accepts.
     pub software_statement: String,
+    /// Applications registered for some platforms only.
+    pub platform_applications: Vec<PlatformApplication>,
     /// Lifetimes.
     pub ttls: Ttls,
     /// How user metadata is encrypted for the programmer; none sends it plain.
@@ -214,6 +217,7 @@ impl EmulatorState {
             clock: parts.clock,
             public_url: parts.public_url.trim_end_matches('/').to_owned(),
             software_statement: parts.software_statement,
+            platform_applications: parts.platform_applications,
             ttls: parts.ttls,
             encryption: parts.encryption,
             store: Mutex::new(parts.store),
@@ -272,6 +276,11 @@ impl EmulatorState {
     /// The software statement registration accepts.
     pub fn software_statement(&self) -> &str {
         &self.0.software_statement
+    }
+
+    /// The applications registered for some platforms only.
+    pub fn platform_applications(&self) -> &[PlatformApplication] {
+        &self.0.platform_applications
     }
 
     /// Lifetimes.

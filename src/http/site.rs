@@ -134,6 +134,7 @@ impl ActivationPort for SitePort {
                 device: pending.device,
                 provider,
                 expires_at: Some(pending.expires_at),
+                same_network: pending.same_network,
             }))
         })
     }
@@ -281,8 +282,14 @@ again in a moment.</p><p><a href=\"/activate\">Try again</a></p></main></body></
 
 /// Browser sessions: `HttpOnly`, `SameSite=Lax`, `Secure` on https, kept in `store`.
 pub fn session_layer(https: bool, store: SiteSessions) -> SessionManagerLayer<SiteSessions> {
+    // On https the cookie is host-only (`__Host-`: Secure, Path=/, no Domain), so a sibling
+    // subdomain cannot plant one (security review, finding 16).
     SessionManagerLayer::new(store)
-        .with_name("tve_session")
+        .with_name(if https {
+            "__Host-tve_session"
+        } else {
+            "tve_session"
+        })
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_secure(https)
@@ -408,13 +415,18 @@ fn hash_file(site_root: &FsPath, beside_binary: Option<&FsPath>) -> Option<PathB
         }
     }
     let hashes = hashes_in_names(&site_root.join("pkg"))?;
-    let site = std::fs::canonicalize(site_root).unwrap_or_else(|_| site_root.to_path_buf());
-    let file = std::env::temp_dir().join(format!(
-        "tve-activate-{:016x}-{HASH_FILE}",
-        fnv1a(&site.to_string_lossy())
-    ));
-    match std::fs::write(&file, hashes) {
-        Ok(()) => {
+    // A new file of a random name, created exclusively: no link planted in the temporary
+    // folder can make the service write elsewhere (security review, finding 17).
+    let written = tempfile::Builder::new()
+        .prefix("tve-activate-")
+        .suffix(&format!("-{HASH_FILE}"))
+        .tempfile()
+        .and_then(|mut file| {
+            std::io::Write::write_all(&mut file, hashes.as_bytes())?;
+            file.keep().map_err(|error| error.error)
+        });
+    match written {
+        Ok((_, file)) => {
             tracing::info!(
                 site_root = %site_root.display(),
                 "no hash file of this build names the site's files: read from their names"
@@ -424,7 +436,6 @@ fn hash_file(site_root: &FsPath, beside_binary: Option<&FsPath>) -> Option<PathB
         Err(error) => {
             tracing::warn!(
                 %error,
-                file = %file.display(),
                 "cannot write the site's hash file: pages link unhashed names"
             );
             None
@@ -471,13 +482,6 @@ fn is_hash(part: &str) -> bool {
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
         && part.bytes().any(|b| b.is_ascii_alphanumeric())
-}
-
-/// A stable 64-bit FNV-1a hash of `text`, to name the server's hash file after its site.
-fn fnv1a(text: &str) -> u64 {
-    text.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
-        (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3)
-    })
 }
 
 /// `Cache-Control` of the site's files whose names carry a hash of their content: a browser
@@ -652,8 +656,16 @@ mod tests {
             std::fs::write(pkg.join(name), b"").expect("file");
         }
         let found = hash_file(site.path(), Some(binary.path())).expect("from the names");
+        // Security review, finding 17: each start writes a new file of a random name, never
+        // a name anyone could plant a link at.
+        let again = hash_file(site.path(), Some(binary.path())).expect("again");
+        assert_ne!(found, again);
+        for file in [&found, &again] {
+            assert!(!file.is_symlink(), "{}", file.display());
+        }
+        std::fs::remove_file(&again).expect("tidy");
         assert_eq!(
-            std::fs::read_to_string(found).expect("written"),
+            std::fs::read_to_string(&found).expect("written"),
             "js: lkVhAr1x3CAsEmzZEHD_Rg\nwasm: xPJaR3_pdUH-PV6PZxJvvA\n\
              css: hVjTb7xLpSDHXarIoXWnzw\nmanifest: FEklWyaFMmyCfJ9mNMYbIA\n\
              split: v72bcu_e99xbLxB_gDI1BA\n"

@@ -16,15 +16,22 @@ pub const FAILURES_PER_ADDRESS: Rate = Rate::new(10, Duration::from_secs(60));
 /// Failed codes of everyone together before lookups slow down: a burst of 300, then ten a
 /// second sustained. Past it, an attacker spread over many addresses is at work.
 pub const FAILURES_IN_TOTAL: Rate = Rate::new(300, Duration::from_millis(100));
+/// Failed codes of everyone together past which lookups of codes a session has not proved are
+/// refused (429): a burst of 3,000, then fifty a second. Right codes are refunded, so only a
+/// guessing crowd fills it; while it is full, viewers wait as the crowd does.
+pub const FAILURES_CEILING: Rate = Rate::new(3_000, Duration::from_millis(20));
 /// How long each lookup waits while failures spike.
 const SPIKE_DELAY: Duration = Duration::from_secs(1);
 
 /// The limits on codes that match nothing (see `app::pages::activate::api::ssr`): per address
-/// prefix and in total, with counts for `/metrics`.
+/// prefix and in total, with counts for `/metrics`. A lookup reserves one failure of its
+/// prefix's budget and of the ceiling before it runs, so concurrent guesses cannot all pass
+/// one check; a right code gives its reservation back.
 #[derive(Debug)]
 pub struct CodeGuard {
     per_address: SharedLimiter,
     total: SharedLimiter,
+    ceiling: SharedLimiter,
     failed: Counter,
     refused: Counter,
     slowed: Counter,
@@ -36,16 +43,19 @@ impl Default for CodeGuard {
         Self::new(
             LocalLimiter::shared(FAILURES_PER_ADDRESS),
             LocalLimiter::shared(FAILURES_IN_TOTAL),
+            LocalLimiter::shared(FAILURES_CEILING),
         )
     }
 }
 
 impl CodeGuard {
-    /// A guard over these limiters (per address prefix, and in total under one key).
-    pub fn new(per_address: SharedLimiter, total: SharedLimiter) -> Self {
+    /// A guard over these limiters (per address prefix; in total, for the slow-down and for
+    /// the ceiling, each under one key).
+    pub fn new(per_address: SharedLimiter, total: SharedLimiter, ceiling: SharedLimiter) -> Self {
         Self {
             per_address,
             total,
+            ceiling,
             failed: Counter::default(),
             refused: Counter::default(),
             slowed: Counter::default(),
@@ -62,7 +72,7 @@ impl CodeGuard {
         );
         registry.register(
             "tve_activation_code_refusals",
-            "Code checks refused because the address prefix spent its failure budget",
+            "Code checks refused because the address prefix, or everyone together, spent the failure budget",
             self.refused.clone(),
         );
         registry.register(
@@ -96,25 +106,39 @@ impl LookupLimiter for CodeGuard {
                 self.slowed.inc();
                 tokio::time::sleep(SPIKE_DELAY).await;
             }
-            self.per_address
-                .check(&address_key(viewer))
-                .await
-                .map_err(|limited| match limited {
-                    Limited::Wait(wait) => {
-                        self.refused.inc();
-                        NotAdmitted::Wait(wait.as_secs().max(1))
-                    }
-                    Limited::Unavailable => NotAdmitted::Unavailable,
-                })
+            let key = address_key(viewer);
+            let refused = |limited| match limited {
+                Limited::Wait(wait) => {
+                    self.refused.inc();
+                    NotAdmitted::Wait(wait.as_secs().max(1))
+                }
+                Limited::Unavailable => NotAdmitted::Unavailable,
+            };
+            self.per_address.take(&key).await.map_err(refused)?;
+            if let Err(limited) = self.ceiling.take(TOTAL).await {
+                self.per_address.refund(&key).await;
+                if matches!(limited, Limited::Wait(_)) {
+                    tracing::warn!("failed codes passed the ceiling: unproved lookups are refused");
+                }
+                return Err(refused(limited));
+            }
+            Ok(())
         })
     }
 
-    fn failed_guess(&self, viewer: IpAddr) -> LimitFuture<'_, ()> {
+    fn failed_guess(&self, _viewer: IpAddr) -> LimitFuture<'_, ()> {
         Box::pin(async move {
-            self.per_address.charge(&address_key(viewer)).await;
+            // The prefix and the ceiling counted it when admitting.
             self.total.charge(TOTAL).await;
             let total = self.failed.inc() + 1;
             tracing::info!(failed_code_guesses = total, "a code matched no activation");
+        })
+    }
+
+    fn refund(&self, viewer: IpAddr) -> LimitFuture<'_, ()> {
+        Box::pin(async move {
+            self.per_address.refund(&address_key(viewer)).await;
+            self.ceiling.refund(TOTAL).await;
         })
     }
 }
@@ -156,7 +180,55 @@ mod tests {
         let ip: IpAddr = [10, 0, 0, 1].into();
         for _ in 0..50 {
             assert!(guard.admit(ip).await.is_ok());
+            guard.refund(ip).await;
         }
+    }
+
+    /// Review finding 8: fifty guesses from one address at the same moment, all admitted
+    /// before any is known to be wrong: only the budget passes.
+    #[tokio::test]
+    async fn a_burst_of_concurrent_guesses_from_one_address_gets_only_the_budget() {
+        let guard = std::sync::Arc::new(CodeGuard::default());
+        let ip: IpAddr = [10, 0, 0, 1].into();
+        let guesses = (0..50).map(|_| {
+            let guard = guard.clone();
+            tokio::spawn(async move { guard.admit(ip).await.is_ok() })
+        });
+        let mut admitted = 0;
+        for guess in guesses {
+            admitted += u32::from(guess.await.expect("guess"));
+        }
+        assert_eq!(admitted, FAILURES_PER_ADDRESS.burst);
+    }
+
+    /// Past the ceiling, everyone's unproved lookups are refused (not only slowed down); right
+    /// codes give their reservation back, so they never fill it.
+    #[tokio::test]
+    async fn past_the_ceiling_lookups_are_refused_and_right_codes_never_fill_it() {
+        let guard = CodeGuard::new(
+            LocalLimiter::shared(FAILURES_PER_ADDRESS),
+            LocalLimiter::shared(FAILURES_IN_TOTAL),
+            LocalLimiter::shared(Rate::new(4, Duration::from_secs(60))),
+        );
+        for n in 0..20u8 {
+            let viewer: IpAddr = [10, 0, 2, n].into();
+            assert!(guard.admit(viewer).await.is_ok(), "right code {n}");
+            guard.refund(viewer).await;
+        }
+        for n in 0..4u8 {
+            let guesser: IpAddr = [10, 0, 3, n].into();
+            assert!(guard.admit(guesser).await.is_ok());
+            guard.failed_guess(guesser).await;
+        }
+        let someone: IpAddr = [10, 0, 4, 1].into();
+        assert!(matches!(
+            guard.admit(someone).await,
+            Err(NotAdmitted::Wait(_))
+        ));
+        assert!(
+            render(&guard).contains("\ntve_activation_code_refusals_total 1\n"),
+            "counted"
+        );
     }
 
     #[tokio::test]
@@ -164,6 +236,7 @@ mod tests {
         let guard = CodeGuard::new(
             LocalLimiter::shared(FAILURES_PER_ADDRESS),
             LocalLimiter::shared(Rate::new(3, Duration::from_secs(60))),
+            LocalLimiter::shared(FAILURES_CEILING),
         );
         for n in 0..3u8 {
             guard.failed_guess([10, 0, 1, n].into()).await;

@@ -15,7 +15,7 @@ use async_trait::async_trait;
 mod code_guard;
 mod waits;
 
-pub use code_guard::{CodeGuard, FAILURES_IN_TOTAL, FAILURES_PER_ADDRESS};
+pub use code_guard::{CodeGuard, FAILURES_CEILING, FAILURES_IN_TOTAL, FAILURES_PER_ADDRESS};
 pub use waits::{Wait, WaitSlot, WaitSlots};
 
 /// How many events a bucket holds and how fast it drains.
@@ -64,6 +64,10 @@ pub trait Limiter: Send + Sync + std::fmt::Debug {
 
     /// Counts one event for `key` whether or not it fits (failures that already happened).
     async fn charge(&self, key: &str);
+
+    /// Gives back one event [`take`](Self::take) counted for `key` that turned out not to
+    /// count (a reservation for a failure that did not happen).
+    async fn refund(&self, key: &str);
 }
 
 /// A limiter shared across tasks.
@@ -138,7 +142,9 @@ impl LocalLimiter {
         (over > 0.0).then(|| self.rate.period.mul_f64(over))
     }
 
-    fn update(&self, key: &str, admit_only_if_fits: bool, count: bool) -> Result<(), Limited> {
+    /// Adds `count` events (0 checks, -1 refunds) to `key`'s bucket; with `admit_only_if_fits`,
+    /// only when one more event fits.
+    fn update(&self, key: &str, admit_only_if_fits: bool, count: f64) -> Result<(), Limited> {
         let now = Instant::now();
         let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
         let level = self.level(buckets.get(key), now);
@@ -147,14 +153,14 @@ impl LocalLimiter {
                 return Err(Limited::Wait(wait));
             }
         }
-        if count {
+        if count != 0.0 {
             if buckets.len() >= SWEEP_AT && !buckets.contains_key(key) {
                 buckets.retain(|_, b| self.level(Some(b), now) > 0.0);
             }
             buckets.insert(
                 key.to_owned(),
                 Bucket {
-                    level: level + 1.0,
+                    level: (level + count).max(0.0),
                     at: now,
                 },
             );
@@ -166,16 +172,20 @@ impl LocalLimiter {
 #[async_trait]
 impl Limiter for LocalLimiter {
     async fn take(&self, key: &str) -> Result<(), Limited> {
-        self.update(key, true, true)
+        self.update(key, true, 1.0)
     }
 
     async fn check(&self, key: &str) -> Result<(), Limited> {
-        self.update(key, true, false)
+        self.update(key, true, 0.0)
     }
 
     async fn charge(&self, key: &str) {
         // Counting without admitting never refuses.
-        let _ = self.update(key, false, true);
+        let _ = self.update(key, false, 1.0);
+    }
+
+    async fn refund(&self, key: &str) {
+        let _ = self.update(key, false, -1.0);
     }
 }
 
@@ -210,6 +220,18 @@ mod tests {
         limiter.charge("a").await;
         let wait = limiter.check("a").await.expect_err("over the burst").wait();
         assert!(wait > Duration::from_secs(115), "{wait:?}");
+    }
+
+    #[tokio::test]
+    async fn a_refund_gives_one_taken_event_back_and_never_goes_below_empty() {
+        let limiter = LocalLimiter::new(Rate::new(2, Duration::from_secs(60)));
+        limiter.refund("a").await;
+        assert!(limiter.take("a").await.is_ok());
+        assert!(limiter.take("a").await.is_ok());
+        assert!(limiter.take("a").await.is_err());
+        limiter.refund("a").await;
+        assert!(limiter.take("a").await.is_ok());
+        assert!(limiter.take("a").await.is_err());
     }
 
     #[tokio::test]

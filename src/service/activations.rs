@@ -269,10 +269,11 @@ impl Service {
             }
             other => other,
         };
-        // Checked before anything changes: a bad request logs nobody out.
+        // Checked before anything changes: a bad request logs nobody out. Only the providers
+        // viewers may pick: hidden test and in-development integrations, and TempPass, are not
+        // signed in with (security review, finding 18).
         if let Some(mvpd) = mvpd {
-            let known = self.mvpds(session).await?;
-            if !known.iter().any(|m| m.id == mvpd) {
+            if self.providers(session).await?.find(mvpd).is_none() {
                 return Err(ServiceError::invalid(
                     "mvpd",
                     format!("{mvpd:?} is not a provider of this service"),
@@ -284,7 +285,7 @@ impl Service {
                 .adobe
                 .logout(&session.identity, &profile.provider, None)
                 .await?;
-            self.inner.profiles.clear_stale(device_id);
+            self.refusal_cleared(device_id).await;
             self.invalidate_device(device_id).await;
         }
         let settings = &self.inner.settings;
@@ -367,7 +368,7 @@ impl Service {
                 session.device.temp_pass_identity = None;
             }
         }
-        self.inner.profiles.clear_stale(&device_id);
+        self.refusal_cleared(&device_id).await;
         self.invalidate_device(&device_id).await;
         Ok(session)
     }
@@ -604,7 +605,7 @@ impl Service {
                     .store
                     .remember_provider(&activation.device_id, &provider, None)
                     .await?;
-                self.inner.profiles.clear_stale(&activation.device_id);
+                self.refusal_cleared(&activation.device_id).await;
                 self.invalidate_device(&activation.device_id).await;
                 Ok(self
                     .finish(

@@ -12,9 +12,12 @@ use super::{
     expiring::ExpiringCache, funnel::PlayDecision, rules::RuleDenial, DeviceSession,
     ProfileSummary, Service, ServiceError,
 };
-use crate::adobe_pass::{
-    types::{Decision, ErrorCode, MediaToken},
-    MediaTokenError, MediaTokenVerifier, Remedy, Secret,
+use crate::{
+    adobe_pass::{
+        types::{Decision, ErrorCode, MediaToken},
+        MediaTokenError, MediaTokenVerifier, Remedy, Secret,
+    },
+    shared::ClusterEvent,
 };
 
 /// Adobe's usual limit of resources per preauthorization call (§9).
@@ -444,7 +447,7 @@ impl Service {
             })?;
         match (&decision.token, decision.authorized) {
             (Some(token), true) => {
-                self.inner.profiles.clear_stale(&session.device.device_id);
+                self.refusal_cleared(&session.device.device_id).await;
                 let verifier = self.inner.settings.media_tokens.as_deref();
                 let now = self.now_millis();
                 let outcome = checked_permit(token, resource, verifier, now).unwrap_or_else(|e| {
@@ -482,9 +485,19 @@ impl Service {
         self.invalidate_device(device_id).await;
         // A used-up TempPass is no sign-in to replace: nothing to log out at the next start.
         if !profile.is_temporary() {
+            let (provider, expires_at) = (profile.provider.clone(), profile.expires_at);
             self.inner
                 .profiles
-                .mark_stale(device_id, profile, self.now_millis());
+                .mark_stale(device_id, &provider, expires_at, self.now_millis());
+            self.inner
+                .settings
+                .bus
+                .publish(ClusterEvent::ProfileRefused {
+                    device_id: device_id.to_owned(),
+                    provider,
+                    expires_at,
+                })
+                .await;
         }
     }
 

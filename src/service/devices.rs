@@ -300,7 +300,7 @@ impl Service {
     }
 
     /// A pseudonym of the network `ip` is on.
-    fn network_of(&self, ip: IpAddr) -> String {
+    pub(super) fn network_of(&self, ip: IpAddr) -> String {
         self.inner
             .store
             .pseudonym(&format!("network\0{}", network_prefix(ip)))

@@ -224,6 +224,26 @@ impl Service {
             .await;
     }
 
+    /// The device's viewer signed in again, or Adobe accepted the profile after all: a refusal
+    /// noted here (and so on every node) is forgotten everywhere.
+    async fn refusal_cleared(&self, device_id: &str) {
+        let profiles = &self.inner.profiles;
+        if profiles
+            .stale_provider(device_id, self.now_millis())
+            .is_none()
+        {
+            return;
+        }
+        profiles.clear_stale(device_id);
+        self.inner
+            .settings
+            .bus
+            .publish(ClusterEvent::RefusalCleared {
+                device_id: device_id.to_owned(),
+            })
+            .await;
+    }
+
     fn forget_cached(&self, device_id: &str) {
         self.inner.known_devices.forget(device_id);
         self.inner.profiles.forget(device_id, self.now_millis());
@@ -246,6 +266,18 @@ impl Service {
                     }
                     Ok(ClusterEvent::DeviceInvalidated { device_id }) => {
                         service.forget_cached(&device_id);
+                    }
+                    Ok(ClusterEvent::ProfileRefused {
+                        device_id,
+                        provider,
+                        expires_at,
+                    }) => {
+                        let now = service.now_millis();
+                        let profiles = &service.inner.profiles;
+                        profiles.mark_stale(&device_id, &provider, expires_at, now);
+                    }
+                    Ok(ClusterEvent::RefusalCleared { device_id }) => {
+                        service.inner.profiles.clear_stale(&device_id);
                     }
                     Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
                     Err(tokio::sync::broadcast::error::RecvError::Closed) => return,

@@ -82,6 +82,9 @@ pub struct ProfileSummary {
     pub expires_at: i64,
     /// The parental limit from the `maxRating` attribute, when the MVPD sends one.
     pub max_rating: Option<MaxRating>,
+    /// Adobe's `hba_status` attribute, when the MVPD sends it: whether the viewer was signed
+    /// in by their home network (home-based authentication) rather than with credentials.
+    pub home_based: Option<bool>,
 }
 
 impl ProfileSummary {
@@ -98,6 +101,7 @@ impl ProfileSummary {
             kind: profile.kind.to_string(),
             expires_at: profile.not_after,
             max_rating,
+            home_based: profile.attributes.get("hba_status").and_then(hba_status),
         }
     }
 
@@ -207,11 +211,12 @@ impl ProfileCache {
             .put(device_id, now, now.saturating_add(NOT_SIGNED_IN_MS), now);
     }
 
-    /// Notes that the viewer must sign in again: `profile` is refused by Adobe.
-    pub(super) fn mark_stale(&self, device_id: &str, profile: &ProfileSummary, now: i64) {
+    /// Notes that the viewer must sign in again: `provider`'s profile, valid until
+    /// `expires_at`, is refused by Adobe.
+    pub(super) fn mark_stale(&self, device_id: &str, provider: &str, expires_at: i64, now: i64) {
         self.entries.forget(device_id);
         self.stale
-            .put(device_id, profile.provider.clone(), profile.expires_at, now);
+            .put(device_id, provider.to_owned(), expires_at, now);
     }
 
     /// The provider whose profile Adobe refused, while the viewer has not signed in again.
@@ -342,6 +347,18 @@ impl Service {
     }
 }
 
+/// Adobe's `hba_status` (user metadata): a boolean, or `"true"`/`"false"` as some MVPDs send it;
+/// anything else (or an attribute left encrypted) is unknown.
+fn hba_status(attribute: &Attribute) -> Option<bool> {
+    match &attribute.value {
+        serde_json::Value::Bool(value) if attribute.state != AttributeState::Enc => Some(*value),
+        serde_json::Value::String(text) if attribute.state != AttributeState::Enc => {
+            text.trim().parse().ok()
+        }
+        _ => None,
+    }
+}
+
 /// Whether Adobe's answer to P2 means "no profile for this provider": the viewer must sign in
 /// again (action `authentication`: the profile is missing, expired or invalidated), or the
 /// provider is no longer in the configuration. Any other refusal (a broken configuration, a
@@ -410,6 +427,27 @@ mod tests {
         }
     }
 
+    /// Review #16: the TV learns whether its viewer was signed in by the home network.
+    #[test]
+    fn hba_status_is_read_as_a_boolean_or_its_text() {
+        let with = |value: serde_json::Value, state: &str| {
+            let all = profiles(serde_json::json!({"profiles": {"Spectrum": {
+                "notBefore": 0, "notAfter": 9, "issuer": "x", "type": "regular",
+                "attributes": {"hba_status": {"value": value, "state": state}}
+            }}}));
+            ProfileSummary::from_profile("Spectrum", &all.profiles["Spectrum"]).home_based
+        };
+        assert_eq!(with(serde_json::json!(true), "plain"), Some(true));
+        assert_eq!(with(serde_json::json!("false"), "plain"), Some(false));
+        assert_eq!(with(serde_json::json!("maybe"), "plain"), None);
+        assert_eq!(with(serde_json::json!("dHJ1ZQ=="), "enc"), None);
+        let none = profiles(serde_json::json!({"profiles": {"Spectrum": profile("regular", 9)}}));
+        assert_eq!(
+            ProfileSummary::from_profile("Spectrum", &none.profiles["Spectrum"]).home_based,
+            None
+        );
+    }
+
     #[test]
     fn a_cached_profile_is_not_used_past_its_not_after() {
         let cache = ProfileCache::default();
@@ -418,6 +456,7 @@ mod tests {
             kind: "regular".to_owned(),
             expires_at: 10_000,
             max_rating: None,
+            home_based: None,
         };
         cache.put("tv", summary, 5_000);
         assert!(cache.get("tv", 9_999).is_some());

@@ -136,6 +136,7 @@ mod tests {
             kind: "regular".to_owned(),
             expires_at: i64::MAX,
             max_rating,
+            home_based: None,
         }
     }
 

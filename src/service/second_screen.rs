@@ -29,6 +29,9 @@ pub struct PendingCode {
     pub mvpd: Option<String>,
     /// The code's `notAfter`, epoch ms.
     pub expires_at: i64,
+    /// Whether the TV was last seen on the phone's network (IPv4 /24, IPv6 /56); `None` when
+    /// the TV's network is unknown. A risk signal for the viewer, never a block.
+    pub same_network: Option<bool>,
 }
 
 /// A short description of Adobe's `device` object: model, then operating system.
@@ -48,17 +51,37 @@ fn describe_registered(device: &Device) -> Option<String> {
 fn text(value: &serde_json::Value) -> Option<String> {
     value
         .as_str()
-        .map(str::trim)
+        .map(|s| {
+            s.chars()
+                .filter(|c| !is_hidden_control(*c))
+                .collect::<String>()
+        })
+        .map(|s| s.trim().to_owned())
         .filter(|s| !s.is_empty())
-        .map(str::to_owned)
 }
 
+/// The description, in at most [`MOST_DESCRIBED`] characters: the TV chose these words
+/// itself, so the confirm page must not let them pass for ours (security review, finding 12).
 fn describe(model: Option<String>, os: Option<String>) -> Option<String> {
-    match (model, os) {
-        (Some(model), Some(os)) if !model.contains(&os) => Some(format!("{model} ({os})")),
-        (Some(model), _) => Some(model),
-        (None, os) => os,
+    let described = match (model, os) {
+        (Some(model), Some(os)) if !model.contains(&os) => format!("{model} ({os})"),
+        (Some(model), _) => model,
+        (None, os) => os?,
+    };
+    let mut shown: String = described.chars().take(MOST_DESCRIBED).collect();
+    if described.chars().count() > MOST_DESCRIBED {
+        shown.push('…');
     }
+    Some(shown)
+}
+
+/// Characters of a TV's description the phone is shown.
+const MOST_DESCRIBED: usize = 40;
+
+/// Control characters and the bidirectional controls that can reorder what a page shows.
+fn is_hidden_control(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
 impl Service {
@@ -167,6 +190,11 @@ impl Service {
                         .cloned()
                         .or(activation.provider),
                     expires_at: status.not_after.unwrap_or(activation.expires_at),
+                    same_network: session
+                        .device
+                        .network
+                        .as_deref()
+                        .map(|tv| tv == self.network_of(viewer)),
                 }))
             }
             Err(error) if session_is_gone(&error) => Ok(None),
@@ -374,6 +402,19 @@ mod tests {
             ),
             "{unfillable:?}"
         );
+    }
+
+    /// Security review, finding 12: no control or bidi characters, at most 40 characters.
+    #[test]
+    fn descriptions_lose_hidden_controls_and_are_cut_short() {
+        let device = serde_json::json!({
+            "model": "Living-room TV \u{202E}mutceps\u{202C} verified by Spectrum and more words\n",
+            "operatingSystem": {"name": "Roku OS"}
+        });
+        let shown = describe_device(&device).expect("described");
+        assert!(!shown.chars().any(is_hidden_control), "{shown:?}");
+        assert_eq!(shown.chars().count(), MOST_DESCRIBED + 1, "{shown:?}");
+        assert!(shown.ends_with('…'));
     }
 
     #[test]

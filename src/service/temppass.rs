@@ -45,6 +45,7 @@ impl TempPassStatus {
             kind: profile.kind.to_string(),
             expires_at: expires_at.min(profile.not_after),
             max_rating: None,
+            home_based: None,
         };
         (status, summary)
     }
@@ -82,6 +83,25 @@ impl Service {
                 .ok_or_else(|| ServiceError::invalid("mvpd", "this service offers no TempPass"))?,
         };
         let continuing = session.device.last_provider.as_deref() == Some(chosen.as_str());
+        let stored = session.device.temp_pass_identity.as_deref();
+        let hashed = match email {
+            Some(email) if !email.contains('@') || email.len() > 254 => {
+                return Err(ServiceError::invalid("email", "is not an email address"))
+            }
+            Some(email) => Some(TempPassIdentity::hashed([("email", email)])),
+            None if continuing => stored.map(TempPassIdentity::from_value).transpose()?,
+            None => None,
+        };
+        // Adobe counts a promotional TempPass per device or per identity: one device gets one
+        // trial, so another email on a device that has an identity starts nothing.
+        if let (Some(stored), Some(hashed)) = (stored, &hashed) {
+            if stored != hashed.value() {
+                return Err(ServiceError::invalid(
+                    "email",
+                    "this TV's TempPass was started with another email address",
+                ));
+            }
+        }
         // A registration's first TempPass start counts against its address; continuing does not.
         if !continuing {
             self.inner
@@ -90,19 +110,6 @@ impl Service {
                 .admit_temppass(session.identity.connection().ip())
                 .await?;
         }
-        let hashed = match email {
-            Some(email) if !email.contains('@') || email.len() > 254 => {
-                return Err(ServiceError::invalid("email", "is not an email address"))
-            }
-            Some(email) => Some(TempPassIdentity::hashed([("email", email)])),
-            None if continuing => session
-                .device
-                .temp_pass_identity
-                .as_deref()
-                .map(TempPassIdentity::from_value)
-                .transpose()?,
-            None => None,
-        };
         let mut identity = session.identity.clone();
         if let Some(hashed) = &hashed {
             identity = identity.with_temp_pass_identity(hashed.clone());
@@ -210,6 +217,7 @@ impl Service {
                 kind: ProfileType::Temporary.to_string(),
                 expires_at: i64::MAX,
                 max_rating: None,
+                home_based: None,
             },
             unstarted: true,
         })

@@ -1,6 +1,6 @@
 //! What one node tells the others at once: an activation changed (so TVs waiting on another
 //! node learn of it within a second), a device's cached profile and decisions are stale (logout,
-//! admin invalidation, a new sign-in). One node alone needs no messages: it already acts.
+//! admin invalidation, a new sign-in), Adobe refused a device's profile or took it back. One node alone needs no messages: it already acts.
 
 use std::sync::Arc;
 
@@ -24,6 +24,21 @@ pub enum ClusterEvent {
     },
     /// Forget what is cached for this device (its registration id).
     DeviceInvalidated {
+        /// The device.
+        device_id: String,
+    },
+    /// Adobe refused the device's profile with action `authentication`: the next activation
+    /// started on any node replaces it, although P1 may still list it.
+    ProfileRefused {
+        /// The device.
+        device_id: String,
+        /// The provider whose profile was refused.
+        provider: String,
+        /// The refused profile's `notAfter`, epoch ms (the mark is kept no longer).
+        expires_at: i64,
+    },
+    /// The device's viewer signed in again, or Adobe accepted the profile after all.
+    RefusalCleared {
         /// The device.
         device_id: String,
     },

@@ -16,7 +16,7 @@ use crate::{
     adobe_pass::{SharedTokens, Sharing, ThrottleSettings},
     clock::SystemClock,
     config::Config,
-    limits::{CodeGuard, SharedLimiter, FAILURES_IN_TOTAL, FAILURES_PER_ADDRESS},
+    limits::{CodeGuard, SharedLimiter, FAILURES_CEILING, FAILURES_IN_TOTAL, FAILURES_PER_ADDRESS},
     redis::{Redis, RedisError},
     service::{limits as service_limits, ServiceLimits},
     store::SealingKeys,
@@ -97,6 +97,7 @@ impl Shared {
             code_guard: Arc::new(CodeGuard::new(
                 shared("code-failures-per-address", FAILURES_PER_ADDRESS),
                 shared("code-failures", FAILURES_IN_TOTAL),
+                shared("code-failures-ceiling", FAILURES_CEILING),
             )),
             sessions: SiteSessions::Redis(redis.sessions()),
             bus,

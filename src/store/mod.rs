@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 
 pub use memory::MemoryStore;
 pub use postgres::PostgresStore;
-pub use sealing::{SealingError, SealingKey, SealingKeys};
+pub use sealing::{warn_if_others_can_read, SealingError, SealingKey, SealingKeys};
 pub use sqlite::SqliteStore;
 
 use crate::adobe_pass::{

@@ -94,6 +94,7 @@ impl SealingKey {
             path: path.display().to_string(),
             source,
         })?;
+        warn_if_others_can_read(path);
         Self::from_base64(&encoded)
     }
 
@@ -109,7 +110,10 @@ impl SealingKey {
             source,
         };
         match std::fs::read_to_string(path) {
-            Ok(encoded) => Self::from_base64(&encoded),
+            Ok(encoded) => {
+                warn_if_others_can_read(path);
+                Self::from_base64(&encoded)
+            }
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
                 if let Some(folder) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
                     std::fs::create_dir_all(folder).map_err(key_file)?;
@@ -225,6 +229,31 @@ impl From<SealingKey> for SealingKeys {
     }
 }
 
+/// Whether users other than the file's owner may read it (group or others; security review,
+/// finding 19). Unknown (not unix, or unreadable metadata) counts as no.
+fn others_can_read(path: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::metadata(path).is_ok_and(|meta| meta.permissions().mode() & 0o044 != 0)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        false
+    }
+}
+
+/// Logs a warning when a key file is readable by others than its owner.
+pub fn warn_if_others_can_read(path: &Path) {
+    if others_can_read(path) {
+        tracing::warn!(
+            file = %path.display(),
+            "a key file is readable by its group or others: chmod 600 it"
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -315,6 +344,18 @@ mod tests {
                 .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn key_files_readable_by_others_are_told_apart() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("key");
+        SealingKey::load_or_create(&path).expect("created");
+        assert!(!others_can_read(&path), "created 0600");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+        assert!(others_can_read(&path));
     }
 
     #[test]

@@ -25,6 +25,11 @@ pub struct Profile {
     /// When the sign-in ends, epoch milliseconds.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<i64>,
+    /// Adobe's `hba_status`, when the provider sends it: `true` when the viewer was signed in
+    /// by their home network (home-based authentication), so away from home they will be asked
+    /// to sign in with credentials.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hba_status: Option<bool>,
 }
 
 impl From<Option<ProfileSummary>> for Profile {
@@ -35,12 +40,14 @@ impl From<Option<ProfileSummary>> for Profile {
                 provider: Some(summary.provider),
                 kind: Some(summary.kind),
                 expires_at: Some(summary.expires_at),
+                hba_status: summary.home_based,
             },
             None => Self {
                 authenticated: false,
                 provider: None,
                 kind: None,
                 expires_at: None,
+                hba_status: None,
             },
         }
     }

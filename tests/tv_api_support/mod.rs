@@ -390,7 +390,7 @@ impl<'a> Browser<'a> {
             .get_all("set-cookie")
             .iter()
             .filter_map(|v| v.to_str().ok())
-            .find(|v| v.starts_with("tve_session="))
+            .find(|v| v.starts_with("tve_session=") || v.starts_with("__Host-tve_session="))
         {
             self.cookie = cookie.split(';').next().map(str::to_owned);
         }
@@ -444,6 +444,18 @@ impl<'a> Browser<'a> {
     pub fn csrf(&self) -> String {
         self.csrf.clone().expect("a page gave a CSRF token")
     }
+}
+
+/// Two nodes sharing one deployment (PostgreSQL and Redis of the tests) in front of one
+/// emulator; `None` when the tests have no PostgreSQL or Redis.
+pub async fn two_nodes() -> Option<(Api, Api, RunningEmulator, common::Deployment)> {
+    let deployment = common::Deployment::new().await?;
+    let emulator = emulator::spawn(EmulatorSettings::default())
+        .await
+        .expect("emulator starts");
+    let a = Api::node_of(emulator.base_url(), &deployment.settings()).await;
+    let b = Api::node_of(emulator.base_url(), &deployment.settings()).await;
+    Some((a, b, emulator, deployment))
 }
 
 /// A registration body for `device_id`.

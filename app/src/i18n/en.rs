@@ -33,6 +33,8 @@ pub const TEXTS: Texts = Texts {
     confirm_code: "Code",
     confirm_device: "TV",
     confirm_unknown_device: "A TV or streaming device",
+    same_network: "This TV is on the same network as this phone.",
+    other_network: "This TV is on a different network from this phone. That is normal on mobile data; on your home Wi-Fi, this code is probably not from your TV.",
     anti_phishing: "Only continue if this code is on a TV in front of you. If someone sent you this code, stop.",
     providers_title: "Choose your TV provider",
     providers_lead: "Pick the company you pay for TV. You will sign in on its page.",

@@ -33,6 +33,8 @@ pub const TEXTS: Texts = Texts {
     confirm_code: "Código",
     confirm_device: "TV",
     confirm_unknown_device: "Una TV o dispositivo de streaming",
+    same_network: "Esta TV está en la misma red que este teléfono.",
+    other_network: "Esta TV está en una red distinta a la de este teléfono. Es normal con datos móviles; en el Wi-Fi de tu casa, este código probablemente no es de tu TV.",
     anti_phishing: "Continúa solo si este código está en una TV frente a ti. Si alguien te envió este código, detente.",
     providers_title: "Elige tu proveedor de TV",
     providers_lead: "Elige la empresa a la que pagas la TV. Iniciarás sesión en su página.",

@@ -153,6 +153,8 @@ pub struct Texts {
     pub confirm_code: &'static str,
     pub confirm_device: &'static str,
     pub confirm_unknown_device: &'static str,
+    pub same_network: &'static str,
+    pub other_network: &'static str,
     pub anti_phishing: &'static str,
     pub providers_title: &'static str,
     pub providers_lead: &'static str,

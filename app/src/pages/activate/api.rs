@@ -170,11 +170,15 @@ pub mod ssr {
 
     /// The limits on failed codes, provided through context by the server.
     pub trait LookupLimiter: Send + Sync {
-        /// Whether `viewer`'s address prefix may check a code now; slows the call down first
+        /// Whether `viewer`'s address prefix may check a code now, reserving one failure of
+        /// its budget (given back by [`refund`](Self::refund)); slows the call down first
         /// while failures spike everywhere.
         fn admit(&self, viewer: IpAddr) -> LimitFuture<'_, Result<(), NotAdmitted>>;
-        /// Counts a code that matched nothing against `viewer`'s prefix and the total.
+        /// The admitted code matched nothing: its reservation stands, and it counts.
         fn failed_guess(&self, viewer: IpAddr) -> LimitFuture<'_, ()>;
+        /// The admitted code was right, or the lookup could not tell: the reservation goes
+        /// back.
+        fn refund(&self, viewer: IpAddr) -> LimitFuture<'_, ()>;
     }
 
     /// The site's public origin (`https://activate.example.com`), provided through context:
@@ -306,10 +310,16 @@ pub mod ssr {
                 }
             })?;
         }
-        let result = step(code.clone()).await.map_err(|error| {
-            port_failure(&error, &code);
-            Refusal::Failed
-        })?;
+        let result = match step(code.clone()).await {
+            Ok(result) => result,
+            Err(error) => {
+                if !proven {
+                    refund(call).await;
+                }
+                port_failure(&error, &code);
+                return Err(Refusal::Failed);
+            }
+        };
         if !found(&result) {
             if !proven {
                 failed_guess(call).await;
@@ -317,10 +327,14 @@ pub mod ssr {
             set_status(StatusCode::NOT_FOUND, None);
             return Err(Refusal::Gone);
         }
+        if !proven {
+            refund(call).await;
+        }
         if let Some(session) = call.session.as_ref().filter(|_| !proven) {
             if let Err(error) = session.insert(CHECKED_CODE, &code).await {
                 tracing::warn!(%error, "cannot keep the checked code in the session");
             }
+            new_session_id(session).await;
         }
         Ok((code, result))
     }
@@ -336,6 +350,12 @@ pub mod ssr {
         match use_context::<Arc<dyn LookupLimiter>>() {
             Some(limiter) => limiter.admit(call.viewer).await,
             None => Ok(()),
+        }
+    }
+
+    async fn refund(call: &Call) {
+        if let Some(limiter) = use_context::<Arc<dyn LookupLimiter>>() {
+            limiter.refund(call.viewer).await;
         }
     }
 
@@ -442,6 +462,15 @@ pub mod ssr {
                 Err(_) => CompletePage::Gone,
             },
         )
+    }
+
+    /// A new id for the session once it holds something worth taking (a proven code, a sign-in
+    /// started): an id planted or seen before is worth nothing after (security review, finding
+    /// 16).
+    async fn new_session_id(session: &Session) {
+        if let Err(error) = session.cycle_id().await {
+            tracing::warn!(%error, "cannot give the session a new id");
+        }
     }
 
     /// Whether this browser started the sign-in for `code`.
@@ -586,6 +615,7 @@ pub mod ssr {
                     if let Err(error) = session.insert(SIGN_IN_STARTED, code).await {
                         tracing::warn!(%error, "cannot remember whose sign-in this is");
                     }
+                    new_session_id(session).await;
                 }
                 leptos_axum::redirect(&url);
             }

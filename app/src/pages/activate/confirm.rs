@@ -24,6 +24,11 @@ pub fn Confirmation(details: CodeDetails, csrf: String) -> impl IntoView {
             <dt>{texts.confirm_device}</dt>
             <dd>{device}</dd>
         </dl>
+        {match details.same_network {
+            Some(true) => Some(view! { <p>{texts.same_network}</p> }.into_any()),
+            Some(false) => Some(view! { <p class="warning">{texts.other_network}</p> }.into_any()),
+            None => None,
+        }}
         <p class="warning">{texts.anti_phishing}</p>
         <div class="actions pair">
             <form method="post" action=ConfirmCode::url()>
