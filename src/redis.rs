@@ -202,7 +202,7 @@ pub struct RedisLimiter {
 }
 
 /// `KEYS[1]`: the bucket. `ARGV`: the period in ms, the burst, the mode (1 take, 2 check,
-/// 3 charge). Returns 0 when admitted (or charged), else the ms to wait.
+/// 3 charge, 4 refund). Returns 0 when admitted (or charged, or refunded), else the ms to wait.
 const BUCKET_SCRIPT: &str = r"
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
@@ -213,6 +213,16 @@ local saved = redis.call('HMGET', KEYS[1], 'level', 'at')
 local level = tonumber(saved[1]) or 0
 local at = tonumber(saved[2]) or now
 level = math.max(0, level - (now - at) / period)
+if mode == 4 then
+  level = level - 1
+  if level > 0 then
+    redis.call('HSET', KEYS[1], 'level', tostring(level), 'at', tostring(now))
+    redis.call('PEXPIRE', KEYS[1], math.ceil(level * period) + 1000)
+  else
+    redis.call('DEL', KEYS[1])
+  end
+  return 0
+end
 local over = level + 1 - burst
 if mode ~= 3 and over > 0 then
   return math.ceil(over * period)
@@ -265,6 +275,10 @@ impl Limiter for RedisLimiter {
 
     async fn charge(&self, key: &str) {
         let _ = self.run(key, 3).await;
+    }
+
+    async fn refund(&self, key: &str) {
+        let _ = self.run(key, 4).await;
     }
 }
 

@@ -13,9 +13,13 @@ use std::{
 use async_trait::async_trait;
 
 mod code_guard;
+mod nested;
+mod scope;
 mod waits;
 
 pub use code_guard::{CodeGuard, FAILURES_IN_TOTAL, FAILURES_PER_ADDRESS};
+pub use nested::{NestedLimits, Refusal};
+pub use scope::Scope;
 pub use waits::{Wait, WaitSlot, WaitSlots};
 
 /// How many events a bucket holds and how fast it drains.
@@ -64,6 +68,9 @@ pub trait Limiter: Send + Sync + std::fmt::Debug {
 
     /// Counts one event for `key` whether or not it fits (failures that already happened).
     async fn charge(&self, key: &str);
+
+    /// Gives back one event `take` counted for `key` (the action was refused further on).
+    async fn refund(&self, key: &str);
 }
 
 /// A limiter shared across tasks.
@@ -161,6 +168,17 @@ impl LocalLimiter {
         }
         Ok(())
     }
+
+    fn give_back(&self, key: &str) {
+        let now = Instant::now();
+        let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
+        let level = self.level(buckets.get(key), now) - 1.0;
+        if level > 0.0 {
+            buckets.insert(key.to_owned(), Bucket { level, at: now });
+        } else {
+            buckets.remove(key);
+        }
+    }
 }
 
 #[async_trait]
@@ -176,6 +194,10 @@ impl Limiter for LocalLimiter {
     async fn charge(&self, key: &str) {
         // Counting without admitting never refuses.
         let _ = self.update(key, false, true);
+    }
+
+    async fn refund(&self, key: &str) {
+        self.give_back(key);
     }
 }
 
@@ -210,6 +232,18 @@ mod tests {
         limiter.charge("a").await;
         let wait = limiter.check("a").await.expect_err("over the burst").wait();
         assert!(wait > Duration::from_secs(115), "{wait:?}");
+    }
+
+    #[tokio::test]
+    async fn a_refund_gives_one_event_back() {
+        let limiter = LocalLimiter::new(Rate::new(2, Duration::from_secs(60)));
+        limiter.refund("a").await;
+        assert!(limiter.take("a").await.is_ok());
+        assert!(limiter.take("a").await.is_ok());
+        assert!(limiter.take("a").await.is_err());
+        limiter.refund("a").await;
+        assert!(limiter.take("a").await.is_ok(), "one back");
+        assert!(limiter.take("a").await.is_err(), "only one");
     }
 
     #[tokio::test]
