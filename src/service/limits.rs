@@ -142,9 +142,8 @@ impl ServiceLimits {
         action: &'static str,
         taken: Result<(), Refusal>,
     ) -> Result<(), ServiceError> {
-        let refusal = match taken {
-            Ok(()) => return Ok(()),
-            Err(refusal) => refusal,
+        let Err(refusal) = taken else {
+            return Ok(());
         };
         match refusal.limited {
             Limited::Wait(wait) => {
