@@ -231,7 +231,8 @@ pub struct Args {
     pub adobe_throttle: bool,
 
     /// Device registrations admitted per second from everyone together (1 to 10000), after a
-    /// burst of 50 seconds' worth; each address prefix stays at 10, then one a minute.
+    /// burst of 50 seconds' worth; each address stays at 10, then one a minute, and its IPv4 /24,
+    /// IPv6 /56 and IPv6 /48 at budgets of their own (SECURITY.md).
     #[arg(long, env = "TVE_REGISTRATIONS_PER_SECOND", default_value_t = crate::service::limits::DEFAULT_REGISTRATIONS_PER_SECOND)]
     pub registrations_per_second: u32,
 

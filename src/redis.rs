@@ -213,16 +213,22 @@ local saved = redis.call('HMGET', KEYS[1], 'level', 'at')
 local level = tonumber(saved[1]) or 0
 local at = tonumber(saved[2]) or now
 level = math.max(0, level - (now - at) / period)
+if mode == 4 then
+  level = level - 1
+  if level > 0 then
+    redis.call('HSET', KEYS[1], 'level', tostring(level), 'at', tostring(now))
+    redis.call('PEXPIRE', KEYS[1], math.ceil(level * period) + 1000)
+  else
+    redis.call('DEL', KEYS[1])
+  end
+  return 0
+end
 local over = level + 1 - burst
 if (mode == 1 or mode == 2) and over > 0 then
   return math.ceil(over * period)
 end
 if mode ~= 2 then
-  if mode == 4 then
-    level = math.max(0, level - 1)
-  else
-    level = level + 1
-  end
+  level = level + 1
   redis.call('HSET', KEYS[1], 'level', tostring(level), 'at', tostring(now))
   redis.call('PEXPIRE', KEYS[1], math.ceil(level * period) + 1000)
 end

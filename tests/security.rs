@@ -129,6 +129,175 @@ async fn temppass_starts_are_limited_per_address() {
     );
 }
 
+/// Registers `device_id` from `client` (named by the trusted proxy in front).
+async fn register_from(api: &Api, client: &str, device_id: &str) -> tv_api_support::Answer {
+    let body = register_body(device_id).to_string();
+    api.call_from(client, Method::POST, "/tv/v1/devices", None, Some(&body))
+        .await
+}
+
+/// One holder of an IPv6 /48 rotating through its /64s spends one budget: 20 registrations per
+/// /56, 50 per /48, whatever the /64s; the next /48 is untouched.
+#[tokio::test]
+async fn registrations_are_limited_per_ipv6_network_and_site() {
+    let api = Api::start(&["--trusted-proxies", "127.0.0.1/32"]).await;
+    for home in 0..20 {
+        let answer = register_from(
+            &api,
+            &format!("2001:db8:1:{home:x}::1"),
+            &format!("tv-{home}"),
+        )
+        .await;
+        assert_eq!(
+            answer.status,
+            StatusCode::CREATED,
+            "/64 {home}: {}",
+            answer.text
+        );
+    }
+    let answer = register_from(&api, "2001:db8:1:ff::1", "tv").await;
+    tv_api_support::assert_retryable(&answer, StatusCode::TOO_MANY_REQUESTS, "too_many_requests");
+
+    for network in 1..=30 {
+        let client = format!("2001:db8:1:{:x}::1", network << 8);
+        let answer = register_from(&api, &client, &format!("tv-{client}")).await;
+        assert_eq!(
+            answer.status,
+            StatusCode::CREATED,
+            "/56 {network}: {}",
+            answer.text
+        );
+    }
+    let answer = register_from(&api, "2001:db8:1:ff00::1", "tv").await;
+    tv_api_support::assert_retryable(&answer, StatusCode::TOO_MANY_REQUESTS, "too_many_requests");
+
+    let elsewhere = register_from(&api, "2001:db8:2::1", "tv").await;
+    assert_eq!(elsewhere.status, StatusCode::CREATED, "{}", elsewhere.text);
+    let metrics = api.metrics().await;
+    for limit in ["ipv6_56", "ipv6_48"] {
+        let refused =
+            format!("\ntve_limit_refusals_total{{action=\"registration\",limit=\"{limit}\"}} 1\n");
+        assert!(metrics.contains(&refused), "{refused} in {metrics}");
+    }
+}
+
+#[tokio::test]
+async fn registrations_are_limited_per_ipv4_24() {
+    let api = Api::start(&["--trusted-proxies", "127.0.0.1/32"]).await;
+    for host in 1..=30 {
+        let answer =
+            register_from(&api, &format!("198.51.100.{host}"), &format!("tv-{host}")).await;
+        assert_eq!(
+            answer.status,
+            StatusCode::CREATED,
+            "{host}: {}",
+            answer.text
+        );
+    }
+    let answer = register_from(&api, "198.51.100.200", "tv").await;
+    tv_api_support::assert_retryable(&answer, StatusCode::TOO_MANY_REQUESTS, "too_many_requests");
+    let elsewhere = register_from(&api, "198.51.101.1", "tv").await;
+    assert_eq!(elsewhere.status, StatusCode::CREATED, "{}", elsewhere.text);
+}
+
+/// A web page can post to any site without the browser asking first only with no
+/// Content-Type or a form's; registrations need JSON's, so a crowd's browsers cannot be made
+/// to register (and spend the budget) from a page they visit.
+#[tokio::test]
+async fn registrations_need_a_json_content_type() {
+    let api = Api::start(&[]).await;
+    let clients = api.emulator().state().store().clients.len();
+    let body = register_body("tv-from-a-web-page").to_string();
+    for content_type in [
+        None,
+        Some("text/plain"),
+        Some("application/x-www-form-urlencoded"),
+    ] {
+        let mut request = api.http.post(api.url("/tv/v1/devices")).body(body.clone());
+        if let Some(content_type) = content_type {
+            request = request.header("content-type", content_type);
+        }
+        let response = request.send().await.expect("response");
+        assert_eq!(
+            response.status(),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "{content_type:?}"
+        );
+        let answer: serde_json::Value = response.json().await.expect("json");
+        assert_eq!(answer["error"]["code"], "unsupported_media_type");
+        let message = answer["error"]["message"].as_str().expect("message");
+        assert!(
+            message.contains("Content-Type: application/json"),
+            "{message}"
+        );
+    }
+    assert_eq!(
+        api.emulator().state().store().clients.len(),
+        clients,
+        "nothing registered at Adobe"
+    );
+    api.register("tv-from-a-web-page").await;
+}
+
+/// TempPass starts from fresh registrations in one IPv6 /48: 6 per /56 and 12 per /48,
+/// whatever the /64s.
+#[tokio::test]
+async fn temppass_starts_are_limited_per_ipv6_network_and_site() {
+    let api = Api::start(&["--trusted-proxies", "127.0.0.1/32"]).await;
+    // Each start on a device of its own: one id again from its /56 would be a reinstall, which
+    // keeps its TempPass.
+    let start = |client: String| {
+        let api = &api;
+        async move {
+            let registered = register_from(api, &client, &format!("trial-{client}")).await;
+            assert_eq!(
+                registered.status,
+                StatusCode::CREATED,
+                "{}",
+                registered.text
+            );
+            let token = registered.json()["deviceToken"]
+                .as_str()
+                .expect("token")
+                .to_owned();
+            api.call_from(&client, Method::POST, "/tv/v1/temppass", Some(&token), None)
+                .await
+        }
+    };
+    for home in 0..6 {
+        let started = start(format!("2001:db8:1:{home:x}::1")).await;
+        assert_eq!(
+            started.status,
+            StatusCode::OK,
+            "/64 {home}: {}",
+            started.text
+        );
+    }
+    let refused = start("2001:db8:1:ff::1".to_owned()).await;
+    tv_api_support::assert_retryable(&refused, StatusCode::TOO_MANY_REQUESTS, "too_many_requests");
+
+    for network in 1..=6 {
+        let started = start(format!("2001:db8:1:{:x}::1", network << 8)).await;
+        assert_eq!(
+            started.status,
+            StatusCode::OK,
+            "/56 {network}: {}",
+            started.text
+        );
+    }
+    let refused = start("2001:db8:1:ff00::1".to_owned()).await;
+    tv_api_support::assert_retryable(&refused, StatusCode::TOO_MANY_REQUESTS, "too_many_requests");
+
+    let elsewhere = start("2001:db8:2::1".to_owned()).await;
+    assert_eq!(elsewhere.status, StatusCode::OK, "{}", elsewhere.text);
+    let metrics = api.metrics().await;
+    for limit in ["ipv6_56", "ipv6_48"] {
+        let refused =
+            format!("\ntve_limit_refusals_total{{action=\"temppass\",limit=\"{limit}\"}} 1\n");
+        assert!(metrics.contains(&refused), "{refused} in {metrics}");
+    }
+}
+
 // 3. Credentials Adobe no longer accepts ------------------------------------------------------
 
 #[tokio::test]

@@ -36,10 +36,13 @@ pub fn client_from(source: IpAddr) -> reqwest::Client {
         .expect("client")
 }
 
-/// The `n`th household's loopback address: 127.1.x.y.
+/// The `n`th household's loopback address: 127.x.y.1, each in a /24 of its own (the service
+/// limits registrations per IPv4 /24 as well as per address), for up to 65,024 households.
 pub fn household(n: usize) -> IpAddr {
-    let n = u16::try_from(n % 65_000).unwrap_or(0);
-    IpAddr::from([127, 1, (n >> 8) as u8, (n & 0xff) as u8])
+    let n = n % (254 * 256);
+    let network = u8::try_from(1 + n % 254).unwrap_or(1);
+    let subnet = u8::try_from(n / 254).unwrap_or(0);
+    IpAddr::from([127, network, subnet, 1])
 }
 
 /// Why a flow failed.

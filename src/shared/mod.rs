@@ -16,9 +16,11 @@ use crate::{
     adobe_pass::{SharedTokens, Sharing, ThrottleSettings},
     clock::SystemClock,
     config::Config,
-    limits::{CodeGuard, SharedLimiter, FAILURES_CEILING, FAILURES_IN_TOTAL, FAILURES_PER_ADDRESS},
+    limits::{
+        CodeGuard, Scope, SharedLimiter, FAILURES_CEILING, FAILURES_IN_TOTAL, FAILURES_PER_ADDRESS,
+    },
     redis::{Redis, RedisError},
-    service::{limits as service_limits, ServiceLimits},
+    service::ServiceLimits,
     store::SealingKeys,
 };
 
@@ -80,20 +82,10 @@ impl Shared {
     ) -> Self {
         let shared = |name: &str, rate| -> SharedLimiter { Arc::new(redis.limiter(name, rate)) };
         Self {
-            service_limits: ServiceLimits {
-                registrations_per_address: shared(
-                    "registrations-per-address",
-                    service_limits::REGISTRATIONS_PER_ADDRESS,
-                ),
-                registrations: shared(
-                    "registrations",
-                    service_limits::registrations(registrations_per_second),
-                ),
-                temppass_per_address: shared(
-                    "temppass-per-address",
-                    service_limits::TEMPPASS_PER_ADDRESS,
-                ),
-            },
+            service_limits: ServiceLimits::new(
+                |action, scope, rate| shared(&limiter_name(action, scope), rate),
+                registrations_per_second,
+            ),
             code_guard: Arc::new(CodeGuard::new(
                 shared("code-failures-per-address", FAILURES_PER_ADDRESS),
                 shared("code-failures", FAILURES_IN_TOTAL),
@@ -110,5 +102,15 @@ impl Shared {
             },
             redis: Some(redis),
         }
+    }
+}
+
+/// The Redis name of the limiter of `action` (`registration`, `temppass`) over `scope`; the
+/// address and everyone buckets keep the names they had before the wider scopes came.
+fn limiter_name(action: &str, scope: Scope) -> String {
+    match (action, scope) {
+        ("registration", Scope::Everyone) => "registrations".to_owned(),
+        ("registration", scope) => format!("registrations-per-{}", scope.label()),
+        (action, scope) => format!("{action}-per-{}", scope.label()),
     }
 }

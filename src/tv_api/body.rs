@@ -1,5 +1,7 @@
 //! JSON request bodies: malformed JSON, unknown fields and wrong types get a 400 that names the
 //! field; an empty body counts as `{}` so bodies whose fields are all optional may be left out.
+//! A route any web page could reach without a token takes [`DeclaredJsonBody`] instead, which
+//! insists on the JSON content type.
 
 use axum::{
     body::Bytes,
@@ -42,15 +44,47 @@ where
             return parse(b"{}").map(Self);
         }
         if declared_json == Some(false) {
-            return Err(ApiError::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
-                "body: send the body as application/json",
-                "fix-request",
-            ));
+            return Err(not_declared_json());
         }
         parse(&bytes).map(Self)
     }
+}
+
+/// A JSON body of type `T` sent with `Content-Type: application/json`; without that header
+/// (none, or a form's) the request is refused with 415 before its body is read. A web page can
+/// send those to any site without the browser asking the site first (a CORS preflight), so a
+/// route that needs no token takes this: every cross-site caller must ask, and is refused.
+#[derive(Debug)]
+pub struct DeclaredJsonBody<T>(pub T);
+
+impl<T, S> FromRequest<S> for DeclaredJsonBody<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        let declared_json = request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .is_some_and(is_json);
+        if !declared_json {
+            return Err(not_declared_json());
+        }
+        let JsonBody(body) = JsonBody::from_request(request, state).await?;
+        Ok(Self(body))
+    }
+}
+
+fn not_declared_json() -> ApiError {
+    ApiError::new(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+        "body: send the body as JSON, with the header Content-Type: application/json",
+        "fix-request",
+    )
 }
 
 fn is_json(content_type: &str) -> bool {

@@ -12,7 +12,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::{
-    auth::bearer, body::JsonBody, client_addr::ClientAddr, error::ApiError, error::ErrorBody,
+    auth::bearer, body::DeclaredJsonBody, client_addr::ClientAddr, error::ApiError,
+    error::ErrorBody,
 };
 use crate::{adobe_pass::DeviceInfo, service::Service};
 
@@ -145,7 +146,8 @@ pub struct RegisteredDevice {
         (status = 201, description = "Registered; keep the token", body = RegisteredDevice),
         (status = 400, description = "Malformed body or a field out of range (the message names it)", body = ErrorBody),
         (status = 401, description = "The token sent is unknown, revoked or belongs to another device id: register without it", body = ErrorBody),
-        (status = 429, description = "Too many registrations from this address; retry after `retryAfter` seconds", body = ErrorBody),
+        (status = 415, description = "The body was not sent with `Content-Type: application/json`", body = ErrorBody),
+        (status = 429, description = "Too many registrations from this address, its network or everyone; retry after `retryAfter` seconds", body = ErrorBody),
         (status = 502, description = "Adobe Pass refused the registration", body = ErrorBody),
         (status = 503, description = "Adobe Pass or the store is unavailable; retry after `retryAfter` seconds", body = ErrorBody),
     )
@@ -154,7 +156,7 @@ pub async fn register(
     State(service): State<Service>,
     ClientAddr(addr): ClientAddr,
     headers: HeaderMap,
-    JsonBody(request): JsonBody<RegisterDevice>,
+    DeclaredJsonBody(request): DeclaredJsonBody<RegisterDevice>,
 ) -> Result<(StatusCode, Json<RegisteredDevice>), ApiError> {
     let info = DeviceInfo::try_from(request.device_info)?;
     let registered = service

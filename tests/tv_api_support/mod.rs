@@ -191,7 +191,22 @@ impl Api {
         token: Option<&str>,
         body: Option<&str>,
     ) -> Answer {
-        self.call_at(&self.url(path), method, token, body).await
+        self.call_at(&self.url(path), method, token, body, None)
+            .await
+    }
+
+    /// Any call from `client`, as the trusted proxy in front names it in `X-Forwarded-For`
+    /// (start the service with `--trusted-proxies 127.0.0.1/32`).
+    pub async fn call_from(
+        &self,
+        client: &str,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&str>,
+    ) -> Answer {
+        self.call_at(&self.url(path), method, token, body, Some(client))
+            .await
     }
 
     /// A call on the operators' listener.
@@ -203,7 +218,7 @@ impl Api {
         body: Option<&str>,
     ) -> Answer {
         let url = format!("{}{path}", self.internal_url);
-        self.call_at(&url, method, token, body).await
+        self.call_at(&url, method, token, body, None).await
     }
 
     /// The operators' `/metrics` text.
@@ -219,8 +234,12 @@ impl Api {
         method: Method,
         token: Option<&str>,
         body: Option<&str>,
+        forwarded_for: Option<&str>,
     ) -> Answer {
         let mut request = self.http.request(method, url);
+        if let Some(client) = forwarded_for {
+            request = request.header("x-forwarded-for", client);
+        }
         if let Some(token) = token {
             request = request.bearer_auth(token);
         }
