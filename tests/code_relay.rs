@@ -10,18 +10,22 @@ mod tv_api_support;
 use reqwest::StatusCode;
 use tv_api_support::{Api, Browser};
 
-/// The attacker's TV, its code, and the provider sign-in link his own browser was sent to.
-async fn relayed_sign_in_link(api: &Api) -> (String, String, String) {
-    let token = api.register("tv-attacker").await;
+/// A TV (`device`), its code, the browser that confirmed the code, and the provider sign-in
+/// link that browser was sent to.
+async fn confirmed_sign_in_link<'a>(
+    api: &'a Api,
+    device: &str,
+) -> (String, String, Browser<'a>, String) {
+    let token = api.register(device).await;
     let code = api.start_activation(&token, "Spectrum").await["code"]
         .as_str()
         .expect("code")
         .to_owned();
-    let mut attacker = Browser::new(api);
-    let (status, _) = attacker.get(&format!("/activate?code={code}")).await;
+    let mut browser = Browser::new(api);
+    let (status, _) = browser.get(&format!("/activate?code={code}")).await;
     assert_eq!(status, StatusCode::OK);
-    let csrf = attacker.csrf();
-    let confirmed = attacker
+    let csrf = browser.csrf();
+    let confirmed = browser
         .post(
             "confirm",
             &[("code", code.as_str()), ("csrf", csrf.as_str())],
@@ -34,6 +38,12 @@ async fn relayed_sign_in_link(api: &Api) -> (String, String, String) {
         .expect("location")
         .to_owned();
     assert!(link.contains("/authenticate/"), "to Adobe: {link}");
+    (token, code, browser, link)
+}
+
+/// The attacker's TV, its code, and the provider sign-in link his own browser was sent to.
+async fn relayed_sign_in_link(api: &Api) -> (String, String, String) {
+    let (token, code, _attacker, link) = confirmed_sign_in_link(api, "tv-attacker").await;
     (token, code, link)
 }
 
@@ -101,25 +111,7 @@ async fn a_victim_who_finishes_a_relayed_sign_in_is_warned_and_signs_the_tv_out(
 #[tokio::test]
 async fn the_browser_that_started_the_sign_in_is_told_all_set() {
     let api = Api::start(&[]).await;
-    let token = api.register("tv-own").await;
-    let code = api.start_activation(&token, "Spectrum").await["code"]
-        .as_str()
-        .expect("code")
-        .to_owned();
-    let mut viewer = Browser::new(&api);
-    viewer.get(&format!("/activate?code={code}")).await;
-    let csrf = viewer.csrf();
-    let confirmed = viewer
-        .post(
-            "confirm",
-            &[("code", code.as_str()), ("csrf", csrf.as_str())],
-            Some(&api.public_url),
-        )
-        .await;
-    let link = confirmed.headers()["location"]
-        .to_str()
-        .expect("location")
-        .to_owned();
+    let (_token, _code, mut viewer, link) = confirmed_sign_in_link(&api, "tv-own").await;
     let back = api.sign_in_at_provider(&link, "premium").await;
     let (status, page) = viewer.get(&path_of(&back)).await;
     assert_eq!(status, StatusCode::OK, "{page}");

@@ -6,7 +6,7 @@
 use axum::{
     body::Bytes,
     extract::{FromRequest, Request},
-    http::{header, StatusCode},
+    http::{header, HeaderMap, StatusCode},
 };
 use serde::de::DeserializeOwned;
 
@@ -24,10 +24,7 @@ where
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
-        let declared_json = request
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .map(|value| is_json(value.to_str().unwrap_or_default()));
+        let declared_json = declared_json(request.headers());
         let bytes =
             Bytes::from_request(request, state)
                 .await
@@ -65,12 +62,7 @@ where
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
-        let declared_json = request
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|value| value.to_str().ok())
-            .is_some_and(is_json);
-        if !declared_json {
+        if declared_json(request.headers()) != Some(true) {
             return Err(not_declared_json());
         }
         let JsonBody(body) = JsonBody::from_request(request, state).await?;
@@ -85,6 +77,13 @@ fn not_declared_json() -> ApiError {
         "body: send the body as JSON, with the header Content-Type: application/json",
         "fix-request",
     )
+}
+
+/// Whether the request's `Content-Type` names JSON; `None` without one.
+fn declared_json(headers: &HeaderMap) -> Option<bool> {
+    headers
+        .get(header::CONTENT_TYPE)
+        .map(|value| is_json(value.to_str().unwrap_or_default()))
 }
 
 fn is_json(content_type: &str) -> bool {
