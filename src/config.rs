@@ -76,9 +76,17 @@ pub struct Args {
     #[arg(long, env = "TVE_PUBLIC_URL")]
     pub public_url: Option<String>,
 
-    /// Base URL of Adobe Pass (for example https://sp.auth.adobe.com). Absent: the embedded emulator.
+    /// Base URL of Adobe Pass (for example https://sp.auth.adobe.com); https, but for an
+    /// emulator on loopback or with `--demo`. Absent: the embedded emulator, which serves only
+    /// on a loopback `--listen` and an http `--public-url` unless `--demo` is given.
     #[arg(long, env = "TVE_ADOBE_PASS_URL")]
     pub adobe_pass_url: Option<String>,
+
+    /// A demonstration or test bed, on purpose: the embedded emulator (no `--adobe-pass-url`),
+    /// which grants every play to anyone, may serve on any address and behind an https public
+    /// URL, and an emulator elsewhere may be reached over plain http.
+    #[arg(long, env = "TVE_DEMO", default_value_t = false, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+    pub demo: bool,
 
     /// Service provider (requestor id) registered with Adobe Pass.
     #[arg(long, env = "TVE_SERVICE_PROVIDER", default_value = "REF30")]
@@ -229,6 +237,13 @@ pub struct Args {
     /// `--throttling false`, as `make bench` does).
     #[arg(long, env = "TVE_ADOBE_THROTTLE", default_value_t = true, action = clap::ArgAction::Set)]
     pub adobe_throttle: bool,
+
+    /// Meter the steps that make the service call Adobe for a caller (activation starts,
+    /// profile reads, provider lists, logouts, the phone's code lookups and sign-ins) per device
+    /// and per address prefix, refusing with 429 past them (SECURITY.md): on, or off for a load
+    /// test bed whose callers all share one address.
+    #[arg(long, env = "TVE_ADOBE_STEP_LIMITS", default_value_t = true, action = clap::ArgAction::Set)]
+    pub adobe_step_limits: bool,
 
     /// Device registrations admitted per second from everyone together (1 to 10000), after a
     /// burst of 50 seconds' worth; each address stays at 10, then one a minute, and its IPv4 /24,
@@ -394,6 +409,8 @@ pub struct Config {
     pub reinstall_window: Duration,
     /// Whether calls to a remote Adobe Pass are paced per device IP.
     pub adobe_throttle: bool,
+    /// Whether steps reaching Adobe are metered per device and per address prefix.
+    pub adobe_step_limits: bool,
     /// How long each Adobe operation may take in all.
     pub budgets: Budgets,
 }
@@ -442,9 +459,9 @@ impl TryFrom<Args> for Config {
             None => parse_base_url("--listen", &format!("http://{listen}"))?,
         };
         let upstream = match &args.adobe_pass_url {
-            None => Upstream::Embedded,
+            None => embedded_upstream(listen, &public_url, args.demo)?,
             Some(raw) => Upstream::Remote {
-                base_url: parse_base_url("--adobe-pass-url", raw)?,
+                base_url: adobe_pass_url(raw, args.demo)?,
                 software_statement: software_statement(&args)?,
                 platform_statements: platform_statements(&args.platform_software_statement_file)?,
             },
@@ -589,6 +606,7 @@ impl TryFrom<Args> for Config {
             registrations_per_second: args.registrations_per_second,
             reinstall_window: Duration::from_secs(u64::from(args.reinstall_window_days) * 86_400),
             adobe_throttle: args.adobe_throttle,
+            adobe_step_limits: args.adobe_step_limits,
             budgets: Budgets {
                 decisions: budget("--decision-budget-ms", args.decision_budget_ms)?,
                 profiles: budget("--profile-budget-ms", args.profile_budget_ms)?,
@@ -782,6 +800,48 @@ fn admin_token(raw: Option<String>) -> Result<Option<Secret>, ConfigError> {
 }
 
 /// An absolute http(s) URL with a host and nothing after the path; the trailing slash is dropped.
+/// The embedded emulator grants every play and TempPass to anyone and takes faults from any
+/// local user: a forgotten `TVE_ADOBE_PASS_URL` must not serve it to the public (security
+/// review, finding 15). It serves on a loopback `--listen` with an http public URL, or with
+/// `--demo`.
+fn embedded_upstream(
+    listen: SocketAddr,
+    public_url: &Url,
+    demo: bool,
+) -> Result<Upstream, ConfigError> {
+    if demo || (listen.ip().is_loopback() && public_url.scheme() == "http") {
+        return Ok(Upstream::Embedded);
+    }
+    Err(ConfigError::new(
+        "--adobe-pass-url",
+        "is not set, so the embedded emulator would answer for Adobe Pass, granting every play \
+         to anyone; set it (TVE_ADOBE_PASS_URL) to Adobe Pass, or give --demo to serve the \
+         emulator on purpose",
+    ))
+}
+
+/// Adobe Pass's base URL: https, since calls carry the DCR client secret and the device's
+/// identity; plain http only to an emulator on loopback, or in a demonstration (security
+/// review, finding 14).
+fn adobe_pass_url(raw: &str, demo: bool) -> Result<Url, ConfigError> {
+    let url = parse_base_url("--adobe-pass-url", raw)?;
+    let loopback = match url.host() {
+        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    };
+    if url.scheme() == "https" || loopback || demo {
+        return Ok(url);
+    }
+    Err(ConfigError::new(
+        "--adobe-pass-url",
+        format!(
+            "{raw:?} must be https (plain http only to an emulator on loopback, or with --demo)"
+        ),
+    ))
+}
+
 fn parse_base_url(setting: &'static str, raw: &str) -> Result<Url, ConfigError> {
     let url = Url::parse(raw)
         .map_err(|e| ConfigError::new(setting, format!("{raw:?} is not a URL ({e})")))?;
@@ -1124,6 +1184,66 @@ mod tests {
         assert!(!config.is_https());
     }
 
+    /// Security review, finding 15: a forgotten TVE_ADOBE_PASS_URL served the emulator, which
+    /// grants every play, to the public.
+    #[test]
+    fn the_embedded_emulator_is_not_served_to_the_public_by_mistake() {
+        let public: [&[&str]; 3] = [
+            &["--public-url", "https://watch.example.com"],
+            &["--listen", "0.0.0.0:3000"],
+            &[
+                "--listen",
+                "[::]:3000",
+                "--public-url",
+                "http://tv.example.com",
+            ],
+        ];
+        for args in public {
+            let err = config(args).expect_err("refused");
+            assert_eq!(err.setting, "--adobe-pass-url", "{args:?}");
+            let demo = [args, &["--demo"]].concat();
+            assert_eq!(
+                config(&demo).expect("on purpose").upstream,
+                Upstream::Embedded
+            );
+        }
+    }
+
+    /// Security review, finding 14: calls carry the DCR client secret and device identities.
+    #[test]
+    fn adobe_pass_is_reached_over_https_but_on_loopback() {
+        for (url, allowed) in [
+            ("https://sp.auth.adobe.com", true),
+            ("http://127.0.0.1:9000", true),
+            ("http://localhost:9000", true),
+            ("http://[::1]:9000", true),
+            ("http://sp.auth.adobe.com", false),
+            ("http://10.0.0.5:9000", false),
+        ] {
+            let result = config(&[
+                "--adobe-pass-url",
+                url,
+                "--software-statement",
+                "eyJ.statement",
+            ]);
+            let demo = config(&[
+                "--adobe-pass-url",
+                url,
+                "--software-statement",
+                "eyJ.statement",
+                "--demo",
+            ]);
+            assert!(demo.is_ok(), "{url} in a demonstration");
+            match result {
+                Ok(_) => assert!(allowed, "{url} accepted"),
+                Err(err) => {
+                    assert!(!allowed, "{url} refused: {err}");
+                    assert_eq!(err.setting, "--adobe-pass-url");
+                }
+            }
+        }
+    }
+
     #[test]
     fn malformed_public_url_names_the_setting() {
         let err = config(&["--public-url", "not a url"]).expect_err("invalid");
@@ -1136,7 +1256,8 @@ mod tests {
 
     #[test]
     fn https_public_url_sets_domain_and_https() {
-        let config = config(&["--public-url", "https://watch.example.com/"]).expect("valid");
+        let config =
+            config(&["--public-url", "https://watch.example.com/", "--demo"]).expect("valid");
         assert!(config.is_https());
         assert_eq!(config.domain_name, "watch.example.com");
         assert_eq!(config.public_url.as_str(), "https://watch.example.com/");
@@ -1373,7 +1494,7 @@ mod tests {
         assert_eq!(err.setting, "--adobe-pass-url");
         let remote = [
             "--adobe-pass-url",
-            "http://emulator.internal:8080",
+            "https://emulator.internal:8443",
             "--software-statement",
             "eyJ.statement",
         ];

@@ -479,7 +479,7 @@ impl RedisThrottle {
         self.pool
             .eval(
                 THROTTLE_SCRIPT,
-                format!("{}{}", self.prefix, crate::limits::canonical_ip(ip)),
+                format!("{}{}", self.prefix, crate::limits::address_key(ip)),
                 vec![
                     i64::from(self.settings.burst),
                     millis(self.settings.interval).max(1),

@@ -7,7 +7,7 @@ mod adobe_pass_support;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use adobe_pass_support::{client, Captured, Stub, SHARED};
+use adobe_pass_support::{client, device, Answer, Captured, Stub, SHARED};
 use serde_json::Value;
 use tve_activate::adobe_pass::{
     types::{PartnerProfileRequest, PartnerSessionRequest, SessionRequest},
@@ -586,5 +586,32 @@ async fn the_authenticate_url_is_the_browser_operation() {
             .resolve("/api/v2/authenticate/REF30/8ER640M")
             .expect("url"),
         url
+    );
+}
+
+/// Security review, finding 14: a 307 from Adobe's host (or a proxy before it) would have had
+/// the client send the DCR client secret and the device's identity headers to another host.
+#[tokio::test]
+async fn redirects_are_not_followed() {
+    let adobe = Stub::start().await;
+    let elsewhere = Stub::start().await;
+    for path in ["/o/client/token", "/api/v2/REF30/profiles"] {
+        adobe.script(
+            path,
+            Answer::redirect(format!("{}{path}", elsewhere.base_url)),
+        );
+    }
+    let (client, _) = client(&adobe.base_url, "eyJ.statement");
+    let tv = device("tv-redirected");
+    assert!(client.profiles(&tv).await.is_err(), "a 3xx is no answer");
+    adobe.script(
+        "/api/v2/REF30/profiles",
+        Answer::redirect(format!("{}/api/v2/REF30/profiles", elsewhere.base_url)),
+    );
+    assert!(client.profiles(&tv).await.is_err(), "a 3xx is no answer");
+    assert!(
+        elsewhere.captured().is_empty(),
+        "nothing reached the redirect's target: {:?}",
+        elsewhere.captured()
     );
 }

@@ -148,7 +148,8 @@ async fn every_page_gets_its_own_nonce() {
 
 #[tokio::test]
 async fn https_public_url_turns_on_hsts() {
-    let (state, _emulator) = common::state(&["--public-url", "https://watch.example.com"]).await;
+    let (state, _emulator) =
+        common::state(&["--public-url", "https://watch.example.com", "--demo"]).await;
     let app = router(state);
     let response = get_response(app, "/healthz").await;
     assert_eq!(

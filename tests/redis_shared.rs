@@ -251,6 +251,26 @@ async fn two_nodes_stay_within_adobes_rate_for_one_device_together() {
     );
 }
 
+/// Security review, finding 3: each source address made a Redis key of its own, kept an hour;
+/// every address of one IPv6 /64 now spends the one bucket of its household.
+#[tokio::test]
+async fn the_addresses_of_one_ipv6_home_share_one_shared_bucket() {
+    let Some((on_a, on_b)) = shared_throttles().await else {
+        return;
+    };
+    for n in 1..=10u32 {
+        let ip: std::net::IpAddr = format!("2001:db8:51:7::{n:x}").parse().expect("ip");
+        let node: &dyn ThrottleBuckets = if n % 2 == 0 { &on_a } else { &on_b };
+        assert_eq!(node.acquire(ip).await, Ok(Duration::ZERO), "address {n}");
+    }
+    let another: std::net::IpAddr = "2001:db8:51:7:abcd::9".parse().expect("ip");
+    let wait = on_a.acquire(another).await.expect("reserved");
+    assert!(
+        wait > Duration::from_millis(900),
+        "the 11th address of the /64 waits: {wait:?}"
+    );
+}
+
 /// §12: "a one-time initial burst of 10": once the cluster spent it, idling gives back one
 /// call per second, not another burst.
 #[tokio::test]

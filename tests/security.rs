@@ -558,3 +558,83 @@ async fn connections_beyond_the_cap_wait_for_a_free_one() {
     .expect("read");
     assert!(String::from_utf8_lossy(&buffer).contains("hi"));
 }
+
+/// Calls `call` until it is refused (at most `attempts` times): how many were admitted, and the
+/// refusal.
+async fn admitted_until_refused<F, Fut>(attempts: u32, mut call: F) -> (u32, tv_api_support::Answer)
+where
+    F: FnMut(u32) -> Fut,
+    Fut: std::future::Future<Output = tv_api_support::Answer>,
+{
+    for n in 0..attempts {
+        let answer = call(n).await;
+        if answer.status != StatusCode::OK {
+            return (n, answer);
+        }
+    }
+    panic!("{attempts} calls, none refused");
+}
+
+/// Security review, finding 3: activation starts, provider lists, profile reads and logouts
+/// make the service call Adobe, and one device token (or one address prefix) could make them
+/// without end. Each device has a budget of 30, its address one of 60, nested over its IPv6 /56
+/// and /48; a refusal is a 429 with `retryAfter`, counted by the limit that refused.
+#[tokio::test]
+async fn steps_reaching_adobe_are_metered_per_device_and_per_address() {
+    let api = Api::start(&["--trusted-proxies", "127.0.0.1/32"]).await;
+    let home = "2001:db8:7:1::1";
+    let mut tokens = Vec::new();
+    for n in 0..3 {
+        let answer = register_from(&api, home, &format!("tv-metered-{n}")).await;
+        assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.text);
+        tokens.push(
+            answer.json()["deviceToken"]
+                .as_str()
+                .expect("token")
+                .to_owned(),
+        );
+    }
+    let providers = |client: &'static str, token: String| {
+        let api = &api;
+        async move {
+            api.call_from(client, Method::GET, "/tv/v1/providers", Some(&token), None)
+                .await
+        }
+    };
+
+    // One device: 30 at once (one more may have been earned meanwhile), then refused.
+    let (admitted, refused) =
+        admitted_until_refused(40, |_| providers(home, tokens[0].clone())).await;
+    assert!((30..=31).contains(&admitted), "{admitted} admitted");
+    tv_api_support::assert_retryable(&refused, StatusCode::TOO_MANY_REQUESTS, "too_many_requests");
+    let start = api
+        .call_from(
+            home,
+            Method::POST,
+            "/tv/v1/activations",
+            Some(&tokens[0]),
+            Some("{}"),
+        )
+        .await;
+    tv_api_support::assert_retryable(&start, StatusCode::TOO_MANY_REQUESTS, "too_many_requests");
+
+    // The address: its other devices share what is left of its 60.
+    let (admitted_more, _) = admitted_until_refused(60, |n| {
+        providers(home, tokens[1 + (n % 2) as usize].clone())
+    })
+    .await;
+    assert!(
+        (60..=63).contains(&(admitted + admitted_more)),
+        "{admitted} + {admitted_more} admitted from one address"
+    );
+    let metrics = api.metrics().await;
+    for limit in ["device", "address"] {
+        let refused =
+            format!("tve_limit_refusals_total{{action=\"adobe_step\",limit=\"{limit}\"}}");
+        assert!(metrics.contains(&refused), "{refused} in {metrics}");
+    }
+
+    // A device refused only by its address's budget is admitted from elsewhere.
+    let elsewhere = providers("2001:db8:8:1::1", tokens[2].clone()).await;
+    assert_eq!(elsewhere.status, StatusCode::OK, "{}", elsewhere.text);
+}

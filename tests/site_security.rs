@@ -204,7 +204,7 @@ async fn the_tv_simulator_is_served_only_when_enabled() {
 /// proves a code gets a new id (one planted or seen before is worth nothing after).
 #[tokio::test]
 async fn on_https_the_session_cookie_is_host_only_and_a_proven_code_gets_a_new_id() {
-    let api = Api::start(&["--public-url", "https://localhost"]).await;
+    let api = Api::start(&["--public-url", "https://localhost", "--demo"]).await;
     let first = pending_code(&api, "tv-cookie-1").await;
     let second = pending_code(&api, "tv-cookie-2").await;
     let mut browser = Browser::new(&api);
@@ -403,4 +403,35 @@ async fn nodes_starting_together_register_the_readiness_probe_once() {
         before + 1,
         "one DCR client for the probe, not one per node"
     );
+}
+
+/// Security review, finding 3: right codes cost the code guard nothing, so looking up one's own
+/// code from fresh sessions made the service call Adobe without end. The phone's address has a
+/// budget of 60 steps reaching Adobe; past it the page says the service is busy, with
+/// `Retry-After`.
+#[tokio::test]
+async fn lookups_of_a_right_code_are_metered_per_address() {
+    let api = Api::start(&[]).await;
+    let code = pending_code(&api, "tv-looked-up").await;
+    let mut admitted = 0;
+    let refused = loop {
+        let response = api
+            .http
+            .get(api.url(&format!("/activate?code={code}")))
+            .send()
+            .await
+            .expect("page");
+        if response.status() != StatusCode::OK {
+            break response;
+        }
+        admitted += 1;
+        assert!(admitted <= 70, "never refused");
+    };
+    // The TV's own start came from this address too.
+    assert!((58..=63).contains(&admitted), "{admitted} admitted");
+    assert_eq!(refused.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(refused.headers().contains_key("retry-after"));
+    let metrics = api.metrics().await;
+    let counted = "tve_limit_refusals_total{action=\"adobe_step\",limit=\"address\"}";
+    assert!(metrics.contains(counted), "{counted} in {metrics}");
 }

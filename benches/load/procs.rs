@@ -170,6 +170,7 @@ pub async fn service(emulator: &Server, state: &[String], site_root: &Path) -> S
             ])
             .args(["--registrations-per-second", "10000"])
             .args(["--adobe-throttle", "false"])
+            .args(["--adobe-step-limits", "false"])
             .arg("--site-root")
             .arg(site_root),
     )

@@ -4,6 +4,11 @@
 //! "one-time": what of it is spent never comes back (the conservative reading; an IP idle for
 //! an hour is forgotten and starts afresh).
 //!
+//! Buckets are kept per household: an IPv4 address, or an IPv6 /64 (every address of one home
+//! shares one bucket, at most more careful than Adobe), so rotating addresses inside a /64 makes
+//! no new buckets. In this process they live in a bounded cache, O(1) per call, that forgets
+//! the least used households first (security review, finding 3).
+//!
 //! A call reserves its slot up front and then sleeps for the wait it was given, so waiting calls
 //! keep their order and the computation never depends on time passing during the sleep.
 //!
@@ -11,15 +16,14 @@
 //! nodes share them, so that all nodes together stay within Adobe's rate for one device.
 
 use std::{
-    collections::HashMap,
     net::IpAddr,
-    sync::{Mutex, PoisonError},
     time::{Duration, SystemTime},
 };
 
 use async_trait::async_trait;
+use moka::{ops::compute::Op, sync::Cache};
 
-use crate::clock::SharedClock;
+use crate::{clock::SharedClock, limits::address_key};
 
 /// Where the buckets live.
 #[async_trait]
@@ -83,8 +87,9 @@ impl Default for ThrottleSettings {
     }
 }
 
-/// Buckets this many IPs before forgetting the idle ones.
-const PRUNE_ABOVE: usize = 4096;
+/// Households whose buckets this process remembers at most; beyond, the least used are
+/// forgotten (and start afresh, as after an idle hour).
+pub const HOUSEHOLDS_REMEMBERED: u64 = 100_000;
 /// How long a bucket whose burst is spent is remembered after its last call.
 pub const REMEMBER_SPENT_BURST: Duration = Duration::from_secs(3600);
 
@@ -97,21 +102,29 @@ struct Bucket {
     updated: SystemTime,
 }
 
-/// Token buckets keyed by device IP, in this process.
+/// Token buckets keyed by household (IPv4 address, IPv6 /64), in this process.
 #[derive(Debug)]
 pub struct Throttle {
     settings: ThrottleSettings,
     clock: SharedClock,
-    buckets: Mutex<HashMap<IpAddr, Bucket>>,
+    buckets: Cache<String, Bucket>,
 }
 
 impl Throttle {
-    /// Empty buckets of `settings`' shape, on `clock`.
+    /// Empty buckets of `settings`' shape, on `clock`, for at most [`HOUSEHOLDS_REMEMBERED`].
     pub fn new(settings: ThrottleSettings, clock: SharedClock) -> Self {
+        Self::remembering(settings, clock, HOUSEHOLDS_REMEMBERED)
+    }
+
+    /// Empty buckets that remember at most `households`.
+    pub fn remembering(settings: ThrottleSettings, clock: SharedClock, households: u64) -> Self {
         Self {
             settings,
             clock,
-            buckets: Mutex::new(HashMap::new()),
+            buckets: Cache::builder()
+                .max_capacity(households)
+                .time_to_idle(REMEMBER_SPENT_BURST)
+                .build(),
         }
     }
 
@@ -119,20 +132,67 @@ impl Throttle {
     /// would exceed `max_wait` (nothing is reserved then).
     pub fn acquire(&self, ip: IpAddr) -> Result<Duration, Duration> {
         let now = self.clock.now();
-        let mut buckets = self.lock();
-        if buckets.len() > PRUNE_ABOVE {
-            buckets.retain(|_, bucket| {
-                let idle = now.duration_since(bucket.updated).unwrap_or_default();
-                self.refilled(*bucket, now).tokens < bucket.ceiling
-                    || (bucket.ceiling < self.burst() && idle < REMEMBER_SPENT_BURST)
+        let mut verdict = Ok(Duration::ZERO);
+        self.buckets
+            .entry(address_key(ip))
+            .and_compute_with(|saved| {
+                let bucket = self.refilled(
+                    saved.map_or(self.full(now), |entry| entry.into_value()),
+                    now,
+                );
+                match self.reserve(bucket) {
+                    Ok((wait, reserved)) => {
+                        verdict = Ok(wait);
+                        Op::Put(reserved)
+                    }
+                    Err(wait) => {
+                        verdict = Err(wait);
+                        Op::Nop
+                    }
+                }
             });
-        }
-        let bucket = buckets.entry(ip).or_insert(Bucket {
+        verdict
+    }
+
+    /// Records a 429 for `ip`: its next call waits at least `after_429`. Returns that wait.
+    pub fn penalize(&self, ip: IpAddr) -> Duration {
+        let now = self.clock.now();
+        let mut wait = Duration::ZERO;
+        self.buckets
+            .entry(address_key(ip))
+            .and_compute_with(|saved| {
+                let spent = Bucket {
+                    tokens: 0.0,
+                    ceiling: 1.0,
+                    updated: now,
+                };
+                let mut bucket =
+                    self.refilled(saved.map_or(spent, |entry| entry.into_value()), now);
+                let ceiling = 1.0 - self.settings.after_429.as_secs_f64() / self.interval_secs();
+                bucket.tokens = bucket.tokens.min(ceiling);
+                bucket.ceiling = 1.0;
+                wait = self.settings.interval.mul_f64(1.0 - bucket.tokens);
+                Op::Put(bucket)
+            });
+        wait
+    }
+
+    /// Households with a bucket now (for tests and the load tool's memory check).
+    pub fn households(&self) -> u64 {
+        self.buckets.run_pending_tasks();
+        self.buckets.entry_count()
+    }
+
+    fn full(&self, now: SystemTime) -> Bucket {
+        Bucket {
             tokens: self.burst(),
             ceiling: self.burst(),
             updated: now,
-        });
-        *bucket = self.refilled(*bucket, now);
+        }
+    }
+
+    /// `bucket` with one call reserved, and the wait before it; `Err(wait)` beyond `max_wait`.
+    fn reserve(&self, mut bucket: Bucket) -> Result<(Duration, Bucket), Duration> {
         let wait = if bucket.tokens >= 1.0 {
             Duration::ZERO
         } else {
@@ -143,23 +203,7 @@ impl Throttle {
         }
         bucket.tokens -= 1.0;
         bucket.ceiling = bucket.ceiling.min(bucket.tokens + 1.0).max(1.0);
-        Ok(wait)
-    }
-
-    /// Records a 429 for `ip`: its next call waits at least `after_429`. Returns that wait.
-    pub fn penalize(&self, ip: IpAddr) -> Duration {
-        let now = self.clock.now();
-        let mut buckets = self.lock();
-        let bucket = buckets.entry(ip).or_insert(Bucket {
-            tokens: 0.0,
-            ceiling: 1.0,
-            updated: now,
-        });
-        *bucket = self.refilled(*bucket, now);
-        let ceiling = 1.0 - self.settings.after_429.as_secs_f64() / self.interval_secs();
-        bucket.tokens = bucket.tokens.min(ceiling);
-        bucket.ceiling = 1.0;
-        self.settings.interval.mul_f64(1.0 - bucket.tokens)
+        Ok((wait, bucket))
     }
 
     fn refilled(&self, bucket: Bucket, now: SystemTime) -> Bucket {
@@ -180,10 +224,6 @@ impl Throttle {
 
     fn interval_secs(&self) -> f64 {
         self.settings.interval.as_secs_f64().max(f64::EPSILON)
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<IpAddr, Bucket>> {
-        self.buckets.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -256,6 +296,33 @@ mod tests {
         }
         let other: IpAddr = "198.51.100.1".parse().expect("ip");
         assert_eq!(throttle.acquire(other), Ok(Duration::ZERO));
+    }
+
+    /// Security review, finding 3: a fresh address per call inside one /64 made a bucket each
+    /// (kept an hour once two calls were made), and past 4,096 every call scanned them all.
+    #[test]
+    fn every_address_of_one_ipv6_home_shares_one_bucket() {
+        let (throttle, _) = throttle();
+        for n in 1..=10u32 {
+            let ip: IpAddr = format!("2001:db8:1:2::{n:x}").parse().expect("ip");
+            assert_eq!(throttle.acquire(ip), Ok(Duration::ZERO));
+        }
+        let eleventh: IpAddr = "2001:db8:1:2:ffff::1".parse().expect("ip");
+        assert_eq!(throttle.acquire(eleventh), Ok(Duration::from_secs(1)));
+        assert_eq!(throttle.households(), 1);
+    }
+
+    #[test]
+    fn the_households_remembered_are_bounded() {
+        let clock = ManualClock::new(UNIX_EPOCH + Duration::from_secs(1_700_000_000));
+        let throttle = Throttle::remembering(ThrottleSettings::default(), clock, 1_000);
+        for n in 0..20_000u32 {
+            let ip = IpAddr::V4(std::net::Ipv4Addr::from(0x0a00_0000 + n));
+            throttle.acquire(ip).expect("a fresh bucket");
+            throttle.acquire(ip).expect("the burst");
+        }
+        let households = throttle.households();
+        assert!(households <= 1_000, "{households} buckets kept");
     }
 
     #[test]

@@ -1,5 +1,5 @@
-//! The HTTP client underneath: rustls, configurable timeouts, and connections recycled within
-//! 30 seconds so DNS is re-resolved and Adobe can move traffic between data centres (§14.2).
+//! The HTTP client underneath: rustls, configurable timeouts, no redirects followed, and
+//! connections recycled within 30 seconds so DNS is re-resolved and Adobe can move traffic between data centres (§14.2).
 //!
 //! reqwest has no per-connection lifetime and caches no DNS itself (each new connection asks
 //! the system resolver). So idle connections close after `connection_max_age`, and the whole
@@ -63,5 +63,9 @@ fn build(settings: &ClientSettings) -> reqwest::Result<reqwest::Client> {
         .connect_timeout(settings.connect_timeout)
         .timeout(settings.request_timeout)
         .pool_idle_timeout(max_age(settings))
+        // A redirect would send the body (a DCR client secret) and the device's identity
+        // headers again, to wherever it points: a 3xx is an unexpected answer instead
+        // (security review, finding 14).
+        .redirect(reqwest::redirect::Policy::none())
         .build()
 }

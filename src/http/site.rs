@@ -35,7 +35,7 @@ use url::Url;
 
 use crate::{
     config::Config,
-    service::{Provider, Service, ServiceError},
+    service::{Caller, Provider, Service, ServiceError},
     store::ActivationStatus,
     tv_api::client_addr::client_addr,
 };
@@ -53,6 +53,15 @@ pub struct SitePort {
 }
 
 impl SitePort {
+    /// Admits one step that makes the service call Adobe for the viewer's phone: valid codes
+    /// cost the code guard nothing, so the phone's address prefix is metered here.
+    async fn metered(&self, viewer: IpAddr) -> Result<(), PortError> {
+        self.service
+            .admit_adobe_step(Caller::Phone(viewer))
+            .await
+            .map_err(port_error)
+    }
+
     /// A port over `service`; sign-in redirects are only allowed to Adobe's origin, or to the
     /// site's own (the completion page, when Adobe answers that the TV can watch already).
     pub fn new(service: Service) -> Result<Self, ServiceError> {
@@ -117,6 +126,7 @@ impl SitePort {
 impl ActivationPort for SitePort {
     fn look_up<'a>(&'a self, code: &'a str, viewer: IpAddr) -> PortFuture<'a, Lookup> {
         Box::pin(async move {
+            self.metered(viewer).await?;
             let Some(pending) = self
                 .service
                 .look_up_code(code, viewer)
@@ -141,6 +151,7 @@ impl ActivationPort for SitePort {
 
     fn providers<'a>(&'a self, code: &'a str, viewer: IpAddr) -> PortFuture<'a, ProviderChoice> {
         Box::pin(async move {
+            self.metered(viewer).await?;
             let list = self
                 .service
                 .providers_for_code(code, viewer)
@@ -160,6 +171,7 @@ impl ActivationPort for SitePort {
         viewer: IpAddr,
     ) -> PortFuture<'a, Option<String>> {
         Box::pin(async move {
+            self.metered(viewer).await?;
             let url = self
                 .service
                 .start_sign_in(code, mvpd, viewer)
@@ -181,6 +193,7 @@ impl ActivationPort for SitePort {
 
     fn complete<'a>(&'a self, code: &'a str, viewer: IpAddr) -> PortFuture<'a, Completion> {
         Box::pin(async move {
+            self.metered(viewer).await?;
             let view = match self.service.confirm_activation(code, viewer).await {
                 Ok(view) => view,
                 Err(ServiceError::NotFound(_)) => return Ok(Completion::Gone),

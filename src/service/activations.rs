@@ -210,16 +210,22 @@ impl ActivationHub {
 /// change but by expiring, being superseded or another node's news, which the bus brings).
 const UNOPENED_ROUNDS: u32 = 4;
 
-/// How a background poll's outcome counts for the pacing.
+/// How a background poll's outcome counts for the pacing. Only Adobe failing counts towards
+/// the breaker: a 429 for one device IP, or this node's own throttle holding a call back, says
+/// that one address asked too much, and counting it would let a few addresses pause every
+/// node's polls (security review, finding 11).
 fn poll_result(outcome: &Result<Option<ActivationView>, ServiceError>) -> PollResult {
     match outcome {
         Ok(None) => PollResult::Pending,
         Ok(Some(view)) if view.status == ActivationStatus::Authenticated => PollResult::SignedIn,
         Ok(Some(_)) => PollResult::Ended,
+        Err(ServiceError::Upstream(AdobePassError::RateLimited { .. })) => PollResult::Refused,
         Err(ServiceError::Upstream(error)) => match Outcome::of(error) {
-            Outcome::Success | Outcome::ClientError | Outcome::Unauthorized => PollResult::Refused,
-            Outcome::Throttled
-            | Outcome::ServerError
+            Outcome::Success
+            | Outcome::ClientError
+            | Outcome::Unauthorized
+            | Outcome::Throttled => PollResult::Refused,
+            Outcome::ServerError
             | Outcome::Unexpected
             | Outcome::Timeout
             | Outcome::ConnectionError => PollResult::Failed,
@@ -803,6 +809,34 @@ mod tests {
             provider: None,
             expires_at: 0,
         }
+    }
+
+    /// Security review, finding 11: twenty devices behind one address, throttled, opened the
+    /// node's breaker and paused every viewer's polls.
+    #[test]
+    fn throttled_polls_say_nothing_of_adobes_health() {
+        let endpoint = crate::adobe_pass::Endpoint::RetrieveSession;
+        let retry_after = std::time::Duration::from_secs(1);
+        for error in [
+            AdobePassError::Throttled {
+                endpoint,
+                retry_after,
+            },
+            AdobePassError::RateLimited {
+                endpoint,
+                retry_after,
+            },
+        ] {
+            assert_eq!(
+                poll_result(&Err(ServiceError::Upstream(error))),
+                PollResult::Refused
+            );
+        }
+        let timeout = AdobePassError::Timeout { endpoint };
+        assert_eq!(
+            poll_result(&Err(ServiceError::Upstream(timeout))),
+            PollResult::Failed
+        );
     }
 
     /// Status polls after an activation ended keep nothing in memory; a pending one is kept

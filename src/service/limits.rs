@@ -1,9 +1,11 @@
 //! The rate limits the service applies itself, each nested over the caller's address prefixes
 //! (`crate::limits::Scope`) so rotating addresses inside one holder's prefix gains nothing:
-//! registrations (each costs a DCR client at Adobe), with one budget for everyone on top, and
+//! registrations (each costs a DCR client at Adobe), with one budget for everyone on top,
 //! TempPass starts (each registration is a new identity at Adobe, and so a new TempPass: this
-//! bounds free viewing by inventing device ids). Refusals are counted by the limit that
-//! refused, for `/metrics`.
+//! bounds free viewing by inventing device ids), and the steps that make the service call Adobe
+//! on a caller's behalf (activation starts, profile reads, provider lists, logouts, the phone's
+//! code lookups and sign-ins), per device as well, so no caller spends Adobe's time for everyone
+//! (security review, finding 3). Refusals are counted by the limit that refused, for `/metrics`.
 
 use std::{net::IpAddr, time::Duration};
 
@@ -13,7 +15,7 @@ use prometheus_client::{
     registry::Registry,
 };
 
-use super::ServiceError;
+use super::{DeviceSession, Service, ServiceError};
 use crate::limits::{Limited, LocalLimiter, NestedLimits, Rate, Refusal, Scope, SharedLimiter};
 
 /// Registrations one address (IPv4 address, IPv6 /64) may make at once, then one more per minute.
@@ -44,6 +46,56 @@ pub const TEMPPASS_PER_IPV6_56: Rate = Rate::new(6, Duration::from_secs(4 * 3600
 /// TempPass starts one IPv6 /48 may make, then one more per two hours.
 pub const TEMPPASS_PER_IPV6_48: Rate = Rate::new(12, Duration::from_secs(2 * 3600));
 
+/// Steps reaching Adobe one device may take at once, then one more per 2 s: a TV opening its
+/// app, starting a few activations and reading its profile never meets it.
+pub const ADOBE_STEPS_PER_DEVICE: Rate = Rate::new(30, Duration::from_secs(2));
+/// Steps reaching Adobe one address (IPv4 address, IPv6 /64) may take at once, then two a
+/// second: above Adobe's own pace for one device IP (§12), so a household meets Adobe's pace
+/// first, and a caller past twice that is refused at once instead of queueing.
+pub const ADOBE_STEPS_PER_ADDRESS: Rate = Rate::new(60, Duration::from_millis(500));
+/// Steps reaching Adobe one IPv6 /56 may take at once, then four a second.
+pub const ADOBE_STEPS_PER_IPV6_56: Rate = Rate::new(120, Duration::from_millis(250));
+/// Steps reaching Adobe one IPv6 /48 may take at once, then ten a second.
+pub const ADOBE_STEPS_PER_IPV6_48: Rate = Rate::new(240, Duration::from_millis(100));
+
+/// The scopes steps reaching Adobe are limited over, narrowest first. IPv4 stays per address:
+/// a /24 is often many homes behind a carrier's NAT, and Adobe paces each IP anyway.
+pub const ADOBE_STEP_RATES: [(Scope, Rate); 3] = [
+    (Scope::Address, ADOBE_STEPS_PER_ADDRESS),
+    (Scope::Ipv6Net56, ADOBE_STEPS_PER_IPV6_56),
+    (Scope::Ipv6Net48, ADOBE_STEPS_PER_IPV6_48),
+];
+
+/// Who takes a step that reaches Adobe.
+#[derive(Clone, Copy, Debug)]
+pub enum Caller<'a> {
+    /// A TV with its device id, from its address.
+    Tv {
+        /// The registration's device id.
+        device_id: &'a str,
+        /// Where the request came from.
+        ip: IpAddr,
+    },
+    /// A viewer's phone on the activation site, from its address.
+    Phone(IpAddr),
+}
+
+impl<'a> Caller<'a> {
+    /// The TV of `session`, from the address its request came from.
+    pub fn tv(session: &'a DeviceSession) -> Self {
+        Self::Tv {
+            device_id: &session.device.device_id,
+            ip: session.identity.connection().ip(),
+        }
+    }
+
+    fn ip(self) -> IpAddr {
+        match self {
+            Self::Tv { ip, .. } | Self::Phone(ip) => ip,
+        }
+    }
+}
+
 /// The scopes registrations are limited over, narrowest first, with their rates.
 pub fn registration_rates(per_second: u32) -> [(Scope, Rate); 5] {
     [
@@ -68,6 +120,8 @@ pub const TEMPPASS_RATES: [(Scope, Rate); 3] = [
 pub struct ServiceLimits {
     registrations: NestedLimits,
     temppass: NestedLimits,
+    /// Steps reaching Adobe: per device, then nested over the address; none when switched off.
+    adobe_steps: Option<(SharedLimiter, NestedLimits)>,
     refusals: Family<RefusalLabels, Counter>,
 }
 
@@ -86,22 +140,22 @@ impl ServiceLimits {
     /// The default rates but `registrations_per_second` in total, counted in this process.
     pub fn local_at(registrations_per_second: u32) -> Self {
         Self::new(
-            |_, _, rate| LocalLimiter::shared(rate),
+            |_, rate| LocalLimiter::shared(rate),
             registrations_per_second,
         )
     }
 
     /// The default rates but `registrations_per_second` in total, each limiter made by
-    /// `limiter(action, scope, rate)` (`action` is `registration` or `temppass`).
+    /// `limiter(name, rate)`; the names are stable (they name shared buckets).
     pub fn new(
-        limiter: impl Fn(&str, Scope, Rate) -> SharedLimiter,
+        limiter: impl Fn(&str, Rate) -> SharedLimiter,
         registrations_per_second: u32,
     ) -> Self {
         let nested = |action: &str, rates: &[(Scope, Rate)]| {
             NestedLimits::new(
                 rates
                     .iter()
-                    .map(|&(scope, rate)| (scope, limiter(action, scope, rate)))
+                    .map(|&(scope, rate)| (scope, limiter(&limiter_name(action, scope), rate)))
                     .collect(),
             )
         };
@@ -111,7 +165,20 @@ impl ServiceLimits {
                 &registration_rates(registrations_per_second),
             ),
             temppass: nested("temppass", &TEMPPASS_RATES),
+            adobe_steps: Some((
+                limiter("adobe-steps-per-device", ADOBE_STEPS_PER_DEVICE),
+                nested("adobe-steps", &ADOBE_STEP_RATES),
+            )),
             refusals: Family::default(),
+        }
+    }
+
+    /// The same limits with steps reaching Adobe unmetered: for a load test bed whose callers
+    /// all come from one address.
+    pub fn without_adobe_step_limits(self) -> Self {
+        Self {
+            adobe_steps: None,
+            ..self
         }
     }
 
@@ -119,8 +186,8 @@ impl ServiceLimits {
     pub fn register(&self, registry: &mut Registry) {
         registry.register(
             "tve_limit_refusals",
-            "Registrations and TempPass starts refused, by the limit that refused (address, \
-             ipv4_24, ipv6_56, ipv6_48, everyone)",
+            "Registrations, TempPass starts and steps reaching Adobe refused, by action and by \
+             the limit that refused (device, address, ipv4_24, ipv6_56, ipv6_48, everyone)",
             self.refusals.clone(),
         );
     }
@@ -137,6 +204,26 @@ impl ServiceLimits {
         self.admitted("temppass", taken)
     }
 
+    /// Admits one step that makes the service call Adobe for `caller`, or says how long to
+    /// wait: the device's budget first, then its address's, nested over its prefixes.
+    pub(super) async fn admit_adobe_step(&self, caller: Caller<'_>) -> Result<(), ServiceError> {
+        let Some((per_device, per_address)) = &self.adobe_steps else {
+            return Ok(());
+        };
+        if let Caller::Tv { device_id, .. } = caller {
+            if let Err(limited) = per_device.take(device_id).await {
+                return self.refused("adobe_step", "device", limited);
+            }
+        }
+        let taken = per_address.take(caller.ip()).await;
+        if taken.is_err() {
+            if let Caller::Tv { device_id, .. } = caller {
+                per_device.refund(device_id).await;
+            }
+        }
+        self.admitted("adobe_step", taken)
+    }
+
     fn admitted(
         &self,
         action: &'static str,
@@ -145,19 +232,44 @@ impl ServiceLimits {
         let Err(refusal) = taken else {
             return Ok(());
         };
-        match refusal.limited {
+        self.refused(action, refusal.scope.label(), refusal.limited)
+    }
+
+    fn refused(
+        &self,
+        action: &'static str,
+        limit: &'static str,
+        limited: Limited,
+    ) -> Result<(), ServiceError> {
+        match limited {
             Limited::Wait(wait) => {
                 self.refusals
-                    .get_or_create(&RefusalLabels {
-                        action,
-                        limit: refusal.scope.label(),
-                    })
+                    .get_or_create(&RefusalLabels { action, limit })
                     .inc();
                 Err(ServiceError::TooMany(wait))
             }
             // The counts cannot be reached: not a limit at work, and readiness says so.
             Limited::Unavailable => Err(ServiceError::SharedStateUnavailable),
         }
+    }
+}
+
+impl Service {
+    /// Admits one step that makes the service call Adobe for `caller`, or says how long to
+    /// wait (`too_many_requests`).
+    pub async fn admit_adobe_step(&self, caller: Caller<'_>) -> Result<(), ServiceError> {
+        self.inner.settings.limits.admit_adobe_step(caller).await
+    }
+}
+
+/// The name of the limiter of `action` (`registration`, `temppass`, `adobe-steps`) over
+/// `scope`; the registrations' address and everyone buckets keep the names they had before the
+/// wider scopes came.
+fn limiter_name(action: &str, scope: Scope) -> String {
+    match (action, scope) {
+        ("registration", Scope::Everyone) => "registrations".to_owned(),
+        ("registration", scope) => format!("registrations-per-{}", scope.label()),
+        (action, scope) => format!("{action}-per-{}", scope.label()),
     }
 }
 

@@ -31,7 +31,7 @@ pub use decisions::{
 pub use devices::DEFAULT_REINSTALL_WINDOW_DAYS;
 pub use devices::{default_probe_device, probe_device_from_json, DeviceSession, RegisteredDevice};
 pub use error::ServiceError;
-pub use limits::ServiceLimits;
+pub use limits::{Caller, ServiceLimits};
 pub use logout::LogoutOutcome;
 pub use polling::DEFAULT_MAX_CONCURRENT_POLLS;
 pub use profiles::{MaxRating, ProfileSummary};

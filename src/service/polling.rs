@@ -32,9 +32,10 @@ pub(super) enum PollResult {
     SignedIn,
     /// Adobe says the session is gone.
     Ended,
-    /// Adobe failed (timeout, 5xx, 429, broken connection): counts towards the breaker.
+    /// Adobe failed (timeout, 5xx, broken connection): counts towards the breaker.
     Failed,
-    /// The call failed for a reason of its own (a refusal, the store): says nothing of Adobe.
+    /// The call failed for a reason of its own (a refusal, a 429 or this node's throttle for
+    /// one device IP, the store): says nothing of Adobe.
     Refused,
 }
 

@@ -259,16 +259,24 @@ fn choose(profiles: &Profiles, last_provider: Option<&str>, now: i64) -> Option<
 }
 
 impl Service {
+    /// What is known of the device's profile without asking Adobe: `None` when it must be
+    /// asked, `Some(None)` when the device is known to have no profile.
+    pub fn cached_profile(&self, session: &DeviceSession) -> Option<Option<ProfileSummary>> {
+        self.inner
+            .profiles
+            .get(&session.device.device_id, self.now_millis())
+    }
+
     /// The device's authenticated profile, if it has one (from cache until its `notAfter`).
     pub async fn profile(
         &self,
         session: &DeviceSession,
     ) -> Result<Option<ProfileSummary>, ServiceError> {
-        let now = self.now_millis();
-        let device_id = &session.device.device_id;
-        if let Some(cached) = self.inner.profiles.get(device_id, now) {
+        if let Some(cached) = self.cached_profile(session) {
             return Ok(cached);
         }
+        let now = self.now_millis();
+        let device_id = &session.device.device_id;
         let profiles = self.readable(self.inner.adobe.profiles(&session.identity).await?);
         let last = session.device.last_provider.as_deref();
         let mut chosen = choose(&profiles, last, now);

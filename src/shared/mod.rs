@@ -16,9 +16,7 @@ use crate::{
     adobe_pass::{SharedTokens, Sharing, ThrottleSettings},
     clock::SystemClock,
     config::Config,
-    limits::{
-        CodeGuard, Scope, SharedLimiter, FAILURES_CEILING, FAILURES_IN_TOTAL, FAILURES_PER_ADDRESS,
-    },
+    limits::{CodeGuard, SharedLimiter, FAILURES_CEILING, FAILURES_IN_TOTAL, FAILURES_PER_ADDRESS},
     redis::{Redis, RedisError},
     service::ServiceLimits,
     store::SealingKeys,
@@ -60,17 +58,23 @@ impl Shared {
     /// In the Redis of `--redis-url` under `--redis-namespace`, shared with every node that
     /// uses both; in memory without a URL. Adobe access tokens are shared only with sealing keys.
     pub async fn open(config: &Config) -> Result<Self, RedisError> {
-        let Some(url) = &config.redis_url else {
-            return Ok(Self::local(config.registrations_per_second));
+        let mut shared = match &config.redis_url {
+            None => Self::local(config.registrations_per_second),
+            Some(url) => {
+                let redis = Redis::connect(url, &config.redis_namespace).await?;
+                let bus = Arc::new(redis.bus().await?);
+                Self::in_redis(
+                    redis,
+                    bus,
+                    config.secrets.clone(),
+                    config.registrations_per_second,
+                )
+            }
         };
-        let redis = Redis::connect(url, &config.redis_namespace).await?;
-        let bus = Arc::new(redis.bus().await?);
-        Ok(Self::in_redis(
-            redis,
-            bus,
-            config.secrets.clone(),
-            config.registrations_per_second,
-        ))
+        if !config.adobe_step_limits {
+            shared.service_limits = shared.service_limits.without_adobe_step_limits();
+        }
+        Ok(shared)
     }
 
     /// In `redis`, with `bus` carrying messages between nodes.
@@ -82,10 +86,7 @@ impl Shared {
     ) -> Self {
         let shared = |name: &str, rate| -> SharedLimiter { Arc::new(redis.limiter(name, rate)) };
         Self {
-            service_limits: ServiceLimits::new(
-                |action, scope, rate| shared(&limiter_name(action, scope), rate),
-                registrations_per_second,
-            ),
+            service_limits: ServiceLimits::new(&shared, registrations_per_second),
             code_guard: Arc::new(CodeGuard::new(
                 shared("code-failures-per-address", FAILURES_PER_ADDRESS),
                 shared("code-failures", FAILURES_IN_TOTAL),
@@ -102,15 +103,5 @@ impl Shared {
             },
             redis: Some(redis),
         }
-    }
-}
-
-/// The Redis name of the limiter of `action` (`registration`, `temppass`) over `scope`; the
-/// address and everyone buckets keep the names they had before the wider scopes came.
-fn limiter_name(action: &str, scope: Scope) -> String {
-    match (action, scope) {
-        ("registration", Scope::Everyone) => "registrations".to_owned(),
-        ("registration", scope) => format!("registrations-per-{}", scope.label()),
-        (action, scope) => format!("{action}-per-{}", scope.label()),
     }
 }

@@ -19,7 +19,7 @@ use tokio::sync::watch;
 use utoipa::ToSchema;
 
 use super::{
-    auth::AuthenticatedDevice,
+    auth::{AuthenticatedDevice, MeteredDevice},
     body::JsonBody,
     error::{ApiError, ErrorBody},
 };
@@ -162,13 +162,14 @@ pub struct WaitQuery {
         (status = 400, description = "Malformed body or an unknown provider (the message names the field)", body = ErrorBody),
         (status = 401, description = "Unknown or revoked device token", body = ErrorBody),
         (status = 403, description = "Adobe Pass asks for a new sign-in", body = ErrorBody),
+        (status = 429, description = "Too many steps reaching Adobe from this TV or its network; retry after `retryAfter` seconds", body = ErrorBody),
         (status = 502, description = "Adobe Pass refused", body = ErrorBody),
         (status = 503, description = "Adobe Pass unavailable; retry after `retryAfter` seconds", body = ErrorBody),
     )
 )]
 pub async fn start(
     State(service): State<Service>,
-    AuthenticatedDevice(session): AuthenticatedDevice,
+    MeteredDevice(session): MeteredDevice,
     JsonBody(request): JsonBody<StartActivation>,
 ) -> Result<Response, ApiError> {
     Ok(

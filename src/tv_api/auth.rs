@@ -7,7 +7,10 @@ use axum::{
 };
 
 use super::{client_addr::ClientAddr, error::ApiError};
-use crate::{service::DeviceSession, state::AppState};
+use crate::{
+    service::{Caller, DeviceSession},
+    state::AppState,
+};
 
 /// A device that proved its token.
 #[derive(Clone, Debug)]
@@ -22,6 +25,22 @@ impl FromRequestParts<AppState> for AuthenticatedDevice {
             ApiError::unauthorized("Send the device token as Authorization: Bearer <token>.")
         })?;
         let session = state.service.authenticate_device(token, addr).await?;
+        Ok(Self(session))
+    }
+}
+
+/// A device that proved its token, on a route that makes the service call Adobe for it: the
+/// step is admitted by the meters per device and per address prefix first (429 past them).
+#[derive(Clone, Debug)]
+pub struct MeteredDevice(pub DeviceSession);
+
+impl FromRequestParts<AppState> for MeteredDevice {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let AuthenticatedDevice(session) =
+            AuthenticatedDevice::from_request_parts(parts, state).await?;
+        state.service.admit_adobe_step(Caller::tv(&session)).await?;
         Ok(Self(session))
     }
 }

@@ -5,7 +5,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::{
-    auth::AuthenticatedDevice,
+    auth::MeteredDevice,
     error::{ApiError, ErrorBody},
 };
 use crate::service::Service;
@@ -32,13 +32,14 @@ pub struct LoggedOut {
         (status = 200, description = "Signed out", body = LoggedOut),
         (status = 401, description = "Unknown or revoked device token", body = ErrorBody),
         (status = 403, description = "Adobe Pass asks for a new sign-in", body = ErrorBody),
+        (status = 429, description = "Too many steps reaching Adobe from this TV or its network; retry after `retryAfter` seconds", body = ErrorBody),
         (status = 502, description = "Adobe Pass refused", body = ErrorBody),
         (status = 503, description = "Adobe Pass unavailable; retry after `retryAfter` seconds", body = ErrorBody),
     )
 )]
 pub async fn logout(
     State(service): State<Service>,
-    AuthenticatedDevice(session): AuthenticatedDevice,
+    MeteredDevice(session): MeteredDevice,
 ) -> Result<Json<LoggedOut>, ApiError> {
     let outcome = service.logout(&session).await?;
     Ok(Json(LoggedOut {

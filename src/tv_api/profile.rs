@@ -8,7 +8,7 @@ use super::{
     auth::AuthenticatedDevice,
     error::{ApiError, ErrorBody},
 };
-use crate::service::{ProfileSummary, Service};
+use crate::service::{Caller, ProfileSummary, Service};
 
 /// The device's sign-in.
 #[derive(Debug, Serialize, ToSchema)]
@@ -62,6 +62,7 @@ impl From<Option<ProfileSummary>> for Profile {
     responses(
         (status = 200, description = "Signed in or not", body = Profile),
         (status = 401, description = "Unknown or revoked device token", body = ErrorBody),
+        (status = 429, description = "Too many steps reaching Adobe from this TV or its network; retry after `retryAfter` seconds", body = ErrorBody),
         (status = 502, description = "Adobe Pass refused", body = ErrorBody),
         (status = 503, description = "Adobe Pass unavailable; retry after `retryAfter` seconds", body = ErrorBody),
     )
@@ -70,5 +71,13 @@ pub async fn show(
     State(service): State<Service>,
     AuthenticatedDevice(session): AuthenticatedDevice,
 ) -> Result<Json<Profile>, ApiError> {
-    Ok(Json(Profile::from(service.profile(&session).await?)))
+    // Only a read that reaches Adobe is metered: a cached answer costs Adobe nothing.
+    let profile = match service.cached_profile(&session) {
+        Some(cached) => cached,
+        None => {
+            service.admit_adobe_step(Caller::tv(&session)).await?;
+            service.profile(&session).await?
+        }
+    };
+    Ok(Json(Profile::from(profile)))
 }

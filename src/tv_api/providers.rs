@@ -5,7 +5,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::{
-    auth::AuthenticatedDevice,
+    auth::MeteredDevice,
     error::{ApiError, ErrorBody},
 };
 use crate::service::{self, Service};
@@ -51,13 +51,14 @@ impl From<service::Provider> for Provider {
     responses(
         (status = 200, description = "The providers", body = Providers),
         (status = 401, description = "Unknown or revoked device token", body = ErrorBody),
+        (status = 429, description = "Too many steps reaching Adobe from this TV or its network; retry after `retryAfter` seconds", body = ErrorBody),
         (status = 502, description = "Adobe Pass refused", body = ErrorBody),
         (status = 503, description = "Adobe Pass unavailable; retry after `retryAfter` seconds", body = ErrorBody),
     )
 )]
 pub async fn list(
     State(service): State<Service>,
-    AuthenticatedDevice(session): AuthenticatedDevice,
+    MeteredDevice(session): MeteredDevice,
 ) -> Result<Json<Providers>, ApiError> {
     let list = service.providers(&session).await?;
     let featured: Vec<&str> = list.featured.iter().map(|p| p.id.as_str()).collect();

@@ -45,6 +45,8 @@ pub struct Answer {
     pub content_type: &'static str,
     pub body: String,
     pub delay: Duration,
+    /// A `Location` header, for redirects.
+    pub location: Option<String>,
 }
 
 impl Answer {
@@ -55,6 +57,7 @@ impl Answer {
             content_type: "application/json;charset=UTF-8",
             body: body.into(),
             delay: Duration::ZERO,
+            location: None,
         }
     }
 
@@ -65,6 +68,15 @@ impl Answer {
             content_type: "text/html",
             body: body.into(),
             delay: Duration::ZERO,
+            location: None,
+        }
+    }
+
+    /// A 307 to `location`, which keeps the method and the body.
+    pub fn redirect(location: impl Into<String>) -> Self {
+        Self {
+            location: Some(location.into()),
+            ..Self::html(307, "")
         }
     }
 
@@ -168,12 +180,18 @@ async fn record(
     };
     let answer = answer.unwrap_or_else(|| documented_answer(&method, &path));
     tokio::time::sleep(answer.delay).await;
-    (
+    let mut response = (
         StatusCode::from_u16(answer.status).expect("status"),
         [("content-type", answer.content_type)],
         answer.body,
     )
-        .into_response()
+        .into_response();
+    if let Some(location) = answer.location {
+        response
+            .headers_mut()
+            .insert("location", location.parse().expect("location"));
+    }
+    response
 }
 
 /// The documented example for a request, by method and path.
