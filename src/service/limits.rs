@@ -205,23 +205,32 @@ impl ServiceLimits {
     }
 
     /// Admits one step that makes the service call Adobe for `caller`, or says how long to
-    /// wait: the device's budget first, then its address's, nested over its prefixes.
+    /// wait: the device's budget first, then its address's, nested over its prefixes. When
+    /// the shared counts cannot be reached the step is admitted: these meters keep callers
+    /// fair, Adobe's pace per household still holds, and a signed-in TV keeps playing.
     pub(super) async fn admit_adobe_step(&self, caller: Caller<'_>) -> Result<(), ServiceError> {
         let Some((per_device, per_address)) = &self.adobe_steps else {
             return Ok(());
         };
         if let Caller::Tv { device_id, .. } = caller {
-            if let Err(limited) = per_device.take(device_id).await {
-                return self.refused("adobe_step", "device", limited);
+            if let Err(Limited::Wait(wait)) = per_device.take(device_id).await {
+                return self.refused("adobe_step", "device", Limited::Wait(wait));
             }
         }
-        let taken = per_address.take(caller.ip()).await;
-        if taken.is_err() {
-            if let Caller::Tv { device_id, .. } = caller {
-                per_device.refund(device_id).await;
+        match per_address.take(caller.ip()).await {
+            Err(
+                refusal @ Refusal {
+                    limited: Limited::Wait(_),
+                    ..
+                },
+            ) => {
+                if let Caller::Tv { device_id, .. } = caller {
+                    per_device.refund(device_id).await;
+                }
+                self.admitted("adobe_step", Err(refusal))
             }
+            Ok(()) | Err(_) => Ok(()),
         }
-        self.admitted("adobe_step", taken)
     }
 
     fn admitted(
@@ -291,6 +300,39 @@ mod tests {
             }
         }
         admitted
+    }
+
+    #[derive(Debug)]
+    struct Unreachable;
+
+    #[async_trait::async_trait]
+    impl crate::limits::Limiter for Unreachable {
+        async fn take(&self, _: &str) -> Result<(), Limited> {
+            Err(Limited::Unavailable)
+        }
+        async fn check(&self, _: &str) -> Result<(), Limited> {
+            Err(Limited::Unavailable)
+        }
+        async fn charge(&self, _: &str) {}
+        async fn refund(&self, _: &str) {}
+    }
+
+    /// Registrations wait for Redis (each costs a DCR client); steps reaching Adobe do not, so
+    /// a signed-in TV keeps playing while Redis is away.
+    #[tokio::test]
+    async fn steps_reaching_adobe_are_admitted_when_the_counts_cannot_be_reached() {
+        let limits = ServiceLimits::new(|_, _| std::sync::Arc::new(Unreachable), 10);
+        let ip = "198.51.100.7".parse().expect("ip");
+        assert!(limits.admit_adobe_step(Caller::Phone(ip)).await.is_ok());
+        let tv = Caller::Tv {
+            device_id: "tv",
+            ip,
+        };
+        assert!(limits.admit_adobe_step(tv).await.is_ok());
+        assert!(matches!(
+            limits.admit_registration(ip).await,
+            Err(ServiceError::SharedStateUnavailable)
+        ));
     }
 
     #[tokio::test]
