@@ -482,7 +482,11 @@ async fn revocation_needs_the_admin_token_and_a_known_device() {
             None,
         )
         .await;
-    assert_eq!(answer.status, StatusCode::NOT_FOUND, "without --admin-token");
+    assert_eq!(
+        answer.status,
+        StatusCode::NOT_FOUND,
+        "without --admin-token"
+    );
 }
 
 // 3. Credentials Adobe no longer accepts ------------------------------------------------------

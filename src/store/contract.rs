@@ -197,7 +197,10 @@ async fn a_revoked_token_finds_nothing_and_cannot_renew() {
             .register_device(&device("tv-2"), "hash-z")
             .await
             .expect("register");
-        assert!(store.revoke_token("tv-1").await.expect("revoke"), "{store:?}");
+        assert!(
+            store.revoke_token("tv-1").await.expect("revoke"),
+            "{store:?}"
+        );
         assert!(store.revoke_token("tv-1").await.expect("revoke twice"));
         assert!(!store.revoke_token("tv-unknown").await.expect("revoke"));
         assert_eq!(store.device_for_token("hash-a").await.expect("read"), None);

@@ -7,7 +7,9 @@ use std::{
 
 use async_trait::async_trait;
 
-use super::{revoked_hash, Activation, ActivationStatus, Device, SealingKey, SealingKeys, Store, StoreError};
+use super::{
+    revoked_hash, Activation, ActivationStatus, Device, SealingKey, SealingKeys, Store, StoreError,
+};
 use crate::adobe_pass::{ClientCredentials, Secret};
 
 #[derive(Debug, Default)]

@@ -11,7 +11,9 @@ use sqlx::{
     Row,
 };
 
-use super::{revoked_hash, token_row, Activation, ActivationStatus, Device, SealingKeys, Store, StoreError};
+use super::{
+    revoked_hash, token_row, Activation, ActivationStatus, Device, SealingKeys, Store, StoreError,
+};
 use crate::adobe_pass::{ClientCredentials, Secret};
 
 /// Longest a statement may run before PostgreSQL cancels it.

@@ -9,7 +9,9 @@ use sqlx::{
     Row,
 };
 
-use super::{revoked_hash, token_row, Activation, ActivationStatus, Device, SealingKeys, Store, StoreError};
+use super::{
+    revoked_hash, token_row, Activation, ActivationStatus, Device, SealingKeys, Store, StoreError,
+};
 use crate::adobe_pass::{ClientCredentials, Secret};
 
 /// Durable state in a SQLite database file.
