@@ -4,10 +4,15 @@
 mod common;
 mod tv_api_support;
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 use tv_api_support::{register_body, Api};
-use tve_activate::http::server::ConnectionLimits;
+use tve_activate::{
+    emulator::{self, EmulatorSettings},
+    http::server::ConnectionLimits,
+};
 
 // 1. Device identity ------------------------------------------------------------------------
 
@@ -296,6 +301,206 @@ async fn temppass_starts_are_limited_per_ipv6_network_and_site() {
             format!("\ntve_limit_refusals_total{{action=\"temppass\",limit=\"{limit}\"}} 1\n");
         assert!(metrics.contains(&refused), "{refused} in {metrics}");
     }
+}
+
+// 2. A stolen device token: renewal races and revocation ----------------------------------------
+
+const ADMIN_TOKEN: &str = "admin-secret-admin-secret-admin-secret";
+
+/// A renewal with the device's `token`, whatever the answer.
+async fn renewal(api: &Api, device_id: &str, token: &str) -> tv_api_support::Answer {
+    let body = register_body(device_id).to_string();
+    api.call(Method::POST, "/tv/v1/devices", Some(token), Some(&body))
+        .await
+}
+
+/// A thief keeps the token warm on both nodes while the owner renews it: calls that read the
+/// store before the renewal was written must not bring the old token back into a cache, so
+/// afterwards the old token renews nothing and reads nothing on either node, and the owner's
+/// new token keeps working. (The thief asks for an activation that is not there: the token is
+/// checked, and cached, as for any call, without asking Adobe.)
+#[tokio::test]
+async fn a_thief_using_the_old_token_during_a_renewal_keeps_nothing() {
+    let Some((a, b, _emulator, _deployment)) = tv_api_support::two_nodes().await else {
+        return;
+    };
+    let stolen = a.register("raced-tv").await;
+    let renewing = AtomicBool::new(true);
+    let thief = async {
+        let mut answers = Vec::new();
+        while renewing.load(Ordering::SeqCst) {
+            let wave = (0..16).map(|n| {
+                let node = if n % 2 == 0 { &a } else { &b };
+                node.get("/tv/v1/activations/NOSUCHCODE", &stolen)
+            });
+            answers.extend(futures_util::future::join_all(wave).await);
+        }
+        answers
+    };
+    let owner = async {
+        let renewed = a.renew("raced-tv", &stolen).await;
+        renewing.store(false, Ordering::SeqCst);
+        renewed
+    };
+    let (answers, renewed) = tokio::join!(thief, owner);
+    assert!(!answers.is_empty());
+    for answer in &answers {
+        assert!(
+            [StatusCode::NOT_FOUND, StatusCode::UNAUTHORIZED].contains(&answer.status),
+            "{}",
+            answer.text
+        );
+    }
+    tv_api_support::pause(300).await;
+    for node in [&a, &b] {
+        let answer = renewal(node, "raced-tv", &stolen).await;
+        assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{}", answer.text);
+        assert_eq!(answer.error_code(), "unknown_device");
+        assert_eq!(
+            node.get("/tv/v1/profile", &stolen).await.status,
+            StatusCode::UNAUTHORIZED,
+            "no read put the old token back"
+        );
+        let kept = node.get("/tv/v1/profile", &renewed).await;
+        assert_eq!(kept.status, StatusCode::OK, "{}", kept.text);
+    }
+}
+
+/// A node that never heard of a renewal elsewhere (its message lost; here it listens on
+/// another channel) still caches the old token: a renewal with it there is refused, because a
+/// renewal asks the shared store and replaces only the token it was shown.
+#[tokio::test]
+async fn a_token_renewed_on_another_node_renews_nothing_on_a_node_that_missed_it() {
+    let Some(deployment) = common::Deployment::new().await else {
+        return;
+    };
+    let emulator = emulator::spawn(EmulatorSettings::default())
+        .await
+        .expect("emulator starts");
+    let owners = Api::node_of(emulator.base_url(), &deployment.settings()).await;
+    let elsewhere = format!("{}-deaf", deployment.namespace);
+    let deaf = Api::node_of(
+        emulator.base_url(),
+        &[
+            "--store-url",
+            &deployment.postgres,
+            "--secrets-key-file",
+            &deployment.key,
+            "--redis-url",
+            &deployment.redis,
+            "--redis-namespace",
+            &elsewhere,
+        ],
+    )
+    .await;
+    let stolen = owners
+        .signed_in_device("deaf-tv", "Spectrum", "premium")
+        .await;
+    let warm = deaf.get("/tv/v1/profile", &stolen).await;
+    assert_eq!(warm.json()["authenticated"], true, "{}", warm.text);
+
+    let renewed = owners.renew("deaf-tv", &stolen).await;
+    let answer = renewal(&deaf, "deaf-tv", &stolen).await;
+    assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{}", answer.text);
+    assert_eq!(answer.error_code(), "unknown_device");
+    for node in [&owners, &deaf] {
+        let kept = node.get("/tv/v1/profile", &renewed).await;
+        assert_eq!(kept.json()["authenticated"], true, "{}", kept.text);
+    }
+}
+
+/// An operator told of a stolen token revokes it: every holder must register afresh, the
+/// viewer is signed out at Adobe, and other devices keep theirs.
+#[tokio::test]
+async fn an_operator_revokes_a_stolen_token_and_signs_the_device_out() {
+    let api = Api::start(&["--admin-token", ADMIN_TOKEN]).await;
+    let stolen = api
+        .signed_in_device("revoked-tv", "Spectrum", "premium")
+        .await;
+    let other = api
+        .signed_in_device("other-tv", "Spectrum", "premium")
+        .await;
+    let cached = api.get("/tv/v1/profile", &stolen).await;
+    assert_eq!(cached.json()["authenticated"], true, "{}", cached.text);
+
+    let done = api
+        .call_internal(
+            Method::POST,
+            "/admin/v1/devices/revoked-tv/revoke",
+            Some(ADMIN_TOKEN),
+            None,
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::NO_CONTENT, "{}", done.text);
+
+    let read = api.get("/tv/v1/profile", &stolen).await;
+    assert_eq!(read.status, StatusCode::UNAUTHORIZED, "{}", read.text);
+    assert_eq!(read.error_code(), "unknown_device");
+    let renewed = renewal(&api, "revoked-tv", &stolen).await;
+    assert_eq!(renewed.status, StatusCode::UNAUTHORIZED, "{}", renewed.text);
+    assert_eq!(
+        api.emulator().state().store().profiles.len(),
+        1,
+        "logged out at Adobe; the other TV stays signed in"
+    );
+    assert_eq!(
+        api.get("/tv/v1/profile", &other).await.json()["authenticated"],
+        true
+    );
+    let fresh = api.register("revoked-tv").await;
+    assert_eq!(
+        api.get("/tv/v1/profile", &fresh).await.json(),
+        json!({"authenticated": false}),
+        "registered afresh, signed out"
+    );
+}
+
+#[tokio::test]
+async fn revocation_needs_the_admin_token_and_a_known_device() {
+    let api = Api::start(&["--admin-token", ADMIN_TOKEN]).await;
+    let token = api.register("guarded-tv").await;
+    for wrong in [None, Some("admin-secret"), Some(token.as_str())] {
+        let answer = api
+            .call_internal(
+                Method::POST,
+                "/admin/v1/devices/guarded-tv/revoke",
+                wrong,
+                None,
+            )
+            .await;
+        assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{}", answer.text);
+        assert_eq!(answer.error_code(), "invalid_admin_token");
+    }
+    assert_eq!(
+        api.get("/tv/v1/profile", &token).await.status,
+        StatusCode::OK,
+        "nothing revoked"
+    );
+    let unknown = api
+        .call_internal(
+            Method::POST,
+            "/admin/v1/devices/nobody/revoke",
+            Some(ADMIN_TOKEN),
+            None,
+        )
+        .await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND, "{}", unknown.text);
+    assert_eq!(unknown.error_code(), "not_found");
+
+    let off = Api::start(&[]).await;
+    let answer = off
+        .call_internal(
+            Method::POST,
+            "/admin/v1/devices/guarded-tv/revoke",
+            Some(ADMIN_TOKEN),
+            None,
+        )
+        .await;
+    assert_eq!(
+        answer.status,
+        StatusCode::NOT_FOUND,
+        "without --admin-token"
+    );
 }
 
 // 3. Credentials Adobe no longer accepts ------------------------------------------------------

@@ -16,7 +16,7 @@ use rand::RngCore as _;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::{Service, ServiceError};
+use super::{known_devices::Ticket, Service, ServiceError};
 use crate::{
     adobe_pass::{DeviceIdentity, DeviceInfo, TempPassIdentity},
     store::Device,
@@ -61,6 +61,15 @@ pub fn token_hash(token: &str) -> String {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
+}
+
+/// The hash of what a caller sent as its device token; anything not shaped like one is no
+/// device's.
+fn device_token_hash(token: &str) -> Result<String, ServiceError> {
+    if !token.starts_with(TOKEN_PREFIX) {
+        return Err(ServiceError::UnknownDevice);
+    }
+    Ok(token_hash(token))
 }
 
 fn random_bytes() -> [u8; 32] {
@@ -230,8 +239,9 @@ impl Service {
     }
 
     /// Registers the device and gives it a new token. With `current_token` (the device's token,
-    /// as the caller holds it) the registration it belongs to is renewed: the token is replaced,
-    /// the description updated, the Adobe identity kept. Without it, a registration of the id
+    /// as the caller holds it) the registration it belongs to is renewed: the token is replaced
+    /// (only while it is still that one, as the store reads it, never the cache), the
+    /// description updated, the Adobe identity kept. Without it, a registration of the id
     /// last seen on the caller's network within the reinstall window is taken over the same way
     /// (its previous token revoked); otherwise a registration with a fresh Adobe identity is
     /// made. Registrations are limited per address prefix and in total.
@@ -248,13 +258,19 @@ impl Service {
         if let Some(ecid) = visitor_id {
             validate_visitor_id(ecid)?;
         }
+        // A renewal believes the store alone: a cached device may hold a token replaced a moment
+        // ago (its thief's calls keep it warm).
         let renewed = match current_token {
             Some(token) => {
-                let device = self.device_for_token(token).await?;
-                if device.app_device_id != app_device_id {
-                    return Err(ServiceError::UnknownDevice);
-                }
-                Some(device)
+                let current_hash = device_token_hash(token)?;
+                let device = self
+                    .inner
+                    .store
+                    .device_for_token(&current_hash)
+                    .await?
+                    .filter(|device| device.app_device_id == app_device_id)
+                    .ok_or(ServiceError::UnknownDevice)?;
+                Some((device, current_hash))
             }
             None => None,
         };
@@ -264,8 +280,8 @@ impl Service {
             .admit_registration(connection.ip())
             .await?;
         let network = self.network_of(connection.ip());
-        let device_id = match renewed {
-            Some(device) => device.device_id,
+        let device_id = match &renewed {
+            Some((device, _)) => device.device_id.clone(),
             None => self.identity_for(app_device_id, &network).await?,
         };
         // DCR first: a device Adobe will not register gets no token.
@@ -278,21 +294,40 @@ impl Service {
         .map_err(|e| ServiceError::invalid("deviceInfo", e.to_string()))?;
         let token = new_token();
         let now = self.now_millis();
-        let device = Device {
-            device_id,
-            app_device_id: app_device_id.to_owned(),
-            device_info,
-            last_provider: None,
-            temp_pass_identity: None,
-            registered_at: now,
-            network: Some(network),
-            seen_at: now,
-        };
-        self.inner
-            .store
-            .register_device(&device, &token_hash(&token))
-            .await?;
-        self.invalidate_device(&device.device_id).await;
+        match renewed {
+            // Only while the token is still the one shown: of two renewals with one token (the
+            // owner's and a thief's) one wins, and the other changes nothing.
+            Some((mut device, current_hash)) => {
+                device.device_info = device_info;
+                device.network = Some(network);
+                device.seen_at = now;
+                if !self
+                    .inner
+                    .store
+                    .renew_device(&device, &current_hash, &token_hash(&token))
+                    .await?
+                {
+                    return Err(ServiceError::UnknownDevice);
+                }
+            }
+            None => {
+                let device = Device {
+                    device_id: device_id.clone(),
+                    app_device_id: app_device_id.to_owned(),
+                    device_info,
+                    last_provider: None,
+                    temp_pass_identity: None,
+                    registered_at: now,
+                    network: Some(network),
+                    seen_at: now,
+                };
+                self.inner
+                    .store
+                    .register_device(&device, &token_hash(&token))
+                    .await?;
+            }
+        }
+        self.invalidate_device(&device_id).await;
         Ok(RegisteredDevice {
             device_id: app_device_id.to_owned(),
             device_token: token,
@@ -343,8 +378,9 @@ impl Service {
     }
 
     /// Records the network the device calls from when it changed, and hourly while it stays;
-    /// a failure to write it costs the call nothing.
-    async fn seen(&self, mut device: Device, token: &str, ip: IpAddr) -> Device {
+    /// a failure to write it costs the call nothing. `ticket` is that of the read that found
+    /// the device.
+    async fn seen(&self, mut device: Device, token: &str, ip: IpAddr, ticket: Ticket) -> Device {
         let network = self.network_of(ip);
         let now = self.now_millis();
         if device.network.as_deref() == Some(network.as_str())
@@ -363,15 +399,16 @@ impl Service {
         }
         device.network = Some(network);
         device.seen_at = now;
-        self.inner.known_devices.put(&token_hash(token), &device);
+        self.inner
+            .known_devices
+            .put(ticket, &token_hash(token), &device);
         device
     }
 
-    async fn device_for_token(&self, token: &str) -> Result<Device, ServiceError> {
-        if !token.starts_with(TOKEN_PREFIX) {
-            return Err(ServiceError::UnknownDevice);
-        }
-        let hash = token_hash(token);
+    /// The device holding `token`: cached when seen within the minute, else as the store has it
+    /// (cached then, unless the device was forgotten since `ticket`).
+    async fn device_for_token(&self, token: &str, ticket: Ticket) -> Result<Device, ServiceError> {
+        let hash = device_token_hash(token)?;
         if let Some(device) = self.inner.known_devices.get(&hash) {
             return Ok(device);
         }
@@ -381,7 +418,7 @@ impl Service {
             .device_for_token(&hash)
             .await?
             .ok_or(ServiceError::UnknownDevice)?;
-        self.inner.known_devices.put(&hash, &device);
+        self.inner.known_devices.put(ticket, &hash, &device);
         Ok(device)
     }
 
@@ -391,8 +428,9 @@ impl Service {
         token: &str,
         connection: SocketAddr,
     ) -> Result<DeviceSession, ServiceError> {
-        let device = self.device_for_token(token).await?;
-        let device = self.seen(device, token, connection.ip()).await;
+        let ticket = self.inner.known_devices.ticket();
+        let device = self.device_for_token(token, ticket).await?;
+        let device = self.seen(device, token, connection.ip(), ticket).await;
         self.session_for(device, connection)
     }
 

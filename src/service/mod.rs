@@ -15,6 +15,7 @@ mod logout;
 mod polling;
 mod profiles;
 mod providers;
+mod revocation;
 mod rules;
 mod second_screen;
 mod temppass;
@@ -212,7 +213,8 @@ impl Service {
     }
 
     /// Forgets what is cached for a device (its token, profile and preauthorizations), here and on
-    /// every other node, as when Adobe or an MVPD says its entitlements changed.
+    /// every other node, as when its token is replaced or revoked, or Adobe or an MVPD says its
+    /// entitlements changed.
     pub async fn invalidate_device(&self, device_id: &str) {
         self.forget_cached(device_id);
         self.inner

@@ -1,6 +1,6 @@
 //! What one node tells the others at once: an activation changed (so TVs waiting on another
-//! node learn of it within a second), a device's cached profile and decisions are stale (logout,
-//! admin invalidation, a new sign-in), Adobe refused a device's profile or took it back. One node alone needs no messages: it already acts.
+//! node learn of it within a second), a device's cached token, profile and decisions are stale
+//! (logout, admin invalidation or revocation, a renewed token, a new sign-in), Adobe refused a device's profile or took it back. One node alone needs no messages: it already acts.
 
 use std::sync::Arc;
 

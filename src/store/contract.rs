@@ -130,6 +130,109 @@ async fn registering_again_revokes_the_old_token_and_keeps_the_rest() {
 }
 
 #[tokio::test]
+async fn a_renewal_replaces_only_the_token_it_was_given() {
+    for (store, _dir) in stores().await {
+        store
+            .register_device(&device("tv-1"), "hash-a")
+            .await
+            .expect("register");
+        store
+            .remember_provider("tv-1", "Spectrum", None)
+            .await
+            .expect("remember");
+        let mut renewed = device("tv-1");
+        renewed.device_info = serde_json::json!({"model": "Roku Express"});
+        renewed.network = Some("net-1".to_owned());
+        renewed.seen_at = 7_000;
+        assert!(
+            store
+                .renew_device(&renewed, "hash-a", "hash-b")
+                .await
+                .expect("renew"),
+            "{store:?}"
+        );
+        let found = store
+            .device_for_token("hash-b")
+            .await
+            .expect("read")
+            .expect("found");
+        assert_eq!(found.device_info["model"], "Roku Express");
+        assert_eq!(found.network.as_deref(), Some("net-1"));
+        assert_eq!(found.seen_at, 7_000);
+        assert_eq!(found.registered_at, 1_000, "first registration time kept");
+        assert_eq!(found.last_provider.as_deref(), Some("Spectrum"));
+
+        // A second renewal with the replaced token (a thief racing the owner) changes nothing.
+        let mut stale = renewed.clone();
+        stale.device_info = serde_json::json!({"model": "Thief"});
+        assert!(
+            !store
+                .renew_device(&stale, "hash-a", "hash-c")
+                .await
+                .expect("renew"),
+            "{store:?}"
+        );
+        assert_eq!(store.device_for_token("hash-c").await.expect("read"), None);
+        let kept = store
+            .device_for_token("hash-b")
+            .await
+            .expect("read")
+            .expect("the winner's token still works");
+        assert_eq!(kept.device_info["model"], "Roku Express");
+        assert!(!store
+            .renew_device(&device("tv-unknown"), "hash-b", "hash-d")
+            .await
+            .expect("renew"));
+    }
+}
+
+#[tokio::test]
+async fn a_revoked_token_finds_nothing_and_cannot_renew() {
+    for (store, _dir) in stores().await {
+        store
+            .register_device(&device("tv-1"), "hash-a")
+            .await
+            .expect("register");
+        store
+            .register_device(&device("tv-2"), "hash-z")
+            .await
+            .expect("register");
+        assert!(
+            store.revoke_token("tv-1").await.expect("revoke"),
+            "{store:?}"
+        );
+        assert!(store.revoke_token("tv-1").await.expect("revoke twice"));
+        assert!(!store.revoke_token("tv-unknown").await.expect("revoke"));
+        assert_eq!(store.device_for_token("hash-a").await.expect("read"), None);
+        assert!(
+            store
+                .device_for_token("hash-z")
+                .await
+                .expect("read")
+                .is_some(),
+            "other devices keep their tokens"
+        );
+        assert!(!store
+            .renew_device(&device("tv-1"), "hash-a", "hash-b")
+            .await
+            .expect("renew"));
+        assert!(
+            store.device("tv-1").await.expect("read").is_some(),
+            "the registration (and its Adobe identity) stays"
+        );
+        store
+            .register_device(&device("tv-1"), "hash-new")
+            .await
+            .expect("registering afresh");
+        assert!(store
+            .device_for_token("hash-new")
+            .await
+            .expect("read")
+            .is_some());
+    }
+}
+
+#[tokio::test]
 async fn first_credentials_are_kept_forever() {
     for (store, _dir) in stores().await {
         store

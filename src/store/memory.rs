@@ -7,7 +7,9 @@ use std::{
 
 use async_trait::async_trait;
 
-use super::{Activation, ActivationStatus, Device, SealingKey, SealingKeys, Store, StoreError};
+use super::{
+    revoked_hash, Activation, ActivationStatus, Device, SealingKey, SealingKeys, Store, StoreError,
+};
 use crate::adobe_pass::{ClientCredentials, Secret};
 
 #[derive(Debug, Default)]
@@ -64,6 +66,36 @@ impl Store for MemoryStore {
         entry.0.seen_at = device.seen_at;
         entry.1 = token_hash.to_owned();
         Ok(())
+    }
+
+    async fn renew_device(
+        &self,
+        device: &Device,
+        old_hash: &str,
+        new_hash: &str,
+    ) -> Result<bool, StoreError> {
+        let mut state = self.state()?;
+        let Some((stored, hash)) = state
+            .devices
+            .get_mut(&device.device_id)
+            .filter(|(_, hash)| hash == old_hash)
+        else {
+            return Ok(false);
+        };
+        stored.device_info = device.device_info.clone();
+        stored.network = device.network.clone();
+        stored.seen_at = device.seen_at;
+        *hash = new_hash.to_owned();
+        Ok(true)
+    }
+
+    async fn revoke_token(&self, device_id: &str) -> Result<bool, StoreError> {
+        let mut state = self.state()?;
+        let Some((_, hash)) = state.devices.get_mut(device_id) else {
+            return Ok(false);
+        };
+        *hash = revoked_hash(device_id);
+        Ok(true)
     }
 
     async fn device_for_token(&self, token_hash: &str) -> Result<Option<Device>, StoreError> {

@@ -173,6 +173,21 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// its registration time, credentials and last provider.
     async fn register_device(&self, device: &Device, token_hash: &str) -> Result<(), StoreError>;
 
+    /// Renews a registration, compare-and-swap: only while the device's token hash is still
+    /// `old_hash` does it become `new_hash`, with the description, network and seen time of
+    /// `device` (`seen_at` is also when it changed). Returns whether it was renewed; a token
+    /// renewed or revoked meanwhile changes nothing.
+    async fn renew_device(
+        &self,
+        device: &Device,
+        old_hash: &str,
+        new_hash: &str,
+    ) -> Result<bool, StoreError>;
+
+    /// Revokes the device's token: its hash becomes [`revoked_hash`], which no token has, so the
+    /// device must register afresh. Returns whether the device is known.
+    async fn revoke_token(&self, device_id: &str) -> Result<bool, StoreError>;
+
     /// The device whose current token hashes to `token_hash`.
     async fn device_for_token(&self, token_hash: &str) -> Result<Option<Device>, StoreError>;
 
@@ -261,6 +276,12 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 
     /// Closes the store; later calls fail.
     async fn close(&self);
+}
+
+/// What a revoked device's token hash becomes: unique per device (the column is), and never the
+/// hex SHA-256 of a token.
+pub fn revoked_hash(device_id: &str) -> String {
+    format!("revoked:{device_id}")
 }
 
 /// The row an access token is sealed for: the device's, apart from its client secret's, so the

@@ -11,7 +11,9 @@ use sqlx::{
     Row,
 };
 
-use super::{token_row, Activation, ActivationStatus, Device, SealingKeys, Store, StoreError};
+use super::{
+    revoked_hash, token_row, Activation, ActivationStatus, Device, SealingKeys, Store, StoreError,
+};
 use crate::adobe_pass::{ClientCredentials, Secret};
 
 /// Longest a statement may run before PostgreSQL cancels it.
@@ -110,6 +112,38 @@ impl Store for PostgresStore {
         .execute(&self.pool)
         .await?;
         Ok(())
+    }
+
+    async fn renew_device(
+        &self,
+        device: &Device,
+        old_hash: &str,
+        new_hash: &str,
+    ) -> Result<bool, StoreError> {
+        let renewed = sqlx::query(
+            "UPDATE devices SET token_hash = $3, device_info = $4, network = $5, seen_at = $6, updated_at = $6
+             WHERE device_id = $1 AND token_hash = $2",
+        )
+        .bind(&device.device_id)
+        .bind(old_hash)
+        .bind(new_hash)
+        .bind(device.device_info.to_string())
+        .bind(&device.network)
+        .bind(device.seen_at)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(renewed > 0)
+    }
+
+    async fn revoke_token(&self, device_id: &str) -> Result<bool, StoreError> {
+        let known = sqlx::query("UPDATE devices SET token_hash = $2 WHERE device_id = $1")
+            .bind(device_id)
+            .bind(revoked_hash(device_id))
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        Ok(known > 0)
     }
 
     async fn device_for_token(&self, token_hash: &str) -> Result<Option<Device>, StoreError> {

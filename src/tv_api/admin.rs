@@ -1,10 +1,14 @@
-//! `POST /admin/v1/devices/{deviceId}/invalidate`: forgets the cached profile and
-//! preauthorizations of every registration of an app device id (as when Adobe or a provider says
-//! entitlements changed). Guarded by its own secret (`--admin-token`); without one configured the
-//! route answers 404.
+//! The admin routes, guarded by their own secret (`--admin-token`; without one configured they
+//! answer 404), for an app device id's every registration:
+//! - `POST /admin/v1/devices/{deviceId}/invalidate` forgets the cached profile and
+//!   preauthorizations (as when Adobe or a provider says entitlements changed);
+//! - `POST /admin/v1/devices/{deviceId}/revoke` revokes the device token (it was stolen, say: the
+//!   device must register afresh) and logs the device out at Adobe.
+
+use std::net::SocketAddr;
 
 use axum::{
-    extract::{rejection::PathRejection, Path, State},
+    extract::{rejection::PathRejection, ConnectInfo, Path, State},
     http::{HeaderMap, StatusCode},
 };
 use sha2::{Digest, Sha256};
@@ -19,18 +23,7 @@ pub async fn invalidate(
     headers: HeaderMap,
     device_id: Result<Path<String>, PathRejection>,
 ) -> Result<StatusCode, ApiError> {
-    let Some(expected) = state.config.admin_token.as_ref().map(Secret::expose) else {
-        return Err(ApiError::not_found("route"));
-    };
-    let given = bearer(&headers).unwrap_or_default();
-    if !same_secret(given, expected) {
-        return Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "invalid_admin_token",
-            "Send the admin token as Authorization: Bearer <token>.",
-            "fix-request",
-        ));
-    }
+    admit(&state, &headers)?;
     let Path(device_id) = device_id?;
     let registrations = state
         .service
@@ -48,6 +41,40 @@ pub async fn invalidate(
             .await;
     }
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Revokes the device's token and logs it out at Adobe (acting from the operator's address);
+/// 204 when done.
+pub async fn revoke(
+    State(state): State<AppState>,
+    ConnectInfo(operator): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    device_id: Result<Path<String>, PathRejection>,
+) -> Result<StatusCode, ApiError> {
+    admit(&state, &headers)?;
+    let Path(device_id) = device_id?;
+    state
+        .service
+        .revoke_device(&device_id, operator.ip())
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Lets in only a caller sending the admin token; 404 when none is configured.
+fn admit(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
+    let Some(expected) = state.config.admin_token.as_ref().map(Secret::expose) else {
+        return Err(ApiError::not_found("route"));
+    };
+    let given = bearer(headers).unwrap_or_default();
+    if !same_secret(given, expected) {
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_admin_token",
+            "Send the admin token as Authorization: Bearer <token>.",
+            "fix-request",
+        ));
+    }
+    Ok(())
 }
 
 /// Compares two secrets in time independent of where they differ (and of their lengths, by

@@ -1,7 +1,7 @@
 //! The Streaming App API under `/tv/v1`: JSON for TV apps, over the Programmer Service. Every
 //! call but registration carries `Authorization: Bearer <device token>`; every error has one
-//! shape (see [`error`]). Also the admin route that invalidates a device's caches, served on the
-//! operators' listener.
+//! shape (see [`error`]). Also the admin routes that invalidate a device's caches or revoke its
+//! token, served on the operators' listener.
 
 mod activations;
 mod admin;
@@ -58,6 +58,7 @@ pub fn admin_router() -> Router<AppState> {
             "/admin/v1/devices/{device_id}/invalidate",
             post(admin::invalidate),
         )
+        .route("/admin/v1/devices/{device_id}/revoke", post(admin::revoke))
         .method_not_allowed_fallback(method_not_allowed)
 }
 
