@@ -32,13 +32,15 @@ pub enum InvalidResource {
 }
 
 impl Resource {
-    /// Reads `raw` as sent by a TV: MRSS when it starts with `<`, else a plain id.
+    /// Reads `raw` as sent by a TV: MRSS when it has markup (`<`), else a plain id.
     pub fn read(raw: &str) -> Result<Self, InvalidResource> {
         let text = raw.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}');
         if text.is_empty() || raw.len() > MOST_CHARACTERS {
             return Err(InvalidResource::Length);
         }
-        if text.starts_with('<') {
+        if text.contains('<') {
+            // Markup anywhere: MRSS the rules can read, or nothing (never an id Adobe might
+            // parse as MRSS all the same).
             return mrss(text).ok_or(InvalidResource::Mrss);
         }
         Ok(Self {
@@ -172,6 +174,8 @@ mod tests {
             "<rss><channel><title>news</title><media:rating>x</media:rating></channel></rss>",
             r#"<!DOCTYPE rss [<!ENTITY t "news">]><rss><channel><title>&t;</title></channel></rss>"#,
             "<news",
+            "news<rss><channel><title>premium-sports</title></channel></rss>",
+            "<rss><channel><title>news</title></channel></rss>trailing",
         ] {
             assert_eq!(
                 Resource::read(refused),
