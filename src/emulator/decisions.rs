@@ -21,6 +21,7 @@ use crate::emulator::{
     state::{millis, EmulatorState},
     temppass::{self, Trial},
 };
+use crate::service::Resource;
 
 /// Most resources one preauthorize call takes, unless the MVPD sets its own.
 pub const PREAUTHORIZE_LIMIT: usize = 5;
@@ -176,8 +177,10 @@ async fn decide(
                         }
                     }
                 };
-                let known = state.dataset().resources.contains(resource);
-                let denial = match (account.denied.get(resource), known) {
+                // §9: a resource is an id or an MRSS document, decided on by its channel title.
+                let id = Resource::read(resource).map_or_else(|_| resource.clone(), |r| r.id);
+                let known = state.dataset().resources.contains(&id);
+                let denial = match (account.denied.get(&id), known) {
                     (Some(Denial::ParentalControls), _) => Some((
                         ErrorCode::AuthorizationDeniedByParentalControls,
                         "Parental controls block this title.",

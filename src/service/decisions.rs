@@ -9,8 +9,8 @@ use std::{
 };
 
 use super::{
-    expiring::ExpiringCache, funnel::PlayDecision, rules::RuleDenial, DeviceSession,
-    ProfileSummary, Service, ServiceError,
+    expiring::ExpiringCache, funnel::PlayDecision, resource::Resource, rules::RuleDenial,
+    DeviceSession, ProfileSummary, Service, ServiceError,
 };
 use crate::{
     adobe_pass::{
@@ -197,14 +197,10 @@ impl PermitCache {
     }
 }
 
-fn validate_resource(resource: &str) -> Result<(), ServiceError> {
-    if resource.trim().is_empty() || resource.len() > 4096 {
-        return Err(ServiceError::invalid(
-            "resources",
-            "each resource must have 1 to 4096 characters",
-        ));
-    }
-    Ok(())
+/// `raw`, sent by the TV in `field`, as the rules read it; refused with a 400 when it is no
+/// resource (blank, too long, or MRSS with no channel title), so nothing reaches Adobe.
+fn read_resource(field: &'static str, raw: &str) -> Result<Resource, ServiceError> {
+    Resource::read(raw).map_err(|invalid| ServiceError::invalid(field, invalid.to_string()))
 }
 
 /// Adobe's decision for `resource`: the item echoing it as sent, else one echoing it with
@@ -279,7 +275,10 @@ impl Service {
                 format!("give 1 to {MAX_PREAUTHORIZE_RESOURCES} resources"),
             ));
         }
-        resources.iter().try_for_each(|r| validate_resource(r))?;
+        let read = resources
+            .iter()
+            .map(|raw| read_resource("resources", raw))
+            .collect::<Result<Vec<_>, _>>()?;
         let profile = self.play_profile(session).await?.summary;
         let now = self.now_millis();
         let device_id = &session.device.device_id;
@@ -293,11 +292,11 @@ impl Service {
 
         let mut answers: HashMap<String, PreauthorizeItem> = HashMap::new();
         let mut ask: Vec<String> = Vec::new();
-        for resource in resources {
+        for (resource, read) in resources.iter().zip(&read) {
             if answers.contains_key(resource) || ask.contains(resource) {
                 continue;
             }
-            if let Some(denial) = self.inner.settings.rules.check(&profile, resource) {
+            if let Some(denial) = self.inner.settings.rules.check(&profile, read) {
                 answers.insert(
                     resource.clone(),
                     PreauthorizeItem {
@@ -406,12 +405,12 @@ impl Service {
         session: &DeviceSession,
         resource: &str,
     ) -> Result<AuthorizeOutcome, ServiceError> {
-        validate_resource(resource)?;
+        let read = read_resource("resource", resource)?;
         let play = self.play_profile(session).await?;
         let profile = &play.summary;
-        let mut outcome = self.decide(session, profile, resource).await;
+        let mut outcome = self.decide(session, profile, resource, &read).await;
         if matches!(outcome, Ok(AuthorizeOutcome::Permit { .. })) {
-            if let Some(denial) = self.recheck_after_permit(session, profile, resource).await {
+            if let Some(denial) = self.recheck_after_permit(session, profile, &read).await {
                 outcome = Ok(denial.into());
             }
         }
@@ -427,14 +426,16 @@ impl Service {
         outcome
     }
 
-    /// The decision for a play by a viewer with `profile`.
+    /// The decision for a play by a viewer with `profile` of `resource`, sent to Adobe as the
+    /// TV sent it once the rules passed what they `read` of it.
     async fn decide(
         &self,
         session: &DeviceSession,
         profile: &ProfileSummary,
         resource: &str,
+        read: &Resource,
     ) -> Result<AuthorizeOutcome, ServiceError> {
-        if let Some(denial) = self.inner.settings.rules.check(profile, resource) {
+        if let Some(denial) = self.inner.settings.rules.check(profile, read) {
             return Ok(denial.into());
         }
         let decision = self

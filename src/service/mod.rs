@@ -15,6 +15,7 @@ mod logout;
 mod polling;
 mod profiles;
 mod providers;
+mod resource;
 mod revocation;
 mod rules;
 mod second_screen;
@@ -37,6 +38,7 @@ pub use logout::LogoutOutcome;
 pub use polling::DEFAULT_MAX_CONCURRENT_POLLS;
 pub use profiles::{MaxRating, ProfileSummary};
 pub use providers::{Provider, ProviderFilter, ProviderList, DEFAULT_HIDDEN_PROVIDERS};
+pub use resource::{InvalidResource, Resource};
 pub use rules::BusinessRules;
 pub use second_screen::PendingCode;
 pub use temppass::TempPassStatus;
@@ -149,7 +151,7 @@ impl Service {
         Self {
             inner: Arc::new(Inner {
                 providers: providers::ConfigurationCache::default(),
-                profiles: profiles::ProfileCache::default(),
+                profiles: profiles::ProfileCache::new(!settings.rules.ratings.is_empty()),
                 permits: decisions::PermitCache::default(),
                 chunk_limits: decisions::ChunkLimits::default(),
                 activations: activations::ActivationHub::default(),

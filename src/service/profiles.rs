@@ -1,7 +1,11 @@
-//! The device's authenticated profile, cached until its `notAfter` (never past it), and "not
-//! signed in" cached a few seconds.
+//! The device's authenticated profile, cached until its `notAfter` (never past it, and at most
+//! a few minutes when parental controls may apply to it), and "not signed in" cached a few
+//! seconds.
 
-use super::{expiring::ExpiringCache, rules::RuleDenial, DeviceSession, Service, ServiceError};
+use super::{
+    expiring::ExpiringCache, resource::Resource, rules::RuleDenial, DeviceSession, Service,
+    ServiceError,
+};
 use crate::adobe_pass::{
     types::{Attribute, AttributeState, Profile, ProfileType, Profiles},
     AdobePassError, Remedy,
@@ -120,7 +124,7 @@ impl Service {
         &self,
         session: &DeviceSession,
         profile: &ProfileSummary,
-        resource: &str,
+        resource: &Resource,
     ) -> Option<RuleDenial> {
         let rules = &self.inner.settings.rules;
         if profile.is_temporary() || !rules.updates_metadata_at_authorization(&profile.provider) {
@@ -150,12 +154,19 @@ const MOST_PROFILES: u64 = 200_000;
 /// per this; a sign-in, an activation or any invalidation of the device drops it at once.
 const NOT_SIGNED_IN_MS: i64 = 5_000;
 
+/// How long a profile the rating rule reads is kept before Adobe is asked again, so that a
+/// parental-control change at the MVPD (a new `maxRating`) takes effect within this time.
+pub(super) const RATED_PROFILE_REFRESH_MS: i64 = 5 * 60_000;
+
 /// Profiles by device id, each kept until its own `notAfter` (`None` is a recent "not signed
-/// in"); and the devices whose viewer must sign in again (Adobe answered a decision with action
+/// in"), or [`RATED_PROFILE_REFRESH_MS`] when the rating rule reads it; and the devices whose viewer must sign in again (Adobe answered a decision with action
 /// `authentication` while the profile still exists), with the provider whose profile is stale,
 /// until that profile's `notAfter`.
 #[derive(Debug)]
 pub(super) struct ProfileCache {
+    /// Whether the programmer rates resources (`--resource-ratings`): then every profile is
+    /// read by the rating rule, one without a limit as much as one with.
+    rates_resources: bool,
     entries: ExpiringCache<Option<ProfileSummary>>,
     stale: ExpiringCache<String>,
     /// When each device's entry was last dropped, kept [`NOT_SIGNED_IN_MS`]: a P1 that began
@@ -163,9 +174,11 @@ pub(super) struct ProfileCache {
     forgotten: ExpiringCache<i64>,
 }
 
-impl Default for ProfileCache {
-    fn default() -> Self {
+impl ProfileCache {
+    /// An empty cache; `rates_resources` when the programmer rates resources.
+    pub(super) fn new(rates_resources: bool) -> Self {
         Self {
+            rates_resources,
             entries: ExpiringCache::new(MOST_PROFILES),
             stale: ExpiringCache::new(MOST_PROFILES),
             forgotten: ExpiringCache::new(MOST_PROFILES),
@@ -179,9 +192,17 @@ impl ProfileCache {
         self.entries.get(device_id, now)
     }
 
-    /// Keeps `summary` for the device until its `notAfter`.
+    /// Keeps `summary` for the device until its `notAfter`, or for
+    /// [`RATED_PROFILE_REFRESH_MS`] when the rating rule reads it (it carries a limit, or the
+    /// programmer rates resources).
     pub(super) fn put(&self, device_id: &str, summary: ProfileSummary, now: i64) {
-        let until = summary.expires_at;
+        let until = if self.rates_resources || summary.max_rating.is_some() {
+            summary
+                .expires_at
+                .min(now.saturating_add(RATED_PROFILE_REFRESH_MS))
+        } else {
+            summary.expires_at
+        };
         self.entries.put(device_id, Some(summary), until, now);
     }
 
@@ -458,7 +479,7 @@ mod tests {
 
     #[test]
     fn a_cached_profile_is_not_used_past_its_not_after() {
-        let cache = ProfileCache::default();
+        let cache = ProfileCache::new(false);
         let summary = ProfileSummary {
             provider: "Spectrum".to_owned(),
             kind: "regular".to_owned(),
@@ -473,9 +494,49 @@ mod tests {
         assert!(cache.get("tv", 5_000).is_none());
     }
 
+    /// Review finding 5: a profile the rating rule reads is asked for again after a few
+    /// minutes, so a parental-control change at the MVPD shows; others live to their
+    /// `notAfter`.
+    #[test]
+    fn a_profile_the_rating_rule_reads_is_refreshed_within_minutes() {
+        let summary = |max_rating: Option<MaxRating>| ProfileSummary {
+            provider: "Spectrum".to_owned(),
+            kind: "regular".to_owned(),
+            expires_at: 3_600_000,
+            max_rating,
+            home_based: None,
+        };
+        let limited = summary(Some(MaxRating::Allowed(vec!["TV-G".to_owned()])));
+        let refreshed = RATED_PROFILE_REFRESH_MS;
+        let unrated = ProfileCache::new(false);
+        unrated.put("limited", limited.clone(), 0);
+        unrated.put("unlimited", summary(None), 0);
+        assert!(unrated.get("limited", refreshed - 1).is_some());
+        assert!(unrated.get("limited", refreshed).is_none(), "asked again");
+        assert!(
+            unrated.get("unlimited", refreshed).is_some(),
+            "no limit to change"
+        );
+        let rated = ProfileCache::new(true);
+        rated.put("unlimited", summary(None), 0);
+        assert!(
+            rated.get("unlimited", refreshed).is_none(),
+            "a limit may be set at the MVPD"
+        );
+        rated.put(
+            "ending",
+            ProfileSummary {
+                expires_at: 1_000,
+                ..limited
+            },
+            0,
+        );
+        assert!(rated.get("ending", 1_000).is_none(), "never past notAfter");
+    }
+
     #[test]
     fn not_signed_in_is_kept_a_few_seconds_until_forgotten() {
-        let cache = ProfileCache::default();
+        let cache = ProfileCache::new(false);
         cache.settle("tv", &None, 1_000, 1_000);
         assert_eq!(cache.get("tv", 1_000 + NOT_SIGNED_IN_MS - 1), Some(None));
         assert_eq!(cache.get("tv", 1_000 + NOT_SIGNED_IN_MS), None);
@@ -488,7 +549,7 @@ mod tests {
     /// its "not signed in" predates the sign-in.
     #[test]
     fn an_answer_older_than_a_drop_is_not_kept() {
-        let cache = ProfileCache::default();
+        let cache = ProfileCache::new(false);
         cache.forget("tv", 2_000);
         cache.settle("tv", &None, 1_500, 2_500);
         assert_eq!(cache.get("tv", 2_500), None);

@@ -1,9 +1,10 @@
 //! Business rules that can deny a play before Adobe is asked: a deny list per provider, and a
-//! rating rule against the profile's `maxRating` (closed when that cannot be read).
+//! rating rule against the profile's `maxRating` (closed when that cannot be read, or allows
+//! nothing). Both read the resource as Adobe decides on it ([`Resource`]).
 
 use std::collections::HashMap;
 
-use super::{MaxRating, ProfileSummary};
+use super::{resource::Resource, MaxRating, ProfileSummary};
 
 /// US TV and film ratings from mildest to strongest; ratings not listed are never compared.
 const RATING_ORDER: [&[&str]; 6] = [
@@ -24,9 +25,9 @@ fn rank(rating: &str) -> Option<usize> {
 /// The programmer's own rules.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct BusinessRules {
-    /// Resources a provider may not play: provider id → resource ids.
+    /// Resources a provider may not play: provider id → resource ids (any case).
     pub denied: HashMap<String, Vec<String>>,
-    /// The rating of each resource that has one.
+    /// The rating of each resource that has one, by resource id (any case).
     pub ratings: HashMap<String, String>,
     /// MVPDs that may update user metadata (such as `maxRating`) at authorization: after each
     /// permit their profile is read again (P2) and these rules are checked once more.
@@ -51,23 +52,41 @@ impl BusinessRules {
         self.metadata_at_authorization.iter().any(|id| id == mvpd)
     }
 
-    /// Whether a rule denies `resource` to the viewer of `profile`.
-    pub fn check(&self, profile: &ProfileSummary, resource: &str) -> Option<RuleDenial> {
+    /// Whether a rule denies `resource` to the viewer of `profile`. The resource is compared
+    /// as read ([`Resource`]), so an MRSS document or a variant of an id in case or spacing
+    /// meets the rules of the id Adobe decides on; every rating that applies is checked (the
+    /// catalog's and those in an MRSS document), so the strictest decides.
+    pub fn check(&self, profile: &ProfileSummary, resource: &Resource) -> Option<RuleDenial> {
         if self
             .denied
             .get(&profile.provider)
-            .is_some_and(|resources| resources.iter().any(|r| r == resource))
+            .is_some_and(|resources| resources.iter().any(|r| resource.is(r)))
         {
             return Some(RuleDenial {
                 reason: "denied_by_programmer",
                 message: "This channel is not available with your TV provider here.".to_owned(),
             });
         }
-        let rating = self.ratings.get(resource)?;
+        self.ratings
+            .iter()
+            .filter(|(id, _)| resource.is(id))
+            .map(|(_, rating)| rating)
+            .chain(&resource.ratings)
+            .find_map(|rating| self.check_rating(profile, &resource.id, rating))
+    }
+
+    /// Whether the profile's `maxRating` denies a resource rated `rating`. A list of allowed
+    /// ratings allows only those it names (an empty one, none).
+    fn check_rating(
+        &self,
+        profile: &ProfileSummary,
+        resource: &str,
+        rating: &str,
+    ) -> Option<RuleDenial> {
         let permitted = match profile.max_rating.as_ref() {
             None => true,
             Some(MaxRating::Allowed(allowed)) => {
-                allowed.is_empty() || allowed.iter().any(|r| r.eq_ignore_ascii_case(rating))
+                allowed.iter().any(|r| r.eq_ignore_ascii_case(rating))
             }
             Some(MaxRating::Highest { vchip, mpaa }) => {
                 // TV ratings against the V-chip limit, film ratings against the MPAA one; a
@@ -168,12 +187,17 @@ mod tests {
         }
     }
 
+    /// The rules' verdict on `raw` as a TV sends it.
+    fn check(rules: &BusinessRules, profile: &ProfileSummary, raw: &str) -> Option<RuleDenial> {
+        rules.check(profile, &Resource::read(raw).expect("a resource"))
+    }
+
     fn reason(
         rules: &BusinessRules,
         profile: &ProfileSummary,
         resource: &str,
     ) -> Option<&'static str> {
-        rules.check(profile, resource).map(|d| d.reason)
+        check(rules, profile, resource).map(|d| d.reason)
     }
 
     #[test]
@@ -184,7 +208,7 @@ mod tests {
             Some("denied_by_programmer")
         );
         assert_eq!(
-            rules.check(&profile("Spectrum", None), "premium-sports"),
+            check(&rules, &profile("Spectrum", None), "premium-sports"),
             None
         );
     }
@@ -197,16 +221,16 @@ mod tests {
             reason(&rules, &kids, "mature-movies"),
             Some("denied_by_rating")
         );
-        assert_eq!(rules.check(&kids, "news"), None);
+        assert_eq!(check(&rules, &kids, "news"), None);
         let teen = profile("Spectrum", highest(Some("TV-14"), Some("TV-14")));
-        assert!(rules.check(&teen, "mature-movies").is_some());
-        assert_eq!(rules.check(&teen, "news"), None);
+        assert!(check(&rules, &teen, "mature-movies").is_some());
+        assert_eq!(check(&rules, &teen, "news"), None);
         assert_eq!(
-            rules.check(&profile("Spectrum", None), "mature-movies"),
+            check(&rules, &profile("Spectrum", None), "mature-movies"),
             None,
             "no limit sent"
         );
-        assert_eq!(rules.check(&kids, "unrated-resource"), None);
+        assert_eq!(check(&rules, &kids, "unrated-resource"), None);
     }
 
     /// Adobe's object: TV ratings against `VCHIP`, film ratings against `MPAA`.
@@ -218,8 +242,8 @@ mod tests {
             reason(&rules, &household, "drama"),
             Some("denied_by_rating")
         );
-        assert_eq!(rules.check(&household, "news"), None);
-        assert_eq!(rules.check(&household, "film"), None, "PG-13 is within R");
+        assert_eq!(check(&rules, &household, "news"), None);
+        assert_eq!(check(&rules, &household, "film"), None, "PG-13 is within R");
         let films_only = profile("Spectrum", highest(None, Some("PG")));
         assert_eq!(
             reason(&rules, &films_only, "drama"),
@@ -240,13 +264,13 @@ mod tests {
         let sample = profile("Spectrum", highest(Some("X"), Some("NR")));
         let strict = rules();
         assert_eq!(reason(&strict, &sample, "news"), Some("denied_by_rating"));
-        assert_eq!(strict.check(&sample, "festival"), None, "NR against NR");
+        assert_eq!(check(&strict, &sample, "festival"), None, "NR against NR");
         let lenient = BusinessRules {
             permit_unranked_limit: true,
             ..rules()
         };
-        assert_eq!(lenient.check(&sample, "news"), None);
-        assert_eq!(lenient.check(&sample, "mature-movies"), None);
+        assert_eq!(check(&lenient, &sample, "news"), None);
+        assert_eq!(check(&lenient, &sample, "mature-movies"), None);
         let ranked = profile("Spectrum", highest(Some("TV-PG"), None));
         assert_eq!(
             reason(&lenient, &ranked, "drama"),
@@ -263,6 +287,83 @@ mod tests {
             reason(&rules, &unreadable, "news"),
             Some("denied_by_rating")
         );
-        assert_eq!(rules.check(&unreadable, "unrated-resource"), None);
+        assert_eq!(check(&rules, &unreadable, "unrated-resource"), None);
+    }
+
+    fn mrss(channel: &str, rating: Option<&str>) -> String {
+        let rating = rating.map_or_else(String::new, |r| {
+            format!(r#"<media:rating scheme="urn:v-chip">{r}</media:rating>"#)
+        });
+        format!(
+            r#"<rss version="2.0" xmlns:media="http://search.yahoo.com/mrss/"><channel><title>{channel}</title><item><title>x</title>{rating}</item></channel></rss>"#
+        )
+    }
+
+    /// Review finding 5: an MRSS document naming a denied channel, or the id with other case
+    /// or whitespace, is denied as the id is.
+    #[test]
+    fn the_deny_list_meets_mrss_and_variants_of_the_id() {
+        let rules = rules();
+        let dish = profile("Dish", None);
+        for variant in [
+            mrss("premium-sports", Some("tv-y")),
+            mrss(" Premium-Sports ", None),
+            " premium-sports".to_owned(),
+            "PREMIUM-SPORTS\t".to_owned(),
+        ] {
+            assert_eq!(
+                reason(&rules, &dish, &variant),
+                Some("denied_by_programmer"),
+                "{variant}"
+            );
+        }
+        assert_eq!(check(&rules, &dish, &mrss("news", None)), None);
+    }
+
+    /// Review finding 5: an MRSS document naming a rated channel meets its rating, however mild
+    /// the rating the document claims; a rating in the document applies too.
+    #[test]
+    fn the_stricter_of_the_catalog_and_mrss_ratings_applies() {
+        let rules = rules();
+        let kids = profile("Spectrum", highest(Some("TV-PG"), Some("PG")));
+        for variant in [
+            mrss("mature-movies", Some("tv-y")),
+            mrss("Mature-Movies", None),
+            " MATURE-movies ".to_owned(),
+        ] {
+            assert_eq!(
+                reason(&rules, &kids, &variant),
+                Some("denied_by_rating"),
+                "{variant}"
+            );
+        }
+        assert_eq!(check(&rules, &kids, &mrss("news", Some("tv-y"))), None);
+        assert_eq!(
+            reason(&rules, &kids, &mrss("news", Some("tv-ma"))),
+            Some("denied_by_rating"),
+            "a rating the document gives is stricter than the catalog's"
+        );
+        assert_eq!(
+            reason(&rules, &kids, &mrss("unrated-resource", Some("TV-14"))),
+            Some("denied_by_rating")
+        );
+        assert_eq!(
+            check(
+                &rules,
+                &profile("Spectrum", None),
+                &mrss("mature-movies", None)
+            ),
+            None,
+            "no limit sent"
+        );
+    }
+
+    /// Review finding 5: a legacy list that allows nothing allows no rated resource.
+    #[test]
+    fn an_empty_allowed_list_allows_no_rated_resource() {
+        let rules = rules();
+        let nothing = profile("Spectrum", allowed(&[]));
+        assert_eq!(reason(&rules, &nothing, "news"), Some("denied_by_rating"));
+        assert_eq!(check(&rules, &nothing, "unrated-resource"), None);
     }
 }

@@ -16,7 +16,7 @@ use crate::service::{AuthorizeOutcome, PreauthorizeItem, Service};
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Preauthorize {
-    /// Resource ids (1 to 50).
+    /// Resources (1 to 50): ids, or MRSS documents whose channel title is the id.
     #[schema(example = json!(["REF30", "news", "premium-sports"]))]
     pub resources: Vec<String>,
 }
@@ -71,7 +71,7 @@ impl From<PreauthorizeItem> for Preauthorization {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Authorize {
-    /// The resource id to play.
+    /// The resource to play: its id, or an MRSS document whose channel title is the id.
     #[schema(example = "REF30")]
     pub resource: String,
 }
@@ -121,7 +121,7 @@ pub enum Verdict {
     request_body = Preauthorize,
     responses(
         (status = 200, description = "One decision per resource (a denied one with `action: authenticate` when the viewer must sign in again)", body = Preauthorizations),
-        (status = 400, description = "Malformed body, or not 1 to 50 resources (the message names the field)", body = ErrorBody),
+        (status = 400, description = "Malformed body, not 1 to 50 resources, or a resource that is blank, too long or MRSS without a channel title (the message names the field)", body = ErrorBody),
         (status = 401, description = "Unknown or revoked device token", body = ErrorBody),
         (status = 403, description = "The viewer is not signed in (`not_authenticated`)", body = ErrorBody),
         (status = 502, description = "Adobe Pass refused", body = ErrorBody),
@@ -152,7 +152,7 @@ pub async fn preauthorize(
     request_body = Authorize,
     responses(
         (status = 200, description = "Permit (with the media token) or deny (with the reason, and `action: authenticate` when the viewer must sign in again)", body = Authorization),
-        (status = 400, description = "Malformed body (the message names the field)", body = ErrorBody),
+        (status = 400, description = "Malformed body, or a resource that is blank, too long or MRSS without a channel title (the message names the field)", body = ErrorBody),
         (status = 401, description = "Unknown or revoked device token", body = ErrorBody),
         (status = 403, description = "The viewer is not signed in (`not_authenticated`)", body = ErrorBody),
         (status = 502, description = "Adobe Pass refused", body = ErrorBody),
