@@ -86,7 +86,7 @@ impl Shared {
     ) -> Self {
         let shared = |name: &str, rate| -> SharedLimiter { Arc::new(redis.limiter(name, rate)) };
         Self {
-            service_limits: ServiceLimits::new(&shared, registrations_per_second),
+            service_limits: ServiceLimits::new(shared, registrations_per_second),
             code_guard: Arc::new(CodeGuard::new(
                 shared("code-failures-per-address", FAILURES_PER_ADDRESS),
                 shared("code-failures", FAILURES_IN_TOTAL),
