@@ -4,13 +4,13 @@
 //! site never ask which one runs.
 
 use std::{
-    collections::HashMap,
     net::IpAddr,
-    sync::{Arc, Mutex},
+    sync::Arc,
     time::{Duration, Instant},
 };
 
 use async_trait::async_trait;
+use moka::{ops::compute::Op, sync::Cache};
 
 mod code_guard;
 mod nested;
@@ -101,12 +101,13 @@ pub fn canonical_ip(ip: IpAddr) -> IpAddr {
     }
 }
 
-/// Buckets in this process's memory; empty buckets are dropped as they are met, so the map holds
-/// only keys that were active within about `burst × period`.
+/// Buckets in this process's memory, in a bounded cache: O(1) per event whatever the number of
+/// keys. A bucket idle for `burst × period` has drained and is forgotten; past
+/// [`KEYS_REMEMBERED`] the least used are forgotten first (and start afresh).
 #[derive(Debug)]
 pub struct LocalLimiter {
     rate: Rate,
-    buckets: Mutex<HashMap<String, Bucket>>,
+    buckets: Cache<String, Bucket>,
 }
 
 /// How full a bucket was at `at`.
@@ -116,15 +117,24 @@ struct Bucket {
     at: Instant,
 }
 
-/// Keys past which a sweep of drained buckets runs on insert.
-const SWEEP_AT: usize = 10_000;
+/// Keys one limiter remembers at most.
+pub const KEYS_REMEMBERED: u64 = 1_000_000;
 
 impl LocalLimiter {
     /// Buckets of `rate`.
     pub fn new(rate: Rate) -> Self {
+        Self::remembering(rate, KEYS_REMEMBERED)
+    }
+
+    /// Buckets of `rate`, for at most `keys` keys.
+    pub fn remembering(rate: Rate, keys: u64) -> Self {
+        let drained = rate.period.saturating_mul(rate.burst.max(1));
         Self {
             rate,
-            buckets: Mutex::new(HashMap::new()),
+            buckets: Cache::builder()
+                .max_capacity(keys)
+                .time_to_idle(drained)
+                .build(),
         }
     }
 
@@ -133,7 +143,7 @@ impl LocalLimiter {
         Arc::new(Self::new(rate))
     }
 
-    fn level(&self, bucket: Option<&Bucket>, now: Instant) -> f64 {
+    fn level(&self, bucket: Option<Bucket>, now: Instant) -> f64 {
         bucket.map_or(0.0, |b| {
             let drained = now.duration_since(b.at).as_secs_f64() / self.rate.period.as_secs_f64();
             (b.level - drained).max(0.0)
@@ -148,37 +158,42 @@ impl LocalLimiter {
 
     fn update(&self, key: &str, admit_only_if_fits: bool, count: bool) -> Result<(), Limited> {
         let now = Instant::now();
-        let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
-        let level = self.level(buckets.get(key), now);
-        if let Some(wait) = self.wait(level) {
-            if admit_only_if_fits {
-                return Err(Limited::Wait(wait));
+        let mut verdict = Ok(());
+        self.buckets.entry_by_ref(key).and_compute_with(|saved| {
+            let level = self.level(saved.map(|entry| entry.into_value()), now);
+            if let Some(wait) = self.wait(level).filter(|_| admit_only_if_fits) {
+                verdict = Err(Limited::Wait(wait));
+                return Op::Nop;
             }
-        }
-        if count {
-            if buckets.len() >= SWEEP_AT && !buckets.contains_key(key) {
-                buckets.retain(|_, b| self.level(Some(b), now) > 0.0);
-            }
-            buckets.insert(
-                key.to_owned(),
-                Bucket {
+            if count {
+                Op::Put(Bucket {
                     level: level + 1.0,
                     at: now,
-                },
-            );
-        }
-        Ok(())
+                })
+            } else {
+                Op::Nop
+            }
+        });
+        verdict
     }
 
     fn give_back(&self, key: &str) {
         let now = Instant::now();
-        let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
-        let level = self.level(buckets.get(key), now) - 1.0;
-        if level > 0.0 {
-            buckets.insert(key.to_owned(), Bucket { level, at: now });
-        } else {
-            buckets.remove(key);
-        }
+        self.buckets.entry_by_ref(key).and_compute_with(|saved| {
+            let level = self.level(saved.map(|entry| entry.into_value()), now) - 1.0;
+            if level > 0.0 {
+                Op::Put(Bucket { level, at: now })
+            } else {
+                Op::Remove
+            }
+        });
+    }
+
+    /// Keys with a bucket now.
+    #[cfg(test)]
+    fn keys(&self) -> u64 {
+        self.buckets.run_pending_tasks();
+        self.buckets.entry_count()
     }
 }
 
@@ -254,6 +269,21 @@ mod tests {
         assert!(limiter.take("a").await.is_err());
         tokio::time::sleep(Duration::from_millis(60)).await;
         assert!(limiter.take("a").await.is_ok());
+    }
+
+    /// Security review, finding 3: past 10,000 live keys every new key scanned them all under
+    /// one lock; now the keys are bounded and each event is O(1).
+    #[tokio::test]
+    async fn the_keys_remembered_are_bounded() {
+        let limiter = LocalLimiter::remembering(Rate::new(5, Duration::from_secs(3600)), 1_000);
+        for n in 0..20_000 {
+            limiter
+                .take(&format!("10.0.{}.{}", n / 256, n % 256))
+                .await
+                .expect("a fresh key");
+        }
+        let keys = limiter.keys();
+        assert!(keys <= 1_000, "{keys} keys kept");
     }
 
     #[test]
