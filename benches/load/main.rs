@@ -8,6 +8,7 @@
 //! the `nodes` scenario runs it on several nodes sharing the PostgreSQL and Redis named by
 //! `TVE_TEST_POSTGRES_URL` and `TVE_TEST_REDIS_URL`.
 
+mod crowd;
 mod drive;
 mod flows;
 mod nodes;
@@ -40,6 +41,8 @@ pub struct Size {
     pub nodes_activations_per_second: u32,
     /// Activations started during the soak.
     pub soak_activations: usize,
+    /// Distinct addresses of the crowd, one request each.
+    pub crowd_addresses: usize,
 }
 
 const FULL: Size = Size {
@@ -50,6 +53,7 @@ const FULL: Size = Size {
     storm_seconds: 10,
     nodes_activations_per_second: 60,
     soak_activations: 100_000,
+    crowd_addresses: 50_000,
 };
 
 const SMOKE: Size = Size {
@@ -60,6 +64,7 @@ const SMOKE: Size = Size {
     storm_seconds: 2,
     nodes_activations_per_second: 10,
     soak_activations: 1_000,
+    crowd_addresses: 500,
 };
 
 /// One line of the table.
@@ -97,7 +102,8 @@ fn main() {
         .enable_all()
         .build()
         .expect("runtime");
-    // `--only a,b` runs the named scenarios alone: profile, authorize, storm, page, nodes, soak.
+    // `--only a,b` runs the named scenarios alone: profile, authorize, storm, page, nodes, soak,
+    // crowd.
     let only: Option<Vec<String>> = args
         .iter()
         .position(|arg| arg == "--only")
@@ -143,6 +149,9 @@ async fn run(size: Size, wanted: impl Fn(&str) -> bool) -> Vec<Row> {
     }
     if wanted("soak") {
         rows.push(soak::run(size).await);
+    }
+    if wanted("crowd") {
+        rows.push(crowd::run(size).await);
     }
     rows
 }

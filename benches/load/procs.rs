@@ -18,6 +18,11 @@ pub struct Server {
     child: Child,
 }
 
+/// `bytes` in MiB.
+pub fn megabytes(bytes: u64) -> f64 {
+    bytes as f64 / (1024.0 * 1024.0)
+}
+
 /// Resident memory of process `pid` now, in bytes (Linux `/proc`; 0 when unreadable).
 fn rss_of(pid: u32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
@@ -150,10 +155,30 @@ pub fn sqlite_in(data: &Path) -> Vec<String> {
     vec!["--store-url".to_owned(), store]
 }
 
+/// Which of the service's own limits a run keeps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Limits {
+    /// Registrations wide open and steps reaching Adobe unmetered: callers of a load test all
+    /// come from a few addresses.
+    Open,
+    /// The production meters of steps reaching Adobe (registrations still wide open).
+    Production,
+}
+
 /// The service's release binary against `emulator`, its state where `state` (settings such as
 /// [`sqlite_in`]'s) says, and the site from `site_root`. Its public URL is its own address, so
 /// a phone's forms come from the node that served their page.
 pub async fn service(emulator: &Server, state: &[String], site_root: &Path) -> Server {
+    service_with(emulator, state, site_root, Limits::Open).await
+}
+
+/// [`service`] keeping `limits`.
+pub async fn service_with(
+    emulator: &Server,
+    state: &[String],
+    site_root: &Path,
+    limits: Limits,
+) -> Server {
     let port = free_port();
     let internal = free_port();
     let base_url = format!("http://127.0.0.1:{port}");
@@ -170,7 +195,14 @@ pub async fn service(emulator: &Server, state: &[String], site_root: &Path) -> S
             ])
             .args(["--registrations-per-second", "10000"])
             .args(["--adobe-throttle", "false"])
-            .args(["--adobe-step-limits", "false"])
+            .args([
+                "--adobe-step-limits",
+                if limits == Limits::Production {
+                    "true"
+                } else {
+                    "false"
+                },
+            ])
             .arg("--site-root")
             .arg(site_root),
     )

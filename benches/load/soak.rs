@@ -8,7 +8,8 @@ use futures_util::{stream, StreamExt as _};
 
 use crate::{
     flows::{client_from, household, Tv},
-    procs, Row, Size,
+    procs::{self, megabytes},
+    Row, Size,
 };
 
 /// TVs taking turns (each starts an activation, asks for its status once, starts the next).
@@ -31,10 +32,6 @@ async fn gauge(http: &reqwest::Client, internal: &str, name: &str) -> Option<f64
             .and_then(|rest| rest.strip_prefix(' '))
             .and_then(|value| value.parse().ok())
     })
-}
-
-fn megabytes(bytes: u64) -> f64 {
-    bytes as f64 / (1024.0 * 1024.0)
 }
 
 pub async fn run(size: Size) -> Row {

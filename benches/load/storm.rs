@@ -18,7 +18,7 @@ use tokio::{
 use crate::{
     drive::quantile,
     flows::{client_from, household, Phone, Tv},
-    procs::Server,
+    procs::{megabytes, Server},
     Row, Size,
 };
 
@@ -119,10 +119,6 @@ async fn pending_tvs(bases: &[String], count: usize) -> Vec<Waiting> {
         })
         .collect()
         .await
-}
-
-fn megabytes(bytes: u64) -> f64 {
-    bytes as f64 / (1024.0 * 1024.0)
 }
 
 /// Bytes per item between two RSS readings.
