@@ -4,7 +4,7 @@ use std::{
     collections::HashMap,
     net::{IpAddr, SocketAddr},
     ops::RangeInclusive,
-    path::PathBuf,
+    path::{Path, PathBuf},
     sync::Arc,
     time::Duration,
 };
@@ -206,10 +206,15 @@ pub struct Args {
     #[arg(long, env = "TVE_CLIENT_PORT_HEADER")]
     pub client_port_header: Option<String>,
 
-    /// Secret for the admin routes (`Authorization: Bearer`), at least 32 characters.
+    /// Secret for the admin routes (`Authorization: Bearer`), at least 32 characters; give it
+    /// through the environment or `--admin-token-file`, since flags show in the process list.
     /// Absent: the admin routes answer 404.
     #[arg(long, env = "TVE_ADMIN_TOKEN", hide_env_values = true)]
     pub admin_token: Option<String>,
+
+    /// File holding the admin token, read at start-up (readable by the service's user only).
+    #[arg(long, env = "TVE_ADMIN_TOKEN_FILE", conflicts_with = "admin_token")]
+    pub admin_token_file: Option<PathBuf>,
 
     /// Seconds an activation code lives in the embedded emulator (10 to 1800); ignored with
     /// --adobe-pass-url, where Adobe Pass decides.
@@ -599,7 +604,7 @@ impl TryFrom<Args> for Config {
             trusted_proxies,
             proxy_protocol: args.proxy_protocol,
             client_port_header,
-            admin_token: admin_token(args.admin_token)?,
+            admin_token: admin_token(args.admin_token, args.admin_token_file.as_deref())?,
             emulator_session_ttl: emulator_session_ttl(args.emulator_session_ttl)?,
             preauthorize_chunk: args.preauthorize_chunk,
             max_concurrent_polls: args.max_concurrent_polls,
@@ -788,18 +793,33 @@ fn parse_trusted_proxies(raw: Option<&str>) -> Result<Vec<IpNet>, ConfigError> {
 /// Shortest admin token accepted: long enough that guessing is hopeless.
 const MIN_ADMIN_TOKEN_LEN: usize = 32;
 
-fn admin_token(raw: Option<String>) -> Result<Option<Secret>, ConfigError> {
-    match raw.map(|token| token.trim().to_owned()) {
-        None => Ok(None),
-        Some(token) if token.len() < MIN_ADMIN_TOKEN_LEN => Err(ConfigError::new(
-            "--admin-token",
+/// The admin token, from `--admin-token` or the file `--admin-token-file` names (security
+/// review, finding 19: a flag's value shows in the process list).
+fn admin_token(raw: Option<String>, file: Option<&Path>) -> Result<Option<Secret>, ConfigError> {
+    let (setting, token) = match (raw, file) {
+        (Some(token), _) => ("--admin-token", token),
+        (None, Some(path)) => {
+            crate::store::warn_if_others_can_read(path);
+            let token = std::fs::read_to_string(path).map_err(|e| {
+                ConfigError::new(
+                    "--admin-token-file",
+                    format!("cannot read {}: {e}", path.display()),
+                )
+            })?;
+            ("--admin-token-file", token)
+        }
+        (None, None) => return Ok(None),
+    };
+    let token = token.trim();
+    if token.len() < MIN_ADMIN_TOKEN_LEN {
+        return Err(ConfigError::new(
+            setting,
             format!("must have at least {MIN_ADMIN_TOKEN_LEN} characters"),
-        )),
-        Some(token) => Ok(Some(Secret::new(token))),
+        ));
     }
+    Ok(Some(Secret::new(token)))
 }
 
-/// An absolute http(s) URL with a host and nothing after the path; the trailing slash is dropped.
 /// The embedded emulator grants every play and TempPass to anyone and takes faults from any
 /// local user: a forgotten `TVE_ADOBE_PASS_URL` must not serve it to the public (security
 /// review, finding 15). It serves on a loopback `--listen` with an http public URL, or with
@@ -842,6 +862,7 @@ fn adobe_pass_url(raw: &str, demo: bool) -> Result<Url, ConfigError> {
     ))
 }
 
+/// An absolute http(s) URL with a host and nothing after the path; the trailing slash is dropped.
 fn parse_base_url(setting: &'static str, raw: &str) -> Result<Url, ConfigError> {
     let url = Url::parse(raw)
         .map_err(|e| ConfigError::new(setting, format!("{raw:?} is not a URL ({e})")))?;
@@ -1409,6 +1430,28 @@ mod tests {
                 .map(Secret::expose),
             Some(token.as_str())
         );
+    }
+
+    /// Security review, finding 19: the admin token need not be a flag.
+    #[test]
+    fn the_admin_token_can_come_from_a_file() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let file = dir.path().join("admin-token");
+        let token = "b".repeat(40);
+        std::fs::write(&file, format!("{token}\n")).expect("write");
+        let path = file.to_str().expect("utf-8");
+        let parsed = config(&["--admin-token-file", path]).expect("valid");
+        assert_eq!(
+            parsed.admin_token.as_ref().map(Secret::expose),
+            Some(token.as_str())
+        );
+        std::fs::write(&file, "short").expect("write");
+        let err = config(&["--admin-token-file", path]).expect_err("too short");
+        assert_eq!(err.setting, "--admin-token-file");
+        let missing = dir.path().join("missing");
+        let err = config(&["--admin-token-file", missing.to_str().expect("utf-8")])
+            .expect_err("unreadable");
+        assert_eq!(err.setting, "--admin-token-file");
     }
 
     #[test]
