@@ -21,7 +21,7 @@ use tokio::{
 
 use crate::{
     drive::closed_loop,
-    flows::{client_from, household, Phone, Tv},
+    flows::{client_from, household, Tv},
     procs::{self, megabytes, Limits},
     rate, Row, Size,
 };
@@ -51,14 +51,7 @@ pub async fn run(size: Size) -> Row {
     )
     .await;
     let base = service.base_url.clone();
-    let tv = Tv::register(client_from(household(0)), &base, "crowd-player")
-        .await
-        .expect("the player registers");
-    let code = tv.start_activation(&base).await.expect("a code");
-    Phone::new(client_from(household(1)), &base)
-        .activate(&code, "Spectrum")
-        .await
-        .expect("the phone signs the player in");
+    let tv = Tv::signed_in(&base, "crowd-player").await;
     let crowd_tv = Tv::register(client_from(household(2)), &base, "crowd-token")
         .await
         .expect("the crowd's device registers");

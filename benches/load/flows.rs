@@ -99,6 +99,20 @@ impl Tv {
         })
     }
 
+    /// Registers `device_id` from household 0 and signs it in with Spectrum through the phone's
+    /// path, from household 1.
+    pub async fn signed_in(base: &str, device_id: &str) -> Self {
+        let tv = Self::register(client_from(household(0)), base, device_id)
+            .await
+            .expect("the TV registers");
+        let code = tv.start_activation(base).await.expect("a code");
+        Phone::new(client_from(household(1)), base)
+            .activate(&code, "Spectrum")
+            .await
+            .expect("the phone signs the TV in");
+        tv
+    }
+
     /// Starts an activation (no provider chosen on the TV); gives its code.
     pub async fn start_activation(&self, base: &str) -> Result<String, Failure> {
         let answer = self

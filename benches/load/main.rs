@@ -20,7 +20,7 @@ mod storm;
 use std::{path::PathBuf, sync::Arc, time::Duration};
 
 use drive::{closed_loop, Figures};
-use flows::{client_from, household, BareDevice, Phone, Tv};
+use flows::{client_from, household, BareDevice, Tv};
 use serde_json::json;
 
 /// How big a run is.
@@ -165,15 +165,7 @@ async fn one_node(size: Size, wanted: &impl Fn(&str) -> bool) -> Vec<Row> {
     let base = service.base_url.clone();
     let mut rows = Vec::new();
 
-    // One signed-in TV, through the phone's path.
-    let tv = Tv::register(client_from(household(0)), &base, "bench-tv")
-        .await
-        .expect("the TV registers");
-    let code = tv.start_activation(&base).await.expect("a code");
-    Phone::new(client_from(household(1)), &base)
-        .activate(&code, "Spectrum")
-        .await
-        .expect("the phone signs the TV in");
+    let tv = Tv::signed_in(&base, "bench-tv").await;
 
     if wanted("profile") {
         rows.push(profile(&tv, &base, &bare, size).await);
