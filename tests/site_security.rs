@@ -217,7 +217,10 @@ async fn on_https_the_cookies_are_host_only_and_a_sign_in_gets_a_new_session_id(
         assert!(!set.is_empty(), "cookies set");
         for cookie in set {
             assert!(cookie.starts_with("__Host-"), "{cookie}");
-            assert!(cookie.contains("Secure") && cookie.contains("Path=/"), "{cookie}");
+            assert!(
+                cookie.contains("Secure") && cookie.contains("Path=/"),
+                "{cookie}"
+            );
             assert!(!cookie.to_ascii_lowercase().contains("domain="), "{cookie}");
         }
     };
@@ -232,7 +235,11 @@ async fn on_https_the_cookies_are_host_only_and_a_sign_in_gets_a_new_session_id(
     let mut attacker = Browser::new(&api);
     attacker.get(&format!("/activate?code={first}")).await;
     let csrf = attacker.csrf();
-    let fields = [("code", first.as_str()), ("mvpd", "Spectrum"), ("csrf", &csrf)];
+    let fields = [
+        ("code", first.as_str()),
+        ("mvpd", "Spectrum"),
+        ("csrf", &csrf),
+    ];
     let started = attacker
         .post("sign-in", &fields, Some("https://localhost"))
         .await;
@@ -245,7 +252,11 @@ async fn on_https_the_cookies_are_host_only_and_a_sign_in_gets_a_new_session_id(
     victim.cookies.push(planted.clone());
     victim.get(&format!("/activate?code={second}")).await;
     let csrf = victim.csrf();
-    let fields = [("code", second.as_str()), ("mvpd", "Spectrum"), ("csrf", &csrf)];
+    let fields = [
+        ("code", second.as_str()),
+        ("mvpd", "Spectrum"),
+        ("csrf", &csrf),
+    ];
     let started = victim
         .post("sign-in", &fields, Some("https://localhost"))
         .await;
@@ -298,7 +309,11 @@ async fn page_views_make_no_sessions_and_the_flow_still_signs_in() {
     assert_eq!(status, StatusCode::OK);
     let csrf = viewer.csrf();
     let confirmed = viewer
-        .post("confirm", &[("code", &code), ("csrf", &csrf)], Some(&origin))
+        .post(
+            "confirm",
+            &[("code", &code), ("csrf", &csrf)],
+            Some(&origin),
+        )
         .await;
     assert_eq!(confirmed.status(), StatusCode::FOUND);
     let location = confirmed.headers()["location"].to_str().expect("location");
@@ -308,7 +323,11 @@ async fn page_views_make_no_sessions_and_the_flow_still_signs_in() {
     assert!(page.contains("Spectrum"), "{page}");
     assert_eq!(viewer.session(), None, "no session before the sign-in");
     let csrf = viewer.csrf();
-    let fields = [("code", code.as_str()), ("mvpd", "Spectrum"), ("csrf", &csrf)];
+    let fields = [
+        ("code", code.as_str()),
+        ("mvpd", "Spectrum"),
+        ("csrf", &csrf),
+    ];
     let started = viewer.post("sign-in", &fields, Some(&origin)).await;
     assert_eq!(started.status(), StatusCode::FOUND);
     let to = started.headers()["location"].to_str().expect("location");
@@ -341,7 +360,11 @@ async fn new_sessions_beyond_the_prefix_budget_are_refused() {
         assert_eq!(status, StatusCode::OK, "view {n}");
         let csrf = viewer.csrf();
         let response = viewer
-            .post("confirm", &[("code", &code), ("csrf", &csrf)], Some(&origin))
+            .post(
+                "confirm",
+                &[("code", &code), ("csrf", &csrf)],
+                Some(&origin),
+            )
             .await;
         if response.status() == StatusCode::TOO_MANY_REQUESTS {
             assert_eq!(viewer.session(), None, "no session past the budget");
@@ -370,7 +393,11 @@ async fn new_sessions_beyond_the_prefix_budget_are_refused() {
     assert_eq!(status, StatusCode::OK);
     let csrf = first.csrf();
     let again = first
-        .post("confirm", &[("code", &code), ("csrf", &csrf)], Some(&origin))
+        .post(
+            "confirm",
+            &[("code", &code), ("csrf", &csrf)],
+            Some(&origin),
+        )
         .await;
     assert_eq!(again.status(), StatusCode::FOUND);
     let metrics = api.metrics().await;

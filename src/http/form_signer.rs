@@ -18,7 +18,9 @@ impl SiteSigner {
     /// A signer under a subkey of `keys`' current key, or under a random key without one.
     pub fn new(keys: Option<&SealingKeys>) -> Self {
         let key = match keys {
-            Some(keys) => keys.pseudonym(b"tve-activate site form tokens").into_bytes(),
+            Some(keys) => keys
+                .pseudonym(b"tve-activate site form tokens")
+                .into_bytes(),
             None => uuid::Uuid::new_v4().as_bytes().to_vec(),
         };
         Self { key }
@@ -59,8 +61,14 @@ mod tests {
         let token = signer.form_token("a");
         assert_eq!(token, signer.form_token("a"));
         assert_ne!(token, signer.form_token("b"));
-        assert_ne!(signer.code_proof("a", "AB12CD"), signer.code_proof("a", "AB12CE"));
-        assert_ne!(signer.code_proof("a", "AB12CD"), signer.code_proof("b", "AB12CD"));
+        assert_ne!(
+            signer.code_proof("a", "AB12CD"),
+            signer.code_proof("a", "AB12CE")
+        );
+        assert_ne!(
+            signer.code_proof("a", "AB12CD"),
+            signer.code_proof("b", "AB12CD")
+        );
         assert_ne!(token, SiteSigner::new(None).form_token("a"), "another key");
     }
 }

@@ -51,9 +51,8 @@ pub fn router(state: AppState) -> Router {
         state.shared.code_guard.clone();
     let new_sessions: Arc<dyn app::pages::activate::api::ssr::SessionLimiter> =
         state.shared.new_sessions.clone();
-    let signer: Arc<dyn app::pages::activate::browser::FormSigner> = Arc::new(
-        form_signer::SiteSigner::new(state.config.secrets.as_ref()),
-    );
+    let signer: Arc<dyn app::pages::activate::browser::FormSigner> =
+        Arc::new(form_signer::SiteSigner::new(state.config.secrets.as_ref()));
     let public_origin = app::pages::activate::api::ssr::PublicOrigin(
         state.config.public_url.origin().ascii_serialization(),
     );

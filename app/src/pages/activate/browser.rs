@@ -49,7 +49,8 @@ impl Browser {
                 .find(|(n, _)| *n == name)
                 .map(|(_, v)| v.clone())
         };
-        let sent = named(BROWSER).filter(|v| v.len() == 32 && v.bytes().all(|b| b.is_ascii_hexdigit()));
+        let sent =
+            named(BROWSER).filter(|v| v.len() == 32 && v.bytes().all(|b| b.is_ascii_hexdigit()));
         let proven = named(PROVEN_CODE).and_then(|v| {
             let (code, proof) = v.split_once('.')?;
             Some((code.to_owned(), proof.to_owned()))
