@@ -55,6 +55,8 @@ impl AppState {
         requests.register(&mut metrics);
         service.register_metrics(&mut metrics);
         shared.code_guard.register(&mut metrics);
+        shared.new_sessions.register(&mut metrics);
+        shared.sessions.register(&mut metrics);
         shared.service_limits.register(&mut metrics);
         waits.register(&mut metrics);
         let readiness = Arc::<Readiness>::default();

@@ -1,6 +1,6 @@
 //! The activation site's doors, tried as an attacker would, through HTTP against the running
-//! service: every step that takes a code spends one budget, forms need the session's CSRF token
-//! and this site's origin, the TV simulator is there only when asked for.
+//! service: every step that takes a code spends one budget, forms need the browser's form token
+//! and this site's origin, page views keep no session, the TV simulator is there only when asked for.
 
 mod common;
 mod tv_api_support;
@@ -200,29 +200,208 @@ async fn the_tv_simulator_is_served_only_when_enabled() {
     }
 }
 
-/// Security review, finding 16: on https the session cookie is host-only, and a session that
-/// proves a code gets a new id (one planted or seen before is worth nothing after).
+/// Security review, finding 16: on https the site's cookies are host-only, and a sign-in start
+/// gets a new session id (one planted or seen before is worth nothing after).
 #[tokio::test]
-async fn on_https_the_session_cookie_is_host_only_and_a_proven_code_gets_a_new_id() {
+async fn on_https_the_cookies_are_host_only_and_a_sign_in_gets_a_new_session_id() {
     let api = Api::start(&["--public-url", "https://localhost", "--demo"]).await;
     let first = pending_code(&api, "tv-cookie-1").await;
     let second = pending_code(&api, "tv-cookie-2").await;
-    let mut browser = Browser::new(&api);
-    browser.get(&format!("/activate?code={first}")).await;
-    let planted = browser.cookie.clone().expect("a session");
-    assert!(planted.starts_with("__Host-tve_session="), "{planted}");
-    let response = api
+    let host_only = |response: &reqwest::Response| {
+        let set: Vec<&str> = response
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .collect();
+        assert!(!set.is_empty(), "cookies set");
+        for cookie in set {
+            assert!(cookie.starts_with("__Host-"), "{cookie}");
+            assert!(
+                cookie.contains("Secure") && cookie.contains("Path=/"),
+                "{cookie}"
+            );
+            assert!(!cookie.to_ascii_lowercase().contains("domain="), "{cookie}");
+        }
+    };
+    let page = api
         .http
-        .get(api.url(&format!("/activate?code={second}")))
-        .header("cookie", &planted)
+        .get(api.url(&format!("/activate?code={first}")))
         .send()
         .await
         .expect("page");
-    let set = response.headers()["set-cookie"].to_str().expect("cookie");
-    assert!(set.contains("Secure") && set.contains("Path=/"), "{set}");
-    assert!(!set.to_ascii_lowercase().contains("domain="), "{set}");
-    let renewed = set.split(';').next().expect("name=value");
-    assert_ne!(renewed, planted, "a new id once the code is proven");
+    host_only(&page);
+
+    let mut attacker = Browser::new(&api);
+    attacker.get(&format!("/activate?code={first}")).await;
+    let csrf = attacker.csrf();
+    let fields = [
+        ("code", first.as_str()),
+        ("mvpd", "Spectrum"),
+        ("csrf", &csrf),
+    ];
+    let started = attacker
+        .post("sign-in", &fields, Some("https://localhost"))
+        .await;
+    assert_eq!(started.status(), StatusCode::FOUND);
+    host_only(&started);
+    let planted = attacker.session().expect("a session at the sign-in");
+    assert!(planted.starts_with("__Host-tve_session="), "{planted}");
+
+    let mut victim = Browser::new(&api);
+    victim.cookies.push(planted.clone());
+    victim.get(&format!("/activate?code={second}")).await;
+    let csrf = victim.csrf();
+    let fields = [
+        ("code", second.as_str()),
+        ("mvpd", "Spectrum"),
+        ("csrf", &csrf),
+    ];
+    let started = victim
+        .post("sign-in", &fields, Some("https://localhost"))
+        .await;
+    assert_eq!(started.status(), StatusCode::FOUND);
+    let renewed = victim.session().expect("a session");
+    assert_ne!(renewed, planted, "a new id once the sign-in starts");
+}
+
+/// The count of `name` in the `/metrics` text (0 when absent).
+fn counter(metrics: &str, name: &str) -> u64 {
+    metrics
+        .lines()
+        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+        .unwrap_or(0)
+}
+
+/// Security review, finding 9: every answer to `/activate?code=` made a browser session, so a
+/// loop of cookieless requests filled Redis (or evicted real viewers' sessions in memory). Page
+/// views, right or wrong codes, keep nothing on the server; the flow still goes through, and
+/// only its sign-in start makes a session.
+#[tokio::test]
+async fn page_views_make_no_sessions_and_the_flow_still_signs_in() {
+    let api = Api::start(&[]).await;
+    let code = pending_code(&api, "tv-no-sessions").await;
+    for n in 0..30 {
+        let response = api
+            .http
+            .get(api.url(&format!("/activate?code={code}")))
+            .send()
+            .await
+            .expect("page");
+        assert_eq!(response.status(), StatusCode::OK, "view {n}");
+    }
+    for n in 0..3 {
+        let (status, _) = Browser::new(&api)
+            .get(&format!("/activate?code=WRONG{n:02}"))
+            .await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+    }
+    let metrics = api.metrics().await;
+    assert_eq!(
+        counter(&metrics, "tve_site_sessions_created_total"),
+        0,
+        "{metrics}"
+    );
+
+    let origin = api.public_url.clone();
+    let mut viewer = Browser::new(&api);
+    let (status, _) = viewer.get(&format!("/activate?code={code}")).await;
+    assert_eq!(status, StatusCode::OK);
+    let csrf = viewer.csrf();
+    let confirmed = viewer
+        .post(
+            "confirm",
+            &[("code", &code), ("csrf", &csrf)],
+            Some(&origin),
+        )
+        .await;
+    assert_eq!(confirmed.status(), StatusCode::FOUND);
+    let location = confirmed.headers()["location"].to_str().expect("location");
+    assert_eq!(location, format!("/activate/provider?code={code}"));
+    let (status, page) = viewer.get(location).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(page.contains("Spectrum"), "{page}");
+    assert_eq!(viewer.session(), None, "no session before the sign-in");
+    let csrf = viewer.csrf();
+    let fields = [
+        ("code", code.as_str()),
+        ("mvpd", "Spectrum"),
+        ("csrf", &csrf),
+    ];
+    let started = viewer.post("sign-in", &fields, Some(&origin)).await;
+    assert_eq!(started.status(), StatusCode::FOUND);
+    let to = started.headers()["location"].to_str().expect("location");
+    assert!(to.contains("/authenticate/"), "to Adobe: {to}");
+    assert!(viewer.session().is_some(), "the sign-in keeps a session");
+    let metrics = api.metrics().await;
+    assert_eq!(
+        counter(&metrics, "tve_site_sessions_created_total"),
+        1,
+        "{metrics}"
+    );
+}
+
+/// Security review, finding 9: one address prefix gets a budget of new sessions; past it a
+/// sign-in start is refused with 429 and `Retry-After`, and sessions made before keep working.
+#[tokio::test]
+async fn new_sessions_beyond_the_prefix_budget_are_refused() {
+    let api = Api::start(&["--adobe-step-limits", "false"]).await;
+    let token = api.register("tv-many-sessions").await;
+    let code = api.start_activation(&token, "Spectrum").await["code"]
+        .as_str()
+        .expect("code")
+        .to_owned();
+    let origin = api.public_url.clone();
+    let mut first = Browser::new(&api);
+    let mut refused = None;
+    for n in 0..12 {
+        let mut viewer = Browser::new(&api);
+        let (status, _) = viewer.get(&format!("/activate?code={code}")).await;
+        assert_eq!(status, StatusCode::OK, "view {n}");
+        let csrf = viewer.csrf();
+        let response = viewer
+            .post(
+                "confirm",
+                &[("code", &code), ("csrf", &csrf)],
+                Some(&origin),
+            )
+            .await;
+        if response.status() == StatusCode::TOO_MANY_REQUESTS {
+            assert_eq!(viewer.session(), None, "no session past the budget");
+            refused = Some((n, response));
+            break;
+        }
+        assert_eq!(response.status(), StatusCode::FOUND, "sign-in {n}");
+        assert!(viewer.session().is_some(), "sign-in {n} keeps a session");
+        if n == 0 {
+            first = viewer;
+        }
+    }
+    let (n, response) = refused.expect("refused past the budget");
+    assert_eq!(n, 10, "the address's burst is 10");
+    let wait: u64 = response.headers()["retry-after"]
+        .to_str()
+        .expect("header")
+        .parse()
+        .expect("seconds");
+    assert!((1..=30).contains(&wait), "{wait}");
+    let body = response.text().await.expect("body");
+    assert!(body.contains("try again in"), "{body}");
+
+    // The first viewer's session is still there: it signs in again without a new one.
+    let (status, _) = first.get(&format!("/activate?code={code}")).await;
+    assert_eq!(status, StatusCode::OK);
+    let csrf = first.csrf();
+    let again = first
+        .post(
+            "confirm",
+            &[("code", &code), ("csrf", &csrf)],
+            Some(&origin),
+        )
+        .await;
+    assert_eq!(again.status(), StatusCode::FOUND);
+    let metrics = api.metrics().await;
+    assert_eq!(counter(&metrics, "tve_site_new_sessions_refused_total"), 1);
 }
 
 // Several nodes ------------------------------------------------------------------------------
@@ -291,9 +470,8 @@ async fn a_tv_on_one_node_and_a_phone_on_the_other_activate() {
     let (status, _) = phone.get(&format!("/activate?code={code}")).await;
     assert_eq!(status, StatusCode::OK, "node B knows node A's code");
     let csrf = phone.csrf();
-    let cookie = phone.cookie.clone();
     let mut on_a = Browser::new(&a);
-    on_a.cookie = cookie;
+    on_a.cookies = phone.cookies.clone();
     let response = on_a
         .post(
             "confirm",

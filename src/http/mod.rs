@@ -1,6 +1,7 @@
 //! Router assembly and the layers every request goes through.
 
 pub mod brand;
+mod form_signer;
 pub mod health;
 pub mod metrics;
 pub mod security;
@@ -48,6 +49,10 @@ pub fn router(state: AppState) -> Router {
     };
     let limiter: Arc<dyn app::pages::activate::api::ssr::LookupLimiter> =
         state.shared.code_guard.clone();
+    let new_sessions: Arc<dyn app::pages::activate::api::ssr::SessionLimiter> =
+        state.shared.new_sessions.clone();
+    let signer: Arc<dyn app::pages::activate::browser::FormSigner> =
+        Arc::new(form_signer::SiteSigner::new(state.config.secrets.as_ref()));
     let public_origin = app::pages::activate::api::ssr::PublicOrigin(
         state.config.public_url.origin().ascii_serialization(),
     );
@@ -57,6 +62,8 @@ pub fn router(state: AppState) -> Router {
             leptos::prelude::provide_context(port.clone());
         }
         leptos::prelude::provide_context(limiter.clone());
+        leptos::prelude::provide_context(new_sessions.clone());
+        leptos::prelude::provide_context(signer.clone());
         leptos::prelude::provide_context(public_origin.clone());
         leptos::prelude::provide_context(brand.clone());
     };

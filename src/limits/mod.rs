@@ -14,11 +14,13 @@ use moka::{ops::compute::Op, sync::Cache};
 
 mod code_guard;
 mod nested;
+mod new_sessions;
 mod scope;
 mod waits;
 
 pub use code_guard::{CodeGuard, FAILURES_CEILING, FAILURES_IN_TOTAL, FAILURES_PER_ADDRESS};
 pub use nested::{NestedLimits, Refusal};
+pub use new_sessions::NewSessions;
 pub use scope::Scope;
 pub use waits::{Wait, WaitSlot, WaitSlots};
 

@@ -16,7 +16,10 @@ use crate::{
     adobe_pass::{SharedTokens, Sharing, ThrottleSettings},
     clock::SystemClock,
     config::Config,
-    limits::{CodeGuard, SharedLimiter, FAILURES_CEILING, FAILURES_IN_TOTAL, FAILURES_PER_ADDRESS},
+    limits::{
+        CodeGuard, LocalLimiter, NewSessions, SharedLimiter, FAILURES_CEILING, FAILURES_IN_TOTAL,
+        FAILURES_PER_ADDRESS,
+    },
     redis::{Redis, RedisError},
     service::ServiceLimits,
     store::SealingKeys,
@@ -31,6 +34,8 @@ pub struct Shared {
     pub code_guard: Arc<CodeGuard>,
     /// Where the site's browser sessions live.
     pub sessions: SiteSessions,
+    /// The limit on new browser sessions per address prefix.
+    pub new_sessions: Arc<NewSessions>,
     /// Messages between nodes.
     pub bus: SharedBus,
     /// Who polls Adobe for which activation.
@@ -47,7 +52,8 @@ impl Shared {
         Self {
             service_limits: ServiceLimits::local_at(registrations_per_second),
             code_guard: Arc::default(),
-            sessions: SiteSessions::Memory(MemorySessions::default()),
+            sessions: SiteSessions::memory(MemorySessions::default()),
+            new_sessions: Arc::new(NewSessions::new(|_, rate| LocalLimiter::shared(rate))),
             bus: Arc::new(LocalBus::default()),
             leases: Arc::new(LocalLeases),
             adobe: Sharing::default(),
@@ -92,7 +98,8 @@ impl Shared {
                 shared("code-failures", FAILURES_IN_TOTAL),
                 shared("code-failures-ceiling", FAILURES_CEILING),
             )),
-            sessions: SiteSessions::Redis(redis.sessions()),
+            sessions: SiteSessions::redis(redis.sessions()),
+            new_sessions: Arc::new(NewSessions::new(shared)),
             bus,
             leases: Arc::new(redis.leases()),
             adobe: Sharing {

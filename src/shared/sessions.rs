@@ -4,6 +4,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
 use moka::{sync::Cache, Expiry};
+use prometheus_client::{metrics::counter::Counter, registry::Registry};
 use tower_sessions::{
     session::{Id, Record},
     session_store, SessionStore,
@@ -106,42 +107,81 @@ impl SessionStore for MemorySessions {
     }
 }
 
-/// The site's browser sessions: in this process, or in Redis for several nodes.
+/// The site's browser sessions: in this process, or in Redis for several nodes; sessions
+/// written under a new id are counted for `/metrics`.
 #[derive(Clone, Debug)]
-pub enum SiteSessions {
+pub struct SiteSessions {
+    store: Backend,
+    created: Counter,
+}
+
+/// Where the sessions are kept.
+#[derive(Clone, Debug)]
+enum Backend {
     /// In memory, bounded; lost on restart.
     Memory(MemorySessions),
     /// In Redis, seen by every node.
     Redis(RedisSessions),
 }
 
-#[async_trait]
-impl SessionStore for SiteSessions {
-    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
-        match self {
-            Self::Memory(store) => store.create(record).await,
-            Self::Redis(store) => store.create(record).await,
+impl SiteSessions {
+    /// Sessions kept in this process.
+    pub fn memory(store: MemorySessions) -> Self {
+        Self::of(Backend::Memory(store))
+    }
+
+    /// Sessions kept in Redis.
+    pub fn redis(store: RedisSessions) -> Self {
+        Self::of(Backend::Redis(store))
+    }
+
+    fn of(store: Backend) -> Self {
+        Self {
+            store,
+            created: Counter::default(),
         }
     }
 
+    /// Adds `tve_site_sessions_created_total` to `registry`.
+    pub fn register(&self, registry: &mut Registry) {
+        registry.register(
+            "tve_site_sessions_created",
+            "Browser sessions written under a new id: a new session, or a new id for one at a \
+             sign-in start",
+            self.created.clone(),
+        );
+    }
+}
+
+#[async_trait]
+impl SessionStore for SiteSessions {
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        match &self.store {
+            Backend::Memory(store) => store.create(record).await?,
+            Backend::Redis(store) => store.create(record).await?,
+        }
+        self.created.inc();
+        Ok(())
+    }
+
     async fn save(&self, record: &Record) -> session_store::Result<()> {
-        match self {
-            Self::Memory(store) => store.save(record).await,
-            Self::Redis(store) => store.save(record).await,
+        match &self.store {
+            Backend::Memory(store) => store.save(record).await,
+            Backend::Redis(store) => store.save(record).await,
         }
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
-        match self {
-            Self::Memory(store) => store.load(id).await,
-            Self::Redis(store) => store.load(id).await,
+        match &self.store {
+            Backend::Memory(store) => store.load(id).await,
+            Backend::Redis(store) => store.load(id).await,
         }
     }
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
-        match self {
-            Self::Memory(store) => store.delete(id).await,
-            Self::Redis(store) => store.delete(id).await,
+        match &self.store {
+            Backend::Memory(store) => store.delete(id).await,
+            Backend::Redis(store) => store.delete(id).await,
         }
     }
 }

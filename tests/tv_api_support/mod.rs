@@ -385,11 +385,11 @@ impl Drop for Api {
     }
 }
 
-/// A browser: keeps the session cookie and reads the CSRF token from pages.
+/// A browser: keeps the site's cookies and reads the CSRF token from pages.
 pub struct Browser<'a> {
     api: &'a Api,
-    /// The session cookie (`name=value`), once the site set one.
-    pub cookie: Option<String>,
+    /// The cookies the site set (`name=value`), one per name.
+    pub cookies: Vec<String>,
     csrf: Option<String>,
 }
 
@@ -398,29 +398,47 @@ impl<'a> Browser<'a> {
     pub fn new(api: &'a Api) -> Self {
         Self {
             api,
-            cookie: None,
+            cookies: Vec::new(),
             csrf: None,
         }
     }
 
     fn keep(&mut self, response: &reqwest::Response) {
-        if let Some(cookie) = response
+        for set in response
             .headers()
             .get_all("set-cookie")
             .iter()
             .filter_map(|v| v.to_str().ok())
-            .find(|v| v.starts_with("tve_session=") || v.starts_with("__Host-tve_session="))
         {
-            self.cookie = cookie.split(';').next().map(str::to_owned);
+            let Some(pair) = set.split(';').next() else {
+                continue;
+            };
+            let name = pair.split('=').next().unwrap_or_default();
+            self.cookies
+                .retain(|kept| kept.split('=').next() != Some(name));
+            self.cookies.push(pair.to_owned());
+        }
+    }
+
+    /// The session cookie (`name=value`), once the site set one.
+    pub fn session(&self) -> Option<String> {
+        self.cookies
+            .iter()
+            .find(|c| c.starts_with("tve_session=") || c.starts_with("__Host-tve_session="))
+            .cloned()
+    }
+
+    fn with_cookies(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        if self.cookies.is_empty() {
+            request
+        } else {
+            request.header("cookie", self.cookies.join("; "))
         }
     }
 
     /// Gets a page, keeping its cookie and CSRF token.
     pub async fn get(&mut self, path: &str) -> (StatusCode, String) {
-        let mut request = self.api.http.get(self.api.url(path));
-        if let Some(cookie) = &self.cookie {
-            request = request.header("cookie", cookie);
-        }
+        let request = self.with_cookies(self.api.http.get(self.api.url(path)));
         let response = request.send().await.expect("page");
         self.keep(&response);
         let status = response.status();
@@ -442,15 +460,13 @@ impl<'a> Browser<'a> {
         fields: &[(&str, &str)],
         origin: Option<&str>,
     ) -> reqwest::Response {
-        let mut request = self
-            .api
-            .http
-            .post(self.api.url(&format!("/api/activate/{endpoint}")))
-            .header("accept", "text/html")
-            .form(fields);
-        if let Some(cookie) = &self.cookie {
-            request = request.header("cookie", cookie);
-        }
+        let mut request = self.with_cookies(
+            self.api
+                .http
+                .post(self.api.url(&format!("/api/activate/{endpoint}")))
+                .header("accept", "text/html")
+                .form(fields),
+        );
         if let Some(origin) = origin {
             request = request.header("origin", origin);
         }

@@ -19,7 +19,7 @@ pub enum CodeCheck {
     Pending {
         /// The code and its TV.
         details: CodeDetails,
-        /// The session's CSRF token.
+        /// The browser's form token (CSRF).
         csrf: String,
     },
     /// Unknown, expired or used.
@@ -41,7 +41,7 @@ pub enum ProviderPage {
         choice: ProviderChoice,
         /// The one used last in this browser.
         last: Option<ProviderView>,
-        /// The session's CSRF token, for the sign-in forms.
+        /// The browser's form token (CSRF), for the sign-in forms.
         csrf: String,
     },
     /// The code cannot be used.
@@ -64,7 +64,7 @@ pub enum CompletePage {
         code: String,
         /// The TV it signed in, when known.
         device: Option<String>,
-        /// The session's CSRF token.
+        /// The browser's form token (CSRF).
         csrf: String,
     },
     /// No usable code came back.
@@ -122,12 +122,19 @@ pub async fn sign_in(code: String, mvpd: String, csrf: String) -> Result<(), Ser
 /// Server-side bodies of the server functions.
 ///
 /// **One check for every code.** Each step that takes a code (entry, provider page, confirm,
-/// sign-in, completion, cancel) passes it through [`ssr::checked`]: a code this session already
-/// proved (it is kept in the session) goes through at no cost; any other code is first admitted
+/// sign-in, completion, cancel) passes it through [`ssr::checked`]: a code this browser already
+/// proved (a signed cookie says so, see [`super::browser`]) goes through at no cost; any other code is first admitted
 /// by the limits (the session's cool-down, then the viewer's address prefix; everyone slows down
 /// when failures spike), then looked up, and a code that matches nothing counts as a failure
-/// against the session, the address prefix and the total. Successes cost nothing, so a stadium
-/// behind one address still activates; dropping the cookie resets only the session's count.
+/// against the session (when the browser has one), the address prefix and the total. Successes
+/// cost nothing, so a stadium behind one address still activates; dropping the cookie resets
+/// only the session's count.
+///
+/// **Sessions only for sign-ins.** Page views write no server state: the form token and the
+/// proven code live in the browser's cookies. A browser session is created only when a
+/// sign-in starts (it keeps whose sign-in it is, for the code-relay defence), and only within
+/// the address prefix's budget of new sessions ([`ssr::SessionLimiter`]); a session that
+/// exists also counts the browser's failed codes.
 #[cfg(feature = "ssr")]
 pub mod ssr {
     use std::{future::Future, net::IpAddr, pin::Pin, sync::Arc};
@@ -138,6 +145,7 @@ pub mod ssr {
     use tower_sessions::Session;
 
     use super::{CodeCheck, CompletePage, ProviderPage};
+    use crate::pages::activate::browser::Browser;
     use crate::port::{
         masked, normalize_code, CodeDetails, Completion, Lookup, PortError, SharedPort,
     };
@@ -148,9 +156,6 @@ pub mod ssr {
     /// The code whose sign-in this browser started (it confirmed the code and was sent to the
     /// provider): only that browser is told "all set" (the code-relay defence).
     const SIGN_IN_STARTED: &str = "sign_in_started";
-    /// The code this session proved, the only one later steps take without a new check.
-    const CHECKED_CODE: &str = "checked_code";
-    const CSRF: &str = "csrf";
     /// Failed codes a browser session may enter before it must wait.
     const SESSION_FAILURES: u32 = 5;
     /// How long it waits then.
@@ -181,6 +186,12 @@ pub mod ssr {
         fn refund(&self, viewer: IpAddr) -> LimitFuture<'_, ()>;
     }
 
+    /// The limit on new browser sessions, provided through context by the server.
+    pub trait SessionLimiter: Send + Sync {
+        /// Whether `viewer`'s address prefix may have one more browser session made now.
+        fn admit(&self, viewer: IpAddr) -> LimitFuture<'_, Result<(), NotAdmitted>>;
+    }
+
     /// The site's public origin (`https://activate.example.com`), provided through context:
     /// form posts must come from it.
     #[derive(Clone, Debug)]
@@ -191,6 +202,7 @@ pub mod ssr {
         port: SharedPort,
         viewer: IpAddr,
         session: Option<Session>,
+        browser: Browser,
     }
 
     async fn call() -> Result<Call, ServerFnError> {
@@ -201,10 +213,12 @@ pub mod ssr {
             .map(|v| v.0)
             .ok_or_else(|| ServerFnError::new("the viewer's address is unknown"))?;
         let session = leptos_axum::extract::<Session>().await.ok();
+        let https = use_context::<PublicOrigin>().is_some_and(|o| o.0.starts_with("https:"));
         Ok(Call {
             port,
             viewer,
             session,
+            browser: Browser::of_request(https),
         })
     }
 
@@ -234,7 +248,12 @@ pub mod ssr {
         until.checked_sub(now_secs()).filter(|left| *left > 0)
     }
 
+    /// Counts a failed code in the browser's session, when it has one: a failure never makes
+    /// one.
     async fn record_session_failure(session: &Session) {
+        if session.is_empty().await {
+            return;
+        }
         let failures: u32 = session.get(FAILURES).await.ok().flatten().unwrap_or(0) + 1;
         let result = if failures >= SESSION_FAILURES {
             let _ = session.insert(FAILURES, 0u32).await;
@@ -292,12 +311,7 @@ pub mod ssr {
             set_status(StatusCode::BAD_REQUEST, None);
             return Err(Refusal::NotACode);
         };
-        let proven = match &call.session {
-            Some(session) => {
-                session.get::<String>(CHECKED_CODE).await.ok().flatten() == Some(code.clone())
-            }
-            None => false,
-        };
+        let proven = call.browser.proved(&code);
         if !proven {
             admit(call).await.map_err(|refused| match refused {
                 NotAdmitted::Wait(wait) => {
@@ -329,12 +343,7 @@ pub mod ssr {
         }
         if !proven {
             refund(call).await;
-        }
-        if let Some(session) = call.session.as_ref().filter(|_| !proven) {
-            if let Err(error) = session.insert(CHECKED_CODE, &code).await {
-                tracing::warn!(%error, "cannot keep the checked code in the session");
-            }
-            new_session_id(session).await;
+            call.browser.remember_proof(&code);
         }
         Ok((code, result))
     }
@@ -368,19 +377,9 @@ pub mod ssr {
         }
     }
 
-    /// The session's CSRF token, made on first use.
-    async fn csrf_token(call: &Call) -> String {
-        let Some(session) = &call.session else {
-            return String::new();
-        };
-        if let Some(token) = session.get::<String>(CSRF).await.ok().flatten() {
-            return token;
-        }
-        let token = uuid::Uuid::new_v4().simple().to_string();
-        if let Err(error) = session.insert(CSRF, &token).await {
-            tracing::warn!(%error, "cannot keep a CSRF token in the session");
-        }
-        token
+    /// The browser's form token (CSRF).
+    fn csrf_token(call: &Call) -> String {
+        call.browser.form_token()
     }
 
     async fn look_up(call: &Call, code: String) -> Result<Lookup, PortError> {
@@ -400,7 +399,7 @@ pub mod ssr {
             match checked(&call, input, |code| look_up(&call, code), is_pending).await {
                 Ok((_, Lookup::Pending(details))) => CodeCheck::Pending {
                     details,
-                    csrf: csrf_token(&call).await,
+                    csrf: csrf_token(&call),
                 },
                 Ok((_, Lookup::Gone)) | Err(Refusal::Gone) => CodeCheck::Gone,
                 Err(Refusal::Empty) => CodeCheck::Empty,
@@ -434,7 +433,7 @@ pub mod ssr {
             let id: Option<String> = session.get(LAST_PROVIDER).await.ok().flatten();
             last = id.and_then(|id| choice.all.iter().find(|p| p.id == id).cloned());
         }
-        let csrf = csrf_token(&call).await;
+        let csrf = csrf_token(&call);
         Ok(ProviderPage::Choose {
             code,
             choice,
@@ -453,7 +452,7 @@ pub mod ssr {
             match checked(&call, input, step, |c| *c != Completion::Gone).await {
                 Ok((code, Completion::SignedIn(_))) if !started_here(&call, &code).await => {
                     let device = call.port.signed_in_device(&code).await.unwrap_or_default();
-                    let csrf = csrf_token(&call).await;
+                    let csrf = csrf_token(&call);
                     CompletePage::StartedElsewhere { code, device, csrf }
                 }
                 Ok((code, outcome)) => CompletePage::Outcome(code, outcome),
@@ -464,9 +463,8 @@ pub mod ssr {
         )
     }
 
-    /// A new id for the session once it holds something worth taking (a proven code, a sign-in
-    /// started): an id planted or seen before is worth nothing after (security review, finding
-    /// 16).
+    /// A new id for the session once it holds something worth taking (a sign-in started): an id
+    /// planted or seen before is worth nothing after (security review, finding 16).
     async fn new_session_id(session: &Session) {
         if let Err(error) = session.cycle_id().await {
             tracing::warn!(%error, "cannot give the session a new id");
@@ -495,13 +493,7 @@ pub mod ssr {
         from_own_page(&call, csrf).await?;
         // Only a browser that opened this code's completion page (the code check passed, within
         // the limits) may sign its TV out: no guessing codes to sign strangers' TVs out.
-        let opened = match (&call.session, normalize_code(input)) {
-            (Some(session), Some(code)) => {
-                let checked: Option<String> = session.get(CHECKED_CODE).await.ok().flatten();
-                checked.filter(|checked| *checked == code)
-            }
-            _ => None,
-        };
+        let opened = normalize_code(input).filter(|code| call.browser.proved(code));
         let Some(code) = opened else {
             redirect_refused(input);
             return Ok(());
@@ -516,7 +508,7 @@ pub mod ssr {
         Ok(())
     }
 
-    /// State changes come only from this site's own pages: the form carries the session's CSRF
+    /// State changes come only from this site's own pages: the form carries the browser's form
     /// token, and a browser that names the origin must name this site's public one. Browsers
     /// that send `Origin: null` (older Safari with some referrer policies) pass on the token.
     async fn from_own_page(call: &Call, csrf: &str) -> Result<(), ServerFnError> {
@@ -532,14 +524,7 @@ pub mod ssr {
             (Some(origin), Some(public)) => origin.eq_ignore_ascii_case(&public.0),
             (Some(_), None) => false,
         };
-        let expected = match &call.session {
-            Some(session) => session.get::<String>(CSRF).await.ok().flatten(),
-            None => None,
-        };
-        let token_ok = expected.is_some_and(|expected| {
-            !csrf.is_empty() && constant_time_eq(expected.as_bytes(), csrf.as_bytes())
-        });
-        if origin_ok && token_ok {
+        if origin_ok && call.browser.is_form_token(csrf) {
             Ok(())
         } else {
             set_status(StatusCode::FORBIDDEN, None);
@@ -547,10 +532,6 @@ pub mod ssr {
                 "this form must be sent from this site's own page; reload it and try again",
             ))
         }
-    }
-
-    fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-        a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
     }
 
     fn code_url(path: &str, code: &str) -> String {
@@ -570,7 +551,7 @@ pub mod ssr {
         from_own_page(&call, csrf).await?;
         match checked(&call, input, |code| look_up(&call, code), is_pending).await {
             Ok((code, Lookup::Pending(CodeDetails { provider, .. }))) => match provider {
-                Some(provider) => redirect_to_sign_in(&call, &code, &provider.id).await,
+                Some(provider) => redirect_to_sign_in(&call, &code, &provider.id).await?,
                 None => leptos_axum::redirect(&code_url("/activate/provider", &code)),
             },
             _ => redirect_refused(input),
@@ -599,13 +580,43 @@ pub mod ssr {
         let call = call().await?;
         from_own_page(&call, csrf).await?;
         match checked(&call, input, |code| look_up(&call, code), is_pending).await {
-            Ok((code, _)) => redirect_to_sign_in(&call, &code, mvpd).await,
+            Ok((code, _)) => redirect_to_sign_in(&call, &code, mvpd).await?,
             _ => redirect_refused(input),
         }
         Ok(())
     }
 
-    async fn redirect_to_sign_in(call: &Call, code: &str, mvpd: &str) {
+    /// A browser without a session gets one only within its address prefix's budget of new
+    /// sessions: past it the post is refused (429, `Retry-After`), and no session is made.
+    async fn admit_new_session(call: &Call) -> Result<(), ServerFnError> {
+        let Some(session) = call.session.as_ref() else {
+            return Ok(());
+        };
+        let Some(limiter) = use_context::<Arc<dyn SessionLimiter>>() else {
+            return Ok(());
+        };
+        if !session.is_empty().await {
+            return Ok(());
+        }
+        match limiter.admit(call.viewer).await {
+            Ok(()) => Ok(()),
+            Err(NotAdmitted::Wait(wait)) => {
+                set_status(StatusCode::TOO_MANY_REQUESTS, Some(wait));
+                Err(ServerFnError::new(format!(
+                    "too many sign-ins from your network: try again in {wait} s"
+                )))
+            }
+            Err(NotAdmitted::Unavailable) => {
+                set_status(StatusCode::SERVICE_UNAVAILABLE, Some(1));
+                Err(ServerFnError::new(
+                    "the service is briefly unavailable: try again in a moment",
+                ))
+            }
+        }
+    }
+
+    async fn redirect_to_sign_in(call: &Call, code: &str, mvpd: &str) -> Result<(), ServerFnError> {
+        admit_new_session(call).await?;
         match call.port.start_sign_in(code, mvpd, call.viewer).await {
             Ok(Some(url)) => {
                 if let Some(session) = &call.session {
@@ -625,5 +636,6 @@ pub mod ssr {
                 leptos_axum::redirect(&code_url("/activate/provider", code));
             }
         }
+        Ok(())
     }
 }

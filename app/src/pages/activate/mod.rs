@@ -4,6 +4,8 @@
 //! code validation and search as you type.
 
 pub mod api;
+#[cfg(feature = "ssr")]
+pub mod browser;
 mod complete;
 mod confirm;
 mod entry;
