@@ -174,7 +174,8 @@ impl EventStream {
 pub struct Phone {
     http: reqwest::Client,
     base: String,
-    cookie: Option<String>,
+    /// The cookies the site set (`name=value`), one per name.
+    cookies: Vec<String>,
     csrf: Option<String>,
 }
 
@@ -183,31 +184,42 @@ impl Phone {
         Self {
             http,
             base: base.to_owned(),
-            cookie: None,
+            cookies: Vec::new(),
             csrf: None,
         }
     }
 
     fn keep(&mut self, answer: &reqwest::Response) {
-        if let Some(cookie) = answer
+        for set in answer
             .headers()
             .get_all("set-cookie")
             .iter()
             .filter_map(|v| v.to_str().ok())
-            .find(|v| v.starts_with("tve_session="))
         {
-            self.cookie = cookie.split(';').next().map(str::to_owned);
+            let Some(pair) = set.split(';').next() else {
+                continue;
+            };
+            let name = pair.split('=').next().unwrap_or_default();
+            self.cookies
+                .retain(|kept| kept.split('=').next() != Some(name));
+            self.cookies.push(pair.to_owned());
+        }
+    }
+
+    fn with_cookies(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        if self.cookies.is_empty() {
+            request
+        } else {
+            request.header("cookie", self.cookies.join("; "))
         }
     }
 
     async fn page(&mut self, path: &str) -> Result<String, Failure> {
-        let mut request = self
-            .http
-            .get(format!("{}{path}", self.base))
-            .header("accept", "text/html");
-        if let Some(cookie) = &self.cookie {
-            request = request.header("cookie", cookie);
-        }
+        let request = self.with_cookies(
+            self.http
+                .get(format!("{}{path}", self.base))
+                .header("accept", "text/html"),
+        );
         let answer = request.send().await.map_err(|e| broken(path, e))?;
         self.keep(&answer);
         let status = answer.status();
@@ -227,15 +239,13 @@ impl Phone {
 
     /// Posts a form to a server function; gives the redirect's target.
     async fn post(&mut self, endpoint: &str, fields: &[(&str, &str)]) -> Result<String, Failure> {
-        let mut request = self
-            .http
-            .post(format!("{}/api/activate/{endpoint}", self.base))
-            .header("accept", "text/html")
-            .header("origin", &self.base)
-            .form(fields);
-        if let Some(cookie) = &self.cookie {
-            request = request.header("cookie", cookie);
-        }
+        let request = self.with_cookies(
+            self.http
+                .post(format!("{}/api/activate/{endpoint}", self.base))
+                .header("accept", "text/html")
+                .header("origin", &self.base)
+                .form(fields),
+        );
         let answer = request.send().await.map_err(|e| broken(endpoint, e))?;
         self.keep(&answer);
         answer
