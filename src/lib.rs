@@ -179,7 +179,12 @@ fn exempt_from_connection_shares(config: &Config) -> std::sync::Arc<[ipnet::IpNe
         std::net::Ipv6Addr::LOCALHOST.into(),
     ]
     .map(ipnet::IpNet::from);
-    config.trusted_proxies.iter().copied().chain(loopback).collect()
+    config
+        .trusted_proxies
+        .iter()
+        .copied()
+        .chain(loopback)
+        .collect()
 }
 
 /// Adobe's checklist (§7) wants the device's source port in `X-Device-Info` (Spectrum's

@@ -74,17 +74,17 @@ mod tests {
             .filter_map(|_| shares.take(ip("2001:db8:1:1::1")))
             .collect();
         assert_eq!(held.len(), 4);
-        assert!(
-            shares.take(ip("2001:db8:1:1::2")).is_none(),
-            "the same /64"
-        );
+        assert!(shares.take(ip("2001:db8:1:1::2")).is_none(), "the same /64");
         let site: Vec<Held> = (2..20)
             .filter_map(|n| shares.take(ip(&format!("2001:db8:1:{n}::1"))))
             .collect();
         assert_eq!(site.len(), 12, "16 for the /48");
         assert!(shares.take(ip("2001:db8:2::1")).is_some(), "another /48");
         drop(held);
-        assert!(shares.take(ip("2001:db8:1:1::1")).is_some(), "places come back");
+        assert!(
+            shares.take(ip("2001:db8:1:1::1")).is_some(),
+            "places come back"
+        );
     }
 
     #[test]

@@ -84,17 +84,25 @@ mod tests {
     use super::*;
 
     fn caps(keys: &[(&str, usize)]) -> Vec<(String, usize)> {
-        keys.iter().map(|(key, cap)| ((*key).to_owned(), *cap)).collect()
+        keys.iter()
+            .map(|(key, cap)| ((*key).to_owned(), *cap))
+            .collect()
     }
 
     #[test]
     fn a_place_is_taken_under_every_key_or_none() {
         let counts = Arc::new(OpenCounts::default());
         let first = counts.take(caps(&[("a", 1), ("b", 2)])).expect("free");
-        assert!(counts.take(caps(&[("a", 1), ("b", 2)])).is_none(), "a is full");
+        assert!(
+            counts.take(caps(&[("a", 1), ("b", 2)])).is_none(),
+            "a is full"
+        );
         assert_eq!(counts.count("b"), 1, "a refusal takes nothing");
         let other = counts.take(caps(&[("c", 1), ("b", 2)])).expect("free");
-        assert!(counts.take(caps(&[("d", 1), ("b", 2)])).is_none(), "b is full");
+        assert!(
+            counts.take(caps(&[("d", 1), ("b", 2)])).is_none(),
+            "b is full"
+        );
         drop((first, other));
         assert_eq!(counts.keys(), 0, "no key left behind");
         assert!(counts.take(caps(&[("a", 1)])).is_some());

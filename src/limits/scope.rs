@@ -105,7 +105,9 @@ mod tests {
     fn a_site_is_an_ipv4_24_or_an_ipv6_48() {
         for raw in ["203.0.113.7", "::ffff:203.0.113.7", "2001:db8:1:2ab:c::9"] {
             let ip = ip(raw);
-            let wide = Scope::Ipv4Net24.key(ip).or_else(|| Scope::Ipv6Net48.key(ip));
+            let wide = Scope::Ipv4Net24
+                .key(ip)
+                .or_else(|| Scope::Ipv6Net48.key(ip));
             assert_eq!(Some(site_key(ip)), wide, "{raw}");
         }
     }

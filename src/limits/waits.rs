@@ -167,7 +167,8 @@ mod tests {
         let other_site = IpAddr::from([0x2001, 0xdb8, 2, 0, 0, 0, 0, 1]);
         assert!(slots.take("tv-new", other_site, Wait::EventStream).is_ok());
 
-        let addresses = |n: usize| IpAddr::from([198, 51, 100, u8::try_from(n % 256).expect("byte")]);
+        let addresses =
+            |n: usize| IpAddr::from([198, 51, 100, u8::try_from(n % 256).expect("byte")]);
         let _v4 = fill(&slots, PER_SITE, addresses);
         assert!(slots
             .take("tv-new", [198, 51, 100, 7].into(), Wait::LongPoll)
@@ -182,11 +183,20 @@ mod tests {
     #[test]
     fn a_node_holds_waits_on_at_most_half_its_connections() {
         let slots = WaitSlots::for_connections(16);
-        let sites = |n: usize| IpAddr::from([0x2001, 0xdb8, u16::try_from(n).expect("small"), 0, 0, 0, 0, 1]);
+        let sites = |n: usize| {
+            IpAddr::from([
+                0x2001,
+                0xdb8,
+                u16::try_from(n).expect("small"),
+                0,
+                0,
+                0,
+                0,
+                1,
+            ])
+        };
         let held = fill(&slots, 8, sites);
-        assert!(slots
-            .take("tv-new", sites(99), Wait::EventStream)
-            .is_err());
+        assert!(slots.take("tv-new", sites(99), Wait::EventStream).is_err());
         drop(held);
         assert!(slots.take("tv-new", sites(99), Wait::EventStream).is_ok());
     }
