@@ -67,7 +67,9 @@ pub struct Args {
     #[arg(long, env = "TVE_SHUTDOWN_DEADLINE", default_value_t = 20)]
     pub shutdown_deadline: u64,
 
-    /// Connections each listener keeps open at once; more wait until one closes.
+    /// Connections each listener keeps open at once; more wait until one closes. One IPv4
+    /// address or IPv6 /64 may hold 1/16, an IPv4 /24 or IPv6 /48 a quarter (the trusted proxies
+    /// and loopback any, and 16 more past the cap); event streams and long polls half.
     #[arg(long, env = "TVE_MAX_CONNECTIONS", default_value_t = 16_384)]
     pub max_connections: usize,
 

@@ -119,6 +119,7 @@ pub async fn run(
     let limits = http::server::ConnectionLimits {
         max_connections: config.max_connections,
         shutdown_deadline: config.shutdown_deadline.saturating_sub(drain_for),
+        exempt: exempt_from_connection_shares(&config),
         ..http::server::ConnectionLimits::default()
     };
     // Only the public listener sits behind the balancer.
@@ -167,6 +168,23 @@ pub async fn run(
     store.close().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Peers held to no share of the connections, with places past the cap kept for them: the
+/// trusted proxies (the balancer, whose clients' waits are capped by the address it forwards)
+/// and loopback (local health checks).
+fn exempt_from_connection_shares(config: &Config) -> std::sync::Arc<[ipnet::IpNet]> {
+    let loopback = [
+        std::net::IpAddr::from(std::net::Ipv4Addr::LOCALHOST),
+        std::net::Ipv6Addr::LOCALHOST.into(),
+    ]
+    .map(ipnet::IpNet::from);
+    config
+        .trusted_proxies
+        .iter()
+        .copied()
+        .chain(loopback)
+        .collect()
 }
 
 /// Adobe's checklist (§7) wants the device's source port in `X-Device-Info` (Spectrum's

@@ -49,7 +49,7 @@ impl AppState {
     /// Builds the state, deriving the Leptos settings from the configuration.
     pub fn new(config: Config, service: Service, shared: Shared) -> Self {
         let leptos = crate::http::site::leptos_options(&config);
-        let waits = Arc::<WaitSlots>::default();
+        let waits = Arc::new(WaitSlots::for_connections(config.max_connections));
         let requests = Arc::<RequestMetrics>::default();
         let mut metrics = Registry::default();
         requests.register(&mut metrics);

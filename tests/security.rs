@@ -695,6 +695,63 @@ async fn streams_per_device_token_are_capped() {
     );
 }
 
+/// Opens the event streams of `token`'s activation `code` until one is refused: how many opened
+/// (they stay open in `open`), and the refusal.
+async fn streams_until_refused(
+    api: &Api,
+    token: &str,
+    code: &str,
+    open: &mut Vec<reqwest::Response>,
+) -> tv_api_support::Answer {
+    let path = format!("/tv/v1/activations/{code}/events");
+    loop {
+        let response = api
+            .http
+            .get(api.url(&path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("stream");
+        if response.status() != StatusCode::OK {
+            return tv_api_support::Answer {
+                status: response.status(),
+                headers: response.headers().clone(),
+                text: response.text().await.expect("body"),
+            };
+        }
+        open.push(response);
+    }
+}
+
+/// Security review, finding 10: waits (event streams, long polls) hold at most half of a node's
+/// connections, whatever the devices and addresses, so the other half serves everyone else.
+#[tokio::test]
+async fn waits_hold_at_most_half_of_a_nodes_connections() {
+    let api = Api::start(&["--max-connections", "16"]).await;
+    let mut open = Vec::new();
+    for device in ["tv-wait-1", "tv-wait-2"] {
+        let token = api.register(device).await;
+        let code = api.start_activation(&token, "Spectrum").await["code"]
+            .as_str()
+            .expect("code")
+            .to_owned();
+        let refused = streams_until_refused(&api, &token, &code, &mut open).await;
+        assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS, "{device}");
+    }
+    assert_eq!(open.len(), 8, "4 per device, and the node's 8 are taken");
+    let token = api.register("tv-wait-3").await;
+    let code = api.start_activation(&token, "Spectrum").await["code"]
+        .as_str()
+        .expect("code")
+        .to_owned();
+    let mut third = Vec::new();
+    let refused = streams_until_refused(&api, &token, &code, &mut third).await;
+    assert!(third.is_empty(), "the node's waits are taken");
+    tv_api_support::assert_retryable(&refused, StatusCode::TOO_MANY_REQUESTS, "too_many_requests");
+    let status = api.get(&format!("/tv/v1/activations/{code}"), &token).await;
+    assert_eq!(status.status, StatusCode::OK, "other requests are served");
+}
+
 /// A router answering "hi" served with `limits` on a loopback port, until the test ends.
 async fn serve_hello(limits: ConnectionLimits) -> std::net::SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -732,6 +789,92 @@ async fn idle_connections_without_headers_are_closed() {
     );
 }
 
+/// A connection to `server` from `from`, an address of this host: all of 127.0.0.0/8 is
+/// loopback, so each /24 in it stands for another client's network.
+async fn connect_from(from: [u8; 4], server: std::net::SocketAddr) -> tokio::net::TcpStream {
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket
+        .bind((std::net::Ipv4Addr::from(from), 0).into())
+        .expect("bind");
+    socket.connect(server).await.expect("connect")
+}
+
+/// What `GET /` from `from` gets within 2 s, or none.
+async fn hello_from(from: [u8; 4], server: std::net::SocketAddr) -> Option<String> {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let mut stream = connect_from(from, server).await;
+    stream
+        .write_all(b"GET / HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
+        .await
+        .ok()?;
+    let mut buffer = Vec::new();
+    tokio::time::timeout(
+        std::time::Duration::from_secs(2),
+        stream.read_to_end(&mut buffer),
+    )
+    .await
+    .ok()?
+    .ok()?;
+    Some(String::from_utf8_lossy(&buffer).into_owned())
+}
+
+/// Whether the server hung up on `stream` within a second (it never sent anything).
+async fn hung_up(stream: &mut tokio::net::TcpStream) -> bool {
+    use tokio::io::AsyncReadExt as _;
+    let mut byte = [0u8; 1];
+    matches!(
+        tokio::time::timeout(std::time::Duration::from_secs(1), stream.read(&mut byte)).await,
+        Ok(Ok(0) | Err(_))
+    )
+}
+
+/// Security review, finding 10: one address holding idle sockets gets its share of the
+/// connections (1/16) and is disconnected past it at once; another address is served.
+#[tokio::test]
+async fn one_address_cannot_take_every_connection() {
+    let addr = serve_hello(ConnectionLimits {
+        max_connections: 16,
+        ..Default::default()
+    })
+    .await;
+    let mut idle = Vec::new();
+    for _ in 0..16 {
+        idle.push(connect_from([127, 0, 0, 1], addr).await);
+    }
+    let mut refused = 0;
+    for stream in &mut idle {
+        refused += usize::from(hung_up(stream).await);
+    }
+    assert_eq!(refused, 15, "one connection is the address's share");
+    let answer = hello_from([127, 0, 0, 2], addr).await;
+    assert!(
+        answer.is_some_and(|answer| answer.contains("hi")),
+        "another address is served"
+    );
+}
+
+/// Security review, finding 10: with exempt peers (the trusted proxies and loopback in
+/// production), a full listener disconnects other clients at once instead of leaving them in
+/// the backlog, and keeps places past the cap for the exempt ones (the balancer's health checks).
+#[tokio::test]
+async fn exempt_peers_are_served_past_a_full_listener() {
+    let addr = serve_hello(ConnectionLimits {
+        max_connections: 1,
+        exempt: vec!["127.0.9.9/32".parse().expect("net")].into(),
+        ..Default::default()
+    })
+    .await;
+    let mut holder = connect_from([127, 0, 0, 1], addr).await;
+    let mut late = connect_from([127, 0, 1, 1], addr).await;
+    assert!(hung_up(&mut late).await, "a full listener refuses at once");
+    let check = hello_from([127, 0, 9, 9], addr).await;
+    assert!(
+        check.is_some_and(|answer| answer.contains("hi")),
+        "the exempt peer is served"
+    );
+    assert!(!hung_up(&mut holder).await, "the holder keeps its place");
+}
+
 #[tokio::test]
 async fn connections_beyond_the_cap_wait_for_a_free_one() {
     use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
@@ -740,8 +883,9 @@ async fn connections_beyond_the_cap_wait_for_a_free_one() {
         ..Default::default()
     })
     .await;
-    let holder = tokio::net::TcpStream::connect(addr).await.expect("connect");
-    let mut second = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let holder = connect_from([127, 0, 0, 1], addr).await;
+    // Another network: the first one's share is taken.
+    let mut second = connect_from([127, 0, 1, 1], addr).await;
     second
         .write_all(b"GET / HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
         .await

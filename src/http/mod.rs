@@ -1,6 +1,7 @@
 //! Router assembly and the layers every request goes through.
 
 pub mod brand;
+pub mod connection_shares;
 mod form_signer;
 pub mod health;
 pub mod metrics;

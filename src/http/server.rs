@@ -1,8 +1,8 @@
-//! The accept loop: HTTP/1.1 connections served by hyper with a cap on open connections and a
-//! header-read timeout (so one client cannot hold the server with idle or slow sockets), each
-//! request carrying its connection's peer address (or, behind a balancer speaking the PROXY
-//! protocol v2, the client's address and source port it names); on shutdown, no new
-//! connections, and the open ones are given a deadline to finish.
+//! The accept loop: HTTP/1.1 connections served by hyper with a cap on open connections, a
+//! share of it per client prefix, and a header-read timeout (so one client cannot hold the
+//! server with idle or slow sockets), each request carrying its connection's peer address (or,
+//! behind a balancer speaking the PROXY protocol v2, the client's address and source port it
+//! names); on shutdown, no new connections, and the open ones are given a deadline to finish.
 
 use std::{
     future::Future,
@@ -24,14 +24,23 @@ use ppp::v2::{Addresses, Command};
 use tokio::{
     io::AsyncReadExt as _,
     net::{TcpListener, TcpStream},
-    sync::Semaphore,
+    sync::{OwnedSemaphorePermit, Semaphore},
 };
 use tower::ServiceExt as _;
+
+use super::connection_shares::ConnectionShares;
+
+/// Places past the cap kept for exempt peers: the balancer's health checks get through a full
+/// listener.
+pub const RESERVED_CONNECTIONS: usize = 16;
 
 /// Limits on the connections one listener serves, and how it learns who the client is.
 #[derive(Clone, Debug)]
 pub struct ConnectionLimits {
-    /// Connections open at once; the next waits in the kernel's backlog until one closes.
+    /// Connections open at once. A client beyond its share of them (see
+    /// [`ConnectionShares`]) is disconnected at once. With no exempt peers, the next connection
+    /// past the cap waits in the kernel's backlog until one closes; with some, it is
+    /// disconnected at once, and exempt peers get [`RESERVED_CONNECTIONS`] more.
     pub max_connections: usize,
     /// Longest wait for a request's headers (a slow or idle client is disconnected).
     pub header_read_timeout: Duration,
@@ -40,6 +49,9 @@ pub struct ConnectionLimits {
     /// When set, every connection starts with a PROXY protocol v2 header, accepted only from
     /// these balancers (others are disconnected); its source address and port are the client's.
     pub proxy_protocol: Option<Arc<[IpNet]>>,
+    /// Clients held to no share, with places past the cap kept for them: the trusted proxies
+    /// and loopback.
+    pub exempt: Arc<[IpNet]>,
 }
 
 impl Default for ConnectionLimits {
@@ -49,6 +61,7 @@ impl Default for ConnectionLimits {
             header_read_timeout: Duration::from_secs(10),
             shutdown_deadline: Duration::from_secs(20),
             proxy_protocol: None,
+            exempt: Arc::new([]),
         }
     }
 }
@@ -62,6 +75,15 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let permits = Arc::new(Semaphore::new(limits.max_connections.max(1)));
+    let reserved = Arc::new(Semaphore::new(if limits.exempt.is_empty() {
+        0
+    } else {
+        RESERVED_CONNECTIONS
+    }));
+    let shares = Arc::new(ConnectionShares::new(
+        limits.max_connections,
+        limits.exempt.clone(),
+    ));
     let graceful = GracefulShutdown::new();
     let mut http = http1::Builder::new();
     http.timer(TokioTimer::new())
@@ -69,8 +91,10 @@ pub async fn serve(
     tokio::pin!(shutdown);
     loop {
         let permit = tokio::select! {
+            biased;
             () = &mut shutdown => break,
-            permit = permits.clone().acquire_owned() => permit,
+            permit = permits.clone().acquire_owned() => permit.map(Permit::Open),
+            permit = reserved.clone().acquire_owned() => permit.map(Permit::Reserved),
         };
         let Ok(permit) = permit else { break };
         let (stream, peer) = tokio::select! {
@@ -91,6 +115,8 @@ pub async fn serve(
         let watcher = graceful.watcher();
         let proxies = limits.proxy_protocol.clone();
         let header_read_timeout = limits.header_read_timeout;
+        let permits = permits.clone();
+        let shares = shares.clone();
         tokio::spawn(async move {
             let mut stream = stream;
             let client = match proxies {
@@ -107,6 +133,10 @@ pub async fn serve(
                     }
                 }
             };
+            let Some(place) = permit.admit(client.ip(), &shares, permits) else {
+                tracing::debug!(%client, "connection refused: the client holds its share, or none is free");
+                return;
+            };
             let service = TowerToHyperService::new(router.map_request(
                 move |mut request: Request<Incoming>| {
                     request.extensions_mut().insert(ConnectInfo(client));
@@ -117,7 +147,7 @@ pub async fn serve(
             if let Err(error) = connection.await {
                 tracing::debug!(%error, "connection ended with an error");
             }
-            drop(permit);
+            drop(place);
         });
     }
     drop(listener);
@@ -128,6 +158,40 @@ pub async fn serve(
         tracing::warn!("connections still open at the shutdown deadline were closed");
     }
     Ok(())
+}
+
+/// A permit to serve a connection, taken before it is accepted.
+enum Permit {
+    /// One of the listener's `max_connections`.
+    Open(OwnedSemaphorePermit),
+    /// One of the places past the cap kept for exempt clients.
+    Reserved(OwnedSemaphorePermit),
+}
+
+/// What a served connection holds until it closes.
+struct Place {
+    _permit: OwnedSemaphorePermit,
+    _share: crate::limits::Held,
+}
+
+impl Permit {
+    /// The place of a connection from `client`, once its client is known: none when the client
+    /// holds its share, or holds a reserved permit without being exempt and no other is free.
+    fn admit(
+        self,
+        client: IpAddr,
+        shares: &ConnectionShares,
+        permits: Arc<Semaphore>,
+    ) -> Option<Place> {
+        let permit = match self {
+            Self::Reserved(_) if !shares.is_exempt(client) => permits.try_acquire_owned().ok()?,
+            Self::Open(permit) | Self::Reserved(permit) => permit,
+        };
+        Some(Place {
+            _permit: permit,
+            _share: shares.take(client)?,
+        })
+    }
 }
 
 /// Reads the PROXY protocol v2 header a trusted balancer sends first, and gives the client it

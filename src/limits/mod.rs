@@ -15,13 +15,15 @@ use moka::{ops::compute::Op, sync::Cache};
 mod code_guard;
 mod nested;
 mod new_sessions;
+mod open_counts;
 mod scope;
 mod waits;
 
 pub use code_guard::{CodeGuard, FAILURES_CEILING, FAILURES_IN_TOTAL, FAILURES_PER_ADDRESS};
 pub use nested::{NestedLimits, Refusal};
 pub use new_sessions::NewSessions;
-pub use scope::Scope;
+pub use open_counts::{Held, OpenCounts};
+pub use scope::{site_key, Scope};
 pub use waits::{Wait, WaitSlot, WaitSlots};
 
 /// How many events a bucket holds and how fast it drains.

@@ -49,6 +49,15 @@ impl Scope {
     }
 }
 
+/// The key of the widest prefix one holder is assumed to have: the IPv4 /24 or the IPv6 /48
+/// around `ip` (the key [`Scope::Ipv4Net24`] or [`Scope::Ipv6Net48`] gives it).
+pub fn site_key(ip: IpAddr) -> String {
+    match canonical_ip(ip) {
+        IpAddr::V4(v4) => format!("{}/24", ipv4_net(v4, 24)),
+        IpAddr::V6(v6) => format!("{}/48", ipv6_net(v6, 48)),
+    }
+}
+
 fn ipv4_net(ip: Ipv4Addr, bits: u32) -> Ipv4Addr {
     Ipv4Addr::from(u32::from(ip) & (u32::MAX << (32 - bits)))
 }
@@ -90,6 +99,17 @@ mod tests {
             Some("203.0.113.0/24"),
             "mapped IPv4 is IPv4"
         );
+    }
+
+    #[test]
+    fn a_site_is_an_ipv4_24_or_an_ipv6_48() {
+        for raw in ["203.0.113.7", "::ffff:203.0.113.7", "2001:db8:1:2ab:c::9"] {
+            let ip = ip(raw);
+            let wide = Scope::Ipv4Net24
+                .key(ip)
+                .or_else(|| Scope::Ipv6Net48.key(ip));
+            assert_eq!(Some(site_key(ip)), wide, "{raw}");
+        }
     }
 
     #[test]
