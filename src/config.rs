@@ -264,6 +264,11 @@ pub struct Args {
     #[arg(long, env = "TVE_REINSTALL_WINDOW_DAYS", default_value_t = crate::service::DEFAULT_REINSTALL_WINDOW_DAYS)]
     pub reinstall_window_days: u32,
 
+    /// Days a registration that never started a sign-in may stay unseen before it is deleted
+    /// with its DCR credentials (its TV registers again if it comes back); 0 to 3650, 0 never.
+    #[arg(long, env = "TVE_RECLAIM_IDLE_DAYS", default_value_t = crate::service::DEFAULT_RECLAIM_IDLE_DAYS)]
+    pub reclaim_idle_days: u32,
+
     /// Background polls of Adobe for codes phones opened, in flight at once on this node (1 to
     /// 1000); more wait their turn.
     #[arg(long, env = "TVE_MAX_CONCURRENT_POLLS", default_value_t = crate::service::DEFAULT_MAX_CONCURRENT_POLLS)]
@@ -414,6 +419,8 @@ pub struct Config {
     pub registrations_per_second: u32,
     /// How long after a device was last seen a reinstall on its network keeps its identity.
     pub reinstall_window: Duration,
+    /// How long a registration that never started a sign-in may stay unseen; zero never.
+    pub reclaim_idle_after: Duration,
     /// Whether calls to a remote Adobe Pass are paced per device IP.
     pub adobe_throttle: bool,
     /// Whether steps reaching Adobe are metered per device and per address prefix.
@@ -552,6 +559,7 @@ impl TryFrom<Args> for Config {
             0,
             365,
         )?;
+        within("--reclaim-idle-days", args.reclaim_idle_days, 0, 3650)?;
         let trusted_proxies = parse_trusted_proxies(args.trusted_proxies.as_deref())?;
         if args.proxy_protocol && trusted_proxies.is_empty() {
             return Err(ConfigError::new(
@@ -612,6 +620,7 @@ impl TryFrom<Args> for Config {
             max_concurrent_polls: args.max_concurrent_polls,
             registrations_per_second: args.registrations_per_second,
             reinstall_window: Duration::from_secs(u64::from(args.reinstall_window_days) * 86_400),
+            reclaim_idle_after: Duration::from_secs(u64::from(args.reclaim_idle_days) * 86_400),
             adobe_throttle: args.adobe_throttle,
             adobe_step_limits: args.adobe_step_limits,
             budgets: Budgets {
@@ -1118,6 +1127,22 @@ mod tests {
                 .expect_err("more than a year")
                 .setting,
             "--reinstall-window-days"
+        );
+        assert_eq!(
+            config(&[]).expect("valid").reclaim_idle_after,
+            Duration::from_secs(30 * 86_400)
+        );
+        assert_eq!(
+            config(&["--reclaim-idle-days", "0"])
+                .expect("never reclaim")
+                .reclaim_idle_after,
+            Duration::ZERO
+        );
+        assert_eq!(
+            config(&["--reclaim-idle-days", "3651"])
+                .expect_err("more than ten years")
+                .setting,
+            "--reclaim-idle-days"
         );
         assert_eq!(
             config(&[]).expect("valid").dcr_redirect_uri,

@@ -58,6 +58,7 @@ pub fn service_settings(config: &Config, shared: &shared::Shared) -> service::Se
         preauthorize_chunk: config.preauthorize_chunk,
         max_concurrent_polls: config.max_concurrent_polls,
         reinstall_window: config.reinstall_window,
+        reclaim_idle_after: config.reclaim_idle_after,
         probe_device: config.probe_device.clone(),
         metadata_keys: config.metadata_keys.clone(),
         media_tokens: config.media_tokens.clone(),

@@ -4,12 +4,16 @@
 mod common;
 mod tv_api_support;
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::{
+    sync::atomic::{AtomicBool, Ordering},
+    time::{Duration, SystemTime},
+};
 
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 use tv_api_support::{register_body, Api};
 use tve_activate::{
+    clock::ManualClock,
     emulator::{self, EmulatorSettings},
     http::server::ConnectionLimits,
 };
@@ -242,6 +246,88 @@ async fn registrations_need_a_json_content_type() {
         "nothing registered at Adobe"
     );
     api.register("tv-from-a-web-page").await;
+}
+
+/// A crowd's registrations that never start a sign-in do not stay: once unseen past the
+/// window (30 days) they are deleted with their credentials. A device that started a sign-in,
+/// even one it never finished, keeps its registration, as does one seen lately.
+#[tokio::test]
+async fn idle_registrations_that_never_started_a_sign_in_are_reclaimed() {
+    let clock = ManualClock::new(SystemTime::now());
+    let api = Api::start_with_clock(&[], clock.clone()).await;
+    let idle = api.register("idle-tv").await;
+    let trying = api.register("trying-tv").await;
+    api.start_activation(&trying, "Spectrum").await;
+    let watching = api
+        .signed_in_device("watching-tv", "Spectrum", "premium")
+        .await;
+    let store = api.service.store();
+    let tried = store.devices_of_app("trying-tv").await.expect("read");
+    assert!(
+        tried[0].sign_in_started_at.is_some(),
+        "an activation start is a sign-in started"
+    );
+    assert_eq!(
+        api.service
+            .reclaim_idle_registrations()
+            .await
+            .expect("sweep"),
+        0,
+        "nothing idle yet"
+    );
+
+    clock.advance(Duration::from_secs(31 * 86_400));
+    let lately = api.register("lately-tv").await;
+    assert_eq!(
+        api.service
+            .reclaim_idle_registrations()
+            .await
+            .expect("sweep"),
+        1
+    );
+
+    let gone = api.get("/tv/v1/profile", &idle).await;
+    assert_eq!(gone.status, StatusCode::UNAUTHORIZED, "{}", gone.text);
+    assert_eq!(gone.error_code(), "unknown_device");
+    assert!(store
+        .devices_of_app("idle-tv")
+        .await
+        .expect("read")
+        .is_empty());
+    for kept in [&trying, &watching, &lately] {
+        let answer = api.get("/tv/v1/profile", kept).await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+    }
+    assert!(api
+        .metrics()
+        .await
+        .contains("tve_registrations_reclaimed_total 1"));
+    let back = api.register("idle-tv").await;
+    assert_eq!(
+        api.get("/tv/v1/profile", &back).await.json(),
+        json!({"authenticated": false}),
+        "the TV registers again when it comes back"
+    );
+}
+
+/// The window is a setting; zero keeps every registration.
+#[tokio::test]
+async fn a_reclaim_window_of_zero_keeps_every_registration() {
+    let clock = ManualClock::new(SystemTime::now());
+    let api = Api::start_with_clock(&["--reclaim-idle-days", "0"], clock.clone()).await;
+    let idle = api.register("idle-tv").await;
+    clock.advance(Duration::from_secs(3_650 * 86_400));
+    assert_eq!(
+        api.service
+            .reclaim_idle_registrations()
+            .await
+            .expect("sweep"),
+        0
+    );
+    assert_eq!(
+        api.get("/tv/v1/profile", &idle).await.status,
+        StatusCode::OK
+    );
 }
 
 /// TempPass starts from fresh registrations in one IPv6 /48: 6 per /56 and 12 per /48,

@@ -15,6 +15,17 @@ pub struct ProviderView {
     pub name: String,
     /// Logo address, when the provider has one.
     pub logo_url: Option<String>,
+    /// While its sign-in is having trouble: the operators' notice by language (`en`, `es`),
+    /// empty for the site's own words.
+    pub notice: Option<std::collections::BTreeMap<String, String>>,
+}
+
+impl ProviderView {
+    /// The notice to show beside the provider in `lang`, while there is one.
+    pub fn notice_in(&self, lang: crate::i18n::Lang) -> Option<String> {
+        let messages = self.notice.as_ref()?;
+        Some(lang.trouble_notice(messages, &self.name))
+    }
 }
 
 /// A code that belongs to a pending activation.

@@ -80,6 +80,7 @@ fn provider_view(provider: &Provider) -> ProviderView {
         id: provider.id.clone(),
         name: provider.display_name.clone(),
         logo_url: provider.logo_url.clone(),
+        notice: provider.notice.clone(),
     }
 }
 
@@ -101,6 +102,7 @@ impl SitePort {
                 id: id.to_owned(),
                 name: id.to_owned(),
                 logo_url: None,
+                notice: None,
             })
     }
 

@@ -303,6 +303,7 @@ impl Service {
             domain_name: Some(settings.domain_name.clone()),
             redirect_url: None,
         };
+        self.starting_sign_in(&session.device).await?;
         let created = self
             .inner
             .adobe

@@ -1,5 +1,5 @@
-//! Devices: registration (one DCR client per registration, kept forever) and the opaque device
-//! token a TV sends on every call; only the token's SHA-256 is stored.
+//! Devices: registration (one DCR client per registration, kept while the device is in use) and
+//! the opaque device token a TV sends on every call; only the token's SHA-256 is stored.
 //!
 //! Adobe asks for a device identifier that survives reinstalls (REST API V2 checklist §7), yet a
 //! device id is no secret (it shows up in analytics and logs). So the Adobe device id is a
@@ -320,6 +320,7 @@ impl Service {
                     registered_at: now,
                     network: Some(network),
                     seen_at: now,
+                    sign_in_started_at: None,
                 };
                 self.inner
                     .store

@@ -132,6 +132,7 @@ mod tests {
             registered_at: 0,
             network: None,
             seen_at: 0,
+            sign_in_started_at: None,
         }
     }
 

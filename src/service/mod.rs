@@ -14,7 +14,9 @@ pub mod limits;
 mod logout;
 mod polling;
 mod profiles;
+mod provider_states;
 mod providers;
+mod reclaim;
 mod resource;
 mod revocation;
 mod rules;
@@ -37,7 +39,9 @@ pub use limits::{Caller, ServiceLimits};
 pub use logout::LogoutOutcome;
 pub use polling::DEFAULT_MAX_CONCURRENT_POLLS;
 pub use profiles::{MaxRating, ProfileSummary};
+pub use provider_states::{ProviderStateChange, NOTICE_LANGUAGES};
 pub use providers::{Provider, ProviderFilter, ProviderList, DEFAULT_HIDDEN_PROVIDERS};
+pub use reclaim::DEFAULT_RECLAIM_IDLE_DAYS;
 pub use resource::{InvalidResource, Resource};
 pub use rules::BusinessRules;
 pub use second_screen::PendingCode;
@@ -82,6 +86,9 @@ pub struct ServiceSettings {
     /// How long after a device was last seen a registration of its id without its token, from
     /// its network, keeps its Adobe identity (a reinstall); zero never.
     pub reinstall_window: Duration,
+    /// How long a registration that never started a sign-in may stay unseen before it is
+    /// deleted; zero never.
+    pub reclaim_idle_after: Duration,
     /// How the readiness probe describes itself to Adobe.
     pub probe_device: crate::adobe_pass::DeviceInfo,
 }
@@ -106,6 +113,9 @@ impl ServiceSettings {
             max_concurrent_polls: polling::DEFAULT_MAX_CONCURRENT_POLLS,
             reinstall_window: Duration::from_secs(
                 u64::from(devices::DEFAULT_REINSTALL_WINDOW_DAYS) * 86_400,
+            ),
+            reclaim_idle_after: Duration::from_secs(
+                u64::from(reclaim::DEFAULT_RECLAIM_IDLE_DAYS) * 86_400,
             ),
             probe_device: devices::default_probe_device(),
         }
@@ -138,6 +148,8 @@ struct Inner {
     known_devices: known_devices::KnownDevices,
     funnel: funnel::Funnel,
     domains: domains::DomainCheck,
+    reclaimed: reclaim::Reclaimed,
+    provider_states: provider_states::ProviderStates,
 }
 
 impl Service {
@@ -159,6 +171,8 @@ impl Service {
                 known_devices: known_devices::KnownDevices::default(),
                 funnel: funnel::Funnel::default(),
                 domains: domains::DomainCheck::default(),
+                reclaimed: reclaim::Reclaimed::default(),
+                provider_states: provider_states::ProviderStates::default(),
                 settings,
                 adobe,
                 store,
@@ -189,14 +203,16 @@ impl Service {
         self.inner.activations.register(registry);
         self.inner.polling.register(registry);
         self.inner.funnel.register(registry);
+        self.inner.reclaimed.register(registry);
     }
 
     fn now_millis(&self) -> i64 {
         self.inner.clock.now_millis()
     }
 
-    /// Deletes activations whose code expired more than a day ago, now and every ten minutes,
-    /// for as long as the runtime runs.
+    /// Now and every ten minutes, for as long as the runtime runs: deletes activations whose
+    /// code expired more than a day ago, and reclaims idle registrations that never started a
+    /// sign-in.
     pub fn spawn_housekeeping(&self) -> tokio::task::JoinHandle<()> {
         const KEEP_FINISHED_MS: i64 = 24 * 60 * 60 * 1000;
         let service = self.clone();
@@ -209,6 +225,11 @@ impl Service {
                     Ok(0) => {}
                     Ok(count) => tracing::info!(count, "purged expired activations"),
                     Err(error) => tracing::warn!(%error, "cannot purge expired activations"),
+                }
+                match service.reclaim_idle_registrations().await {
+                    Ok(0) => {}
+                    Ok(count) => tracing::info!(count, "reclaimed idle registrations"),
+                    Err(error) => tracing::warn!(%error, "cannot reclaim idle registrations"),
                 }
             }
         })
@@ -255,7 +276,8 @@ impl Service {
     }
 
     /// Acts on what the other nodes say, for as long as the runtime runs: a changed activation
-    /// is read again and its waiting TVs told; a stale device's caches are dropped.
+    /// is read again and its waiting TVs told; a stale device's caches are dropped; provider
+    /// states are read again.
     pub fn spawn_cluster_listener(&self) -> tokio::task::JoinHandle<()> {
         let service = self.clone();
         let mut events = self.inner.settings.bus.subscribe();
@@ -283,7 +305,13 @@ impl Service {
                     Ok(ClusterEvent::RefusalCleared { device_id }) => {
                         service.inner.profiles.clear_stale(&device_id);
                     }
-                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                    Ok(ClusterEvent::ProviderStatesChanged) => {
+                        service.inner.provider_states.forget();
+                    }
+                    // A change of provider states may be among the messages missed.
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                        service.inner.provider_states.forget();
+                    }
                     Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
                 }
             }

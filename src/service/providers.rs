@@ -4,6 +4,7 @@
 //! so it hides nothing here.
 
 use std::{
+    collections::BTreeMap,
     sync::Arc,
     time::{Duration, SystemTime},
 };
@@ -25,6 +26,9 @@ pub struct Provider {
     pub display_name: String,
     /// Logo, when Adobe has one.
     pub logo_url: Option<String>,
+    /// While an operator says its sign-in is having trouble: the notice by language (empty
+    /// for the site's own words).
+    pub notice: Option<BTreeMap<String, String>>,
 }
 
 /// The providers to offer.
@@ -72,6 +76,7 @@ impl ProviderFilter {
                 id: mvpd.id.clone(),
                 display_name: mvpd.display_name.clone().unwrap_or_else(|| mvpd.id.clone()),
                 logo_url: mvpd.logo_url.clone(),
+                notice: None,
             })
             .collect();
         all.sort_by_key(|p| p.display_name.to_lowercase());
@@ -201,10 +206,17 @@ impl Service {
         Ok(mvpds)
     }
 
-    /// The providers a viewer may pick for this device.
+    /// The providers a viewer may pick for this device, as operators' states make them:
+    /// hidden ones left out, the others with their notice.
     pub async fn providers(&self, session: &DeviceSession) -> Result<ProviderList, ServiceError> {
         let mvpds = self.mvpds(session).await?;
-        Ok(self.inner.settings.providers.apply(&mvpds))
+        let list = self.inner.settings.providers.apply(&mvpds);
+        let states = self.provider_states().await?;
+        Ok(super::provider_states::apply(
+            list,
+            &states,
+            self.now_millis(),
+        ))
     }
 }
 

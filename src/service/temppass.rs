@@ -110,6 +110,7 @@ impl Service {
                 .admit_temppass(session.identity.connection().ip())
                 .await?;
         }
+        self.starting_sign_in(&session.device).await?;
         let mut identity = session.identity.clone();
         if let Some(hashed) = &hashed {
             identity = identity.with_temp_pass_identity(hashed.clone());

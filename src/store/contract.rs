@@ -68,6 +68,7 @@ fn device(id: &str) -> Device {
         registered_at: 1_000,
         network: None,
         seen_at: 0,
+        sign_in_started_at: None,
     }
 }
 
@@ -233,7 +234,7 @@ async fn a_revoked_token_finds_nothing_and_cannot_renew() {
 }
 
 #[tokio::test]
-async fn first_credentials_are_kept_forever() {
+async fn first_credentials_are_kept() {
     for (store, _dir) in stores().await {
         store
             .register_device(&device("tv-1"), "hash")
@@ -596,5 +597,134 @@ async fn pseudonyms_are_stable_for_a_store() {
         assert_eq!(pseudonym.len(), 64, "{store:?}");
         assert_eq!(store.pseudonym("roku-1"), pseudonym);
         assert_ne!(store.pseudonym("roku-2"), pseudonym);
+    }
+}
+
+#[tokio::test]
+async fn registrations_that_never_started_a_sign_in_are_reclaimed_when_idle() {
+    for (store, _dir) in stores().await {
+        for (id, seen_at) in [("idle-old", 1_000), ("idle", 2_000), ("started", 1_000)] {
+            let mut registered = device(id);
+            registered.seen_at = seen_at;
+            store
+                .register_device(&registered, &format!("hash-{id}"))
+                .await
+                .expect("register");
+            let credentials = ClientCredentials {
+                client_id: format!("client-{id}"),
+                client_secret: Secret::new("secret"),
+            };
+            store
+                .save_new_credentials(id, &credentials)
+                .await
+                .expect("save");
+        }
+        let mut recent = device("recent");
+        recent.seen_at = 9_000;
+        store
+            .register_device(&recent, "hash-recent")
+            .await
+            .expect("register");
+        let mut watched = device("watched");
+        watched.seen_at = 1_000;
+        store
+            .register_device(&watched, "hash-watched")
+            .await
+            .expect("register");
+        store
+            .start_activation(&pending("CODE1", "watched"))
+            .await
+            .expect("start");
+        assert!(store.sign_in_started("started", 1_500).await.expect("mark"));
+        assert!(store.sign_in_started("started", 1_700).await.expect("mark"));
+        assert!(!store.sign_in_started("nobody", 1_500).await.expect("mark"));
+        assert_eq!(
+            store
+                .device("started")
+                .await
+                .expect("read")
+                .expect("found")
+                .sign_in_started_at,
+            Some(1_500),
+            "the first start is kept: {store:?}"
+        );
+
+        assert_eq!(
+            store.reclaim_idle_devices(5_000, 1).await.expect("reclaim"),
+            vec!["idle-old".to_owned()],
+            "the longest idle first: {store:?}"
+        );
+        assert_eq!(
+            store
+                .reclaim_idle_devices(5_000, 10)
+                .await
+                .expect("reclaim"),
+            vec!["idle".to_owned()],
+            "{store:?}"
+        );
+        assert_eq!(
+            store
+                .reclaim_idle_devices(5_000, 10)
+                .await
+                .expect("reclaim"),
+            Vec::<String>::new()
+        );
+        for gone in ["idle-old", "idle"] {
+            assert_eq!(store.device(gone).await.expect("read"), None, "{store:?}");
+            assert_eq!(store.credentials(gone).await.expect("read"), None);
+            assert_eq!(
+                store
+                    .device_for_token(&format!("hash-{gone}"))
+                    .await
+                    .expect("read"),
+                None
+            );
+        }
+        for kept in ["started", "recent", "watched"] {
+            assert!(
+                store.device(kept).await.expect("read").is_some(),
+                "{kept}: {store:?}"
+            );
+        }
+        assert!(store.credentials("started").await.expect("read").is_some());
+    }
+}
+
+#[tokio::test]
+async fn provider_states_are_kept_and_replaced() {
+    for (store, _dir) in stores().await {
+        assert_eq!(store.provider_states().await.expect("read"), vec![]);
+        let hidden = ProviderState {
+            mvpd: "Xfinity".to_owned(),
+            mode: ProviderMode::Hidden,
+            message: std::collections::BTreeMap::new(),
+            until: Some(9_000),
+            changed_by: "ana".to_owned(),
+            reason: "login page down".to_owned(),
+            changed_at: 1_000,
+        };
+        store.set_provider_state(&hidden).await.expect("set");
+        let notice = ProviderState {
+            mode: ProviderMode::Notice,
+            message: [
+                ("en".to_owned(), "Slow sign-in".to_owned()),
+                ("es".to_owned(), "Lento".to_owned()),
+            ]
+            .into(),
+            until: None,
+            changed_at: 2_000,
+            ..hidden.clone()
+        };
+        store.set_provider_state(&notice).await.expect("replace");
+        let spectrum = ProviderState {
+            mvpd: "Spectrum".to_owned(),
+            ..hidden.clone()
+        };
+        store.set_provider_state(&spectrum).await.expect("set");
+        assert_eq!(
+            store.provider_states().await.expect("read"),
+            vec![spectrum, notice],
+            "{store:?}"
+        );
     }
 }

@@ -8,7 +8,8 @@ use std::{
 use async_trait::async_trait;
 
 use super::{
-    revoked_hash, Activation, ActivationStatus, Device, SealingKey, SealingKeys, Store, StoreError,
+    revoked_hash, Activation, ActivationStatus, Device, ProviderState, SealingKey, SealingKeys,
+    Store, StoreError,
 };
 use crate::adobe_pass::{ClientCredentials, Secret};
 
@@ -20,6 +21,7 @@ struct State {
     /// Access tokens of the stored clients by device id, with their refresh times.
     tokens: HashMap<String, (Secret, i64)>,
     activations: HashMap<String, Activation>,
+    provider_states: std::collections::BTreeMap<String, ProviderState>,
 }
 
 /// Durable state kept in process memory.
@@ -201,6 +203,58 @@ impl Store for MemoryStore {
             device.network = Some(network.to_owned());
             device.seen_at = seen_at;
         }
+        Ok(())
+    }
+
+    async fn sign_in_started(&self, device_id: &str, now: i64) -> Result<bool, StoreError> {
+        let mut state = self.state()?;
+        let Some((device, _)) = state.devices.get_mut(device_id) else {
+            return Ok(false);
+        };
+        device.sign_in_started_at.get_or_insert(now);
+        Ok(true)
+    }
+
+    async fn reclaim_idle_devices(
+        &self,
+        seen_before: i64,
+        limit: u32,
+    ) -> Result<Vec<String>, StoreError> {
+        let mut state = self.state()?;
+        let mut idle: Vec<(i64, String)> = state
+            .devices
+            .values()
+            .map(|(device, _)| device)
+            .filter(|device| device.sign_in_started_at.is_none() && device.seen_at < seen_before)
+            .filter(|device| {
+                state
+                    .activations
+                    .values()
+                    .all(|activation| activation.device_id != device.device_id)
+            })
+            .map(|device| (device.seen_at, device.device_id.clone()))
+            .collect();
+        idle.sort();
+        idle.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+        Ok(idle
+            .into_iter()
+            .map(|(_, device_id)| {
+                state.devices.remove(&device_id);
+                state.credentials.remove(&device_id);
+                state.tokens.remove(&device_id);
+                device_id
+            })
+            .collect())
+    }
+
+    async fn provider_states(&self) -> Result<Vec<ProviderState>, StoreError> {
+        Ok(self.state()?.provider_states.values().cloned().collect())
+    }
+
+    async fn set_provider_state(&self, state: &ProviderState) -> Result<(), StoreError> {
+        self.state()?
+            .provider_states
+            .insert(state.mvpd.clone(), state.clone());
         Ok(())
     }
 

@@ -99,6 +99,10 @@ pub struct Device {
     pub network: Option<String>,
     /// When it was last seen from `network`, epoch ms (0: never).
     pub seen_at: i64,
+    /// When it first asked Adobe to start a sign-in (an authentication session or a TempPass),
+    /// epoch ms; `None`: never, so its Adobe identity holds no profile and an idle registration
+    /// may be reclaimed.
+    pub sign_in_started_at: Option<i64>,
 }
 
 /// Where an activation stands.
@@ -160,6 +164,58 @@ pub struct Activation {
     pub updated_at: i64,
     /// When Adobe issued the code, epoch ms (0 for activations stored before it was kept).
     pub created_at: i64,
+}
+
+/// What an operator set for a provider (MVPD) at runtime.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProviderMode {
+    /// Shown as Adobe lists it.
+    Normal,
+    /// Shown with a notice that its sign-in is having trouble.
+    Notice,
+    /// Not offered: its sign-in is broken.
+    Hidden,
+}
+
+impl ProviderMode {
+    /// The word stored and shown.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Normal => "normal",
+            Self::Notice => "notice",
+            Self::Hidden => "hidden",
+        }
+    }
+
+    /// The mode a stored word names.
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "normal" => Some(Self::Normal),
+            "notice" => Some(Self::Notice),
+            "hidden" => Some(Self::Hidden),
+            _ => None,
+        }
+    }
+}
+
+/// A provider's state as an operator last set it, and who set it and why.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProviderState {
+    /// The MVPD id.
+    pub mvpd: String,
+    /// Normal, notice or hidden.
+    pub mode: ProviderMode,
+    /// The notice by language (`en`, `es`); empty for the site's own words.
+    pub message: std::collections::BTreeMap<String, String>,
+    /// When the state lapses by itself (epoch ms); `None`: when set again.
+    pub until: Option<i64>,
+    /// The operator who set it.
+    pub changed_by: String,
+    /// Why.
+    pub reason: String,
+    /// When, epoch ms.
+    pub changed_at: i64,
 }
 
 /// The service's durable state.
@@ -247,6 +303,25 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         seen_at: i64,
     ) -> Result<(), StoreError>;
 
+    /// Records that the device asks Adobe to start a sign-in at `now` (epoch ms), unless it had
+    /// before; returns whether the device is registered.
+    async fn sign_in_started(&self, device_id: &str, now: i64) -> Result<bool, StoreError>;
+
+    /// Deletes up to `limit` registrations that never started a sign-in, have no activation and
+    /// were last seen before `seen_before` (epoch ms), with their credentials and access
+    /// tokens; returns their device ids.
+    async fn reclaim_idle_devices(
+        &self,
+        seen_before: i64,
+        limit: u32,
+    ) -> Result<Vec<String>, StoreError>;
+
+    /// Every provider state an operator set.
+    async fn provider_states(&self) -> Result<Vec<ProviderState>, StoreError>;
+
+    /// Keeps `state` as its provider's, replacing what was set before.
+    async fn set_provider_state(&self, state: &ProviderState) -> Result<(), StoreError>;
+
     /// A pseudonym of `value` under this deployment's secrets key (see
     /// [`SealingKeys::pseudonym`]); the in-memory store uses a key of its own lifetime.
     fn pseudonym(&self, value: &str) -> String;
@@ -276,6 +351,28 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 
     /// Closes the store; later calls fail.
     async fn close(&self);
+}
+
+/// The registrations that never started a sign-in, have no activation and were last seen before
+/// parameter 1 (epoch ms), oldest first; `mark` is the dialect's parameter mark (`$` or `?`).
+fn idle_devices(mark: char) -> String {
+    format!(
+        "SELECT device_id FROM devices d
+         WHERE sign_in_started_at IS NULL AND seen_at < {mark}1
+           AND NOT EXISTS (SELECT 1 FROM activations a WHERE a.device_id = d.device_id)
+         ORDER BY seen_at"
+    )
+}
+
+/// A provider state's notice as stored: JSON by language.
+fn message_json(state: &ProviderState) -> String {
+    serde_json::Value::from_iter(
+        state
+            .message
+            .iter()
+            .map(|(language, text)| (language.clone(), serde_json::Value::from(text.as_str()))),
+    )
+    .to_string()
 }
 
 /// What a revoked device's token hash becomes: unique per device (the column is), and never the

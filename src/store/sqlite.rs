@@ -10,7 +10,8 @@ use sqlx::{
 };
 
 use super::{
-    revoked_hash, token_row, Activation, ActivationStatus, Device, SealingKeys, Store, StoreError,
+    idle_devices, message_json, revoked_hash, token_row, Activation, ActivationStatus, Device,
+    ProviderMode, ProviderState, SealingKeys, Store, StoreError,
 };
 use crate::adobe_pass::{ClientCredentials, Secret};
 
@@ -62,6 +63,27 @@ fn device_from_row(row: &SqliteRow) -> Result<Device, StoreError> {
         registered_at: row.try_get("registered_at")?,
         network: row.try_get("network")?,
         seen_at: row.try_get("seen_at")?,
+        sign_in_started_at: row.try_get("sign_in_started_at")?,
+    })
+}
+
+fn provider_state_from_row(row: &SqliteRow) -> Result<ProviderState, StoreError> {
+    let mode: String = row.try_get("mode")?;
+    let message: String = row.try_get("message")?;
+    Ok(ProviderState {
+        mvpd: row.try_get("mvpd")?,
+        mode: ProviderMode::parse(&mode).ok_or_else(|| StoreError::Corrupt {
+            what: "provider mode",
+            detail: mode.clone(),
+        })?,
+        message: serde_json::from_str(&message).map_err(|e| StoreError::Corrupt {
+            what: "provider notice",
+            detail: e.to_string(),
+        })?,
+        until: row.try_get("until")?,
+        changed_by: row.try_get("changed_by")?,
+        reason: row.try_get("reason")?,
+        changed_at: row.try_get("changed_at")?,
     })
 }
 
@@ -311,6 +333,72 @@ impl Store for SqliteStore {
             .bind(seen_at)
             .execute(&self.pool)
             .await?;
+        Ok(())
+    }
+
+    async fn sign_in_started(&self, device_id: &str, now: i64) -> Result<bool, StoreError> {
+        let known = sqlx::query(
+            "UPDATE devices SET sign_in_started_at = COALESCE(sign_in_started_at, ?2) WHERE device_id = ?1",
+        )
+        .bind(device_id)
+        .bind(now)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(known > 0)
+    }
+
+    async fn reclaim_idle_devices(
+        &self,
+        seen_before: i64,
+        limit: u32,
+    ) -> Result<Vec<String>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let idle = idle_devices('?');
+        let idle: Vec<String> = sqlx::query_scalar(&format!(
+            "DELETE FROM devices WHERE device_id IN ({idle} LIMIT ?2) RETURNING device_id"
+        ))
+        .bind(seen_before)
+        .bind(limit)
+        .fetch_all(&mut *tx)
+        .await?;
+        for device_id in &idle {
+            sqlx::query("DELETE FROM client_credentials WHERE device_id = ?1")
+                .bind(device_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(idle)
+    }
+
+    async fn provider_states(&self) -> Result<Vec<ProviderState>, StoreError> {
+        sqlx::query("SELECT * FROM provider_states ORDER BY mvpd")
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(provider_state_from_row)
+            .collect()
+    }
+
+    async fn set_provider_state(&self, state: &ProviderState) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO provider_states (mvpd, mode, message, until, changed_by, reason, changed_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+             ON CONFLICT (mvpd) DO UPDATE SET
+               mode = excluded.mode, message = excluded.message, until = excluded.until,
+               changed_by = excluded.changed_by, reason = excluded.reason,
+               changed_at = excluded.changed_at",
+        )
+        .bind(&state.mvpd)
+        .bind(state.mode.as_str())
+        .bind(message_json(state))
+        .bind(state.until)
+        .bind(&state.changed_by)
+        .bind(&state.reason)
+        .bind(state.changed_at)
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 

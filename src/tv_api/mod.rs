@@ -19,7 +19,7 @@ mod temppass;
 
 use axum::{
     http::{header, HeaderValue},
-    routing::{get, post},
+    routing::{get, post, put},
     Router,
 };
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -59,6 +59,8 @@ pub fn admin_router() -> Router<AppState> {
             post(admin::invalidate),
         )
         .route("/admin/v1/devices/{device_id}/revoke", post(admin::revoke))
+        .route("/admin/v1/providers", get(admin::provider_states))
+        .route("/admin/v1/providers/{mvpd}", put(admin::set_provider_state))
         .method_not_allowed_fallback(method_not_allowed)
 }
 

@@ -67,6 +67,8 @@ pub struct Api {
     embedded: Option<RunningEmulator>,
     /// A standalone emulator the service reaches over `--adobe-pass-url`.
     pub standalone: Option<RunningEmulator>,
+    /// The service behind the API, for what no request triggers (housekeeping).
+    pub service: tve_activate::service::Service,
     stop: Option<oneshot::Sender<()>>,
 }
 
@@ -150,6 +152,7 @@ impl Api {
                 let _ = stopped_internal.await;
             },
         ));
+        let service = state.service.clone();
         let router = tve_activate::http::router(state);
         let (stop, stopped) = oneshot::channel::<()>();
         tokio::spawn(tve_activate::serve(listener, router, async {
@@ -167,6 +170,7 @@ impl Api {
                 .expect("client"),
             embedded,
             standalone,
+            service,
             stop: Some(stop),
         }
     }

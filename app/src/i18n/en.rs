@@ -39,6 +39,7 @@ pub const TEXTS: Texts = Texts {
     providers_title: "Choose your TV provider",
     providers_lead: "Pick the company you pay for TV. You will sign in on its page.",
     featured: "Popular providers",
+    trouble_notice: "{provider} sign-in is having trouble right now.",
     all_providers: "All providers",
     search_label: "Search providers",
     search_button: "Search",

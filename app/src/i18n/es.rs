@@ -39,6 +39,7 @@ pub const TEXTS: Texts = Texts {
     providers_title: "Elige tu proveedor de TV",
     providers_lead: "Elige la empresa a la que pagas la TV. Iniciarás sesión en su página.",
     featured: "Proveedores populares",
+    trouble_notice: "El inicio de sesión de {provider} tiene problemas en este momento.",
     all_providers: "Todos los proveedores",
     search_label: "Buscar proveedores",
     search_button: "Buscar",

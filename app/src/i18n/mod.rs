@@ -60,6 +60,19 @@ impl Lang {
         ranked.first().map(|(_, lang)| *lang)
     }
 
+    /// The notice for `provider` while its sign-in is having trouble: the operators' words in
+    /// this language (`messages`, by tag), else the site's own.
+    pub fn trouble_notice(
+        self,
+        messages: &std::collections::BTreeMap<String, String>,
+        provider: &str,
+    ) -> String {
+        messages
+            .get(self.tag())
+            .cloned()
+            .unwrap_or_else(|| self.texts().trouble_notice.replace("{provider}", provider))
+    }
+
     /// The copy in this language.
     pub fn texts(self) -> &'static Texts {
         match self {
@@ -159,6 +172,9 @@ pub struct Texts {
     pub providers_title: &'static str,
     pub providers_lead: &'static str,
     pub featured: &'static str,
+    /// A provider whose sign-in is having trouble, `{provider}` its name, unless operators
+    /// wrote their own notice (see [`Lang::trouble_notice`]).
+    pub trouble_notice: &'static str,
     pub all_providers: &'static str,
     pub search_label: &'static str,
     pub search_button: &'static str,

@@ -12,7 +12,11 @@ use super::{
     entry::TooMany,
     query_code, BusyNotice, ProviderLogo,
 };
-use crate::{hydration::island_hydrated, i18n::use_texts, port::ProviderView};
+use crate::{
+    hydration::island_hydrated,
+    i18n::{use_lang, use_texts},
+    port::ProviderView,
+};
 
 /// Whether a provider's name or id contains the search text (case-insensitive).
 fn matches(name: &str, id: &str, search: &str) -> bool {
@@ -92,6 +96,7 @@ fn Picker(
                             <button type="submit" name="mvpd" value=provider.id.clone() class="tile">
                                 <ProviderLogo provider=provider.clone()/>
                                 <span>{provider.name.clone()}</span>
+                                <TroubleNotice provider=provider.clone()/>
                             </button>
                         </li>
                     }).collect_view()}
@@ -113,6 +118,7 @@ fn Picker(
                             <button type="submit" name="mvpd" value=provider.id.clone() class="provider">
                                 <ProviderLogo provider=provider.clone() small=true/>
                                 <span>{provider.name.clone()}</span>
+                                <TroubleNotice provider=provider.clone()/>
                             </button>
                         </li>
                     }).collect_view()}
@@ -124,6 +130,14 @@ fn Picker(
             <p>{texts.help_text}</p>
         </details>
     }
+}
+
+/// What operators say while the provider's sign-in is having trouble, if anything.
+#[component]
+fn TroubleNotice(provider: ProviderView) -> impl IntoView {
+    provider
+        .notice_in(use_lang())
+        .map(|notice| view! { <small class="trouble">{notice}</small> })
 }
 
 /// The search over the full list (`children`, rendered by the server with the items that match

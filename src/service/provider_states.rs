@@ -1,0 +1,299 @@
+//! Provider states an operator sets at runtime, for game night: a provider whose sign-in is
+//! broken is hidden from the pickers, or shown with a notice, each until set again or until its
+//! end time. Kept in the store, so a restarted node has them; a change is announced over the
+//! node bus, so every node reads them again at once, and each node also reads them every
+//! [`REREAD`] in case an announcement was lost.
+
+use std::{
+    collections::{BTreeMap, HashMap},
+    sync::{Arc, RwLock},
+    time::Duration,
+};
+
+use super::{Provider, ProviderList, Service, ServiceError};
+use crate::{
+    shared::ClusterEvent,
+    store::{ProviderMode, ProviderState},
+};
+
+/// Longest a node goes without reading the states from the store.
+const REREAD: Duration = Duration::from_secs(30);
+/// Longest operator name, reason or notice, in characters.
+const MOST_CHARS: usize = 500;
+/// Languages a notice may be written in: the site's.
+pub const NOTICE_LANGUAGES: [&str; 2] = ["en", "es"];
+
+/// What an operator asks to set for a provider.
+#[derive(Clone, Debug)]
+pub struct ProviderStateChange {
+    /// Normal, notice or hidden.
+    pub mode: ProviderMode,
+    /// The notice by language; empty for the site's own words.
+    pub message: BTreeMap<String, String>,
+    /// When the state lapses by itself (epoch ms).
+    pub until: Option<i64>,
+    /// Who asks.
+    pub changed_by: String,
+    /// Why.
+    pub reason: String,
+}
+
+/// Provider states by MVPD id.
+type States = Arc<HashMap<String, ProviderState>>;
+
+/// The states this node applies, as last read, and when.
+#[derive(Debug, Default)]
+pub(super) struct ProviderStates {
+    read: RwLock<Option<(i64, States)>>,
+}
+
+impl ProviderStates {
+    fn current(&self, now: i64) -> Option<States> {
+        let read = self.read.read().unwrap_or_else(|e| e.into_inner());
+        read.as_ref()
+            .filter(|(at, _)| now.saturating_sub(*at) < millis(REREAD))
+            .map(|(_, states)| states.clone())
+    }
+
+    fn keep(&self, now: i64, states: Vec<ProviderState>) -> States {
+        let states: States = Arc::new(
+            states
+                .into_iter()
+                .map(|state| (state.mvpd.clone(), state))
+                .collect(),
+        );
+        *self.read.write().unwrap_or_else(|e| e.into_inner()) = Some((now, states.clone()));
+        states
+    }
+
+    /// Reads the states again at the next use (another node changed them).
+    pub fn forget(&self) {
+        *self.read.write().unwrap_or_else(|e| e.into_inner()) = None;
+    }
+}
+
+/// The state that applies at `now`: `None` once its end time passed, or when normal.
+fn in_force(state: &ProviderState, now: i64) -> Option<&ProviderState> {
+    (state.mode != ProviderMode::Normal && state.until.is_none_or(|until| now < until))
+        .then_some(state)
+}
+
+/// `list` as the states in force make it: hidden providers gone, the others with their notice.
+pub(super) fn apply(
+    list: ProviderList,
+    states: &HashMap<String, ProviderState>,
+    now: i64,
+) -> ProviderList {
+    let shown = |provider: Provider| -> Option<Provider> {
+        match states.get(&provider.id).and_then(|s| in_force(s, now)) {
+            None => Some(provider),
+            Some(state) if state.mode == ProviderMode::Hidden => None,
+            Some(state) => Some(Provider {
+                notice: Some(state.message.clone()),
+                ..provider
+            }),
+        }
+    };
+    ProviderList {
+        featured: list.featured.into_iter().filter_map(shown).collect(),
+        all: list.all.into_iter().filter_map(shown).collect(),
+    }
+}
+
+impl Service {
+    /// The provider states operators set, read from the store at most [`REREAD`] ago.
+    pub(super) async fn provider_states(&self) -> Result<States, ServiceError> {
+        let now = self.now_millis();
+        let cache = &self.inner.provider_states;
+        if let Some(states) = cache.current(now) {
+            return Ok(states);
+        }
+        let states = self.inner.store.provider_states().await?;
+        Ok(cache.keep(now, states))
+    }
+
+    /// Every provider state an operator set, lapsed ones included, as the store has them.
+    pub async fn stored_provider_states(&self) -> Result<Vec<ProviderState>, ServiceError> {
+        Ok(self.inner.store.provider_states().await?)
+    }
+
+    /// Sets `mvpd`'s state, for every node: kept in the store, logged with who and why, and
+    /// announced to the other nodes. Checked first: a bad change changes nothing.
+    pub async fn set_provider_state(
+        &self,
+        mvpd: &str,
+        change: ProviderStateChange,
+    ) -> Result<ProviderState, ServiceError> {
+        let now = self.now_millis();
+        check_change(mvpd, &change, now)?;
+        let state = ProviderState {
+            mvpd: mvpd.to_owned(),
+            mode: change.mode,
+            message: change.message,
+            until: change.until,
+            changed_by: change.changed_by,
+            reason: change.reason,
+            changed_at: now,
+        };
+        self.inner.store.set_provider_state(&state).await?;
+        tracing::warn!(
+            mvpd,
+            state = state.mode.as_str(),
+            until = state.until,
+            operator = %state.changed_by,
+            reason = %state.reason,
+            "an operator set a provider's state"
+        );
+        self.inner.provider_states.forget();
+        self.inner
+            .settings
+            .bus
+            .publish(ClusterEvent::ProviderStatesChanged)
+            .await;
+        Ok(state)
+    }
+}
+
+fn check_change(mvpd: &str, change: &ProviderStateChange, now: i64) -> Result<(), ServiceError> {
+    let id_chars = |c: char| c.is_ascii_alphanumeric() || "_-.".contains(c);
+    if mvpd.is_empty() || mvpd.len() > 128 || !mvpd.chars().all(id_chars) {
+        return Err(ServiceError::invalid(
+            "mvpd",
+            "an MVPD id: 1 to 128 letters, digits, '_', '-' or '.'",
+        ));
+    }
+    for (field, text) in [
+        ("changedBy", &change.changed_by),
+        ("reason", &change.reason),
+    ] {
+        if text.trim().is_empty() || text.chars().count() > MOST_CHARS {
+            return Err(ServiceError::invalid(
+                field,
+                format!("required, at most {MOST_CHARS} characters"),
+            ));
+        }
+    }
+    for (language, text) in &change.message {
+        if !NOTICE_LANGUAGES.contains(&language.as_str()) {
+            return Err(ServiceError::invalid(
+                "message",
+                format!("{language:?} is not one of {NOTICE_LANGUAGES:?}"),
+            ));
+        }
+        if text.trim().is_empty() || text.chars().count() > MOST_CHARS {
+            return Err(ServiceError::invalid(
+                "message",
+                format!("each notice: 1 to {MOST_CHARS} characters"),
+            ));
+        }
+    }
+    if change.until.is_some_and(|until| until <= now) {
+        return Err(ServiceError::invalid("until", "must be later than now"));
+    }
+    Ok(())
+}
+
+fn millis(duration: Duration) -> i64 {
+    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn provider(id: &str) -> Provider {
+        Provider {
+            id: id.to_owned(),
+            display_name: id.to_owned(),
+            logo_url: None,
+            notice: None,
+        }
+    }
+
+    fn state(mvpd: &str, mode: ProviderMode, until: Option<i64>) -> ProviderState {
+        ProviderState {
+            mvpd: mvpd.to_owned(),
+            mode,
+            message: [("en".to_owned(), "Trouble".to_owned())].into(),
+            until,
+            changed_by: "ana".to_owned(),
+            reason: "game night".to_owned(),
+            changed_at: 0,
+        }
+    }
+
+    #[test]
+    fn hidden_providers_go_and_noticed_ones_carry_their_notice_until_it_lapses() {
+        let list = ProviderList {
+            featured: vec![provider("Xfinity")],
+            all: vec![provider("Spectrum"), provider("Xfinity"), provider("Cox")],
+        };
+        let states: HashMap<String, ProviderState> = [
+            state("Xfinity", ProviderMode::Hidden, None),
+            state("Spectrum", ProviderMode::Notice, Some(100)),
+            state("Cox", ProviderMode::Normal, None),
+        ]
+        .into_iter()
+        .map(|s| (s.mvpd.clone(), s))
+        .collect();
+
+        let during = apply(list.clone(), &states, 99);
+        assert!(during.featured.is_empty());
+        let ids: Vec<&str> = during.all.iter().map(|p| p.id.as_str()).collect();
+        assert_eq!(ids, ["Spectrum", "Cox"]);
+        assert_eq!(
+            during.all[0].notice.as_ref().and_then(|n| n.get("en")),
+            Some(&"Trouble".to_owned())
+        );
+        assert_eq!(during.all[1].notice, None);
+
+        let after = apply(list, &states, 100);
+        assert_eq!(after.all[0].notice, None, "the notice lapsed by itself");
+        assert_eq!(after.all.len(), 2, "Xfinity stays hidden: no end time");
+    }
+
+    #[test]
+    fn bad_changes_are_refused() {
+        let good = ProviderStateChange {
+            mode: ProviderMode::Notice,
+            message: BTreeMap::new(),
+            until: Some(2_000),
+            changed_by: "ana".to_owned(),
+            reason: "login slow".to_owned(),
+        };
+        assert!(check_change("Xfinity", &good, 1_000).is_ok());
+        let refused = |mvpd: &str, change: ProviderStateChange| {
+            check_change(mvpd, &change, 1_000).expect_err("refused")
+        };
+        refused("", good.clone());
+        refused("Xfin ity", good.clone());
+        refused(
+            "Xfinity",
+            ProviderStateChange {
+                reason: " ".to_owned(),
+                ..good.clone()
+            },
+        );
+        refused(
+            "Xfinity",
+            ProviderStateChange {
+                changed_by: String::new(),
+                ..good.clone()
+            },
+        );
+        refused(
+            "Xfinity",
+            ProviderStateChange {
+                message: [("fr".to_owned(), "Problème".to_owned())].into(),
+                ..good.clone()
+            },
+        );
+        refused(
+            "Xfinity",
+            ProviderStateChange {
+                until: Some(1_000),
+                ..good
+            },
+        );
+    }
+}
