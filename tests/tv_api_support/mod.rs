@@ -68,6 +68,8 @@ pub struct Api {
     /// A standalone emulator the service reaches over `--adobe-pass-url`.
     pub standalone: Option<RunningEmulator>,
     stop: Option<oneshot::Sender<()>>,
+    /// The node's state, to drain it as a stop would.
+    state: tve_activate::http::AppState,
 }
 
 impl Api {
@@ -150,7 +152,7 @@ impl Api {
                 let _ = stopped_internal.await;
             },
         ));
-        let router = tve_activate::http::router(state);
+        let router = tve_activate::http::router(state.clone());
         let (stop, stopped) = oneshot::channel::<()>();
         tokio::spawn(tve_activate::serve(listener, router, async {
             let _ = stopped.await;
@@ -168,7 +170,16 @@ impl Api {
             embedded,
             standalone,
             stop: Some(stop),
+            state,
         }
+    }
+
+    /// Starts draining the node as a stop does (its listeners stay open), with the TVs
+    /// waiting on it now as the crowd to spread; gives that crowd.
+    pub fn drain(&self) -> usize {
+        let waiting = self.state.waits.held();
+        self.state.draining.start(waiting);
+        waiting
     }
 
     /// The emulator behind the service (when this service started it).
