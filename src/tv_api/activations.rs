@@ -338,9 +338,12 @@ struct Reconnect {
 /// The `reconnect` event that ends a drained stream: the delay in its data and, for an
 /// `EventSource`, as the event's `retry`.
 fn reconnect_event(delay: Duration) -> Event {
+    // Whole milliseconds, so that the three forms say the same.
+    let millis = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX);
+    let delay = Duration::from_millis(millis);
     let reconnect = Reconnect {
         retry_after: backoff::whole_seconds(delay),
-        retry_after_ms: u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
+        retry_after_ms: millis,
     };
     Event::default()
         .event("reconnect")
