@@ -2,6 +2,7 @@
 //! activation site, in one process.
 
 pub mod adobe_pass;
+pub mod backoff;
 pub mod brand;
 pub mod clock;
 pub mod config;
@@ -132,6 +133,7 @@ pub async fn run(
     };
     let state = AppState::new(config, service, shared);
     let draining = state.draining.clone();
+    let waits = state.waits.clone();
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let stopping = move || {
         let mut stopped = stopped.clone();
@@ -150,7 +152,7 @@ pub async fn run(
         // Readiness fails and waits end at once; new requests are still served while the
         // balancer notices, then the listeners close and open connections get the rest of
         // the deadline.
-        draining.start();
+        draining.start(waits.held());
         tokio::time::sleep(drain_for).await;
         let _ = stop.send(true);
     });

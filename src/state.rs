@@ -61,13 +61,14 @@ impl AppState {
         waits.register(&mut metrics);
         let readiness = Arc::<Readiness>::default();
         readiness.register(&mut metrics);
+        let draining = Draining::new(config.shutdown_deadline);
         Self {
             config: Arc::new(config),
             service,
             leptos,
             shared,
             waits,
-            draining: Draining::default(),
+            draining,
             requests,
             metrics: Arc::new(metrics),
             readiness,

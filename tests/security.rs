@@ -261,7 +261,7 @@ async fn idle_registrations_that_never_started_a_sign_in_are_reclaimed() {
     let watching = api
         .signed_in_device("watching-tv", "Spectrum", "premium")
         .await;
-    let store = api.service.store();
+    let store = api.state.service.store();
     let tried = store.devices_of_app("trying-tv").await.expect("read");
     assert!(
         tried[0].sign_in_started_at.is_some(),

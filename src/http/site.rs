@@ -8,6 +8,7 @@ use std::{
     path::{Path as FsPath, PathBuf},
     pin::Pin,
     sync::Arc,
+    time::Duration,
 };
 
 use app::{
@@ -34,6 +35,7 @@ use tower_sessions::{cookie::SameSite, Expiry, SessionManagerLayer};
 use url::Url;
 
 use crate::{
+    backoff,
     config::Config,
     service::{Caller, Provider, Service, ServiceError},
     store::ActivationStatus,
@@ -86,7 +88,7 @@ fn provider_view(provider: &Provider) -> ProviderView {
 
 fn port_error(error: ServiceError) -> PortError {
     match error.retry_after() {
-        Some(wait) => PortError::Busy(wait.as_secs().max(1)),
+        Some(wait) => PortError::Busy(backoff::retry_after_seconds(wait)),
         None => PortError::Unavailable(format!("{}: {}", error.code(), error.message())),
     }
 }
@@ -278,11 +280,12 @@ pub async fn bare_failures_as_try_again(request: Request, next: Next) -> Respons
         return response;
     }
     tracing::warn!("a layer failed (the session store?): asking to try again");
+    let wait = backoff::retry_after_seconds(Duration::from_secs(1));
     (
         StatusCode::SERVICE_UNAVAILABLE,
         [
-            (header::RETRY_AFTER, "1"),
-            (header::CACHE_CONTROL, "no-store"),
+            (header::RETRY_AFTER, HeaderValue::from(wait)),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
         ],
         axum::response::Html(TRY_AGAIN_PAGE),
     )

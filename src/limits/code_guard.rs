@@ -10,6 +10,7 @@ use prometheus_client::{
 };
 
 use super::{address_key, Limited, LocalLimiter, Rate, SharedLimiter};
+use crate::backoff;
 
 /// Failed codes one address prefix may enter at once, then one more per minute.
 pub const FAILURES_PER_ADDRESS: Rate = Rate::new(10, Duration::from_secs(60));
@@ -110,7 +111,7 @@ impl LookupLimiter for CodeGuard {
             let refused = |limited| match limited {
                 Limited::Wait(wait) => {
                     self.refused.inc();
-                    NotAdmitted::Wait(wait.as_secs().max(1))
+                    NotAdmitted::Wait(backoff::retry_after_seconds(wait))
                 }
                 Limited::Unavailable => NotAdmitted::Unavailable,
             };

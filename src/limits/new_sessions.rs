@@ -8,6 +8,7 @@ use app::pages::activate::api::ssr::{LimitFuture, NotAdmitted, SessionLimiter};
 use prometheus_client::{metrics::counter::Counter, registry::Registry};
 
 use super::{Limited, NestedLimits, Rate, Scope, SharedLimiter};
+use crate::backoff;
 
 /// New sessions one address (IPv4 address, IPv6 /64) may make at once, then one per 30 s: a
 /// household, or a bar's crowd behind one address, signs its TVs in.
@@ -70,7 +71,7 @@ impl SessionLimiter for NewSessions {
                     Limited::Wait(wait) => {
                         self.refused.inc();
                         tracing::info!(limit = refusal.scope.label(), "new session refused");
-                        Err(NotAdmitted::Wait(wait.as_secs().max(1)))
+                        Err(NotAdmitted::Wait(backoff::retry_after_seconds(wait)))
                     }
                     Limited::Unavailable => Err(NotAdmitted::Unavailable),
                 },
@@ -92,7 +93,7 @@ mod tests {
             assert_eq!(sessions.admit(home).await, Ok(()));
         }
         match sessions.admit(home).await {
-            Err(NotAdmitted::Wait(wait)) => assert!((1..=30).contains(&wait), "{wait}"),
+            Err(NotAdmitted::Wait(wait)) => assert!((1..=60).contains(&wait), "{wait}"),
             other => panic!("refused with a wait, not {other:?}"),
         }
         let neighbour: IpAddr = "203.0.113.8".parse().expect("ip");

@@ -41,7 +41,6 @@ impl OpenCounts {
     }
 
     /// Places open under `key`.
-    #[cfg(test)]
     pub fn count(&self, key: &str) -> usize {
         self.open
             .lock()

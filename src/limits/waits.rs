@@ -17,8 +17,11 @@ pub const PER_DEVICE: usize = 4;
 pub const PER_ADDRESS: usize = 256;
 /// Open waits one IPv4 /24 or IPv6 /48 may hold, however many addresses it rotates through.
 pub const PER_SITE: usize = 1024;
-/// What a refused wait is told: streams end and reconnect within seconds.
+/// What a refused wait needs (jittered before the TV hears it): streams end and reconnect within
+/// seconds.
 const RETRY_AFTER: Duration = Duration::from_secs(5);
+/// The key of the node's own count.
+const NODE: &str = "node";
 
 /// How a TV waits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -81,12 +84,17 @@ impl WaitSlots {
                 (format!("device:{device}"), PER_DEVICE),
                 (format!("addr:{}", address_key(ip)), PER_ADDRESS),
                 (format!("site:{}", site_key(ip)), PER_SITE),
-                ("node".to_owned(), self.per_node),
+                (NODE.to_owned(), self.per_node),
             ])
             .ok_or(RETRY_AFTER)?;
         let gauge = self.waiting.get_or_create(&wait.into()).clone();
         gauge.inc();
         Ok(WaitSlot { _held: held, gauge })
+    }
+
+    /// Waits open on this node (event streams and long polls together).
+    pub fn held(&self) -> usize {
+        self.open.count(NODE)
     }
 
     /// Adds `tve_waiting_tvs`, by `wait`, to `registry`.
@@ -196,6 +204,7 @@ mod tests {
             ])
         };
         let held = fill(&slots, 8, sites);
+        assert_eq!(slots.held(), 8);
         assert!(slots.take("tv-new", sites(99), Wait::EventStream).is_err());
         drop(held);
         assert!(slots.take("tv-new", sites(99), Wait::EventStream).is_ok());

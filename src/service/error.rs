@@ -134,7 +134,8 @@ impl ServiceError {
         }
     }
 
-    /// How long to wait before trying again, when known.
+    /// How long to wait before trying again, when known: what is needed, which callers are
+    /// told jittered (`crate::backoff::retry_after_seconds`).
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
             Self::Upstream(error) => error

@@ -14,13 +14,17 @@ use prometheus_client::{
 };
 use tokio::sync::{Semaphore, SemaphorePermit};
 
+use crate::backoff;
+
 /// Polls in flight at once by default, over every watcher of this node.
 pub const DEFAULT_MAX_CONCURRENT_POLLS: usize = 32;
 /// Failed polls in a row that open the breaker.
 const FAILURES_TO_OPEN: u32 = 5;
-/// How long the breaker first stays open; it doubles each time a trial poll fails.
+/// How long the breaker first stays open; it doubles each time a trial poll fails. Each time it
+/// opens, it stays open once to twice that, at random, so nodes whose breakers opened together
+/// (Adobe failed for all of them) do not send their trials in step.
 const FIRST_BACKOFF: Duration = Duration::from_secs(8);
-/// The longest the breaker stays open.
+/// The longest the breaker's backoff grows to (before its stretch).
 const LONGEST_BACKOFF: Duration = Duration::from_secs(60);
 
 /// How one background poll ended.
@@ -145,7 +149,8 @@ impl Polling {
                     }
                 };
                 if reopen {
-                    breaker.open_until = Some(now + breaker.backoff);
+                    breaker.open_until =
+                        Some(now + backoff::between_once_and_twice(breaker.backoff));
                     breaker.failures = 0;
                     self.breaker_trips.inc();
                     self.breaker_open.set(1);
@@ -243,20 +248,42 @@ mod tests {
         assert!(polling.admits(start), "still closed");
         polling.record(PollResult::Failed, start);
         assert!(!polling.admits(start + FIRST_BACKOFF / 2), "open");
-        let trial = start + FIRST_BACKOFF;
+        assert!(!polling.admits(start + FIRST_BACKOFF - Duration::from_millis(1)));
+        let trial = start + FIRST_BACKOFF * 2;
         assert!(polling.admits(trial), "a trial once the time is up");
         polling.record(PollResult::Failed, trial);
         assert!(
-            !polling.admits(trial + FIRST_BACKOFF * 3 / 2),
+            !polling.admits(trial + FIRST_BACKOFF * 2 - Duration::from_millis(1)),
             "a failed trial opens it for twice as long"
         );
-        let later = trial + FIRST_BACKOFF * 2;
+        let later = trial + FIRST_BACKOFF * 4;
         assert!(polling.admits(later));
         polling.record(PollResult::Pending, later);
         polling.record(PollResult::Failed, later);
         assert!(polling.admits(later), "an answer closed it");
         assert_eq!(polling.breaker_trips.get(), 2);
-        assert_eq!(polling.held_back.get(), 2);
+        assert_eq!(polling.held_back.get(), 3);
+    }
+
+    /// Issue 22, "No herds": breakers that open at the same moment (Adobe failing for every
+    /// node) recover at different moments, each within once to twice its backoff.
+    #[test]
+    fn breakers_opened_together_recover_apart() {
+        let start = Instant::now();
+        let reopenings: Vec<Instant> = (0..20)
+            .map(|_| {
+                let polling = Polling::new(1);
+                for _ in 0..FAILURES_TO_OPEN {
+                    polling.record(PollResult::Failed, start);
+                }
+                let open_until = polling.breaker.lock().expect("lock").open_until;
+                open_until.expect("open")
+            })
+            .collect();
+        for until in &reopenings {
+            assert!((start + FIRST_BACKOFF..=start + FIRST_BACKOFF * 2).contains(until));
+        }
+        assert!(reopenings.iter().any(|until| *until != reopenings[0]));
     }
 
     #[test]

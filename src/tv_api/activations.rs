@@ -24,6 +24,7 @@ use super::{
     error::{ApiError, ErrorBody},
 };
 use crate::{
+    backoff,
     draining::Draining,
     limits::{Wait, WaitSlot, WaitSlots},
     service::{ActivationView, DeviceSession, Service, ServiceError, StartOutcome},
@@ -236,7 +237,7 @@ pub async fn status(
         Some(wait) => Duration::from_secs(wait),
         None => Duration::ZERO,
     };
-    let view = if wait.is_zero() || draining.is_draining() {
+    let view = if wait.is_zero() {
         service.activation_status(&session, &code).await?
     } else {
         let _slot = waits
@@ -246,10 +247,15 @@ pub async fn status(
                 Wait::LongPoll,
             )
             .map_err(ServiceError::TooMany)?;
-        // A draining node answers at once; the TV's next poll goes to another node.
+        // A draining node answers after this TV's share of the drain's spread (at once on a
+        // change), so its TVs poll again, through the balancer on another node, apart.
+        let sent_away = async move {
+            draining.started().await;
+            tokio::time::sleep(draining.hold()).await;
+        };
         tokio::select! {
             view = service.wait_for_activation(&session, &code, wait) => view?,
-            () = draining.started() => service.activation_status(&session, &code).await?,
+            () = sent_away => service.activation_status(&session, &code).await?,
         }
     };
     Ok(Json(view.into()))
@@ -263,7 +269,8 @@ fn wait_out_of_range() -> ApiError {
 }
 
 /// Server-sent events: a `status` event (data: the activation's status as JSON) now and on
-/// every change; the stream ends after a status other than `pending`.
+/// every change; the stream ends after a status other than `pending`, or with a `reconnect`
+/// event (data: `{"retryAfter": seconds, "retryAfterMs": milliseconds}`) when the node drains.
 #[utoipa::path(
     get,
     path = "/tv/v1/activations/{code}/events",
@@ -271,7 +278,7 @@ fn wait_out_of_range() -> ApiError {
     security(("deviceToken" = [])),
     params(("code" = String, Path, description = "The activation code")),
     responses(
-        (status = 200, description = "`text/event-stream` of `status` events, each `data` an ActivationState", content_type = "text/event-stream", body = String),
+        (status = 200, description = "`text/event-stream` of `status` events, each `data` an ActivationState; a draining node ends it with a `reconnect` event whose `data` is `{\"retryAfter\": seconds, \"retryAfterMs\": milliseconds}` (and `retry:` in milliseconds): open the stream again after `retryAfterMs`, never sooner", content_type = "text/event-stream", body = String),
         (status = 401, description = "Unknown or revoked device token", body = ErrorBody),
         (status = 404, description = "No such activation for this device", body = ErrorBody),
         (status = 503, description = "The store is unavailable; retry after `retryAfter` seconds", body = ErrorBody),
@@ -309,18 +316,40 @@ pub async fn events(
             .unwrap_or_else(|_| Event::default().event("error"));
         Some((Ok(event), follower))
     });
-    // A draining node ends the stream with `reconnect`: the TV opens it again, through the
-    // balancer, on another node.
+    // A draining node ends the stream with `reconnect`, telling this TV its own delay: the TV
+    // opens the stream again after it, through the balancer, on another node.
     let cut = draining.clone();
-    let reconnect = stream::once(async move { cut.is_draining() }).filter_map(|cut| {
-        std::future::ready(cut.then(|| {
-            Ok(Event::default()
-                .event("reconnect")
-                .data(r#"{"retryAfter":1}"#))
-        }))
-    });
+    let reconnect = stream::once(async move { cut.is_draining().then(|| cut.reconnect_delay()) })
+        .filter_map(|delay| std::future::ready(delay.map(|delay| Ok(reconnect_event(delay)))));
     let stream = statuses.take_until(draining.started()).chain(reconnect);
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
+}
+
+/// The data of a `reconnect` event: when to open the stream again.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Reconnect {
+    /// The delay in whole seconds, rounded up.
+    retry_after: u64,
+    /// The delay in milliseconds: what a TV should wait.
+    retry_after_ms: u64,
+}
+
+/// The `reconnect` event that ends a drained stream: the delay in its data and, for an
+/// `EventSource`, as the event's `retry`.
+fn reconnect_event(delay: Duration) -> Event {
+    // Whole milliseconds, so that the three forms say the same.
+    let millis = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX);
+    let delay = Duration::from_millis(millis);
+    let reconnect = Reconnect {
+        retry_after: backoff::whole_seconds(delay),
+        retry_after_ms: millis,
+    };
+    Event::default()
+        .event("reconnect")
+        .retry(delay)
+        .json_data(&reconnect)
+        .unwrap_or_else(|_| Event::default().event("reconnect"))
 }
 
 /// One event stream's view of an activation.

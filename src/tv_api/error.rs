@@ -1,5 +1,6 @@
 //! Errors of the Streaming App API: always `{"error": {"code", "message", "action",
-//! "retryAfter"?}}` with a fitting status, and `Retry-After` when waiting helps.
+//! "retryAfter"?}}` with a fitting status, and `Retry-After` when waiting helps (the same
+//! number, jittered by [`backoff::retry_after_seconds`]).
 
 use std::time::Duration;
 
@@ -12,7 +13,7 @@ use axum::{
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::{adobe_pass::Remedy, service::ServiceError};
+use crate::{adobe_pass::Remedy, backoff, service::ServiceError};
 
 /// The body of every error answer.
 #[derive(Debug, Serialize, ToSchema)]
@@ -33,7 +34,8 @@ pub struct ErrorDetail {
     /// What the app should do next: `fix-request`, `register`, `authenticate`, `retry` or
     /// `contact-support`.
     pub action: String,
-    /// Seconds to wait before trying again, when known (also sent as `Retry-After`).
+    /// Seconds to wait before trying again, when known (also sent as `Retry-After`): at least
+    /// what the service needs, at most twice that, so TVs refused together come back apart.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retry_after: Option<u64>,
 }
@@ -111,13 +113,6 @@ impl ApiError {
     }
 }
 
-/// Whole seconds to wait, rounded up, at least 1.
-fn seconds(wait: Duration) -> u64 {
-    wait.as_secs()
-        .saturating_add(u64::from(wait.subsec_nanos() > 0))
-        .max(1)
-}
-
 fn status_of(error: &ServiceError) -> StatusCode {
     match error {
         ServiceError::UnknownDevice => StatusCode::UNAUTHORIZED,
@@ -167,7 +162,8 @@ impl From<QueryRejection> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let retry_after = self.retry_after.map(seconds);
+        // Jittered, so TVs refused together do not all come back in the same second.
+        let retry_after = self.retry_after.map(backoff::retry_after_seconds);
         let body = ErrorBody {
             error: ErrorDetail {
                 code: self.code,
@@ -196,12 +192,23 @@ impl IntoResponse for ApiError {
 mod tests {
     use super::*;
 
+    /// The body's `retryAfter` and the `Retry-After` header say the same, between what was
+    /// needed and twice that.
     #[test]
-    fn waits_round_up_to_whole_seconds() {
-        assert_eq!(seconds(Duration::from_millis(1)), 1);
-        assert_eq!(seconds(Duration::from_millis(1500)), 2);
-        assert_eq!(seconds(Duration::from_secs(3)), 3);
-        assert_eq!(seconds(Duration::ZERO), 1);
+    fn the_header_and_the_body_give_one_jittered_wait() {
+        let mut seen = std::collections::BTreeSet::new();
+        for _ in 0..50 {
+            let response =
+                ApiError::from(ServiceError::TooMany(Duration::from_millis(2_500))).into_response();
+            let header: u64 = response.headers()[header::RETRY_AFTER]
+                .to_str()
+                .expect("ascii")
+                .parse()
+                .expect("seconds");
+            assert!((3..=6).contains(&header), "{header}");
+            seen.insert(header);
+        }
+        assert!(seen.len() > 1, "jittered: {seen:?}");
     }
 
     #[test]

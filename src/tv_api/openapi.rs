@@ -18,8 +18,10 @@ use super::{activations, decisions, devices, error, logout, profile, providers, 
             code on a second screen) and to decide plays, through Adobe Pass. Every call but \
             `POST /tv/v1/devices` needs `Authorization: Bearer <device token>`. Timestamps \
             (`expiresAt`) are epoch milliseconds (numbers). Errors are always \
-            `{\"error\": {\"code\", \"message\", \"action\", \"retryAfter\"?}}`; 503 answers carry \
-            `Retry-After`."
+            `{\"error\": {\"code\", \"message\", \"action\", \"retryAfter\"?}}`; 429 and 503 \
+            answers carry `retryAfter` and `Retry-After` (the same whole seconds, jittered): wait \
+            at least that long before trying again, and add no schedule of your own that would \
+            bring TVs back together."
     ),
     paths(
         devices::register,

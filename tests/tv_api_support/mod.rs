@@ -67,9 +67,10 @@ pub struct Api {
     embedded: Option<RunningEmulator>,
     /// A standalone emulator the service reaches over `--adobe-pass-url`.
     pub standalone: Option<RunningEmulator>,
-    /// The service behind the API, for what no request triggers (housekeeping).
-    pub service: tve_activate::service::Service,
     stop: Option<oneshot::Sender<()>>,
+    /// The node's state: to drain it as a stop would, and to reach the service for what no
+    /// request triggers (housekeeping).
+    pub state: tve_activate::http::AppState,
 }
 
 impl Api {
@@ -152,8 +153,7 @@ impl Api {
                 let _ = stopped_internal.await;
             },
         ));
-        let service = state.service.clone();
-        let router = tve_activate::http::router(state);
+        let router = tve_activate::http::router(state.clone());
         let (stop, stopped) = oneshot::channel::<()>();
         tokio::spawn(tve_activate::serve(listener, router, async {
             let _ = stopped.await;
@@ -170,9 +170,17 @@ impl Api {
                 .expect("client"),
             embedded,
             standalone,
-            service,
             stop: Some(stop),
+            state,
         }
+    }
+
+    /// Starts draining the node as a stop does (its listeners stay open), with the TVs
+    /// waiting on it now as the crowd to spread; gives that crowd.
+    pub fn drain(&self) -> usize {
+        let waiting = self.state.waits.held();
+        self.state.draining.start(waiting);
+        waiting
     }
 
     /// The emulator behind the service (when this service started it).
