@@ -268,7 +268,8 @@ async fn idle_registrations_that_never_started_a_sign_in_are_reclaimed() {
         "an activation start is a sign-in started"
     );
     assert_eq!(
-        api.service
+        api.state
+            .service
             .reclaim_idle_registrations()
             .await
             .expect("sweep"),
@@ -279,7 +280,8 @@ async fn idle_registrations_that_never_started_a_sign_in_are_reclaimed() {
     clock.advance(Duration::from_secs(31 * 86_400));
     let lately = api.register("lately-tv").await;
     assert_eq!(
-        api.service
+        api.state
+            .service
             .reclaim_idle_registrations()
             .await
             .expect("sweep"),
@@ -318,7 +320,8 @@ async fn a_reclaim_window_of_zero_keeps_every_registration() {
     let idle = api.register("idle-tv").await;
     clock.advance(Duration::from_secs(3_650 * 86_400));
     assert_eq!(
-        api.service
+        api.state
+            .service
             .reclaim_idle_registrations()
             .await
             .expect("sweep"),
