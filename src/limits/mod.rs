@@ -17,6 +17,7 @@ mod nested;
 mod new_sessions;
 mod open_counts;
 mod scope;
+mod tunable;
 mod waits;
 
 pub use code_guard::{CodeGuard, FAILURES_CEILING, FAILURES_IN_TOTAL, FAILURES_PER_ADDRESS};
@@ -24,6 +25,7 @@ pub use nested::{NestedLimits, Refusal};
 pub use new_sessions::NewSessions;
 pub use open_counts::{Held, OpenCounts};
 pub use scope::{site_key, Scope};
+pub use tunable::{MakeLimiter, Tunable};
 pub use waits::{Wait, WaitSlot, WaitSlots};
 
 /// How many events a bucket holds and how fast it drains.

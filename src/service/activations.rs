@@ -770,6 +770,7 @@ impl Service {
             return ControlFlow::Continue(());
         }
         round.last_poll = Some(now);
+        self.apply_operator_limits().await;
         let answer = {
             let _slot = polling.slot().await;
             self.inner.adobe.poll_code_profile(identity, code).await

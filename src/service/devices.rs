@@ -274,6 +274,7 @@ impl Service {
             }
             None => None,
         };
+        self.apply_operator_limits().await;
         self.inner
             .settings
             .limits

@@ -7,7 +7,7 @@
 //! code lookups and sign-ins), per device as well, so no caller spends Adobe's time for everyone
 //! (security review, finding 3). Refusals are counted by the limit that refused, for `/metrics`.
 
-use std::{net::IpAddr, time::Duration};
+use std::{net::IpAddr, sync::Arc, time::Duration};
 
 use prometheus_client::{
     encoding::EncodeLabelSet,
@@ -16,7 +16,9 @@ use prometheus_client::{
 };
 
 use super::{DeviceSession, Service, ServiceError};
-use crate::limits::{Limited, LocalLimiter, NestedLimits, Rate, Refusal, Scope, SharedLimiter};
+use crate::limits::{
+    Limited, LocalLimiter, NestedLimits, Rate, Refusal, Scope, SharedLimiter, Tunable,
+};
 
 /// Registrations one address (IPv4 address, IPv6 /64) may make at once, then one more per minute.
 pub const REGISTRATIONS_PER_ADDRESS: Rate = Rate::new(10, Duration::from_secs(60));
@@ -49,22 +51,35 @@ pub const TEMPPASS_PER_IPV6_48: Rate = Rate::new(12, Duration::from_secs(2 * 360
 /// Steps reaching Adobe one device may take at once, then one more per 2 s: a TV opening its
 /// app, starting a few activations and reading its profile never meets it.
 pub const ADOBE_STEPS_PER_DEVICE: Rate = Rate::new(30, Duration::from_secs(2));
-/// Steps reaching Adobe one address (IPv4 address, IPv6 /64) may take at once, then two a
-/// second: above Adobe's own pace for one device IP (§12), so a household meets Adobe's pace
-/// first, and a caller past twice that is refused at once instead of queueing.
-pub const ADOBE_STEPS_PER_ADDRESS: Rate = Rate::new(60, Duration::from_millis(500));
+/// Steps reaching Adobe one address (IPv4 address, IPv6 /64) may take per second by default,
+/// after 30 seconds' worth at once: above Adobe's own pace for one device IP (§12), so a
+/// household meets Adobe's pace first, and a caller past twice that is refused at once instead
+/// of queueing.
+pub const DEFAULT_ADOBE_STEPS_PER_ADDRESS_PER_SECOND: u32 = 2;
+
+/// Steps reaching Adobe from one address: `per_second`, after 30 seconds' worth.
+pub fn adobe_steps_per_address(per_second: u32) -> Rate {
+    let per_second = per_second.max(1);
+    Rate::new(
+        per_second.saturating_mul(30),
+        Duration::from_secs(1) / per_second,
+    )
+}
 /// Steps reaching Adobe one IPv6 /56 may take at once, then four a second.
 pub const ADOBE_STEPS_PER_IPV6_56: Rate = Rate::new(120, Duration::from_millis(250));
 /// Steps reaching Adobe one IPv6 /48 may take at once, then ten a second.
 pub const ADOBE_STEPS_PER_IPV6_48: Rate = Rate::new(240, Duration::from_millis(100));
 
-/// The scopes steps reaching Adobe are limited over, narrowest first. IPv4 stays per address:
-/// a /24 is often many homes behind a carrier's NAT, and Adobe paces each IP anyway.
-pub const ADOBE_STEP_RATES: [(Scope, Rate); 3] = [
-    (Scope::Address, ADOBE_STEPS_PER_ADDRESS),
-    (Scope::Ipv6Net56, ADOBE_STEPS_PER_IPV6_56),
-    (Scope::Ipv6Net48, ADOBE_STEPS_PER_IPV6_48),
-];
+/// The scopes steps reaching Adobe are limited over, narrowest first, `per_second` from one
+/// address. IPv4 stays per address: a /24 is often many homes behind a carrier's NAT, and Adobe
+/// paces each IP anyway.
+pub fn adobe_step_rates(per_second: u32) -> [(Scope, Rate); 3] {
+    [
+        (Scope::Address, adobe_steps_per_address(per_second)),
+        (Scope::Ipv6Net56, ADOBE_STEPS_PER_IPV6_56),
+        (Scope::Ipv6Net48, ADOBE_STEPS_PER_IPV6_48),
+    ]
+}
 
 /// Who takes a step that reaches Adobe.
 #[derive(Clone, Copy, Debug)]
@@ -122,7 +137,30 @@ pub struct ServiceLimits {
     temppass: NestedLimits,
     /// Steps reaching Adobe: per device, then nested over the address; none when switched off.
     adobe_steps: Option<(SharedLimiter, NestedLimits)>,
+    tuned: TunedLimits,
     refusals: Family<RefusalLabels, Counter>,
+}
+
+/// The limiters whose rates operators change at runtime, also held inside the nested limits.
+#[derive(Clone, Debug)]
+struct TunedLimits {
+    registrations_for_everyone: Arc<Tunable>,
+    adobe_steps_per_address: Arc<Tunable>,
+}
+
+/// The rates operators change at runtime.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TunedRates {
+    /// Registrations per second from everyone together (after 50 seconds' worth at once).
+    pub registrations_per_second: u32,
+    /// Steps reaching Adobe per second from one address (after 30 seconds' worth at once).
+    pub adobe_steps_per_address_per_second: u32,
+}
+
+/// The rate of a bucket, per second (rounded, at least 1).
+fn per_second(rate: Rate) -> u32 {
+    let per_second = 1.0 / rate.period.as_secs_f64().max(f64::MIN_POSITIVE);
+    (per_second.round() as u32).max(1)
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -146,31 +184,92 @@ impl ServiceLimits {
     }
 
     /// The default rates but `registrations_per_second` in total, each limiter made by
-    /// `limiter(name, rate)`; the names are stable (they name shared buckets).
+    /// `limiter(name, rate)`; the names are stable (they name shared buckets). The budget of
+    /// registrations for everyone and that of steps reaching Adobe per address can be retuned
+    /// at runtime ([`Self::tune`]).
     pub fn new(
-        limiter: impl Fn(&str, Rate) -> SharedLimiter,
+        limiter: impl Fn(&str, Rate) -> SharedLimiter + Clone + Send + Sync + 'static,
         registrations_per_second: u32,
     ) -> Self {
-        let nested = |action: &str, rates: &[(Scope, Rate)]| {
-            NestedLimits::new(
-                rates
-                    .iter()
-                    .map(|&(scope, rate)| (scope, limiter(&limiter_name(action, scope), rate)))
-                    .collect(),
-            )
+        let tunable = |action: &str, scope: Scope, rate: Rate| {
+            let name = limiter_name(action, scope);
+            let limiter = limiter.clone();
+            Arc::new(Tunable::new(
+                rate,
+                Arc::new(move |rate| limiter(&name, rate)),
+            ))
         };
+        let registrations_for_everyone = tunable(
+            "registration",
+            Scope::Everyone,
+            registrations(registrations_per_second),
+        );
+        let adobe_steps_per_address = tunable(
+            "adobe-steps",
+            Scope::Address,
+            adobe_steps_per_address(DEFAULT_ADOBE_STEPS_PER_ADDRESS_PER_SECOND),
+        );
+        // Each action's limiters, the tunable one (of its scope) among them.
+        let nested =
+            |action: &str, rates: &[(Scope, Rate)], tuned: Option<(Scope, &Arc<Tunable>)>| {
+                NestedLimits::new(
+                    rates
+                        .iter()
+                        .map(|&(scope, rate)| {
+                            let made = match tuned {
+                                Some((tuned_scope, tuned)) if tuned_scope == scope => {
+                                    tuned.clone() as SharedLimiter
+                                }
+                                _ => limiter(&limiter_name(action, scope), rate),
+                            };
+                            (scope, made)
+                        })
+                        .collect(),
+                )
+            };
         Self {
             registrations: nested(
                 "registration",
                 &registration_rates(registrations_per_second),
+                Some((Scope::Everyone, &registrations_for_everyone)),
             ),
-            temppass: nested("temppass", &TEMPPASS_RATES),
+            temppass: nested("temppass", &TEMPPASS_RATES, None),
             adobe_steps: Some((
                 limiter("adobe-steps-per-device", ADOBE_STEPS_PER_DEVICE),
-                nested("adobe-steps", &ADOBE_STEP_RATES),
+                nested(
+                    "adobe-steps",
+                    &adobe_step_rates(DEFAULT_ADOBE_STEPS_PER_ADDRESS_PER_SECOND),
+                    Some((Scope::Address, &adobe_steps_per_address)),
+                ),
             )),
+            tuned: TunedLimits {
+                registrations_for_everyone,
+                adobe_steps_per_address,
+            },
             refusals: Family::default(),
         }
+    }
+
+    /// The rates operators can change at runtime, as they stand.
+    pub fn tuned(&self) -> TunedRates {
+        TunedRates {
+            registrations_per_second: per_second(self.tuned.registrations_for_everyone.rate()),
+            adobe_steps_per_address_per_second: per_second(
+                self.tuned.adobe_steps_per_address.rate(),
+            ),
+        }
+    }
+
+    /// Applies `rates` from now on.
+    pub fn tune(&self, rates: TunedRates) {
+        self.tuned
+            .registrations_for_everyone
+            .set(registrations(rates.registrations_per_second));
+        self.tuned
+            .adobe_steps_per_address
+            .set(adobe_steps_per_address(
+                rates.adobe_steps_per_address_per_second,
+            ));
     }
 
     /// The same limits with steps reaching Adobe unmetered: for a load test bed whose callers
@@ -267,6 +366,7 @@ impl Service {
     /// Admits one step that makes the service call Adobe for `caller`, or says how long to
     /// wait (`too_many_requests`).
     pub async fn admit_adobe_step(&self, caller: Caller<'_>) -> Result<(), ServiceError> {
+        self.apply_operator_limits().await;
         self.inner.settings.limits.admit_adobe_step(caller).await
     }
 }

@@ -12,11 +12,13 @@ mod funnel;
 mod known_devices;
 pub mod limits;
 mod logout;
+mod operator_limits;
 mod polling;
 mod profiles;
 mod provider_states;
 mod providers;
 mod reclaim;
+mod reread;
 mod resource;
 mod revocation;
 mod rules;
@@ -37,6 +39,7 @@ pub use devices::{default_probe_device, probe_device_from_json, DeviceSession, R
 pub use error::ServiceError;
 pub use limits::{Caller, ServiceLimits};
 pub use logout::LogoutOutcome;
+pub use operator_limits::{Configured, LimitsChange, LimitsInForce};
 pub use polling::DEFAULT_MAX_CONCURRENT_POLLS;
 pub use profiles::{MaxRating, ProfileSummary};
 pub use provider_states::{ProviderStateChange, NOTICE_LANGUAGES};
@@ -150,6 +153,8 @@ struct Inner {
     domains: domains::DomainCheck,
     reclaimed: reclaim::Reclaimed,
     provider_states: provider_states::ProviderStates,
+    configured_limits: operator_limits::Configured,
+    operator_limits: operator_limits::ReadLimits,
 }
 
 impl Service {
@@ -172,7 +177,9 @@ impl Service {
                 funnel: funnel::Funnel::default(),
                 domains: domains::DomainCheck::default(),
                 reclaimed: reclaim::Reclaimed::default(),
-                provider_states: provider_states::ProviderStates::default(),
+                provider_states: reread::Reread::default(),
+                configured_limits: operator_limits::Configured::of(&settings),
+                operator_limits: reread::Reread::default(),
                 settings,
                 adobe,
                 store,
@@ -277,7 +284,7 @@ impl Service {
 
     /// Acts on what the other nodes say, for as long as the runtime runs: a changed activation
     /// is read again and its waiting TVs told; a stale device's caches are dropped; provider
-    /// states are read again.
+    /// states and limits set by operators are read again.
     pub fn spawn_cluster_listener(&self) -> tokio::task::JoinHandle<()> {
         let service = self.clone();
         let mut events = self.inner.settings.bus.subscribe();
@@ -308,9 +315,13 @@ impl Service {
                     Ok(ClusterEvent::ProviderStatesChanged) => {
                         service.inner.provider_states.forget();
                     }
-                    // A change of provider states may be among the messages missed.
+                    Ok(ClusterEvent::LimitsChanged) => {
+                        service.inner.operator_limits.forget();
+                    }
+                    // A change by an operator may be among the messages missed.
                     Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
                         service.inner.provider_states.forget();
+                        service.inner.operator_limits.forget();
                     }
                     Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
                 }

@@ -3,7 +3,10 @@
 //! person waits on (the phone's return to the completion page) do not pass through here.
 
 use std::{
-    sync::{Mutex, PoisonError},
+    sync::{
+        atomic::{AtomicUsize, Ordering},
+        Arc, Mutex, PoisonError,
+    },
     time::{Duration, Instant},
 };
 
@@ -74,7 +77,9 @@ struct Breaker {
 /// The pacing of background polls, shared by every watcher of this node.
 #[derive(Debug)]
 pub(super) struct Polling {
-    in_flight: Semaphore,
+    in_flight: Arc<Semaphore>,
+    /// How many polls may be in flight at once (the semaphore's permits, once shrinking ends).
+    max_in_flight: AtomicUsize,
     breaker: Mutex<Breaker>,
     polls: Family<ResultLabels, Counter>,
     held_back: Counter,
@@ -88,7 +93,8 @@ impl Polling {
     /// At most `max_in_flight` polls at once.
     pub fn new(max_in_flight: usize) -> Self {
         Self {
-            in_flight: Semaphore::new(max_in_flight.max(1)),
+            in_flight: Arc::new(Semaphore::new(max_in_flight.max(1))),
+            max_in_flight: AtomicUsize::new(max_in_flight.max(1)),
             breaker: Mutex::new(Breaker {
                 failures: 0,
                 open_until: None,
@@ -112,6 +118,33 @@ impl Polling {
             self.held_back.inc();
         }
         !open
+    }
+
+    /// How many polls may be in flight at once.
+    #[cfg(test)]
+    fn max_in_flight(&self) -> usize {
+        self.max_in_flight.load(Ordering::Relaxed)
+    }
+
+    /// Allows `max_in_flight` polls at once from now on: more places at once; fewer as soon as
+    /// that many polls in flight have ended (a task takes their places for good).
+    pub fn resize(&self, max_in_flight: usize) {
+        let max = max_in_flight.max(1);
+        let before = self.max_in_flight.swap(max, Ordering::Relaxed);
+        if max > before {
+            self.in_flight.add_permits(max - before);
+            return;
+        }
+        let fewer = before - max;
+        let owed = fewer - self.in_flight.forget_permits(fewer);
+        if let Ok(owed @ 1..) = u32::try_from(owed) {
+            let in_flight = self.in_flight.clone();
+            tokio::spawn(async move {
+                if let Ok(places) = in_flight.acquire_many_owned(owed).await {
+                    places.forget();
+                }
+            });
+        }
     }
 
     /// A place among the polls in flight, waiting for one when all are taken.
@@ -237,6 +270,32 @@ impl Drop for Running<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Operators change how many polls may be in flight while polls are in flight.
+    #[tokio::test]
+    async fn the_places_for_polls_in_flight_grow_and_shrink_at_runtime() {
+        let polling = Polling::new(2);
+        let first = polling.slot().await;
+        let second = polling.slot().await;
+        assert_eq!(polling.in_flight.available_permits(), 0);
+        polling.resize(3);
+        let third = polling.slot().await;
+        assert_eq!(polling.max_in_flight(), 3);
+
+        polling.resize(1);
+        assert_eq!(polling.max_in_flight(), 1);
+        drop((first, second, third));
+        tokio::time::timeout(Duration::from_secs(1), async {
+            while polling.in_flight.available_permits() != 1 {
+                tokio::task::yield_now().await;
+            }
+        })
+        .await
+        .expect("two places taken for good once their polls ended");
+        let only = polling.slot().await;
+        assert_eq!(polling.in_flight.available_permits(), 0);
+        drop(only);
+    }
 
     #[test]
     fn the_breaker_opens_after_failures_and_backs_off_while_trials_fail() {

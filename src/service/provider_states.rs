@@ -1,23 +1,19 @@
 //! Provider states an operator sets at runtime, for game night: a provider whose sign-in is
 //! broken is hidden from the pickers, or shown with a notice, each until set again or until its
 //! end time. Kept in the store, so a restarted node has them; a change is announced over the
-//! node bus, so every node reads them again at once, and each node also reads them every
-//! [`REREAD`] in case an announcement was lost.
+//! node bus, so every node reads them again at once (see [`Reread`]).
 
 use std::{
     collections::{BTreeMap, HashMap},
-    sync::{Arc, RwLock},
-    time::Duration,
+    sync::Arc,
 };
 
-use super::{Provider, ProviderList, Service, ServiceError};
+use super::{reread::Reread, Provider, ProviderList, Service, ServiceError};
 use crate::{
     shared::ClusterEvent,
     store::{ProviderMode, ProviderState},
 };
 
-/// Longest a node goes without reading the states from the store.
-const REREAD: Duration = Duration::from_secs(30);
 /// Longest operator name, reason or notice, in characters.
 const MOST_CHARS: usize = 500;
 /// Languages a notice may be written in: the site's.
@@ -38,39 +34,8 @@ pub struct ProviderStateChange {
     pub reason: String,
 }
 
-/// Provider states by MVPD id.
-type States = Arc<HashMap<String, ProviderState>>;
-
-/// The states this node applies, as last read, and when.
-#[derive(Debug, Default)]
-pub(super) struct ProviderStates {
-    read: RwLock<Option<(i64, States)>>,
-}
-
-impl ProviderStates {
-    fn current(&self, now: i64) -> Option<States> {
-        let read = self.read.read().unwrap_or_else(|e| e.into_inner());
-        read.as_ref()
-            .filter(|(at, _)| now.saturating_sub(*at) < millis(REREAD))
-            .map(|(_, states)| states.clone())
-    }
-
-    fn keep(&self, now: i64, states: Vec<ProviderState>) -> States {
-        let states: States = Arc::new(
-            states
-                .into_iter()
-                .map(|state| (state.mvpd.clone(), state))
-                .collect(),
-        );
-        *self.read.write().unwrap_or_else(|e| e.into_inner()) = Some((now, states.clone()));
-        states
-    }
-
-    /// Reads the states again at the next use (another node changed them).
-    pub fn forget(&self) {
-        *self.read.write().unwrap_or_else(|e| e.into_inner()) = None;
-    }
-}
+/// Provider states by MVPD id, as this node last read them.
+pub(super) type ProviderStates = Reread<HashMap<String, ProviderState>>;
 
 /// The state that applies at `now`: `None` once its end time passed, or when normal.
 fn in_force(state: &ProviderState, now: i64) -> Option<&ProviderState> {
@@ -101,15 +66,23 @@ pub(super) fn apply(
 }
 
 impl Service {
-    /// The provider states operators set, read from the store at most [`REREAD`] ago.
-    pub(super) async fn provider_states(&self) -> Result<States, ServiceError> {
+    /// The provider states operators set, read from the store lately (see [`Reread`]).
+    pub(super) async fn provider_states(
+        &self,
+    ) -> Result<Arc<HashMap<String, ProviderState>>, ServiceError> {
         let now = self.now_millis();
         let cache = &self.inner.provider_states;
         if let Some(states) = cache.current(now) {
             return Ok(states);
         }
         let states = self.inner.store.provider_states().await?;
-        Ok(cache.keep(now, states))
+        Ok(cache.keep(
+            now,
+            states
+                .into_iter()
+                .map(|state| (state.mvpd.clone(), state))
+                .collect(),
+        ))
     }
 
     /// Every provider state an operator set, lapsed ones included, as the store has them.
@@ -191,10 +164,6 @@ fn check_change(mvpd: &str, change: &ProviderStateChange, now: i64) -> Result<()
         return Err(ServiceError::invalid("until", "must be later than now"));
     }
     Ok(())
-}
-
-fn millis(duration: Duration) -> i64 {
-    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
 }
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
 //! What one node tells the others at once: an activation changed (so TVs waiting on another
 //! node learn of it within a second), a device's cached token, profile and decisions are stale
-//! (logout, admin invalidation or revocation, a renewed token, a new sign-in), Adobe refused a device's profile or took it back, an operator changed a provider's state. One node alone needs no messages: it already acts.
+//! (logout, admin invalidation or revocation, a renewed token, a new sign-in), Adobe refused a device's profile or took it back, an operator changed a provider's state or the limits. One node alone needs no messages: it already acts.
 
 use std::sync::Arc;
 
@@ -44,6 +44,8 @@ pub enum ClusterEvent {
     },
     /// An operator changed a provider's state: read the states again.
     ProviderStatesChanged,
+    /// An operator changed the limits: read them again.
+    LimitsChanged,
 }
 
 /// Sends events to the other nodes and hands out those they send.

@@ -90,9 +90,11 @@ impl Shared {
         keys: Option<SealingKeys>,
         registrations_per_second: u32,
     ) -> Self {
-        let shared = |name: &str, rate| -> SharedLimiter { Arc::new(redis.limiter(name, rate)) };
+        let buckets = redis.clone();
+        let shared =
+            move |name: &str, rate| -> SharedLimiter { Arc::new(buckets.limiter(name, rate)) };
         Self {
-            service_limits: ServiceLimits::new(shared, registrations_per_second),
+            service_limits: ServiceLimits::new(shared.clone(), registrations_per_second),
             code_guard: Arc::new(CodeGuard::new(
                 shared("code-failures-per-address", FAILURES_PER_ADDRESS),
                 shared("code-failures", FAILURES_IN_TOTAL),

@@ -728,3 +728,35 @@ async fn provider_states_are_kept_and_replaced() {
         );
     }
 }
+
+#[tokio::test]
+async fn operator_limits_are_kept_replaced_and_removed() {
+    for (store, _dir) in stores().await {
+        assert_eq!(store.operator_limits().await.expect("read"), None);
+        let raised = OperatorLimits {
+            registrations_per_second: 40,
+            adobe_steps_per_address_per_second: 4,
+            max_concurrent_polls: 64,
+            changed_by: "ana".to_owned(),
+            reason: "kickoff".to_owned(),
+            changed_at: 1_000,
+        };
+        store.set_operator_limits(Some(&raised)).await.expect("set");
+        let again = OperatorLimits {
+            registrations_per_second: 80,
+            changed_at: 2_000,
+            ..raised
+        };
+        store
+            .set_operator_limits(Some(&again))
+            .await
+            .expect("replace");
+        assert_eq!(
+            store.operator_limits().await.expect("read"),
+            Some(again),
+            "{store:?}"
+        );
+        store.set_operator_limits(None).await.expect("remove");
+        assert_eq!(store.operator_limits().await.expect("read"), None);
+    }
+}

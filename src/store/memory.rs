@@ -8,8 +8,8 @@ use std::{
 use async_trait::async_trait;
 
 use super::{
-    revoked_hash, Activation, ActivationStatus, Device, ProviderState, SealingKey, SealingKeys,
-    Store, StoreError,
+    revoked_hash, Activation, ActivationStatus, Device, OperatorLimits, ProviderState, SealingKey,
+    SealingKeys, Store, StoreError,
 };
 use crate::adobe_pass::{ClientCredentials, Secret};
 
@@ -22,6 +22,7 @@ struct State {
     tokens: HashMap<String, (Secret, i64)>,
     activations: HashMap<String, Activation>,
     provider_states: std::collections::BTreeMap<String, ProviderState>,
+    operator_limits: Option<OperatorLimits>,
 }
 
 /// Durable state kept in process memory.
@@ -255,6 +256,15 @@ impl Store for MemoryStore {
         self.state()?
             .provider_states
             .insert(state.mvpd.clone(), state.clone());
+        Ok(())
+    }
+
+    async fn operator_limits(&self) -> Result<Option<OperatorLimits>, StoreError> {
+        Ok(self.state()?.operator_limits.clone())
+    }
+
+    async fn set_operator_limits(&self, limits: Option<&OperatorLimits>) -> Result<(), StoreError> {
+        self.state()?.operator_limits = limits.cloned();
         Ok(())
     }
 

@@ -218,6 +218,23 @@ pub struct ProviderState {
     pub changed_at: i64,
 }
 
+/// Limits an operator set at runtime, over the configured ones, and who set them and why.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OperatorLimits {
+    /// Registrations per second from everyone together.
+    pub registrations_per_second: u32,
+    /// Steps reaching Adobe per second from one address.
+    pub adobe_steps_per_address_per_second: u32,
+    /// Background polls of Adobe in flight at once, per node.
+    pub max_concurrent_polls: u32,
+    /// The operator who set them.
+    pub changed_by: String,
+    /// Why.
+    pub reason: String,
+    /// When, epoch ms.
+    pub changed_at: i64,
+}
+
 /// The service's durable state.
 #[async_trait]
 pub trait Store: Send + Sync + std::fmt::Debug {
@@ -321,6 +338,12 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 
     /// Keeps `state` as its provider's, replacing what was set before.
     async fn set_provider_state(&self, state: &ProviderState) -> Result<(), StoreError>;
+
+    /// The limits an operator set, if any.
+    async fn operator_limits(&self) -> Result<Option<OperatorLimits>, StoreError>;
+
+    /// Keeps `limits` as the operators' (`None`: back to the configured ones).
+    async fn set_operator_limits(&self, limits: Option<&OperatorLimits>) -> Result<(), StoreError>;
 
     /// A pseudonym of `value` under this deployment's secrets key (see
     /// [`SealingKeys::pseudonym`]); the in-memory store uses a key of its own lifetime.

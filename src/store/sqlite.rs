@@ -11,7 +11,7 @@ use sqlx::{
 
 use super::{
     idle_devices, message_json, revoked_hash, token_row, Activation, ActivationStatus, Device,
-    ProviderMode, ProviderState, SealingKeys, Store, StoreError,
+    OperatorLimits, ProviderMode, ProviderState, SealingKeys, Store, StoreError,
 };
 use crate::adobe_pass::{ClientCredentials, Secret};
 
@@ -397,6 +397,58 @@ impl Store for SqliteStore {
         .bind(&state.changed_by)
         .bind(&state.reason)
         .bind(state.changed_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn operator_limits(&self) -> Result<Option<OperatorLimits>, StoreError> {
+        let Some(row) = sqlx::query("SELECT * FROM operator_limits WHERE id = 1")
+            .fetch_optional(&self.pool)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let count = |column: &str| -> Result<u32, StoreError> {
+            let value: i64 = row.try_get(column)?;
+            u32::try_from(value).map_err(|_| StoreError::Corrupt {
+                what: "operator limit",
+                detail: format!("{column} = {value}"),
+            })
+        };
+        Ok(Some(OperatorLimits {
+            registrations_per_second: count("registrations_per_second")?,
+            adobe_steps_per_address_per_second: count("adobe_steps_per_address_per_second")?,
+            max_concurrent_polls: count("max_concurrent_polls")?,
+            changed_by: row.try_get("changed_by")?,
+            reason: row.try_get("reason")?,
+            changed_at: row.try_get("changed_at")?,
+        }))
+    }
+
+    async fn set_operator_limits(&self, limits: Option<&OperatorLimits>) -> Result<(), StoreError> {
+        let Some(limits) = limits else {
+            sqlx::query("DELETE FROM operator_limits")
+                .execute(&self.pool)
+                .await?;
+            return Ok(());
+        };
+        sqlx::query(
+            "INSERT INTO operator_limits (id, registrations_per_second, adobe_steps_per_address_per_second, max_concurrent_polls, changed_by, reason, changed_at)
+             VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT (id) DO UPDATE SET
+               registrations_per_second = excluded.registrations_per_second,
+               adobe_steps_per_address_per_second = excluded.adobe_steps_per_address_per_second,
+               max_concurrent_polls = excluded.max_concurrent_polls,
+               changed_by = excluded.changed_by, reason = excluded.reason,
+               changed_at = excluded.changed_at",
+        )
+        .bind(i64::from(limits.registrations_per_second))
+        .bind(i64::from(limits.adobe_steps_per_address_per_second))
+        .bind(i64::from(limits.max_concurrent_polls))
+        .bind(&limits.changed_by)
+        .bind(&limits.reason)
+        .bind(limits.changed_at)
         .execute(&self.pool)
         .await?;
         Ok(())

@@ -1,7 +1,9 @@
-//! Game night: operators change a provider's state at runtime (`PUT /admin/v1/providers/{mvpd}`
-//! on the operators' listener): hidden from every picker, or shown with a notice in the
-//! viewer's language, on every node within seconds and after a restart, each change kept with
-//! who and why, lapsing by itself at its end time.
+//! Game night: operators change things at runtime on the operators' listener, on every node
+//! within seconds and after a restart, each change kept with who and why:
+//! - a provider's state (`PUT /admin/v1/providers/{mvpd}`): hidden from every picker, or shown
+//!   with a notice in the viewer's language, lapsing by itself at its end time;
+//! - the limits (`PUT /admin/v1/limits`): registrations from everyone, steps reaching Adobe per
+//!   address, background polls in flight.
 
 mod common;
 mod tv_api_support;
@@ -245,4 +247,164 @@ async fn every_node_applies_a_change_within_seconds_and_after_a_restart() {
 
     let restarted = Api::node_of(emulator.base_url(), &flags).await;
     assert!(find(&providers(&restarted, &token, "en").await, "Spectrum").is_none());
+}
+
+async fn change_limits(api: &Api, body: Value) -> Answer {
+    api.call_internal(
+        Method::PUT,
+        "/admin/v1/limits",
+        Some(ADMIN_TOKEN),
+        Some(&body.to_string()),
+    )
+    .await
+}
+
+/// Registers `device_id` from `client` (named by the trusted proxy in front).
+async fn register_from(api: &Api, client: &str, device_id: &str) -> StatusCode {
+    let body = tv_api_support::register_body(device_id).to_string();
+    api.call_from(client, Method::POST, "/tv/v1/devices", None, Some(&body))
+        .await
+        .status
+}
+
+/// A launch brings more new TVs than the budget for everyone allows: an operator raises it,
+/// and the next registration is admitted with no restart; a reset goes back to the flag.
+#[tokio::test]
+async fn an_operator_raises_the_registration_budget_without_a_restart() {
+    let api = Api::start(&[
+        "--admin-token",
+        ADMIN_TOKEN,
+        "--trusted-proxies",
+        "127.0.0.1/32",
+        "--registrations-per-second",
+        "1",
+    ])
+    .await;
+    // 50 at once for everyone (one second's worth times 50), each from its own /24.
+    for n in 0..50 {
+        let status = register_from(&api, &format!("10.1.{n}.1"), &format!("launch-tv-{n}")).await;
+        assert_eq!(status, StatusCode::CREATED, "registration {n}");
+    }
+    assert_eq!(
+        register_from(&api, "10.2.0.1", "launch-tv-late").await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+
+    let raised = change_limits(
+        &api,
+        json!({"registrationsPerSecond": 100, "changedBy": "ana", "reason": "launch night"}),
+    )
+    .await;
+    assert_eq!(raised.status, StatusCode::OK, "{}", raised.text);
+    assert_eq!(raised.json()["registrationsPerSecond"], 100);
+    assert_eq!(raised.json()["configured"]["registrationsPerSecond"], 1);
+    assert_eq!(raised.json()["setByOperator"]["changedBy"], "ana");
+    assert_eq!(
+        register_from(&api, "10.2.0.1", "launch-tv-late").await,
+        StatusCode::CREATED
+    );
+
+    let reset = change_limits(
+        &api,
+        json!({"reset": true, "changedBy": "ana", "reason": "launch over"}),
+    )
+    .await;
+    assert_eq!(reset.status, StatusCode::OK, "{}", reset.text);
+    assert_eq!(reset.json()["registrationsPerSecond"], 1);
+    assert_eq!(reset.json()["setByOperator"], Value::Null);
+}
+
+#[tokio::test]
+async fn limit_changes_need_the_admin_token_and_valid_values() {
+    let api = Api::start(&["--admin-token", ADMIN_TOKEN]).await;
+    let anonymous = api
+        .call_internal(Method::GET, "/admin/v1/limits", None, None)
+        .await;
+    assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
+    for (body, field) in [
+        (
+            json!({"maxConcurrentPolls": 0, "changedBy": "ana", "reason": "x"}),
+            "maxConcurrentPolls",
+        ),
+        (
+            json!({"registrationsPerSecond": 10001, "changedBy": "ana", "reason": "x"}),
+            "registrationsPerSecond",
+        ),
+        (json!({"changedBy": "ana", "reason": "x"}), "body"),
+        (json!({"maxConcurrentPolls": 8, "reason": "x"}), "changedBy"),
+        (
+            json!({"reset": true, "maxConcurrentPolls": 8, "changedBy": "ana", "reason": "x"}),
+            "maxConcurrentPolls",
+        ),
+    ] {
+        let answer = change_limits(&api, body.clone()).await;
+        assert_eq!(
+            answer.status,
+            StatusCode::BAD_REQUEST,
+            "{body}: {}",
+            answer.text
+        );
+        assert!(answer.error_message().contains(field), "{}", answer.text);
+    }
+    let limits = api
+        .call_internal(Method::GET, "/admin/v1/limits", Some(ADMIN_TOKEN), None)
+        .await;
+    assert_eq!(limits.status, StatusCode::OK, "{}", limits.text);
+    assert_eq!(
+        limits.json()["setByOperator"],
+        Value::Null,
+        "nothing changed"
+    );
+    assert_eq!(limits.json()["maxConcurrentPolls"], 32);
+    assert_eq!(limits.json()["adobeStepsPerAddressPerSecond"], 2);
+}
+
+/// Two nodes sharing PostgreSQL and Redis: steps reaching Adobe per address lowered on one
+/// node hold on the other at once, and on a node started afterwards.
+#[tokio::test]
+async fn a_lowered_step_limit_holds_on_every_node() {
+    let Some(deployment) = common::Deployment::new().await else {
+        eprintln!("skipped: no PostgreSQL or Redis for the tests");
+        return;
+    };
+    let emulator = tve_activate::emulator::spawn(Default::default())
+        .await
+        .expect("emulator starts");
+    let mut flags = deployment.settings().to_vec();
+    flags.extend(["--admin-token", ADMIN_TOKEN]);
+    let a = Api::node_of(emulator.base_url(), &flags).await;
+    let b = Api::node_of(emulator.base_url(), &flags).await;
+    let lowered = change_limits(
+        &a,
+        json!({"adobeStepsPerAddressPerSecond": 1, "maxConcurrentPolls": 8,
+               "changedBy": "ana", "reason": "Adobe asked us to slow down"}),
+    )
+    .await;
+    assert_eq!(lowered.status, StatusCode::OK, "{}", lowered.text);
+
+    // One address, two TVs (each device has a budget of 30 of its own): the address's budget
+    // is now 30 at once, where it was 60.
+    let tvs = [b.register("den-tv").await, b.register("hall-tv").await];
+    let mut admitted = 0;
+    for n in 0..40 {
+        let answer = b.get("/tv/v1/providers", &tvs[n % 2]).await;
+        if answer.status == StatusCode::OK {
+            admitted += 1;
+        } else {
+            assert_eq!(
+                answer.status,
+                StatusCode::TOO_MANY_REQUESTS,
+                "{}",
+                answer.text
+            );
+        }
+    }
+    assert!((30..=31).contains(&admitted), "{admitted} steps admitted");
+
+    let restarted = Api::node_of(emulator.base_url(), &flags).await;
+    let limits = restarted
+        .call_internal(Method::GET, "/admin/v1/limits", Some(ADMIN_TOKEN), None)
+        .await;
+    assert_eq!(limits.json()["adobeStepsPerAddressPerSecond"], 1);
+    assert_eq!(limits.json()["maxConcurrentPolls"], 8);
 }
