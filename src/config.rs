@@ -161,7 +161,9 @@ pub struct Args {
     pub store_url: String,
 
     /// Redis (or Valkey) that several nodes share for rate limits and browser sessions:
-    /// redis://[:PASSWORD@]HOST:PORT[/DB]. Absent: kept in this process.
+    /// redis://[:PASSWORD@]HOST:PORT[/DB], or through Sentinels:
+    /// redis-sentinel://[:PASSWORD@]SENTINEL:PORT[/DB]?sentinelServiceName=NAME&node=SENTINEL:PORT…
+    /// (a failover is followed). Absent: kept in this process.
     #[arg(long, env = "TVE_REDIS_URL", hide_env_values = true)]
     pub redis_url: Option<String>,
 
@@ -980,13 +982,19 @@ fn redis_namespace(raw: String) -> Result<String, ConfigError> {
 fn redis_url(raw: Option<String>) -> Result<Option<Secret>, ConfigError> {
     match raw.map(|raw| raw.trim().to_owned()) {
         None => Ok(None),
-        Some(raw) if raw.starts_with("redis://") || raw.starts_with("rediss://") => {
+        Some(raw)
+            if ["redis://", "rediss://", "redis-sentinel://", "rediss-sentinel://"]
+                .iter()
+                .any(|scheme| raw.starts_with(scheme)) =>
+        {
             Ok(Some(Secret::new(raw)))
         }
         // Never echo the value: it may hold a password.
         Some(_) => Err(ConfigError::new(
             "--redis-url",
-            "must be redis://[:PASSWORD@]HOST:PORT[/DB] (or rediss:// for TLS)",
+            "must be redis://[:PASSWORD@]HOST:PORT[/DB] (rediss:// for TLS), or \
+             redis-sentinel://[:PASSWORD@]SENTINEL:PORT[/DB]?sentinelServiceName=NAME&node=SENTINEL:PORT… \
+             to follow a primary its Sentinels name",
         )),
     }
 }
@@ -1254,6 +1262,28 @@ mod tests {
                 config(&demo).expect("on purpose").upstream,
                 Upstream::Embedded
             );
+        }
+    }
+
+    /// Redis is reached directly, or through the Sentinels that name its primary (game night:
+    /// a failover is followed).
+    #[test]
+    fn redis_is_reached_directly_or_through_its_sentinels() {
+        for (url, allowed) in [
+            ("redis://127.0.0.1:6379", true),
+            ("rediss://:pw@cache.internal:6380/1", true),
+            (
+                "redis-sentinel://127.0.0.1:26379?sentinelServiceName=tve&node=127.0.0.1:26380",
+                true,
+            ),
+            (
+                "rediss-sentinel://:pw@sentinel.internal:26379?sentinelServiceName=tve",
+                true,
+            ),
+            ("http://cache.internal:6379", false),
+            ("cache.internal:6379", false),
+        ] {
+            assert_eq!(redis_url(Some(url.to_owned())).is_ok(), allowed, "{url}");
         }
     }
 

@@ -72,12 +72,18 @@ fn builder(config: FredConfig) -> Builder {
 }
 
 impl Redis {
-    /// Connects to `url` (`redis://[:password@]host:port[/db]`) and checks that it answers;
+    /// Connects to `url` (`redis://[:password@]host:port[/db]`, or `redis-sentinel://…` to
+    /// follow the primary the Sentinels name through failovers) and checks that it answers;
     /// every key starts with `namespace` and a colon.
     pub async fn connect(url: &Secret, namespace: &str) -> Result<Self, RedisError> {
         // The URL may hold a password: say what is wrong without it.
-        let config = FredConfig::from_url(url.expose())
-            .map_err(|_| RedisError("the URL is not redis://[:PASSWORD@]HOST:PORT[/DB]".into()))?;
+        let config = FredConfig::from_url(url.expose()).map_err(|_| {
+            RedisError(
+                "the URL is not redis://[:PASSWORD@]HOST:PORT[/DB] nor \
+                     redis-sentinel://[:PASSWORD@]HOST:PORT[/DB]?sentinelServiceName=NAME"
+                    .into(),
+            )
+        })?;
         let builder = builder(config);
         let pool = builder.build_pool(POOL_SIZE)?;
         tokio::time::timeout(CONNECT_TIMEOUT, pool.init())
