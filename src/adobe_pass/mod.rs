@@ -11,6 +11,7 @@
 
 mod api;
 mod auth;
+mod degradation;
 pub mod credentials;
 pub mod device;
 pub mod endpoint;

@@ -4,6 +4,7 @@
 
 mod activations;
 mod decisions;
+mod degradation;
 mod devices;
 mod domains;
 mod error;
@@ -39,6 +40,7 @@ pub use limits::{Caller, ServiceLimits};
 pub use logout::LogoutOutcome;
 pub use polling::DEFAULT_MAX_CONCURRENT_POLLS;
 pub use profiles::{MaxRating, ProfileSummary};
+pub use degradation::{DegradationChange, DegradationRemoval};
 pub use provider_states::{ProviderStateChange, NOTICE_LANGUAGES};
 pub use providers::{Provider, ProviderFilter, ProviderList, DEFAULT_HIDDEN_PROVIDERS};
 pub use reclaim::DEFAULT_RECLAIM_IDLE_DAYS;

@@ -5,6 +5,7 @@
 
 mod activations;
 mod admin;
+mod admin_degradation;
 mod auth;
 mod body;
 pub mod client_addr;
@@ -61,6 +62,11 @@ pub fn admin_router() -> Router<AppState> {
         .route("/admin/v1/devices/{device_id}/revoke", post(admin::revoke))
         .route("/admin/v1/providers", get(admin::provider_states))
         .route("/admin/v1/providers/{mvpd}", put(admin::set_provider_state))
+        .route("/admin/v1/degradation", get(admin_degradation::rules))
+        .route(
+            "/admin/v1/degradation/{mvpd}",
+            put(admin_degradation::apply).delete(admin_degradation::remove),
+        )
         .method_not_allowed_fallback(method_not_allowed)
 }
 
