@@ -151,15 +151,35 @@ async fn the_admin_token_the_license_and_a_valid_change_are_required() {
             Some(&body.to_string()),
         )
         .await;
-    assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED, "{}", anonymous.text);
+    assert_eq!(
+        anonymous.status,
+        StatusCode::UNAUTHORIZED,
+        "{}",
+        anonymous.text
+    );
     assert_eq!(anonymous.error_code(), "invalid_admin_token");
 
     for (mvpd, change) in [
-        ("Spectrum", json!({"rule": "AuthNNone", "until": until, "changedBy": "ana", "reason": "x"})),
-        ("Spectrum", json!({"rule": "AuthZAll", "until": now_ms() - 1, "changedBy": "ana", "reason": "x"})),
-        ("Spectrum", json!({"rule": "AuthZAll", "until": until, "changedBy": " ", "reason": "x"})),
-        ("Spectrum", json!({"rule": "AuthZAll", "until": until, "changedBy": "ana"})),
-        ("NoSuchMvpd", json!({"rule": "AuthZAll", "until": until, "changedBy": "ana", "reason": "x"})),
+        (
+            "Spectrum",
+            json!({"rule": "AuthNNone", "until": until, "changedBy": "ana", "reason": "x"}),
+        ),
+        (
+            "Spectrum",
+            json!({"rule": "AuthZAll", "until": now_ms() - 1, "changedBy": "ana", "reason": "x"}),
+        ),
+        (
+            "Spectrum",
+            json!({"rule": "AuthZAll", "until": until, "changedBy": " ", "reason": "x"}),
+        ),
+        (
+            "Spectrum",
+            json!({"rule": "AuthZAll", "until": until, "changedBy": "ana"}),
+        ),
+        (
+            "NoSuchMvpd",
+            json!({"rule": "AuthZAll", "until": until, "changedBy": "ana", "reason": "x"}),
+        ),
     ] {
         let refused = admin(
             &api,
@@ -168,7 +188,12 @@ async fn the_admin_token_the_license_and_a_valid_change_are_required() {
             Some(change.clone()),
         )
         .await;
-        assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{change}: {}", refused.text);
+        assert_eq!(
+            refused.status,
+            StatusCode::BAD_REQUEST,
+            "{change}: {}",
+            refused.text
+        );
         refused.error_code();
     }
     assert!(listed(&api).await.is_empty(), "nothing applied");

@@ -46,19 +46,52 @@ async fn an_applied_rule_answers_v2_until_its_ttl_runs_out() {
         60_000
     );
     let p2 = h
-        .api(Method::GET, &format!("/api/v2/{SP}/profiles/Cox"), Some(&tv), &[], None)
+        .api(
+            Method::GET,
+            &format!("/api/v2/{SP}/profiles/Cox"),
+            Some(&tv),
+            &[],
+            None,
+        )
         .await;
-    assert_eq!(p2.json()["profiles"]["Cox"]["type"], "degraded", "{}", p2.text);
+    assert_eq!(
+        p2.json()["profiles"]["Cox"]["type"],
+        "degraded",
+        "{}",
+        p2.text
+    );
     let permit = h.decide("authorize", &tv, "Cox", &["REF30"], &[]).await;
-    assert_eq!(permit.json()["decisions"][0]["source"], "degradation", "{}", permit.text);
+    assert_eq!(
+        permit.json()["decisions"][0]["source"],
+        "degradation",
+        "{}",
+        permit.text
+    );
     let other = h
-        .api(Method::GET, &format!("/api/v2/{SP}/profiles/Spectrum"), Some(&tv), &[], None)
+        .api(
+            Method::GET,
+            &format!("/api/v2/{SP}/profiles/Spectrum"),
+            Some(&tv),
+            &[],
+            None,
+        )
         .await;
-    assert_ne!(other.json()["profiles"]["Spectrum"]["type"], "degraded", "{}", other.text);
+    assert_ne!(
+        other.json()["profiles"]["Spectrum"]["type"],
+        "degraded",
+        "{}",
+        other.text
+    );
 
     clock.advance(Duration::from_secs(60));
     let list = h
-        .api(Method::GET, &format!("{BASE_PATH}/{SP}/rules"), None, &[], None)
+        .api(
+            Method::GET,
+            &format!("{BASE_PATH}/{SP}/rules"),
+            None,
+            &[],
+            None,
+        )
         .await;
     assert_eq!(list.status, StatusCode::OK, "{}", list.text);
     assert_eq!(list.json()["rules"], json!([]), "lapsed: {}", list.text);
@@ -73,7 +106,13 @@ async fn rules_are_listed_replaced_and_removed() {
     put_rule(&h, "Cox", json!({"rule": "AuthNAll", "ttl": 600})).await;
     put_rule(&h, "Cox", json!({"rule": "AuthZAll", "ttl": 600})).await;
     let list = h
-        .api(Method::GET, &format!("{BASE_PATH}/{SP}/rules"), None, &[], None)
+        .api(
+            Method::GET,
+            &format!("{BASE_PATH}/{SP}/rules"),
+            None,
+            &[],
+            None,
+        )
         .await;
     let rules = list.json()["rules"].clone();
     assert_eq!(rules.as_array().map(Vec::len), Some(1), "{rules}");
@@ -102,21 +141,54 @@ async fn bad_calls_are_refused_and_apply_nothing() {
             None,
         )
         .await;
-    assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED, "{}", anonymous.text);
+    assert_eq!(
+        anonymous.status,
+        StatusCode::UNAUTHORIZED,
+        "{}",
+        anonymous.text
+    );
     for (mvpd, body, code) in [
         ("Cox", json!({"rule": "AuthNAll"}), "invalid_parameter_rule"),
-        ("Cox", json!({"rule": "Everything", "ttl": 60}), "invalid_parameter_rule"),
-        ("Cox", json!({"rule": "AuthNAll", "ttl": 0}), "invalid_parameter_ttl"),
-        ("Nobody", json!({"rule": "AuthNAll", "ttl": 60}), "invalid_parameter_mvpd"),
+        (
+            "Cox",
+            json!({"rule": "Everything", "ttl": 60}),
+            "invalid_parameter_rule",
+        ),
+        (
+            "Cox",
+            json!({"rule": "AuthNAll", "ttl": 0}),
+            "invalid_parameter_ttl",
+        ),
+        (
+            "Nobody",
+            json!({"rule": "AuthNAll", "ttl": 60}),
+            "invalid_parameter_mvpd",
+        ),
     ] {
         let refused = put_rule(&h, mvpd, body.clone()).await;
-        assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{body}: {}", refused.text);
+        assert_eq!(
+            refused.status,
+            StatusCode::BAD_REQUEST,
+            "{body}: {}",
+            refused.text
+        );
         assert_eq!(refused.json()["code"], code, "{body}");
     }
     let form = h
-        .api(Method::PUT, &path, None, &[], Some(("application/x-www-form-urlencoded", body)))
+        .api(
+            Method::PUT,
+            &path,
+            None,
+            &[],
+            Some(("application/x-www-form-urlencoded", body)),
+        )
         .await;
-    assert_eq!(form.json()["code"], "unsupported_media_type", "{}", form.text);
+    assert_eq!(
+        form.json()["code"],
+        "unsupported_media_type",
+        "{}",
+        form.text
+    );
     let state = h.emulator.state();
     assert!(!state.degradation_rules().any_in_force(state.now_ms()));
 }

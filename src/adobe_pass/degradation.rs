@@ -7,7 +7,7 @@ use super::{
     endpoint::Endpoint,
     error::AdobePassError,
     send::{Body, Request},
-    types::{ApplyDegradation, AppliedDegradation, DegradationRule, DegradationRules},
+    types::{AppliedDegradation, ApplyDegradation, DegradationRule, DegradationRules},
     AdobePass,
 };
 

@@ -11,8 +11,8 @@
 
 mod api;
 mod auth;
-mod degradation;
 pub mod credentials;
+mod degradation;
 pub mod device;
 pub mod endpoint;
 pub mod error;

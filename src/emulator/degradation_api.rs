@@ -25,7 +25,7 @@ use crate::emulator::{
     dcr::Authorized,
     degradation::{self, route},
     degradation_rules::AppliedRule,
-    errors::{ApiError, ErrorCode, EnhancedError, HELP_URL},
+    errors::{ApiError, EnhancedError, ErrorCode, HELP_URL},
     faults::Degradation,
     responses::adobe_json,
     state::EmulatorState,
@@ -34,7 +34,7 @@ use crate::emulator::{
 /// Where the Degradation API is served.
 pub const BASE_PATH: &str = "/degradation/v3";
 /// Largest body read here.
-const BODY_LIMIT: usize = 64 * 1024;
+const BODY_LIMIT: usize = 1 << 20;
 
 /// The body that applies a rule.
 #[derive(Debug, Deserialize)]
@@ -150,7 +150,13 @@ pub async fn remove(
 fn request_mvpd(state: &EmulatorState, method: &Method, path: &str, body: &[u8]) -> Option<String> {
     let route = route(path);
     let form = || degradation::form_mvpd(body);
-    let session = |code: &str| state.store().sessions.get(code).and_then(|s| s.mvpd.clone());
+    let session = |code: &str| {
+        state
+            .store()
+            .sessions
+            .get(code)
+            .and_then(|s| s.mvpd.clone())
+    };
     match (method, route.as_slice()) {
         (&Method::POST, ["sessions"]) => form(),
         (&Method::POST, ["sessions", code]) => session(code).or_else(form),

@@ -52,7 +52,11 @@ impl DegradationRules {
     pub fn in_force(&self, now: i64) -> Vec<AppliedRule> {
         let mut rules = self.lock();
         rules.retain(|_, rule| now < rule.expires_at);
-        rules.values().filter(|r| r.in_force(now)).cloned().collect()
+        rules
+            .values()
+            .filter(|r| r.in_force(now))
+            .cloned()
+            .collect()
     }
 
     /// The rule in force on `mvpd` at `now`.
@@ -95,7 +99,10 @@ mod tests {
         );
         assert!(rules.for_mvpd("Spectrum", 1_999).is_some());
         assert!(rules.for_mvpd("Comcast_SSO", 1_500).is_none());
-        assert!(rules.for_mvpd("Spectrum", 2_000).is_none(), "lapsed at its end");
+        assert!(
+            rules.for_mvpd("Spectrum", 2_000).is_none(),
+            "lapsed at its end"
+        );
         assert!(rules.in_force(2_000).is_empty());
         assert!(!rules.any_in_force(2_000));
     }

@@ -15,8 +15,8 @@ use crate::{
     emulator::{
         dataset::{Dataset, MvpdEntry, PlatformApplication},
         dcr::{AccessToken, Client},
-        errors::{ApiError, ErrorCode},
         degradation_rules::DegradationRules,
+        errors::{ApiError, ErrorCode},
         faults::Faults,
         profiles::{ProfileKey, StoredProfile},
         readings::Readings,

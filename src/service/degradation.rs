@@ -152,8 +152,7 @@ fn ttl_seconds(until: i64, now: i64) -> Result<u32, ServiceError> {
     if left > MOST_MILLIS {
         return Err(ServiceError::invalid("until", "too far ahead"));
     }
-    u32::try_from((left + 999) / 1000)
-        .map_err(|_| ServiceError::invalid("until", "too far ahead"))
+    u32::try_from((left + 999) / 1000).map_err(|_| ServiceError::invalid("until", "too far ahead"))
 }
 
 #[cfg(test)]

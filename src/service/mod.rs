@@ -33,6 +33,7 @@ pub use activations::{ActivationView, StartOutcome, StartedActivation};
 pub use decisions::{
     AuthorizeOutcome, PreauthorizeItem, DEFAULT_PREAUTHORIZE_CHUNK, MAX_PREAUTHORIZE_RESOURCES,
 };
+pub use degradation::{DegradationChange, DegradationRemoval};
 pub use devices::DEFAULT_REINSTALL_WINDOW_DAYS;
 pub use devices::{default_probe_device, probe_device_from_json, DeviceSession, RegisteredDevice};
 pub use error::ServiceError;
@@ -40,7 +41,6 @@ pub use limits::{Caller, ServiceLimits};
 pub use logout::LogoutOutcome;
 pub use polling::DEFAULT_MAX_CONCURRENT_POLLS;
 pub use profiles::{MaxRating, ProfileSummary};
-pub use degradation::{DegradationChange, DegradationRemoval};
 pub use provider_states::{ProviderStateChange, NOTICE_LANGUAGES};
 pub use providers::{Provider, ProviderFilter, ProviderList, DEFAULT_HIDDEN_PROVIDERS};
 pub use reclaim::DEFAULT_RECLAIM_IDLE_DAYS;

@@ -19,7 +19,7 @@ mod string_millis;
 pub use configuration::{Configuration, Domain, Mvpd, Requestor};
 pub use dcr::{ClientRegistration, DcrError, DcrErrorCode, RegisterRequest, TokenResponse};
 pub use decisions::{Decision, DecisionSource, Decisions, DecisionsRequest, MediaToken};
-pub use degradation::{ApplyDegradation, AppliedDegradation, DegradationRule, DegradationRules};
+pub use degradation::{AppliedDegradation, ApplyDegradation, DegradationRule, DegradationRules};
 pub use enhanced_error::{EnhancedError, ErrorAction, ErrorCode};
 pub use logout::{Logout, LogoutActionName, LogoutActionType, Logouts};
 pub use partner_sso::{PartnerProfileRequest, PartnerSessionRequest};
