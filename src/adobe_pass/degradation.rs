@@ -69,8 +69,8 @@ impl AdobePass {
 
     /// `{base}/degradation/v3/{serviceProvider}/rules/{segments…}`.
     fn degradation_url(&self, segments: &[&str]) -> Result<url::Url, AdobePassError> {
-        let service_provider = self.inner.settings.service_provider.clone();
-        let mut all = vec!["degradation", "v3", service_provider.as_str(), "rules"];
+        let service_provider = self.inner.settings.service_provider.as_str();
+        let mut all = vec!["degradation", "v3", service_provider, "rules"];
         all.extend_from_slice(segments);
         self.url(&all)
     }
