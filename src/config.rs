@@ -254,6 +254,13 @@ pub struct Args {
     #[arg(long, env = "TVE_ADOBE_STEP_LIMITS", default_value_t = true, action = clap::ArgAction::Set)]
     pub adobe_step_limits: bool,
 
+    /// The programmer holds Adobe's license for the Degradation API (premium): operators may
+    /// then apply AuthNAll, AuthZAll or AuthZNone to an MVPD until an end time through the admin
+    /// API (`/admin/v1/degradation`, with the admin token), called with the service's own DCR
+    /// client. Off: those routes answer 404 `degradation_not_licensed`.
+    #[arg(long, env = "TVE_ADOBE_DEGRADATION", default_value_t = false, action = clap::ArgAction::Set)]
+    pub adobe_degradation: bool,
+
     /// Device registrations admitted per second from everyone together (1 to 10000), after a
     /// burst of 50 seconds' worth; each address stays at 10, then one a minute, and its IPv4 /24,
     /// IPv6 /56 and IPv6 /48 at budgets of their own (SECURITY.md).
@@ -427,6 +434,8 @@ pub struct Config {
     pub adobe_throttle: bool,
     /// Whether steps reaching Adobe are metered per device and per address prefix.
     pub adobe_step_limits: bool,
+    /// Whether the Degradation API is licensed, so operators may apply degradation rules.
+    pub adobe_degradation: bool,
     /// How long each Adobe operation may take in all.
     pub budgets: Budgets,
 }
@@ -625,6 +634,7 @@ impl TryFrom<Args> for Config {
             reclaim_idle_after: Duration::from_secs(u64::from(args.reclaim_idle_days) * 86_400),
             adobe_throttle: args.adobe_throttle,
             adobe_step_limits: args.adobe_step_limits,
+            adobe_degradation: args.adobe_degradation,
             budgets: Budgets {
                 decisions: budget("--decision-budget-ms", args.decision_budget_ms)?,
                 profiles: budget("--profile-budget-ms", args.profile_budget_ms)?,

@@ -34,6 +34,12 @@ pub enum Endpoint {
     PartnerSession,
     /// X2 `POST /api/v2/{serviceProvider}/profiles/sso/{partner}`.
     PartnerProfile,
+    /// Degradation API (premium): `GET /degradation/v3/{serviceProvider}/rules`.
+    DegradationRules,
+    /// Degradation API (premium): `PUT /degradation/v3/{serviceProvider}/rules/{mvpd}`.
+    DegradationApply,
+    /// Degradation API (premium): `DELETE /degradation/v3/{serviceProvider}/rules/{mvpd}`.
+    DegradationRemove,
 }
 
 /// Which optional header groups a call carries (`X-Device-Info` and `X-Forwarded-For` go on
@@ -54,7 +60,7 @@ pub(crate) struct HeaderSet {
 
 impl Endpoint {
     /// Every endpoint, for tests and metric listings.
-    pub const ALL: [Endpoint; 14] = [
+    pub const ALL: [Endpoint; 17] = [
         Endpoint::DcrRegister,
         Endpoint::DcrToken,
         Endpoint::Configuration,
@@ -69,6 +75,9 @@ impl Endpoint {
         Endpoint::Logout,
         Endpoint::PartnerSession,
         Endpoint::PartnerProfile,
+        Endpoint::DegradationRules,
+        Endpoint::DegradationApply,
+        Endpoint::DegradationRemove,
     ];
 
     /// A stable snake_case name, used as the metrics label.
@@ -88,6 +97,9 @@ impl Endpoint {
             Endpoint::Logout => "logout",
             Endpoint::PartnerSession => "partner_session",
             Endpoint::PartnerProfile => "partner_profile",
+            Endpoint::DegradationRules => "degradation_rules",
+            Endpoint::DegradationApply => "degradation_apply",
+            Endpoint::DegradationRemove => "degradation_remove",
         }
     }
 
@@ -98,7 +110,10 @@ impl Endpoint {
             | Endpoint::Profiles
             | Endpoint::MvpdProfile
             | Endpoint::CodeProfile
-            | Endpoint::Logout => Method::GET,
+            | Endpoint::Logout
+            | Endpoint::DegradationRules => Method::GET,
+            Endpoint::DegradationApply => Method::PUT,
+            Endpoint::DegradationRemove => Method::DELETE,
             Endpoint::DcrRegister
             | Endpoint::DcrToken
             | Endpoint::CreateSession
@@ -113,7 +128,8 @@ impl Endpoint {
     /// Whether repeating a call that may have reached Adobe is harmless. Registering twice would
     /// create a second client (orphaning profiles), creating a session twice issues a second
     /// code, logging out twice loses the first answer's logout URL, and partner SSO calls
-    /// consume one-time SAML; everything else only reads or re-issues.
+    /// consume one-time SAML; removing a degradation rule twice answers 404 the second time;
+    /// everything else only reads or re-issues (applying a rule again only sets it again).
     pub(crate) fn repeatable(self) -> bool {
         !matches!(
             self,
@@ -123,6 +139,7 @@ impl Endpoint {
                 | Endpoint::Logout
                 | Endpoint::PartnerSession
                 | Endpoint::PartnerProfile
+                | Endpoint::DegradationRemove
         )
     }
 
@@ -138,8 +155,13 @@ impl Endpoint {
             visitor: false,
         };
         match self {
-            // The DCR pages list `X-Device-Info` (required) but no `AP-Device-Identifier`.
-            Endpoint::DcrRegister | Endpoint::DcrToken => HeaderSet {
+            // The DCR pages list `X-Device-Info` (required) but no `AP-Device-Identifier`; the
+            // Degradation API acts on integrations, not devices.
+            Endpoint::DcrRegister
+            | Endpoint::DcrToken
+            | Endpoint::DegradationRules
+            | Endpoint::DegradationApply
+            | Endpoint::DegradationRemove => HeaderSet {
                 device_identifier: false,
                 ..v2
             },

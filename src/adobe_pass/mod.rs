@@ -12,6 +12,7 @@
 mod api;
 mod auth;
 pub mod credentials;
+mod degradation;
 pub mod device;
 pub mod endpoint;
 pub mod error;

@@ -36,7 +36,7 @@ const DEGRADED_PROFILE_MS: i64 = 24 * 60 * 60 * 1000;
 const DEGRADED_USER_PREFIX: &str = "95cf93bcd183214a";
 
 /// The path after `/api/v2/{serviceProvider}/`, split on `/`.
-fn route(path: &str) -> Vec<&str> {
+pub(super) fn route(path: &str) -> Vec<&str> {
     path.strip_prefix("/api/v2/")
         .map(|rest| rest.split('/').skip(1).collect())
         .unwrap_or_default()
@@ -324,7 +324,7 @@ pub async fn default_redirect(request: Request, redirect: &str, next: Next) -> R
 }
 
 /// The `mvpd` field of a session form.
-fn form_mvpd(body: &[u8]) -> Option<String> {
+pub(super) fn form_mvpd(body: &[u8]) -> Option<String> {
     url::form_urlencoded::parse(body)
         .find(|(name, _)| name == "mvpd")
         .map(|(_, value)| value.into_owned())

@@ -7,6 +7,8 @@ pub mod dataset;
 pub mod dcr;
 pub mod decisions;
 mod degradation;
+pub mod degradation_api;
+pub mod degradation_rules;
 pub mod device;
 pub mod errors;
 pub mod faults;
@@ -33,7 +35,7 @@ use axum::{
     http::StatusCode,
     middleware,
     response::{IntoResponse, Response},
-    routing::{get, post},
+    routing::{get, post, put},
     Router,
 };
 use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
@@ -235,10 +237,22 @@ pub fn router(state: EmulatorState) -> Router {
             "/api/v2/{sp}/profiles/sso/{partner}",
             post(partner_sso::profile),
         )
+        .route(
+            &format!("{}/{{sp}}/rules", degradation_api::BASE_PATH),
+            get(degradation_api::list),
+        )
+        .route(
+            &format!("{}/{{sp}}/rules/{{mvpd}}", degradation_api::BASE_PATH),
+            put(degradation_api::apply).delete(degradation_api::remove),
+        )
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(
             state.clone(),
             readings::check_accept,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            degradation_api::apply_rules,
         ))
         .layer(middleware::from_fn_with_state(
             state.clone(),

@@ -15,6 +15,7 @@ use crate::{
     emulator::{
         dataset::{Dataset, MvpdEntry, PlatformApplication},
         dcr::{AccessToken, Client},
+        degradation_rules::DegradationRules,
         errors::{ApiError, ErrorCode},
         faults::Faults,
         profiles::{ProfileKey, StoredProfile},
@@ -175,6 +176,7 @@ struct Inner {
     store: Mutex<Store>,
     changes: Notify,
     faults: Faults,
+    degradation_rules: DegradationRules,
     throttle: Option<Throttle>,
     readings: Readings,
     temp_pass: TempPassSettings,
@@ -223,6 +225,7 @@ impl EmulatorState {
             store: Mutex::new(parts.store),
             changes: Notify::new(),
             faults: parts.faults,
+            degradation_rules: DegradationRules::default(),
             throttle: parts.throttle,
             readings: parts.readings,
             temp_pass: parts.temp_pass,
@@ -319,6 +322,11 @@ impl EmulatorState {
     /// Injected faults.
     pub fn faults(&self) -> &Faults {
         &self.0.faults
+    }
+
+    /// The degradation rules applied through the Degradation API.
+    pub fn degradation_rules(&self) -> &DegradationRules {
+        &self.0.degradation_rules
     }
 
     /// Throttling, when on.

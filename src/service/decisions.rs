@@ -14,7 +14,7 @@ use super::{
 };
 use crate::{
     adobe_pass::{
-        types::{Decision, ErrorCode, MediaToken},
+        types::{Decision, DecisionSource, ErrorCode, MediaToken},
         MediaTokenError, MediaTokenVerifier, Remedy, Secret,
     },
     shared::ClusterEvent,
@@ -55,6 +55,8 @@ pub enum AuthorizeOutcome {
         /// When the TempPass played under runs out, epoch ms (the app stops the stream then);
         /// `None` for a TV provider's profile.
         temp_pass_ends_at: Option<i64>,
+        /// Adobe decided by a degradation rule (`source: degradation`), not the MVPD.
+        degraded: bool,
     },
     /// Do not play.
     Deny {
@@ -65,7 +67,26 @@ pub enum AuthorizeOutcome {
         /// Adobe says the viewer must sign in again (an item error with action
         /// `authentication`): start an activation.
         sign_in_again: bool,
+        /// Adobe decided by a degradation rule (`source: degradation`), not the MVPD.
+        degraded: bool,
     },
+}
+
+impl AuthorizeOutcome {
+    /// Whether Adobe decided by a degradation rule.
+    pub fn degraded(&self) -> bool {
+        match self {
+            Self::Permit { degraded, .. } | Self::Deny { degraded, .. } => *degraded,
+        }
+    }
+
+    /// The same outcome, marked as decided by a degradation rule when `by_rule`.
+    fn decided_by_degradation(mut self, by_rule: bool) -> Self {
+        match &mut self {
+            Self::Permit { degraded, .. } | Self::Deny { degraded, .. } => *degraded |= by_rule,
+        }
+        self
+    }
 }
 
 impl From<RuleDenial> for AuthorizeOutcome {
@@ -75,6 +96,7 @@ impl From<RuleDenial> for AuthorizeOutcome {
             reason: denial.reason.to_owned(),
             message: denial.message,
             sign_in_again: false,
+            degraded: false,
         }
     }
 }
@@ -89,6 +111,7 @@ impl From<MediaTokenError> for AuthorizeOutcome {
                       verified. Please try again."
                 .to_owned(),
             sign_in_again: false,
+            degraded: false,
         }
     }
 }
@@ -108,6 +131,7 @@ fn checked_permit(
         media_token: token.serialized_token.clone(),
         expires_at: token.not_after,
         temp_pass_ends_at: None,
+        degraded: false,
     })
 }
 
@@ -446,6 +470,7 @@ impl Service {
             .ok_or_else(|| {
                 ServiceError::invalid("resource", "Adobe Pass gave no decision for it")
             })?;
+        let by_rule = decision.source == DecisionSource::Degradation;
         match (&decision.token, decision.authorized) {
             (Some(token), true) => {
                 self.refusal_cleared(&session.device.device_id).await;
@@ -460,7 +485,7 @@ impl Service {
                     );
                     e.into()
                 });
-                Ok(outcome)
+                Ok(outcome.decided_by_degradation(by_rule))
             }
             _ => {
                 let sign_in_again = asks_sign_in(&decision);
@@ -472,6 +497,7 @@ impl Service {
                     reason,
                     message,
                     sign_in_again,
+                    degraded: by_rule,
                 })
             }
         }

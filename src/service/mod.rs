@@ -4,6 +4,7 @@
 
 mod activations;
 mod decisions;
+mod degradation;
 mod devices;
 mod domains;
 mod error;
@@ -34,6 +35,7 @@ pub use activations::{ActivationView, StartOutcome, StartedActivation};
 pub use decisions::{
     AuthorizeOutcome, PreauthorizeItem, DEFAULT_PREAUTHORIZE_CHUNK, MAX_PREAUTHORIZE_RESOURCES,
 };
+pub use degradation::{DegradationChange, DegradationRemoval};
 pub use devices::DEFAULT_REINSTALL_WINDOW_DAYS;
 pub use devices::{default_probe_device, probe_device_from_json, DeviceSession, RegisteredDevice};
 pub use error::ServiceError;

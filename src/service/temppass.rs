@@ -233,12 +233,13 @@ impl Service {
         play: &PlayProfile,
         outcome: Result<AuthorizeOutcome, ServiceError>,
     ) -> Result<AuthorizeOutcome, ServiceError> {
-        let (media_token, expires_at) = match outcome {
+        let (media_token, expires_at, degraded) = match outcome {
             Ok(AuthorizeOutcome::Permit {
                 media_token,
                 expires_at,
+                degraded,
                 ..
-            }) => (media_token, expires_at),
+            }) => (media_token, expires_at, degraded),
             other => return other,
         };
         let temp_pass_ends_at = if !play.summary.is_temporary() {
@@ -271,6 +272,7 @@ impl Service {
             media_token,
             expires_at,
             temp_pass_ends_at,
+            degraded,
         })
     }
 }

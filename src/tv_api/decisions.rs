@@ -100,6 +100,16 @@ pub struct Authorization {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(example = "authenticate")]
     pub action: Option<String>,
+    /// `degradation` when Adobe Pass decided by a degradation rule an operator applied to the
+    /// provider (the provider was not asked); absent when the provider decided.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "degradation")]
+    pub source: Option<String>,
+}
+
+/// `degradation` when Adobe decided by a degradation rule.
+fn source_of(degraded: bool) -> Option<String> {
+    degraded.then(|| "degradation".to_owned())
 }
 
 /// Play or not.
@@ -151,7 +161,7 @@ pub async fn preauthorize(
     security(("deviceToken" = [])),
     request_body = Authorize,
     responses(
-        (status = 200, description = "Permit (with the media token) or deny (with the reason, and `action: authenticate` when the viewer must sign in again)", body = Authorization),
+        (status = 200, description = "Permit (with the media token) or deny (with the reason, and `action: authenticate` when the viewer must sign in again); `source: degradation` when a degradation rule decided", body = Authorization),
         (status = 400, description = "Malformed body, or a resource that is blank, too long or MRSS without a channel title (the message names the field)", body = ErrorBody),
         (status = 401, description = "Unknown or revoked device token", body = ErrorBody),
         (status = 403, description = "The viewer is not signed in (`not_authenticated`)", body = ErrorBody),
@@ -168,6 +178,7 @@ pub async fn authorize(
         AuthorizeOutcome::Permit {
             media_token,
             temp_pass_ends_at,
+            degraded,
             ..
         } => Authorization {
             decision: Verdict::Permit,
@@ -176,11 +187,13 @@ pub async fn authorize(
             reason: None,
             message: None,
             action: None,
+            source: source_of(degraded),
         },
         AuthorizeOutcome::Deny {
             reason,
             message,
             sign_in_again,
+            degraded,
         } => Authorization {
             decision: Verdict::Deny,
             media_token: None,
@@ -188,6 +201,7 @@ pub async fn authorize(
             reason: Some(reason),
             message: Some(message),
             action: sign_in_action(sign_in_again),
+            source: source_of(degraded),
         },
     };
     Ok(Json(answer))

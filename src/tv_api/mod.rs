@@ -5,6 +5,7 @@
 
 mod activations;
 mod admin;
+mod admin_degradation;
 mod admin_limits;
 mod auth;
 mod body;
@@ -65,6 +66,11 @@ pub fn admin_router() -> Router<AppState> {
         .route(
             "/admin/v1/limits",
             get(admin_limits::limits).put(admin_limits::change_limits),
+        )
+        .route("/admin/v1/degradation", get(admin_degradation::rules))
+        .route(
+            "/admin/v1/degradation/{mvpd}",
+            put(admin_degradation::apply).delete(admin_degradation::remove),
         )
         .method_not_allowed_fallback(method_not_allowed)
 }

@@ -1,0 +1,180 @@
+//! Degradation rules applied through Adobe's Degradation API (premium, licensed): an operator
+//! turns AuthNAll, AuthZAll or AuthZNone on for an MVPD until an end time, or off again; Adobe
+//! keeps the rule and applies it to every REST API V2 answer for that MVPD, so every node sees
+//! it at once and it lapses at its end time by itself. Each change is logged with who and why.
+
+use super::{devices::readiness_probe, Service, ServiceError};
+use crate::adobe_pass::{
+    types::{AppliedDegradation, DegradationRule},
+    AdobePassError,
+};
+
+/// Longest operator name or reason, in characters.
+const MOST_CHARS: usize = 500;
+/// Longest a rule may be applied for: Adobe takes a number of seconds.
+const MOST_MILLIS: i64 = u32::MAX as i64 * 1000;
+
+/// What an operator asks to apply to an MVPD.
+#[derive(Clone, Debug)]
+pub struct DegradationChange {
+    /// Which rule.
+    pub rule: DegradationRule,
+    /// When it lapses by itself (epoch ms, later than now).
+    pub until: i64,
+    /// Who asks.
+    pub changed_by: String,
+    /// Why.
+    pub reason: String,
+}
+
+/// Who removes a rule, and why.
+#[derive(Clone, Debug)]
+pub struct DegradationRemoval {
+    /// Who asks.
+    pub changed_by: String,
+    /// Why.
+    pub reason: String,
+}
+
+impl Service {
+    /// The rules in force on the service provider's integrations, as Adobe has them.
+    pub async fn degradation_rules(&self) -> Result<Vec<AppliedDegradation>, ServiceError> {
+        let identity = readiness_probe(&self.inner.settings.probe_device);
+        let rules = self.inner.adobe.degradation_rules(&identity).await?;
+        Ok(rules.rules)
+    }
+
+    /// Applies `change` to `mvpd` at Adobe until its end time, replacing the rule in force
+    /// there; checked first, so a bad change reaches nothing. Logged with who and why.
+    pub async fn apply_degradation(
+        &self,
+        mvpd: &str,
+        change: DegradationChange,
+    ) -> Result<AppliedDegradation, ServiceError> {
+        check_mvpd(mvpd)?;
+        check_who_and_why(&change.changed_by, &change.reason)?;
+        if matches!(change.rule, DegradationRule::Other(_)) {
+            return Err(ServiceError::invalid(
+                "rule",
+                "one of AuthNAll, AuthZAll, AuthZNone",
+            ));
+        }
+        let ttl = ttl_seconds(change.until, self.now_millis())?;
+        let identity = readiness_probe(&self.inner.settings.probe_device);
+        let applied = self
+            .inner
+            .adobe
+            .apply_degradation(&identity, mvpd, change.rule.clone(), ttl)
+            .await
+            .map_err(refused_mvpd)?;
+        tracing::warn!(
+            mvpd,
+            rule = applied.rule.as_str(),
+            until = applied.expires_at,
+            operator = %change.changed_by,
+            reason = %change.reason,
+            "an operator applied a degradation rule"
+        );
+        Ok(applied)
+    }
+
+    /// Removes the rule in force on `mvpd` at Adobe; the rule removed, or `NotFound` when none
+    /// is in force. Logged with who and why.
+    pub async fn remove_degradation(
+        &self,
+        mvpd: &str,
+        removal: DegradationRemoval,
+    ) -> Result<AppliedDegradation, ServiceError> {
+        check_mvpd(mvpd)?;
+        check_who_and_why(&removal.changed_by, &removal.reason)?;
+        let identity = readiness_probe(&self.inner.settings.probe_device);
+        let removed = self
+            .inner
+            .adobe
+            .remove_degradation(&identity, mvpd)
+            .await
+            .map_err(|error| match error.http_status() {
+                Some(404) => ServiceError::NotFound("degradation rule"),
+                _ => refused_mvpd(error),
+            })?;
+        tracing::warn!(
+            mvpd,
+            rule = removed.rule.as_str(),
+            operator = %removal.changed_by,
+            reason = %removal.reason,
+            "an operator removed a degradation rule"
+        );
+        Ok(removed)
+    }
+}
+
+/// Adobe's `invalid_parameter_mvpd` as the caller's mistake; any other failure as it is.
+fn refused_mvpd(error: AdobePassError) -> ServiceError {
+    let unknown = error
+        .enhanced()
+        .is_some_and(|e| e.code.as_str() == "invalid_parameter_mvpd");
+    if unknown {
+        ServiceError::invalid("mvpd", "Adobe Pass has no integration with this MVPD")
+    } else {
+        error.into()
+    }
+}
+
+fn check_mvpd(mvpd: &str) -> Result<(), ServiceError> {
+    let id_chars = |c: char| c.is_ascii_alphanumeric() || "_-.".contains(c);
+    if mvpd.is_empty() || mvpd.len() > 128 || !mvpd.chars().all(id_chars) {
+        return Err(ServiceError::invalid(
+            "mvpd",
+            "an MVPD id: 1 to 128 letters, digits, '_', '-' or '.'",
+        ));
+    }
+    Ok(())
+}
+
+fn check_who_and_why(changed_by: &str, reason: &str) -> Result<(), ServiceError> {
+    for (field, text) in [("changedBy", changed_by), ("reason", reason)] {
+        if text.trim().is_empty() || text.chars().count() > MOST_CHARS {
+            return Err(ServiceError::invalid(
+                field,
+                format!("required, at most {MOST_CHARS} characters"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The whole seconds from `now` to `until`, rounded up so the rule lasts at least until then.
+fn ttl_seconds(until: i64, now: i64) -> Result<u32, ServiceError> {
+    let left = until.saturating_sub(now);
+    if left <= 0 {
+        return Err(ServiceError::invalid("until", "must be later than now"));
+    }
+    if left > MOST_MILLIS {
+        return Err(ServiceError::invalid("until", "too far ahead"));
+    }
+    u32::try_from((left + 999) / 1000).map_err(|_| ServiceError::invalid("until", "too far ahead"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_end_time_becomes_whole_seconds_from_now() {
+        assert_eq!(ttl_seconds(10_001, 0).ok(), Some(11));
+        assert_eq!(ttl_seconds(10_000, 0).ok(), Some(10));
+        assert!(ttl_seconds(0, 0).is_err());
+        assert!(ttl_seconds(-5, 0).is_err());
+        assert!(ttl_seconds(i64::MAX, 0).is_err());
+    }
+
+    #[test]
+    fn mvpd_ids_and_who_and_why_are_checked() {
+        assert!(check_mvpd("Spectrum").is_ok());
+        assert!(check_mvpd("").is_err());
+        assert!(check_mvpd("a/b").is_err());
+        assert!(check_who_and_why("ana", "ticket 1").is_ok());
+        assert!(check_who_and_why(" ", "ticket 1").is_err());
+        assert!(check_who_and_why("ana", "").is_err());
+    }
+}
