@@ -65,6 +65,8 @@ function server(listenPort: number, extra: Record<string, string>) {
       // The tests are a proxy on loopback: each sends its viewer's address as
       // X-Forwarded-For, so rate limits of one test never touch another.
       TVE_TRUSTED_PROXIES: "127.0.0.1",
+      // The admin routes, for specs that act as an operator (see ADMIN_TOKEN in tv-api.ts).
+      TVE_ADMIN_TOKEN: "e2e-admin-token-0123456789abcdef0123",
       LEPTOS_SITE_ROOT: process.env.LEPTOS_SITE_ROOT ?? path.join(root, "target", "site"),
       RUST_LOG: process.env.RUST_LOG ?? "warn",
       ...extra,

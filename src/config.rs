@@ -278,6 +278,12 @@ pub struct Args {
     #[arg(long, env = "TVE_RECLAIM_IDLE_DAYS", default_value_t = crate::service::DEFAULT_RECLAIM_IDLE_DAYS)]
     pub reclaim_idle_days: u32,
 
+    /// Also carry messages between nodes through PostgreSQL (LISTEN/NOTIFY), for regions that
+    /// share the PostgreSQL primary but each have a Redis of their own: a TV waiting in one
+    /// region hears at once of a sign-in in another. Needs a postgres:// store.
+    #[arg(long, env = "TVE_STORE_BUS", default_value_t = false, action = clap::ArgAction::Set)]
+    pub store_bus: bool,
+
     /// Background polls of Adobe for codes phones opened, in flight at once on this node (1 to
     /// 1000); more wait their turn.
     #[arg(long, env = "TVE_MAX_CONCURRENT_POLLS", default_value_t = crate::service::DEFAULT_MAX_CONCURRENT_POLLS)]
@@ -430,6 +436,8 @@ pub struct Config {
     pub reinstall_window: Duration,
     /// How long a registration that never started a sign-in may stay unseen; zero never.
     pub reclaim_idle_after: Duration,
+    /// Whether messages between nodes also go through PostgreSQL, to other regions.
+    pub store_bus: bool,
     /// Whether calls to a remote Adobe Pass are paced per device IP.
     pub adobe_throttle: bool,
     /// Whether steps reaching Adobe are metered per device and per address prefix.
@@ -528,6 +536,12 @@ impl TryFrom<Args> for Config {
                 .map(str::to_owned)
                 .ok_or_else(|| ConfigError::new("--public-url", "the URL has no host"))?,
         };
+        if args.store_bus && !matches!(store, StoreUrl::Postgres { .. }) {
+            return Err(ConfigError::new(
+                "--store-bus",
+                "messages through the store need a postgres:// store that the regions share",
+            ));
+        }
         if let StoreUrl::Postgres { .. } = store {
             if upstream == Upstream::Embedded {
                 return Err(ConfigError::new(
@@ -632,6 +646,7 @@ impl TryFrom<Args> for Config {
             registrations_per_second: args.registrations_per_second,
             reinstall_window: Duration::from_secs(u64::from(args.reinstall_window_days) * 86_400),
             reclaim_idle_after: Duration::from_secs(u64::from(args.reclaim_idle_days) * 86_400),
+            store_bus: args.store_bus,
             adobe_throttle: args.adobe_throttle,
             adobe_step_limits: args.adobe_step_limits,
             adobe_degradation: args.adobe_degradation,
@@ -1273,6 +1288,17 @@ mod tests {
                 Upstream::Embedded
             );
         }
+    }
+
+    #[test]
+    fn messages_through_the_store_need_postgresql() {
+        assert!(!config(&[]).expect("valid").store_bus);
+        assert_eq!(
+            config(&["--store-bus", "true"])
+                .expect_err("SQLite serves one node")
+                .setting,
+            "--store-bus"
+        );
     }
 
     /// Redis is reached directly, or through the Sentinels that name its primary (game night:

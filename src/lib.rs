@@ -35,6 +35,9 @@ pub enum StartError {
     /// Redis could not be reached.
     #[error("--redis-url: {0}")]
     Redis(#[from] redis::RedisError),
+    /// Messages through PostgreSQL could not be set up.
+    #[error("--store-bus: {0}")]
+    StoreBus(#[from] shared::StoreBusError),
     /// Adobe Pass (or the embedded emulator) could not be set up.
     #[error(transparent)]
     Upstream(#[from] upstream::UpstreamError),

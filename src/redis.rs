@@ -24,7 +24,7 @@ use crate::{
     adobe_pass::{Secret, SharedTokens, Throttle, ThrottleBuckets, ThrottleSettings},
     clock::SharedClock,
     limits::{Limited, Limiter, Rate},
-    shared::{Bus, ClusterEvent, Leases},
+    shared::{Bus, ClusterEvent, Envelope, Leases, EVENTS_KEPT},
     store::SealingKeys,
 };
 
@@ -122,7 +122,7 @@ impl Redis {
             .map_err(|_| RedisError("no answer in time".into()))??;
         let _resubscribe = subscriber.manage_subscriptions();
         let channel = format!("{}:events", self.namespace);
-        let (events, _) = broadcast::channel(1024);
+        let (events, _) = broadcast::channel(EVENTS_KEPT);
         let mut messages = subscriber.message_rx();
         subscriber.subscribe(channel.clone()).await?;
         let forward = events.clone();
@@ -342,13 +342,6 @@ impl SessionStore for RedisSessions {
         let _: i64 = self.pool.del(self.key(id)).await.map_err(backend)?;
         Ok(())
     }
-}
-
-/// A message on the bus, with the node that sent it (a node skips its own).
-#[derive(Serialize, Deserialize)]
-struct Envelope {
-    from: String,
-    event: ClusterEvent,
 }
 
 /// Messages between nodes over Redis pub/sub on `{namespace}:events`.

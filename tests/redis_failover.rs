@@ -8,11 +8,9 @@
 mod common;
 mod tv_api_support;
 
-use std::{
-    path::Path,
-    process::{Child, Command, Stdio},
-    time::{Duration, Instant},
-};
+use std::time::{Duration, Instant};
+
+use common::OwnRedis;
 
 use reqwest::{Method, StatusCode};
 use serde_json::json;
@@ -20,50 +18,6 @@ use tv_api_support::{register_body, Api};
 
 /// The name the Sentinels know the primary by.
 const SERVICE: &str = "tve";
-
-/// A redis-server (or Sentinel) of the test's own, killed when dropped.
-struct Server(Child);
-
-impl Server {
-    fn start(dir: &Path, name: &str, port: u16, config: &str) -> Self {
-        let file = dir.join(format!("{name}.conf"));
-        std::fs::write(
-            &file,
-            format!(
-                "port {port}\nbind 127.0.0.1\nsave \"\"\nappendonly no\ndir {}\n{config}",
-                dir.display()
-            ),
-        )
-        .expect("config file");
-        let mut command = Command::new("redis-server");
-        command.arg(&file);
-        if config.contains("sentinel monitor") {
-            command.arg("--sentinel");
-        }
-        let child = command
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("redis-server runs (Debian's redis-server; make test installs it)");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "{name} did not listen");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Self(child)
-    }
-
-    fn kill(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
 
 /// The port of the primary the Sentinel on `port` names, asked over RESP.
 fn primary_named(port: u16) -> Option<u16> {
@@ -108,8 +62,8 @@ async fn a_redis_failover_costs_only_its_window_and_loses_no_activation() {
     }
     let dir = tempfile::tempdir().expect("temp dir");
     let [primary_port, replica_port] = [common::free_port(), common::free_port()];
-    let mut primary = Server::start(dir.path(), "primary", primary_port, "");
-    let _replica = Server::start(
+    let mut primary = OwnRedis::configured(dir.path(), "primary", primary_port, "");
+    let _replica = OwnRedis::configured(
         dir.path(),
         "replica",
         replica_port,
@@ -120,11 +74,11 @@ async fn a_redis_failover_costs_only_its_window_and_loses_no_activation() {
         common::free_port(),
         common::free_port(),
     ];
-    let _sentinels: Vec<Server> = sentinel_ports
+    let _sentinels: Vec<OwnRedis> = sentinel_ports
         .iter()
         .enumerate()
         .map(|(n, &port)| {
-            Server::start(
+            OwnRedis::configured(
                 dir.path(),
                 &format!("sentinel-{n}"),
                 port,

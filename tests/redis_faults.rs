@@ -6,42 +6,13 @@
 mod common;
 mod tv_api_support;
 
-use std::{
-    process::{Child, Command, Stdio},
-    time::{Duration, Instant},
-};
+use std::time::{Duration, Instant};
+
+use common::OwnRedis;
 
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 use tv_api_support::{register_body, Api};
-
-/// A redis-server on `port`, killed when dropped.
-struct OwnRedis(Child);
-
-impl OwnRedis {
-    fn start(port: u16) -> Self {
-        let child = Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-            .args(["--save", "", "--appendonly", "no"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("redis-server runs (Debian's redis-server; make test installs it)");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "redis-server did not listen");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Self(child)
-    }
-}
-
-impl Drop for OwnRedis {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 #[tokio::test]
 async fn without_redis_what_needs_it_says_try_again_and_the_node_recovers() {

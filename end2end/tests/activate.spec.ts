@@ -1,7 +1,7 @@
 import AxeBuilder from "@axe-core/playwright";
 import { expect, test, type Page } from "@playwright/test";
 import { collectProblems, gotoHydrated } from "./helpers";
-import { internalURL, startActivation, viewerAddress } from "./tv-api";
+import { ADMIN_TOKEN, internalURL, startActivation, viewerAddress } from "./tv-api";
 
 // A viewer address of its own for every test (not one per file), so no test spends another's
 // per-IP lookup budget.
@@ -264,4 +264,38 @@ test("a relayed sign-in link: the victim is warned, sees the TV and signs it out
   });
   expect((await profile.json()).authenticated).toBe(false);
   await victim.close();
+});
+
+test("an operator's notice shows beside the provider in the viewer's language, and goes", async ({ browser, request }) => {
+  const setSpectrum = (data: object) =>
+    request.put(`${internalURL}/admin/v1/providers/Spectrum`, {
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+      data: { changedBy: "e2e", reason: "notice spec", ...data },
+    });
+  const notice = await setSpectrum({
+    state: "notice",
+    message: { es: "Spectrum tiene problemas; pruebe más tarde." },
+  });
+  expect(notice.status()).toBe(200);
+  const context = await browser.newContext({
+    locale: "es-ES",
+    extraHTTPHeaders: { "x-forwarded-for": viewerAddress() },
+  });
+  try {
+    const page = await context.newPage();
+    const tv = await startActivation(request);
+    await gotoHydrated(page, tv.activationUrlComplete.replace(/^https?:\/\/[^/]+/, ""));
+    await page.getByRole("button", { name: "Continuar" }).click();
+    await expect(page.getByText("Spectrum tiene problemas; pruebe más tarde.").first()).toBeVisible();
+    await noAxeViolations(page);
+  } finally {
+    await context.close();
+    expect((await setSpectrum({ state: "normal" })).status()).toBe(200);
+  }
+  const tv = await startActivation(request);
+  const list = await request.get("/tv/v1/providers", {
+    headers: { authorization: `Bearer ${tv.deviceToken}` },
+  });
+  const spectrum = (await list.json()).providers.find((p: { id: string }) => p.id === "Spectrum");
+  expect(spectrum.notice).toBeUndefined();
 });

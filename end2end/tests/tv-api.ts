@@ -33,3 +33,6 @@ export function viewerAddress() {
 /** The operators' listener (/metrics, /admin) of the server under test: 90 ports above it. */
 export const internalURL =
   process.env.TVE_E2E_INTERNAL_URL ?? `http://127.0.0.1:${Number(process.env.TVE_E2E_PORT ?? 3100) + 90}`;
+
+/** The admin token the servers under test take (playwright.config.ts). */
+export const ADMIN_TOKEN = "e2e-admin-token-0123456789abcdef0123";

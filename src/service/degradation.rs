@@ -3,14 +3,16 @@
 //! keeps the rule and applies it to every REST API V2 answer for that MVPD, so every node sees
 //! it at once and it lapses at its end time by itself. Each change is logged with who and why.
 
-use super::{devices::readiness_probe, Service, ServiceError};
+use super::{
+    devices::readiness_probe,
+    operators::{check_mvpd, check_who_and_why},
+    Service, ServiceError,
+};
 use crate::adobe_pass::{
     types::{AppliedDegradation, DegradationRule},
     AdobePassError,
 };
 
-/// Longest operator name or reason, in characters.
-const MOST_CHARS: usize = 500;
 /// Longest a rule may be applied for: Adobe takes a number of seconds.
 const MOST_MILLIS: i64 = u32::MAX as i64 * 1000;
 
@@ -120,29 +122,6 @@ fn refused_mvpd(error: AdobePassError) -> ServiceError {
     }
 }
 
-fn check_mvpd(mvpd: &str) -> Result<(), ServiceError> {
-    let id_chars = |c: char| c.is_ascii_alphanumeric() || "_-.".contains(c);
-    if mvpd.is_empty() || mvpd.len() > 128 || !mvpd.chars().all(id_chars) {
-        return Err(ServiceError::invalid(
-            "mvpd",
-            "an MVPD id: 1 to 128 letters, digits, '_', '-' or '.'",
-        ));
-    }
-    Ok(())
-}
-
-fn check_who_and_why(changed_by: &str, reason: &str) -> Result<(), ServiceError> {
-    for (field, text) in [("changedBy", changed_by), ("reason", reason)] {
-        if text.trim().is_empty() || text.chars().count() > MOST_CHARS {
-            return Err(ServiceError::invalid(
-                field,
-                format!("required, at most {MOST_CHARS} characters"),
-            ));
-        }
-    }
-    Ok(())
-}
-
 /// The whole seconds from `now` to `until`, rounded up so the rule lasts at least until then.
 fn ttl_seconds(until: i64, now: i64) -> Result<u32, ServiceError> {
     let left = until.saturating_sub(now);
@@ -166,15 +145,5 @@ mod tests {
         assert!(ttl_seconds(0, 0).is_err());
         assert!(ttl_seconds(-5, 0).is_err());
         assert!(ttl_seconds(i64::MAX, 0).is_err());
-    }
-
-    #[test]
-    fn mvpd_ids_and_who_and_why_are_checked() {
-        assert!(check_mvpd("Spectrum").is_ok());
-        assert!(check_mvpd("").is_err());
-        assert!(check_mvpd("a/b").is_err());
-        assert!(check_who_and_why("ana", "ticket 1").is_ok());
-        assert!(check_who_and_why(" ", "ticket 1").is_err());
-        assert!(check_who_and_why("ana", "").is_err());
     }
 }

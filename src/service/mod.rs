@@ -14,6 +14,7 @@ mod known_devices;
 pub mod limits;
 mod logout;
 mod operator_limits;
+mod operators;
 mod polling;
 mod profiles;
 mod provider_states;

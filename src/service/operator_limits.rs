@@ -6,7 +6,8 @@
 //! reaching Adobe or a poll.
 
 use super::{
-    limits::TunedRates, reread::Reread, ClusterEvent, Service, ServiceError, ServiceSettings,
+    limits::TunedRates, operators::check_who_and_why, reread::Reread, ClusterEvent, Service,
+    ServiceError, ServiceSettings,
 };
 use crate::store::OperatorLimits;
 
@@ -16,8 +17,6 @@ const MOST_REGISTRATIONS_PER_SECOND: u32 = 10_000;
 const MOST_ADOBE_STEPS_PER_ADDRESS_PER_SECOND: u32 = 100;
 /// Background polls in flight per node, at most (as `--max-concurrent-polls`).
 const MOST_CONCURRENT_POLLS: u32 = 1_000;
-/// Longest operator name or reason, in characters.
-const MOST_CHARS: usize = 500;
 
 /// The operators' limits as this node last read them (`None`: the configured ones).
 pub(super) type ReadLimits = Reread<Option<OperatorLimits>>;
@@ -186,17 +185,7 @@ impl Service {
 }
 
 fn check_change(change: &LimitsChange) -> Result<(), ServiceError> {
-    for (field, text) in [
-        ("changedBy", &change.changed_by),
-        ("reason", &change.reason),
-    ] {
-        if text.trim().is_empty() || text.chars().count() > MOST_CHARS {
-            return Err(ServiceError::invalid(
-                field,
-                format!("required, at most {MOST_CHARS} characters"),
-            ));
-        }
-    }
+    check_who_and_why(&change.changed_by, &change.reason)?;
     let values = [
         (
             "registrationsPerSecond",

@@ -14,8 +14,6 @@ use crate::{
     store::{ProviderMode, ProviderState},
 };
 
-/// Longest operator name, reason or notice, in characters.
-const MOST_CHARS: usize = 500;
 /// Languages a notice may be written in: the site's.
 pub const NOTICE_LANGUAGES: [&str; 2] = ["en", "es"];
 
@@ -128,24 +126,8 @@ impl Service {
 }
 
 fn check_change(mvpd: &str, change: &ProviderStateChange, now: i64) -> Result<(), ServiceError> {
-    let id_chars = |c: char| c.is_ascii_alphanumeric() || "_-.".contains(c);
-    if mvpd.is_empty() || mvpd.len() > 128 || !mvpd.chars().all(id_chars) {
-        return Err(ServiceError::invalid(
-            "mvpd",
-            "an MVPD id: 1 to 128 letters, digits, '_', '-' or '.'",
-        ));
-    }
-    for (field, text) in [
-        ("changedBy", &change.changed_by),
-        ("reason", &change.reason),
-    ] {
-        if text.trim().is_empty() || text.chars().count() > MOST_CHARS {
-            return Err(ServiceError::invalid(
-                field,
-                format!("required, at most {MOST_CHARS} characters"),
-            ));
-        }
-    }
+    check_mvpd(mvpd)?;
+    check_who_and_why(&change.changed_by, &change.reason)?;
     for (language, text) in &change.message {
         if !NOTICE_LANGUAGES.contains(&language.as_str()) {
             return Err(ServiceError::invalid(

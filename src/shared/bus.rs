@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 
 /// A message between nodes.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "camelCase")]
 pub enum ClusterEvent {
     /// The activation with this code changed in the store: read it again.
@@ -46,6 +46,18 @@ pub enum ClusterEvent {
     ProviderStatesChanged,
     /// An operator changed the limits: read them again.
     LimitsChanged,
+}
+
+/// Events a bus keeps for a slow subscriber before it misses some.
+pub(crate) const EVENTS_KEPT: usize = 1024;
+
+/// A message on a bus, with the node that sent it (a node skips its own).
+#[derive(Serialize, Deserialize)]
+pub(crate) struct Envelope {
+    /// The sending node.
+    pub from: String,
+    /// What it says.
+    pub event: ClusterEvent,
 }
 
 /// Sends events to the other nodes and hands out those they send.

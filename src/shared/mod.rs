@@ -4,11 +4,14 @@
 
 mod bus;
 mod leases;
+mod regions;
 mod sessions;
 
 use std::sync::Arc;
 
 pub use bus::{Bus, ClusterEvent, LocalBus, SharedBus};
+pub(crate) use bus::{Envelope, EVENTS_KEPT};
+pub use regions::{Buses, StoreBus, StoreBusError};
 pub use leases::{Leases, LocalLeases, SharedLeases};
 pub use sessions::{MemorySessions, SiteSessions};
 
@@ -20,9 +23,10 @@ use crate::{
         CodeGuard, LocalLimiter, NewSessions, SharedLimiter, FAILURES_CEILING, FAILURES_IN_TOTAL,
         FAILURES_PER_ADDRESS,
     },
-    redis::{Redis, RedisError},
+    redis::Redis,
     service::ServiceLimits,
-    store::SealingKeys,
+    store::{SealingKeys, StoreUrl},
+    StartError,
 };
 
 /// The shared parts of the state.
@@ -63,12 +67,17 @@ impl Shared {
 
     /// In the Redis of `--redis-url` under `--redis-namespace`, shared with every node that
     /// uses both; in memory without a URL. Adobe access tokens are shared only with sealing keys.
-    pub async fn open(config: &Config) -> Result<Self, RedisError> {
+    /// With `--store-bus`, messages also go through PostgreSQL, to the nodes of other regions.
+    pub async fn open(config: &Config) -> Result<Self, StartError> {
         let mut shared = match &config.redis_url {
             None => Self::local(config.registrations_per_second),
             Some(url) => {
                 let redis = Redis::connect(url, &config.redis_namespace).await?;
-                let bus = Arc::new(redis.bus().await?);
+                let mut bus: SharedBus = Arc::new(redis.bus().await?);
+                if let (true, StoreUrl::Postgres { url, .. }) = (config.store_bus, &config.store) {
+                    let store_bus = StoreBus::connect(url).await?;
+                    bus = Arc::new(Buses::new(vec![bus, Arc::new(store_bus)]));
+                }
                 Self::in_redis(
                     redis,
                     bus,

@@ -368,3 +368,64 @@ pub async fn provider_login(authenticate: &str, account: &str) {
         .expect("login");
     assert_eq!(done.status(), reqwest::StatusCode::SEE_OTHER);
 }
+
+/// A redis-server (or a Sentinel) of a test's own, killed when dropped: for tests that stop
+/// Redis or fail it over.
+pub struct OwnRedis(Child);
+
+impl OwnRedis {
+    /// A server on `port` keeping nothing on disk.
+    pub fn start(port: u16) -> Self {
+        let mut command = Command::new("redis-server");
+        command
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no"]);
+        Self::spawn(command, port)
+    }
+
+    /// A server on `port` with `config` lines besides, from a file `name.conf` in `dir`; with
+    /// `sentinel monitor` among them it is a Sentinel.
+    pub fn configured(dir: &std::path::Path, name: &str, port: u16, config: &str) -> Self {
+        let file = dir.join(format!("{name}.conf"));
+        std::fs::write(
+            &file,
+            format!(
+                "port {port}\nbind 127.0.0.1\nsave \"\"\nappendonly no\ndir {}\n{config}",
+                dir.display()
+            ),
+        )
+        .expect("config file");
+        let mut command = Command::new("redis-server");
+        command.arg(&file);
+        if config.contains("sentinel monitor") {
+            command.arg("--sentinel");
+        }
+        Self::spawn(command, port)
+    }
+
+    fn spawn(mut command: Command, port: u16) -> Self {
+        let child = command
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("redis-server runs (Debian's redis-server; make test installs it)");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "redis-server did not listen on {port}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Self(child)
+    }
+
+    /// Kills the server at once.
+    pub fn kill(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Drop for OwnRedis {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
