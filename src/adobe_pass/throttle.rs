@@ -32,6 +32,15 @@ pub trait ThrottleBuckets: Send + Sync + std::fmt::Debug {
     /// would exceed the longest wait allowed (nothing is reserved then).
     async fn acquire(&self, ip: IpAddr) -> Result<Duration, Duration>;
 
+    /// Takes one call for `ip` now if `keep` calls remain after it (fewer when the bucket can
+    /// no longer hold that many: a spent burst holds one); else `Err` with how long until it
+    /// could. Nothing is reserved on `Err`.
+    async fn take(&self, ip: IpAddr, keep: u32) -> Result<(), Duration>;
+
+    /// Sets `calls` aside for `ip` now, whatever the balance (this service's next calls wait
+    /// for them). Returns how long until the first of them is covered.
+    async fn reserve(&self, ip: IpAddr, calls: u32) -> Duration;
+
     /// Records a 429 for `ip`: its next call waits at least the pause after a 429. Returns
     /// that wait.
     async fn penalize(&self, ip: IpAddr) -> Duration;
@@ -41,6 +50,14 @@ pub trait ThrottleBuckets: Send + Sync + std::fmt::Debug {
 impl ThrottleBuckets for Throttle {
     async fn acquire(&self, ip: IpAddr) -> Result<Duration, Duration> {
         Throttle::acquire(self, ip)
+    }
+
+    async fn take(&self, ip: IpAddr, keep: u32) -> Result<(), Duration> {
+        Throttle::take(self, ip, keep)
+    }
+
+    async fn reserve(&self, ip: IpAddr, calls: u32) -> Duration {
+        Throttle::reserve(self, ip, calls)
     }
 
     async fn penalize(&self, ip: IpAddr) -> Duration {
@@ -140,7 +157,7 @@ impl Throttle {
                     saved.map_or(self.full(now), |entry| entry.into_value()),
                     now,
                 );
-                match self.reserve(bucket) {
+                match self.reserve_one(bucket) {
                     Ok((wait, reserved)) => {
                         verdict = Ok(wait);
                         Op::Put(reserved)
@@ -152,6 +169,54 @@ impl Throttle {
                 }
             });
         verdict
+    }
+
+    /// Takes one call for `ip` now if `keep` calls remain after it (at most what the bucket
+    /// can hold beyond one); else `Err` with how long until it could.
+    pub fn take(&self, ip: IpAddr, keep: u32) -> Result<(), Duration> {
+        let now = self.clock.now();
+        let mut verdict = Ok(());
+        self.buckets
+            .entry(address_key(ip))
+            .and_compute_with(|saved| {
+                let mut bucket = self.refilled(
+                    saved.map_or(self.full(now), |entry| entry.into_value()),
+                    now,
+                );
+                let needed = 1.0 + f64::from(keep).min((bucket.ceiling - 1.0).max(0.0));
+                if bucket.tokens >= needed {
+                    bucket.tokens -= 1.0;
+                    bucket.ceiling = bucket.ceiling.min(bucket.tokens + 1.0).max(1.0);
+                    Op::Put(bucket)
+                } else {
+                    verdict = Err(self.settings.interval.mul_f64(needed - bucket.tokens));
+                    Op::Nop
+                }
+            });
+        verdict
+    }
+
+    /// Sets `calls` aside for `ip` now, whatever the balance. Returns how long until the first
+    /// of them is covered.
+    pub fn reserve(&self, ip: IpAddr, calls: u32) -> Duration {
+        let now = self.clock.now();
+        let mut wait = Duration::ZERO;
+        self.buckets
+            .entry(address_key(ip))
+            .and_compute_with(|saved| {
+                let mut bucket = self.refilled(
+                    saved.map_or(self.full(now), |entry| entry.into_value()),
+                    now,
+                );
+                wait = self
+                    .settings
+                    .interval
+                    .mul_f64((1.0 - bucket.tokens).max(0.0));
+                bucket.tokens -= f64::from(calls);
+                bucket.ceiling = bucket.ceiling.min(bucket.tokens + 1.0).max(1.0);
+                Op::Put(bucket)
+            });
+        wait
     }
 
     /// Records a 429 for `ip`: its next call waits at least `after_429`. Returns that wait.
@@ -192,7 +257,7 @@ impl Throttle {
     }
 
     /// `bucket` with one call reserved, and the wait before it; `Err(wait)` beyond `max_wait`.
-    fn reserve(&self, mut bucket: Bucket) -> Result<(Duration, Bucket), Duration> {
+    fn reserve_one(&self, mut bucket: Bucket) -> Result<(Duration, Bucket), Duration> {
         let wait = if bucket.tokens >= 1.0 {
             Duration::ZERO
         } else {
@@ -333,6 +398,33 @@ mod tests {
         }
         assert_eq!(throttle.acquire(IP), Err(Duration::from_secs(6)));
         assert_eq!(throttle.acquire(IP), Err(Duration::from_secs(6)));
+    }
+
+    #[test]
+    fn a_call_taken_now_can_keep_one_for_another() {
+        let (throttle, clock) = throttle();
+        for _ in 0..9 {
+            assert_eq!(throttle.take(IP, 1), Ok(()));
+        }
+        assert_eq!(throttle.take(IP, 1), Err(Duration::from_secs(1)), "one kept");
+        assert_eq!(throttle.take(IP, 0), Ok(()), "the kept one");
+        assert_eq!(throttle.take(IP, 0), Err(Duration::from_secs(1)));
+        clock.advance(Duration::from_secs(1));
+        // A spent burst holds one call: nothing more can be kept.
+        assert_eq!(throttle.take(IP, 1), Ok(()));
+    }
+
+    #[test]
+    fn a_reservation_holds_later_calls_back() {
+        let (throttle, clock) = throttle();
+        for _ in 0..9 {
+            throttle.take(IP, 0).expect("burst");
+        }
+        assert_eq!(throttle.reserve(IP, 2), Duration::ZERO, "one call is there now");
+        assert_eq!(throttle.take(IP, 0), Err(Duration::from_secs(2)));
+        clock.advance(Duration::from_secs(2));
+        assert_eq!(throttle.take(IP, 0), Ok(()));
+        assert_eq!(throttle.reserve(IP, 2), Duration::from_secs(1));
     }
 
     #[test]
