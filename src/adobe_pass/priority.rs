@@ -111,7 +111,9 @@ impl Gate {
                         waiting.leave();
                         return Ok(());
                     }
-                    Err(wait) if wait > self.settings.max_wait => return Err(wait),
+                    Err(wait) if wait > self.settings.max_wait => {
+                        return Err(self.refuse(&key, id, wait))
+                    }
                     Err(wait) => {
                         self.head_waits(&key, wait);
                         tokio::select! {
@@ -133,6 +135,10 @@ impl Gate {
 
     fn enqueue(&self, key: &str, class: Class, device: u64) -> (u64, Arc<Notify>) {
         let mut households = self.lock();
+        if households.len() >= SWEEP_AT && !households.contains_key(key) {
+            let now = Instant::now();
+            households.retain(|_, household| household.is_busy(now));
+        }
         let household = households.entry(key.to_owned()).or_default();
         let id = household.push(class, device);
         (id, household.notify.clone())
@@ -150,10 +156,33 @@ impl Gate {
         }
         let wait = household.head_wait() + self.interval().saturating_mul(ahead);
         if wait > self.settings.max_wait {
-            Err(wait)
+            drop(households);
+            Err(self.refuse(key, id, wait))
         } else {
             Ok(Turn::Behind)
         }
+    }
+
+    /// Refuses `id`, whose turn is `wait` away: it is told to come back then, or an interval
+    /// after the last call of its class or a higher one told so, so refused calls come back
+    /// one by one in queue order rather than together.
+    fn refuse(&self, key: &str, id: u64, wait: Duration) -> Duration {
+        let mut households = self.lock();
+        let Some(household) = households.get_mut(key) else {
+            return wait;
+        };
+        let Some(class) = household.class_of(id) else {
+            return wait;
+        };
+        let now = Instant::now();
+        let after = household.booked[..=class.index()]
+            .iter()
+            .flatten()
+            .max()
+            .map_or(now, |last| *last + self.interval());
+        let back = after.max(now + wait);
+        household.booked[class.index()] = Some(back);
+        back - now
     }
 
     fn head_waits(&self, key: &str, wait: Duration) {
@@ -167,7 +196,7 @@ impl Gate {
         if let Some(household) = households.get_mut(key) {
             household.remove(id);
             household.notify.notify_waiters();
-            if household.len() == 0 {
+            if !household.is_busy(Instant::now()) {
                 households.remove(key);
             }
         }
@@ -226,7 +255,13 @@ struct Household {
     next_id: u64,
     /// When the first waiter's call is due, as the buckets last said.
     head_ready: Option<Instant>,
+    /// Per class, when the last refused call was told to come back.
+    booked: [Option<Instant>; Class::COUNT],
 }
+
+/// Households kept at once before those with no waiter and no refused call still to come back
+/// are swept.
+const SWEEP_AT: usize = 4_096;
 
 impl Household {
     fn push(&mut self, class: Class, device: u64) -> u64 {
@@ -288,6 +323,25 @@ impl Household {
         u32::try_from(ahead).unwrap_or(u32::MAX)
     }
 
+    fn class_of(&self, id: u64) -> Option<Class> {
+        const CLASSES: [Class; Class::COUNT] = [
+            Class::Play,
+            Class::Profile,
+            Class::Session,
+            Class::Preauthorize,
+            Class::Background,
+        ];
+        self.classes
+            .iter()
+            .position(|rounds| rounds.iter().any(|(_, calls)| calls.contains(&id)))
+            .map(|at| CLASSES[at])
+    }
+
+    /// Whether a call waits, or a refused one is still to come back.
+    fn is_busy(&self, now: Instant) -> bool {
+        self.len() > 0 || self.booked.iter().flatten().any(|back| *back > now)
+    }
+
     fn head_wait(&self) -> Duration {
         self.head_ready
             .map_or(Duration::ZERO, |ready| ready.saturating_duration_since(Instant::now()))
@@ -298,5 +352,185 @@ impl Household {
             .iter()
             .flat_map(|rounds| rounds.iter().map(|(_, calls)| calls.len()))
             .sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::{
+        sync::Mutex as StdMutex,
+        time::{SystemTime, UNIX_EPOCH},
+    };
+
+    use super::*;
+    use crate::{adobe_pass::Throttle, clock::Clock};
+
+    /// Wall-clock time that follows tokio's (paused) time.
+    #[derive(Debug)]
+    struct TokioClock {
+        start: Instant,
+    }
+
+    impl Clock for TokioClock {
+        fn now(&self) -> SystemTime {
+            UNIX_EPOCH + Duration::from_secs(1_700_000_000) + self.start.elapsed()
+        }
+    }
+
+    const IP: IpAddr = IpAddr::V4(std::net::Ipv4Addr::new(203, 0, 113, 9));
+    const SECOND: Duration = Duration::from_secs(1);
+
+    /// Adobe's shape in whole seconds, waits up to 5 s.
+    fn gate() -> Arc<Gate> {
+        let settings = ThrottleSettings {
+            interval: SECOND,
+            ..ThrottleSettings::default()
+        };
+        let clock = Arc::new(TokioClock {
+            start: Instant::now(),
+        });
+        let throttle = Throttle::new(settings, clock);
+        Arc::new(Gate::new(Arc::new(throttle), settings))
+    }
+
+    /// Spends the household's burst.
+    async fn spend_the_burst(gate: &Gate) {
+        for n in 0..10u8 {
+            gate.admit(IP, Class::Play, &[n]).await.expect("burst");
+        }
+    }
+
+    type Log = Arc<StdMutex<Vec<(&'static str, Result<Duration, Duration>)>>>;
+
+    /// Starts a call and lets it take its place; its outcome (when it went, or the retry
+    /// hint) is logged under `name`.
+    async fn call(gate: &Arc<Gate>, log: &Log, name: &'static str, class: Class, device: &str) {
+        let (gate, log, device) = (gate.clone(), log.clone(), device.to_owned());
+        let started = Instant::now();
+        tokio::spawn(async move {
+            let outcome = gate.admit(IP, class, device.as_bytes()).await;
+            let outcome = outcome.map(|()| started.elapsed());
+            log.lock().expect("log").push((name, outcome));
+        });
+        tokio::task::yield_now().await;
+    }
+
+    fn names(log: &Log) -> Vec<&'static str> {
+        log.lock().expect("log").iter().map(|(name, _)| *name).collect()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn waiting_calls_go_in_class_order_whatever_their_arrival() {
+        let gate = gate();
+        spend_the_burst(&gate).await;
+        let log = Log::default();
+        call(&gate, &log, "poll", Class::Background, "a").await;
+        call(&gate, &log, "preauthorize", Class::Preauthorize, "b").await;
+        call(&gate, &log, "new code", Class::Session, "c").await;
+        call(&gate, &log, "profile", Class::Profile, "d").await;
+        call(&gate, &log, "play", Class::Play, "e").await;
+        tokio::time::sleep(Duration::from_secs(6)).await;
+        assert_eq!(
+            names(&log),
+            ["play", "profile", "new code", "preauthorize", "poll"]
+        );
+        let waits: Vec<_> = log.lock().expect("log").iter().map(|(_, w)| *w).collect();
+        let expected: Vec<_> = (1..=5).map(|n| Ok(SECOND * n)).collect();
+        assert_eq!(waits, expected, "one a second");
+        assert_eq!(gate.waiting(), 0);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn devices_take_turns_within_a_class() {
+        let gate = gate();
+        spend_the_burst(&gate).await;
+        let log = Log::default();
+        call(&gate, &log, "a", Class::Play, "busy tv").await;
+        call(&gate, &log, "a", Class::Play, "busy tv").await;
+        call(&gate, &log, "a", Class::Play, "busy tv").await;
+        call(&gate, &log, "b", Class::Play, "tv b").await;
+        call(&gate, &log, "c", Class::Play, "tv c").await;
+        tokio::time::sleep(Duration::from_secs(6)).await;
+        assert_eq!(names(&log), ["a", "b", "c", "a", "a"]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn background_work_leaves_the_last_call_of_the_burst_for_a_play() {
+        let gate = gate();
+        let log = Log::default();
+        for _ in 0..12 {
+            call(&gate, &log, "poll", Class::Background, "watcher").await;
+        }
+        assert_eq!(names(&log).len(), 9, "the burst but one");
+        let started = Instant::now();
+        gate.admit(IP, Class::Play, b"tv").await.expect("plays");
+        assert_eq!(started.elapsed(), Duration::ZERO, "the kept call, at once");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn calls_past_the_longest_wait_are_told_their_place() {
+        let gate = gate();
+        spend_the_burst(&gate).await;
+        let log = Log::default();
+        for _ in 0..8 {
+            call(&gate, &log, "play", Class::Play, "tv").await;
+        }
+        call(&gate, &log, "profile", Class::Profile, "other tv").await;
+        let refused: Vec<_> = log.lock().expect("log").clone();
+        // The first waits a second, four more one a second each; then each refused call is
+        // told its own turn: 6 s, 7 s, 8 s, and the profile after every refused play.
+        assert_eq!(
+            refused,
+            [
+                ("play", Err(SECOND * 6)),
+                ("play", Err(SECOND * 7)),
+                ("play", Err(SECOND * 8)),
+                ("profile", Err(SECOND * 9)),
+            ]
+        );
+        tokio::time::sleep(Duration::from_secs(6)).await;
+        assert_eq!(names(&log).len(), 9, "the five waiting calls went");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_waiter_a_play_pushes_past_the_longest_wait_is_refused() {
+        let gate = gate();
+        spend_the_burst(&gate).await;
+        let log = Log::default();
+        call(&gate, &log, "first play", Class::Play, "tv 0").await;
+        for n in 0..4 {
+            let device = format!("watcher {n}");
+            call(&gate, &log, "poll", Class::Background, &device).await;
+        }
+        for n in 1..5 {
+            let device = format!("tv {n}");
+            call(&gate, &log, "play", Class::Play, &device).await;
+        }
+        tokio::time::sleep(Duration::from_secs(6)).await;
+        let log = log.lock().expect("log").clone();
+        let went: Vec<_> = log.iter().filter(|(_, w)| w.is_ok()).map(|(n, _)| *n).collect();
+        assert_eq!(went, ["first play", "play", "play", "play", "play"]);
+        assert!(log
+            .iter()
+            .filter(|(name, _)| *name == "poll")
+            .all(|(_, outcome)| outcome.is_err()));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_call_dropped_while_waiting_gives_its_place_up() {
+        let gate = gate();
+        spend_the_burst(&gate).await;
+        let waiting = tokio::spawn({
+            let gate = gate.clone();
+            async move { gate.admit(IP, Class::Play, b"tv").await }
+        });
+        tokio::task::yield_now().await;
+        assert_eq!(gate.waiting(), 1);
+        waiting.abort();
+        let _ = waiting.await;
+        assert_eq!(gate.waiting(), 0);
+        let started = Instant::now();
+        gate.admit(IP, Class::Profile, b"other").await.expect("goes");
+        assert_eq!(started.elapsed(), SECOND);
     }
 }
