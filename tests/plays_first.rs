@@ -33,11 +33,11 @@ type Calls = Arc<Mutex<Vec<Call>>>;
 async fn recorded() -> (AdobePass, Calls, String) {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("binds");
     let base_url = format!("http://{}", listener.local_addr().expect("address"));
-    let settings = EmulatorSettings {
+    let emulated = EmulatorSettings {
         throttling: true,
         ..EmulatorSettings::default()
     };
-    let state = emulator::state(&settings, &base_url).expect("state");
+    let state = emulator::state(&emulated, &base_url).expect("state");
     let calls = Calls::default();
     let recording = calls.clone();
     let app = emulator::router(state).layer(axum::middleware::from_fn(
@@ -61,7 +61,7 @@ async fn recorded() -> (AdobePass, Calls, String) {
         },
     ));
     tokio::spawn(tve_activate::serve(listener, app, std::future::pending()));
-    let client_settings = settings(&base_url, &settings.software_statement);
+    let client_settings = settings(&base_url, &emulated.software_statement);
     let adobe = client_with(client_settings, tve_activate::clock::SystemClock::shared()).0;
     (adobe, calls, base_url)
 }
