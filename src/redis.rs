@@ -440,7 +440,7 @@ local tokens = tonumber(saved[1])
 local at = tonumber(saved[2])
 local ceiling = tonumber(saved[3])
 if tokens == nil or at == nil or ceiling == nil then
-  if mode == 1 then tokens = burst; ceiling = burst else tokens = 0; ceiling = 1 end
+  if mode == 2 then tokens = 0; ceiling = 1 else tokens = burst; ceiling = burst end
   at = now
 end
 if now > at then

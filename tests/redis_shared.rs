@@ -251,6 +251,30 @@ async fn two_nodes_stay_within_adobes_rate_for_one_device_together() {
     );
 }
 
+/// Plays first (issue 22, item 4): a background call taken from the shared bucket leaves one
+/// call of the burst, and a browser's reservation on one node holds the other back.
+#[tokio::test]
+async fn the_shared_bucket_keeps_a_call_and_sets_calls_aside() {
+    let Some((on_a, on_b)) = shared_throttles().await else {
+        return;
+    };
+    let tv: std::net::IpAddr = [203, 0, 113, 52].into();
+    for n in 0..9 {
+        assert_eq!(on_a.take(tv, 1).await, Ok(()), "call {n}");
+    }
+    let kept = on_b.take(tv, 1).await.expect_err("one call kept");
+    assert!(kept > Duration::from_millis(900), "{kept:?}");
+    assert_eq!(on_b.take(tv, 0).await, Ok(()), "the kept call, for a play");
+
+    let phone: std::net::IpAddr = [203, 0, 113, 53].into();
+    for _ in 0..9 {
+        on_a.take(phone, 0).await.expect("burst");
+    }
+    assert_eq!(on_b.reserve(phone, 2).await, Duration::ZERO, "one is there");
+    let wait = on_a.take(phone, 0).await.expect_err("set aside");
+    assert!(wait > Duration::from_millis(1900), "{wait:?}");
+}
+
 /// Security review, finding 3: each source address made a Redis key of its own, kept an hour;
 /// every address of one IPv6 /64 now spends the one bucket of its household.
 #[tokio::test]
