@@ -150,7 +150,10 @@ async fn forty_plays_go_before_forty_profile_refreshes_at_one_call_a_second() {
     );
     for pair in after_burst.windows(2) {
         let gap = pair[1].at.duration_since(pair[0].at);
-        assert!(gap >= Duration::from_millis(950), "{gap:?} apart: {paths:?}");
+        assert!(
+            gap >= Duration::from_millis(950),
+            "{gap:?} apart: {paths:?}"
+        );
     }
     assert_eq!(throttled_by_adobe(&adobe), 0, "Adobe never had to say 429");
 

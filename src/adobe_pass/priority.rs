@@ -343,8 +343,9 @@ impl Household {
     }
 
     fn head_wait(&self) -> Duration {
-        self.head_ready
-            .map_or(Duration::ZERO, |ready| ready.saturating_duration_since(Instant::now()))
+        self.head_ready.map_or(Duration::ZERO, |ready| {
+            ready.saturating_duration_since(Instant::now())
+        })
     }
 
     fn len(&self) -> usize {
@@ -416,7 +417,11 @@ mod tests {
     }
 
     fn names(log: &Log) -> Vec<&'static str> {
-        log.lock().expect("log").iter().map(|(name, _)| *name).collect()
+        log.lock()
+            .expect("log")
+            .iter()
+            .map(|(name, _)| *name)
+            .collect()
     }
 
     #[tokio::test(start_paused = true)]
@@ -508,7 +513,11 @@ mod tests {
         }
         tokio::time::sleep(Duration::from_secs(6)).await;
         let log = log.lock().expect("log").clone();
-        let went: Vec<_> = log.iter().filter(|(_, w)| w.is_ok()).map(|(n, _)| *n).collect();
+        let went: Vec<_> = log
+            .iter()
+            .filter(|(_, w)| w.is_ok())
+            .map(|(n, _)| *n)
+            .collect();
         assert_eq!(went, ["first play", "play", "play", "play", "play"]);
         assert!(log
             .iter()
@@ -530,7 +539,9 @@ mod tests {
         let _ = waiting.await;
         assert_eq!(gate.waiting(), 0);
         let started = Instant::now();
-        gate.admit(IP, Class::Profile, b"other").await.expect("goes");
+        gate.admit(IP, Class::Profile, b"other")
+            .await
+            .expect("goes");
         assert_eq!(started.elapsed(), SECOND);
     }
 }

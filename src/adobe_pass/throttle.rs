@@ -406,7 +406,11 @@ mod tests {
         for _ in 0..9 {
             assert_eq!(throttle.take(IP, 1), Ok(()));
         }
-        assert_eq!(throttle.take(IP, 1), Err(Duration::from_secs(1)), "one kept");
+        assert_eq!(
+            throttle.take(IP, 1),
+            Err(Duration::from_secs(1)),
+            "one kept"
+        );
         assert_eq!(throttle.take(IP, 0), Ok(()), "the kept one");
         assert_eq!(throttle.take(IP, 0), Err(Duration::from_secs(1)));
         clock.advance(Duration::from_secs(1));
@@ -420,7 +424,11 @@ mod tests {
         for _ in 0..9 {
             throttle.take(IP, 0).expect("burst");
         }
-        assert_eq!(throttle.reserve(IP, 2), Duration::ZERO, "one call is there now");
+        assert_eq!(
+            throttle.reserve(IP, 2),
+            Duration::ZERO,
+            "one call is there now"
+        );
         assert_eq!(throttle.take(IP, 0), Err(Duration::from_secs(2)));
         clock.advance(Duration::from_secs(2));
         assert_eq!(throttle.take(IP, 0), Ok(()));
