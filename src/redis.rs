@@ -421,17 +421,16 @@ impl Leases for RedisLeases {
     }
 }
 
-/// `KEYS[1]`: the bucket of one device IP. `ARGV`: burst, interval (ms), longest wait (ms), pause
-/// after a 429 (ms), mode (1 acquire, 2 penalize, 3 take now keeping `ARGV[7]` calls, 4 reserve
-/// `ARGV[7]` calls), how long a spent burst is remembered (ms), the count for modes 3 and 4.
+/// `KEYS[1]`: the bucket of one device IP. `ARGV`: burst, interval (ms), longest wait (ms, unused: the queue in front decides), pause
+/// after a 429 (ms), mode (2 penalize, 3 take now keeping `ARGV[7]` calls, 4 reserve `ARGV[7]`
+/// calls), how long a spent burst is remembered (ms), the count for modes 3 and 4.
 /// The same arithmetic as the in-process `Throttle` (the burst is one-time), on Redis time.
-/// Returns the wait in ms; a negative value is a refused acquire or take.
+/// Returns the wait in ms; a negative value is a refused take.
 const THROTTLE_SCRIPT: &str = r"
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + tonumber(time[2]) / 1000
 local burst = tonumber(ARGV[1])
 local interval = tonumber(ARGV[2])
-local max_wait = tonumber(ARGV[3])
 local after = tonumber(ARGV[4])
 local mode = tonumber(ARGV[5])
 local remember = tonumber(ARGV[6])
@@ -449,12 +448,7 @@ if now > at then
 end
 local count = tonumber(ARGV[7]) or 0
 local wait
-if mode == 1 then
-  if tokens >= 1 then wait = 0 else wait = interval * (1 - tokens) end
-  if wait > max_wait then return -math.ceil(wait) end
-  tokens = tokens - 1
-  ceiling = math.max(1, math.min(ceiling, tokens + 1))
-elseif mode == 3 then
+if mode == 3 then
   local needed = 1 + math.min(count, math.max(0, ceiling - 1))
   if tokens < needed then return -math.max(1, math.ceil(interval * (needed - tokens))) end
   wait = 0
@@ -517,17 +511,6 @@ fn from_millis(millis: i64) -> Duration {
 
 #[async_trait]
 impl ThrottleBuckets for RedisThrottle {
-    async fn acquire(&self, ip: std::net::IpAddr) -> Result<Duration, Duration> {
-        match self.run(ip, 1, 0).await {
-            Ok(wait) if wait < 0 => Err(from_millis(wait)),
-            Ok(wait) => Ok(from_millis(wait)),
-            Err(error) => {
-                tracing::warn!(%error, "cannot reach Redis for Adobe's throttle; this node's own");
-                self.fallback.acquire(ip)
-            }
-        }
-    }
-
     async fn take(&self, ip: std::net::IpAddr, keep: u32) -> Result<(), Duration> {
         match self.run(ip, 3, keep).await {
             Ok(wait) if wait < 0 => Err(from_millis(wait)),
