@@ -420,16 +420,16 @@ impl Leases for RedisLeases {
     }
 }
 
-/// `KEYS[1]`: the bucket of one device IP. `ARGV`: burst, interval (ms), longest wait (ms), pause
-/// after a 429 (ms), mode (1 acquire, 2 penalize), how long a spent burst is remembered (ms).
+/// `KEYS[1]`: the bucket of one device IP. `ARGV`: burst, interval (ms), longest wait (ms, unused: the queue in front decides), pause
+/// after a 429 (ms), mode (2 penalize, 3 take now keeping `ARGV[7]` calls, 4 reserve `ARGV[7]`
+/// calls), how long a spent burst is remembered (ms), the count for modes 3 and 4.
 /// The same arithmetic as the in-process `Throttle` (the burst is one-time), on Redis time.
-/// Returns the wait in ms; a negative value is a refused acquire.
+/// Returns the wait in ms; a negative value is a refused take.
 const THROTTLE_SCRIPT: &str = r"
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + tonumber(time[2]) / 1000
 local burst = tonumber(ARGV[1])
 local interval = tonumber(ARGV[2])
-local max_wait = tonumber(ARGV[3])
 local after = tonumber(ARGV[4])
 local mode = tonumber(ARGV[5])
 local remember = tonumber(ARGV[6])
@@ -438,18 +438,24 @@ local tokens = tonumber(saved[1])
 local at = tonumber(saved[2])
 local ceiling = tonumber(saved[3])
 if tokens == nil or at == nil or ceiling == nil then
-  if mode == 1 then tokens = burst; ceiling = burst else tokens = 0; ceiling = 1 end
+  if mode == 2 then tokens = 0; ceiling = 1 else tokens = burst; ceiling = burst end
   at = now
 end
 if now > at then
   tokens = math.min(ceiling, tokens + (now - at) / interval)
   at = now
 end
+local count = tonumber(ARGV[7]) or 0
 local wait
-if mode == 1 then
-  if tokens >= 1 then wait = 0 else wait = interval * (1 - tokens) end
-  if wait > max_wait then return -math.ceil(wait) end
+if mode == 3 then
+  local needed = 1 + math.min(count, math.max(0, ceiling - 1))
+  if tokens < needed then return -math.max(1, math.ceil(interval * (needed - tokens))) end
+  wait = 0
   tokens = tokens - 1
+  ceiling = math.max(1, math.min(ceiling, tokens + 1))
+elseif mode == 4 then
+  wait = interval * math.max(0, 1 - tokens)
+  tokens = tokens - count
   ceiling = math.max(1, math.min(ceiling, tokens + 1))
 else
   tokens = math.min(tokens, 1 - after / interval)
@@ -473,7 +479,12 @@ pub struct RedisThrottle {
 }
 
 impl RedisThrottle {
-    async fn run(&self, ip: std::net::IpAddr, mode: i64) -> Result<i64, fred::error::Error> {
+    async fn run(
+        &self,
+        ip: std::net::IpAddr,
+        mode: i64,
+        count: u32,
+    ) -> Result<i64, fred::error::Error> {
         let millis = |d: Duration| i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
         self.pool
             .eval(
@@ -486,6 +497,7 @@ impl RedisThrottle {
                     millis(self.settings.after_429),
                     mode,
                     millis(crate::adobe_pass::REMEMBER_SPENT_BURST),
+                    i64::from(count),
                 ],
             )
             .await
@@ -498,20 +510,28 @@ fn from_millis(millis: i64) -> Duration {
 
 #[async_trait]
 impl ThrottleBuckets for RedisThrottle {
-    async fn acquire(&self, ip: std::net::IpAddr) -> Result<Duration, Duration> {
-        match self.run(ip, 1).await {
+    async fn take(&self, ip: std::net::IpAddr, keep: u32) -> Result<(), Duration> {
+        match self.run(ip, 3, keep).await {
             Ok(wait) if wait < 0 => Err(from_millis(wait)),
-            Ok(wait) => Ok(from_millis(wait)),
+            Ok(_) => Ok(()),
             Err(error) => {
                 tracing::warn!(%error, "cannot reach Redis for Adobe's throttle; this node's own");
-                self.fallback.acquire(ip)
+                self.fallback.take(ip, keep)
             }
+        }
+    }
+
+    async fn reserve(&self, ip: std::net::IpAddr, calls: u32) -> Duration {
+        let local = self.fallback.reserve(ip, calls);
+        match self.run(ip, 4, calls).await {
+            Ok(wait) => from_millis(wait),
+            Err(_) => local,
         }
     }
 
     async fn penalize(&self, ip: std::net::IpAddr) -> Duration {
         let local = self.fallback.penalize(ip);
-        match self.run(ip, 2).await {
+        match self.run(ip, 2, 0).await {
             Ok(wait) => from_millis(wait),
             Err(_) => local,
         }

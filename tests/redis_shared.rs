@@ -225,30 +225,45 @@ async fn two_nodes_stay_within_adobes_rate_for_one_device_together() {
     let tv: std::net::IpAddr = [203, 0, 113, 50].into();
     for n in 0..10 {
         let node: &dyn ThrottleBuckets = if n % 2 == 0 { &on_a } else { &on_b };
-        assert_eq!(node.acquire(tv).await, Ok(Duration::ZERO), "call {n}");
+        assert_eq!(node.take(tv, 0).await, Ok(()), "call {n}");
     }
-    let wait = on_b.acquire(tv).await.expect("reserved");
+    let wait = on_b.take(tv, 0).await.expect_err("spent");
     assert!(
         wait > Duration::from_millis(900) && wait <= Duration::from_secs(1),
         "the 11th call of the cluster waits a second: {wait:?}"
     );
-    let later = on_a.acquire(tv).await.expect("reserved");
-    assert!(later > Duration::from_millis(1900), "{later:?}");
     let other: std::net::IpAddr = [198, 51, 100, 50].into();
     let penalty = on_a.penalize(other).await;
     assert!(penalty >= Duration::from_millis(999), "{penalty:?}");
-    let after_429 = on_b.acquire(other).await.expect("reserved");
+    let after_429 = on_b.take(other, 0).await.expect_err("held back");
     assert!(
         after_429 >= Duration::from_millis(900),
         "a 429 seen by one node holds the other back: {after_429:?}"
     );
-    for _ in 0..3 {
-        let _ = on_a.acquire(tv).await;
+}
+
+/// Plays first (issue 22, item 4): a background call taken from the shared bucket leaves one
+/// call of the burst, and a browser's reservation on one node holds the other back.
+#[tokio::test]
+async fn the_shared_bucket_keeps_a_call_and_sets_calls_aside() {
+    let Some((on_a, on_b)) = shared_throttles().await else {
+        return;
+    };
+    let tv: std::net::IpAddr = [203, 0, 113, 52].into();
+    for n in 0..9 {
+        assert_eq!(on_a.take(tv, 1).await, Ok(()), "call {n}");
     }
-    assert!(
-        on_b.acquire(tv).await.is_err(),
-        "past the longest wait: refused"
-    );
+    let kept = on_b.take(tv, 1).await.expect_err("one call kept");
+    assert!(kept > Duration::from_millis(900), "{kept:?}");
+    assert_eq!(on_b.take(tv, 0).await, Ok(()), "the kept call, for a play");
+
+    let phone: std::net::IpAddr = [203, 0, 113, 53].into();
+    for _ in 0..9 {
+        on_a.take(phone, 0).await.expect("burst");
+    }
+    assert_eq!(on_b.reserve(phone, 2).await, Duration::ZERO, "one is there");
+    let wait = on_a.take(phone, 0).await.expect_err("set aside");
+    assert!(wait > Duration::from_millis(1900), "{wait:?}");
 }
 
 /// Security review, finding 3: each source address made a Redis key of its own, kept an hour;
@@ -261,10 +276,10 @@ async fn the_addresses_of_one_ipv6_home_share_one_shared_bucket() {
     for n in 1..=10u32 {
         let ip: std::net::IpAddr = format!("2001:db8:51:7::{n:x}").parse().expect("ip");
         let node: &dyn ThrottleBuckets = if n % 2 == 0 { &on_a } else { &on_b };
-        assert_eq!(node.acquire(ip).await, Ok(Duration::ZERO), "address {n}");
+        assert_eq!(node.take(ip, 0).await, Ok(()), "address {n}");
     }
     let another: std::net::IpAddr = "2001:db8:51:7:abcd::9".parse().expect("ip");
-    let wait = on_a.acquire(another).await.expect("reserved");
+    let wait = on_a.take(another, 0).await.expect_err("spent");
     assert!(
         wait > Duration::from_millis(900),
         "the 11th address of the /64 waits: {wait:?}"
@@ -280,11 +295,11 @@ async fn the_shared_burst_is_spent_once() {
     };
     let tv: std::net::IpAddr = [203, 0, 113, 51].into();
     for n in 0..10 {
-        assert_eq!(on_a.acquire(tv).await, Ok(Duration::ZERO), "call {n}");
+        assert_eq!(on_a.take(tv, 0).await, Ok(()), "call {n}");
     }
     tokio::time::sleep(Duration::from_millis(2_500)).await;
-    assert_eq!(on_b.acquire(tv).await, Ok(Duration::ZERO));
-    let next = on_b.acquire(tv).await.expect("reserved");
+    assert_eq!(on_b.take(tv, 0).await, Ok(()));
+    let next = on_b.take(tv, 0).await.expect_err("one a second");
     assert!(
         next > Duration::from_millis(900),
         "no second burst after idling: {next:?}"

@@ -1,5 +1,7 @@
 //! REST API V2 (§5–§13): one method per endpoint, each sending its documented body type.
 
+use std::net::IpAddr;
+
 use url::{form_urlencoded, Url};
 
 use super::{
@@ -13,6 +15,10 @@ use super::{
     },
     AdobePass,
 };
+
+/// Requests a viewer's browser makes to Adobe for one sign-in that count against its address:
+/// `/api/v2/authenticate`, and its return from the MVPD.
+pub const BROWSER_CALLS: u32 = 2;
 
 impl AdobePass {
     /// C1: the MVPDs integrated with the service provider for this device's platform type.
@@ -74,6 +80,22 @@ impl AdobePass {
         ])
     }
 
+    /// S4 for a viewer's browser at `viewer`: sets aside [`BROWSER_CALLS`] of the household's
+    /// calls (Adobe counts the browser's requests against its address, which a phone on the
+    /// home Wi-Fi shares with the TV), waits until the first fits (at most the longest wait),
+    /// and returns the URL to send the browser to, so the viewer never meets Adobe's 429 page.
+    pub async fn send_browser(&self, viewer: IpAddr, code: &str) -> Result<Url, AdobePassError> {
+        let url = self.authenticate_url(code)?;
+        let wait = self
+            .inner
+            .gate
+            .buckets()
+            .reserve(viewer, BROWSER_CALLS)
+            .await;
+        tokio::time::sleep(wait.min(self.inner.settings.throttle.max_wait)).await;
+        Ok(url)
+    }
+
     /// An absolute URL for a path Adobe returned relative to its host (a session's `url`, an
     /// SSO logout `url`).
     pub fn resolve(&self, relative: &str) -> Result<Url, AdobePassError> {
@@ -110,15 +132,19 @@ impl AdobePass {
     }
 
     /// P3 for a background poll: one attempt, no retries (the poller tries again on its own
-    /// schedule).
+    /// schedule), after every call a viewer waits for.
     pub async fn poll_code_profile(
         &self,
         device: &DeviceIdentity,
         code: &str,
     ) -> Result<Profiles, AdobePassError> {
         let url = self.v2_url(&["profiles", "code", code])?;
-        self.call(Request::new(Endpoint::CodeProfile, url, device, Body::Empty).once())
-            .await
+        self.call(
+            Request::new(Endpoint::CodeProfile, url, device, Body::Empty)
+                .once()
+                .in_background(),
+        )
+        .await
     }
 
     /// D1: informational decisions for a few resources; never permission to play.

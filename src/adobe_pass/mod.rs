@@ -19,6 +19,7 @@ pub mod error;
 pub mod media_token;
 pub mod metadata;
 pub mod metrics;
+pub mod priority;
 pub mod retry;
 pub mod secret;
 mod send;
@@ -31,6 +32,7 @@ use std::sync::Arc;
 
 use url::Url;
 
+pub use api::BROWSER_CALLS;
 pub use credentials::{
     ClientCredentials, ClientCredentialsStore, CredentialsStoreError, MemoryCredentialsStore,
     SharedTokens, StoreFuture,
@@ -72,7 +74,7 @@ struct Inner {
     transport: transport::Transport,
     store: Arc<dyn ClientCredentialsStore>,
     tokens: credentials::TokenCache,
-    throttle: Arc<dyn ThrottleBuckets>,
+    gate: priority::Gate,
     shared_tokens: Option<Arc<dyn SharedTokens>>,
     metrics: Metrics,
 }
@@ -111,7 +113,7 @@ impl AdobePass {
             inner: Arc::new(Inner {
                 transport: transport::Transport::new(&settings, clock.clone())?,
                 tokens: credentials::TokenCache::new(clock.clone(), settings.token_refresh_margin),
-                throttle,
+                gate: priority::Gate::new(throttle, settings.throttle),
                 shared_tokens: sharing.tokens,
                 base_url,
                 store,

@@ -14,6 +14,7 @@ use super::{
     endpoint::Endpoint,
     error::{AdobePassError, Remedy},
     metrics::Outcome,
+    priority::Class,
     retry::is_retryable,
     secret::Secret,
     AdobePass,
@@ -39,6 +40,14 @@ pub(crate) struct Request<'a> {
     pub body: Body,
     /// Whether failures worth retrying are tried again within the retry policy.
     pub retries: bool,
+    /// Its place in the queue for the device IP.
+    pub class: Class,
+}
+
+tokio::task_local! {
+    /// The class of the call being made: calls it needs first (an access token, a
+    /// registration) wait in its place.
+    static CLASS: Class;
 }
 
 impl<'a> Request<'a> {
@@ -50,6 +59,7 @@ impl<'a> Request<'a> {
             device,
             body,
             retries: true,
+            class: Class::of(endpoint),
         }
     }
 
@@ -57,6 +67,14 @@ impl<'a> Request<'a> {
     pub fn once(self) -> Self {
         Self {
             retries: false,
+            ..self
+        }
+    }
+
+    /// The same call, made for no one who waits: it goes after every other.
+    pub fn in_background(self) -> Self {
+        Self {
+            class: Class::Background,
             ..self
         }
     }
@@ -74,7 +92,9 @@ impl AdobePass {
     ) -> Result<T, AdobePassError> {
         let endpoint = request.endpoint;
         let budget = self.inner.settings.budgets.of(endpoint);
-        match tokio::time::timeout(budget, self.call_unbounded(request)).await {
+        let class = request.class;
+        let call = CLASS.scope(class, self.call_unbounded(request));
+        match tokio::time::timeout(budget, call).await {
             Ok(result) => result,
             Err(_) => {
                 let timeout = AdobePassError::Timeout { endpoint };
@@ -145,18 +165,16 @@ impl AdobePass {
     ) -> Result<T, AdobePassError> {
         let endpoint = request.endpoint;
         let ip = request.device.forwarded_for();
-        let wait = self
-            .inner
-            .throttle
-            .acquire(ip)
+        let class = CLASS.try_with(|class| *class).unwrap_or(request.class);
+        let device = request.device.device_identifier().as_bytes();
+        self.inner
+            .gate
+            .admit(ip, class, device)
             .await
             .map_err(|retry_after| AdobePassError::RateLimited {
                 endpoint,
                 retry_after,
             })?;
-        if !wait.is_zero() {
-            tokio::time::sleep(wait).await;
-        }
         let started = Instant::now();
         let result = self.exchange(request, bearer).await;
         let outcome = match &result {
@@ -210,7 +228,8 @@ impl AdobePass {
         }
         let wait = if status == 429 {
             self.inner
-                .throttle
+                .gate
+                .buckets()
                 .penalize(request.device.forwarded_for())
                 .await
         } else {

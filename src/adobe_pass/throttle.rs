@@ -9,8 +9,8 @@
 //! no new buckets. In this process they live in a bounded cache, O(1) per call, that forgets
 //! the least used households first (security review, finding 3).
 //!
-//! A call reserves its slot up front and then sleeps for the wait it was given, so waiting calls
-//! keep their order and the computation never depends on time passing during the sleep.
+//! A call is taken only when the bucket holds it now; callers that must wait queue in
+//! [`super::priority`], which decides whose call goes next (plays first).
 //!
 //! The buckets live behind [`ThrottleBuckets`]: in this process ([`Throttle`]), or where several
 //! nodes share them, so that all nodes together stay within Adobe's rate for one device.
@@ -28,9 +28,14 @@ use crate::{clock::SharedClock, limits::address_key};
 /// Where the buckets live.
 #[async_trait]
 pub trait ThrottleBuckets: Send + Sync + std::fmt::Debug {
-    /// Reserves a call for `ip`: how long to wait before sending it, or `Err(wait)` when that
-    /// would exceed the longest wait allowed (nothing is reserved then).
-    async fn acquire(&self, ip: IpAddr) -> Result<Duration, Duration>;
+    /// Takes one call for `ip` now if `keep` calls remain after it (fewer when the bucket can
+    /// no longer hold that many: a spent burst holds one); else `Err` with how long until it
+    /// could. Nothing is reserved on `Err`.
+    async fn take(&self, ip: IpAddr, keep: u32) -> Result<(), Duration>;
+
+    /// Sets `calls` aside for `ip` now, whatever the balance (this service's next calls wait
+    /// for them). Returns how long until the first of them is covered.
+    async fn reserve(&self, ip: IpAddr, calls: u32) -> Duration;
 
     /// Records a 429 for `ip`: its next call waits at least the pause after a 429. Returns
     /// that wait.
@@ -39,8 +44,12 @@ pub trait ThrottleBuckets: Send + Sync + std::fmt::Debug {
 
 #[async_trait]
 impl ThrottleBuckets for Throttle {
-    async fn acquire(&self, ip: IpAddr) -> Result<Duration, Duration> {
-        Throttle::acquire(self, ip)
+    async fn take(&self, ip: IpAddr, keep: u32) -> Result<(), Duration> {
+        Throttle::take(self, ip, keep)
+    }
+
+    async fn reserve(&self, ip: IpAddr, calls: u32) -> Duration {
+        Throttle::reserve(self, ip, calls)
     }
 
     async fn penalize(&self, ip: IpAddr) -> Duration {
@@ -55,7 +64,7 @@ pub struct ThrottleSettings {
     pub burst: u32,
     /// Time to earn one more call (Adobe: 1 s).
     pub interval: Duration,
-    /// The longest a call waits for its turn; beyond it the call is refused with
+    /// The longest a call waits for its turn in the queue; beyond it the call is refused with
     /// [`super::AdobePassError::RateLimited`] instead.
     pub max_wait: Duration,
     /// The pause after a 429 (Adobe: at least 1 s).
@@ -128,30 +137,52 @@ impl Throttle {
         }
     }
 
-    /// Reserves a call for `ip`: how long to wait before sending it, or `Err(wait)` when that
-    /// would exceed `max_wait` (nothing is reserved then).
-    pub fn acquire(&self, ip: IpAddr) -> Result<Duration, Duration> {
+    /// Takes one call for `ip` now if `keep` calls remain after it (at most what the bucket
+    /// can hold beyond one); else `Err` with how long until it could.
+    pub fn take(&self, ip: IpAddr, keep: u32) -> Result<(), Duration> {
         let now = self.clock.now();
-        let mut verdict = Ok(Duration::ZERO);
+        let mut verdict = Ok(());
         self.buckets
             .entry(address_key(ip))
             .and_compute_with(|saved| {
-                let bucket = self.refilled(
+                let mut bucket = self.refilled(
                     saved.map_or(self.full(now), |entry| entry.into_value()),
                     now,
                 );
-                match self.reserve(bucket) {
-                    Ok((wait, reserved)) => {
-                        verdict = Ok(wait);
-                        Op::Put(reserved)
-                    }
-                    Err(wait) => {
-                        verdict = Err(wait);
-                        Op::Nop
-                    }
+                let needed = 1.0 + f64::from(keep).min((bucket.ceiling - 1.0).max(0.0));
+                if bucket.tokens >= needed {
+                    bucket.tokens -= 1.0;
+                    bucket.ceiling = bucket.ceiling.min(bucket.tokens + 1.0).max(1.0);
+                    Op::Put(bucket)
+                } else {
+                    verdict = Err(self.settings.interval.mul_f64(needed - bucket.tokens));
+                    Op::Nop
                 }
             });
         verdict
+    }
+
+    /// Sets `calls` aside for `ip` now, whatever the balance. Returns how long until the first
+    /// of them is covered.
+    pub fn reserve(&self, ip: IpAddr, calls: u32) -> Duration {
+        let now = self.clock.now();
+        let mut wait = Duration::ZERO;
+        self.buckets
+            .entry(address_key(ip))
+            .and_compute_with(|saved| {
+                let mut bucket = self.refilled(
+                    saved.map_or(self.full(now), |entry| entry.into_value()),
+                    now,
+                );
+                wait = self
+                    .settings
+                    .interval
+                    .mul_f64((1.0 - bucket.tokens).max(0.0));
+                bucket.tokens -= f64::from(calls);
+                bucket.ceiling = bucket.ceiling.min(bucket.tokens + 1.0).max(1.0);
+                Op::Put(bucket)
+            });
+        wait
     }
 
     /// Records a 429 for `ip`: its next call waits at least `after_429`. Returns that wait.
@@ -189,21 +220,6 @@ impl Throttle {
             ceiling: self.burst(),
             updated: now,
         }
-    }
-
-    /// `bucket` with one call reserved, and the wait before it; `Err(wait)` beyond `max_wait`.
-    fn reserve(&self, mut bucket: Bucket) -> Result<(Duration, Bucket), Duration> {
-        let wait = if bucket.tokens >= 1.0 {
-            Duration::ZERO
-        } else {
-            self.settings.interval.mul_f64(1.0 - bucket.tokens)
-        };
-        if wait > self.settings.max_wait {
-            return Err(wait);
-        }
-        bucket.tokens -= 1.0;
-        bucket.ceiling = bucket.ceiling.min(bucket.tokens + 1.0).max(1.0);
-        Ok((wait, bucket))
     }
 
     fn refilled(&self, bucket: Bucket, now: SystemTime) -> Bucket {
@@ -258,12 +274,14 @@ mod tests {
     fn burst_of_ten_then_one_per_second() {
         let (throttle, clock) = throttle();
         for _ in 0..10 {
-            assert_eq!(throttle.acquire(IP), Ok(Duration::ZERO));
+            assert_eq!(throttle.take(IP, 0), Ok(()));
         }
-        assert_eq!(throttle.acquire(IP), Ok(Duration::from_secs(1)));
-        assert_eq!(throttle.acquire(IP), Ok(Duration::from_secs(2)));
-        clock.advance(Duration::from_secs(2));
-        assert_eq!(throttle.acquire(IP), Ok(Duration::from_secs(1)));
+        assert_eq!(throttle.take(IP, 0), Err(Duration::from_secs(1)));
+        clock.advance(Duration::from_millis(500));
+        assert_eq!(throttle.take(IP, 0), Err(Duration::from_millis(500)));
+        clock.advance(Duration::from_millis(500));
+        assert_eq!(throttle.take(IP, 0), Ok(()));
+        assert_eq!(throttle.take(IP, 0), Err(Duration::from_secs(1)));
     }
 
     /// §12: "plus a one-time initial burst of 10": once spent, idling does not bring it back.
@@ -271,19 +289,19 @@ mod tests {
     fn the_burst_is_spent_once() {
         let (throttle, clock) = throttle();
         for _ in 0..4 {
-            assert_eq!(throttle.acquire(IP), Ok(Duration::ZERO));
+            assert_eq!(throttle.take(IP, 0), Ok(()));
         }
         clock.advance(Duration::from_secs(600));
         // The rest of the burst (6), and the one call a second earned while idle.
         for _ in 0..7 {
-            assert_eq!(throttle.acquire(IP), Ok(Duration::ZERO));
+            assert_eq!(throttle.take(IP, 0), Ok(()));
         }
-        assert_eq!(throttle.acquire(IP), Ok(Duration::from_secs(1)));
+        assert_eq!(throttle.take(IP, 0), Err(Duration::from_secs(1)));
         clock.advance(Duration::from_secs(600));
-        assert_eq!(throttle.acquire(IP), Ok(Duration::ZERO));
+        assert_eq!(throttle.take(IP, 0), Ok(()));
         assert_eq!(
-            throttle.acquire(IP),
-            Ok(Duration::from_secs(1)),
+            throttle.take(IP, 0),
+            Err(Duration::from_secs(1)),
             "one call per second, no second burst"
         );
     }
@@ -292,10 +310,10 @@ mod tests {
     fn each_ip_has_its_own_bucket() {
         let (throttle, _) = throttle();
         for _ in 0..10 {
-            throttle.acquire(IP).expect("within burst");
+            throttle.take(IP, 0).expect("within burst");
         }
         let other: IpAddr = "198.51.100.1".parse().expect("ip");
-        assert_eq!(throttle.acquire(other), Ok(Duration::ZERO));
+        assert_eq!(throttle.take(other, 0), Ok(()));
     }
 
     /// Security review, finding 3: a fresh address per call inside one /64 made a bucket each
@@ -305,10 +323,10 @@ mod tests {
         let (throttle, _) = throttle();
         for n in 1..=10u32 {
             let ip: IpAddr = format!("2001:db8:1:2::{n:x}").parse().expect("ip");
-            assert_eq!(throttle.acquire(ip), Ok(Duration::ZERO));
+            assert_eq!(throttle.take(ip, 0), Ok(()));
         }
         let eleventh: IpAddr = "2001:db8:1:2:ffff::1".parse().expect("ip");
-        assert_eq!(throttle.acquire(eleventh), Ok(Duration::from_secs(1)));
+        assert_eq!(throttle.take(eleventh, 0), Err(Duration::from_secs(1)));
         assert_eq!(throttle.households(), 1);
     }
 
@@ -318,29 +336,64 @@ mod tests {
         let throttle = Throttle::remembering(ThrottleSettings::default(), clock, 1_000);
         for n in 0..20_000u32 {
             let ip = IpAddr::V4(std::net::Ipv4Addr::from(0x0a00_0000 + n));
-            throttle.acquire(ip).expect("a fresh bucket");
-            throttle.acquire(ip).expect("the burst");
+            throttle.take(ip, 0).expect("a fresh bucket");
+            throttle.take(ip, 0).expect("the burst");
         }
         let households = throttle.households();
         assert!(households <= 1_000, "{households} buckets kept");
     }
 
     #[test]
-    fn waits_beyond_the_limit_are_refused_without_reserving() {
+    fn a_call_refused_takes_nothing() {
         let (throttle, _) = throttle();
-        for _ in 0..15 {
-            throttle.acquire(IP).expect("within max wait");
+        for _ in 0..10 {
+            throttle.take(IP, 0).expect("the burst");
         }
-        assert_eq!(throttle.acquire(IP), Err(Duration::from_secs(6)));
-        assert_eq!(throttle.acquire(IP), Err(Duration::from_secs(6)));
+        assert_eq!(throttle.take(IP, 0), Err(Duration::from_secs(1)));
+        assert_eq!(throttle.take(IP, 0), Err(Duration::from_secs(1)));
+    }
+
+    #[test]
+    fn a_call_taken_now_can_keep_one_for_another() {
+        let (throttle, clock) = throttle();
+        for _ in 0..9 {
+            assert_eq!(throttle.take(IP, 1), Ok(()));
+        }
+        assert_eq!(
+            throttle.take(IP, 1),
+            Err(Duration::from_secs(1)),
+            "one kept"
+        );
+        assert_eq!(throttle.take(IP, 0), Ok(()), "the kept one");
+        assert_eq!(throttle.take(IP, 0), Err(Duration::from_secs(1)));
+        clock.advance(Duration::from_secs(1));
+        // A spent burst holds one call: nothing more can be kept.
+        assert_eq!(throttle.take(IP, 1), Ok(()));
+    }
+
+    #[test]
+    fn a_reservation_holds_later_calls_back() {
+        let (throttle, clock) = throttle();
+        for _ in 0..9 {
+            throttle.take(IP, 0).expect("burst");
+        }
+        assert_eq!(
+            throttle.reserve(IP, 2),
+            Duration::ZERO,
+            "one call is there now"
+        );
+        assert_eq!(throttle.take(IP, 0), Err(Duration::from_secs(2)));
+        clock.advance(Duration::from_secs(2));
+        assert_eq!(throttle.take(IP, 0), Ok(()));
+        assert_eq!(throttle.reserve(IP, 2), Duration::from_secs(1));
     }
 
     #[test]
     fn after_a_429_the_ip_waits_at_least_a_second() {
         let (throttle, clock) = throttle();
         assert_eq!(throttle.penalize(IP), Duration::from_secs(1));
-        assert_eq!(throttle.acquire(IP), Ok(Duration::from_secs(1)));
+        assert_eq!(throttle.take(IP, 0), Err(Duration::from_secs(1)));
         clock.advance(Duration::from_secs(3));
-        assert_eq!(throttle.acquire(IP), Ok(Duration::ZERO));
+        assert_eq!(throttle.take(IP, 0), Ok(()));
     }
 }

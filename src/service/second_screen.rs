@@ -316,7 +316,7 @@ impl Service {
             ActionName::Authenticate => {
                 self.opened_by_phone(&activation, &session).await;
                 funnel.step(Step::SignInStarted, Some(mvpd), &session.info.os_name);
-                Ok(Some(self.inner.adobe.authenticate_url(code)?))
+                Ok(Some(self.inner.adobe.send_browser(viewer, code).await?))
             }
             ActionName::Authorize => {
                 let provider = resumed.mvpd.as_deref().unwrap_or(mvpd);
