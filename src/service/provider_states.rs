@@ -8,7 +8,11 @@ use std::{
     sync::Arc,
 };
 
-use super::{reread::Reread, Provider, ProviderList, Service, ServiceError};
+use super::{
+    operators::{check_mvpd, check_who_and_why, MOST_CHARS},
+    reread::Reread,
+    Provider, ProviderList, Service, ServiceError,
+};
 use crate::{
     shared::ClusterEvent,
     store::{ProviderMode, ProviderState},

@@ -11,8 +11,8 @@ use std::sync::Arc;
 
 pub use bus::{Bus, ClusterEvent, LocalBus, SharedBus};
 pub(crate) use bus::{Envelope, EVENTS_KEPT};
-pub use regions::{Buses, StoreBus, StoreBusError};
 pub use leases::{Leases, LocalLeases, SharedLeases};
+pub use regions::{Buses, StoreBus, StoreBusError};
 pub use sessions::{MemorySessions, SiteSessions};
 
 use crate::{

@@ -411,7 +411,10 @@ impl OwnRedis {
             .expect("redis-server runs (Debian's redis-server; make test installs it)");
         let deadline = Instant::now() + Duration::from_secs(10);
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "redis-server did not listen on {port}");
+            assert!(
+                Instant::now() < deadline,
+                "redis-server did not listen on {port}"
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
         Self(child)
