@@ -39,6 +39,7 @@ use crate::{
     config::Config,
     service::{Caller, Provider, Service, ServiceError},
     store::ActivationStatus,
+    support::{SupportCase, SupportCode},
     tv_api::client_addr::client_addr,
 };
 use crate::{shared::SiteSessions, state::AppState};
@@ -273,6 +274,7 @@ pub async fn without_tv_simulator(request: Request, next: Next) -> Response {
 /// store, Redis, is down) into a 503 page that asks to try again, with `Retry-After`. Handlers
 /// never answer a bare 500 themselves.
 pub async fn bare_failures_as_try_again(request: Request, next: Next) -> Response {
+    let case = request.extensions().get::<Arc<SupportCase>>().cloned();
     let response = next.run(request).await;
     let bare = response.status() == StatusCode::INTERNAL_SERVER_ERROR
         && !response.headers().contains_key(header::CONTENT_TYPE);
@@ -280,6 +282,7 @@ pub async fn bare_failures_as_try_again(request: Request, next: Next) -> Respons
         return response;
     }
     tracing::warn!("a layer failed (the session store?): asking to try again");
+    let code = case.map(|case| case.issue("try_again"));
     let wait = backoff::retry_after_seconds(Duration::from_secs(1));
     (
         StatusCode::SERVICE_UNAVAILABLE,
@@ -287,16 +290,29 @@ pub async fn bare_failures_as_try_again(request: Request, next: Next) -> Respons
             (header::RETRY_AFTER, HeaderValue::from(wait)),
             (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
         ],
-        axum::response::Html(TRY_AGAIN_PAGE),
+        axum::response::Html(try_again_page(code.as_ref())),
     )
         .into_response()
 }
 
-/// The page a viewer sees when the service cannot keep their session for a moment.
-const TRY_AGAIN_PAGE: &str = "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+/// The page a viewer sees when the service cannot keep their session for a moment, with the
+/// support code (in both languages: the page cannot know the viewer's).
+fn try_again_page(code: Option<&SupportCode>) -> String {
+    let support = code
+        .map(|code| {
+            format!(
+                "<p>Support code: <strong>{code}</strong></p>\
+                 <p lang=\"es\">Código de soporte: <strong>{code}</strong></p>"
+            )
+        })
+        .unwrap_or_default();
+    format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
 <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>Please try again</title>\
 </head><body><main><h1>Please try again</h1><p>The service is briefly unavailable. Please try \
-again in a moment.</p><p><a href=\"/activate\">Try again</a></p></main></body></html>";
+again in a moment.</p>{support}<p><a href=\"/activate\">Try again</a></p></main></body></html>"
+    )
+}
 
 /// Browser sessions: `HttpOnly`, `SameSite=Lax`, `Secure` on https, kept in `store`.
 pub fn session_layer(https: bool, store: SiteSessions) -> SessionManagerLayer<SiteSessions> {
