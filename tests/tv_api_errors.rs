@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use reqwest::{Method, StatusCode};
 use serde_json::json;
-use tv_api_support::{assert_retryable, register_body, Api, Answer};
+use tv_api_support::{assert_retryable, register_body, Answer, Api};
 use tve_activate::emulator::{EmulatorSettings, Ttls};
 
 #[tokio::test]
@@ -440,8 +440,13 @@ async fn every_error_carries_its_own_support_code() {
     answers.push(api.call(Method::GET, "/tv/v1/profile", None, None).await);
     // 400: malformed JSON.
     answers.push(
-        api.call(Method::POST, "/tv/v1/devices", None, Some("{\"deviceId\": "))
-            .await,
+        api.call(
+            Method::POST,
+            "/tv/v1/devices",
+            None,
+            Some("{\"deviceId\": "),
+        )
+        .await,
     );
     // 404: an unknown activation, and an unknown route.
     let token = api.register("tv-support").await;
@@ -465,5 +470,9 @@ async fn every_error_carries_its_own_support_code() {
         answer.error_code();
         codes.insert(answer.support_code());
     }
-    assert_eq!(codes.len(), answers.len(), "a new code per error: {codes:?}");
+    assert_eq!(
+        codes.len(),
+        answers.len(),
+        "a new code per error: {codes:?}"
+    );
 }

@@ -33,7 +33,11 @@ pub async fn support_cases(mut request: Request, next: Next) -> Response {
         .insert(app::support::SupportTicket(case.clone()));
     let mut response = next.run(request).await;
     if let Some(issued) = response.extensions_mut().remove::<Issued>() {
-        case.record(&issued.code, Some(response.status().as_u16()), &issued.error);
+        case.record(
+            &issued.code,
+            Some(response.status().as_u16()),
+            &issued.error,
+        );
     }
     response
 }
@@ -86,7 +90,10 @@ mod tests {
             .finish();
         let _guard = tracing::subscriber::set_default(subscriber);
         let app = Router::new()
-            .route("/fails", get(|| async { ApiError::not_found("activation") }))
+            .route(
+                "/fails",
+                get(|| async { ApiError::not_found("activation") }),
+            )
             .layer(axum::middleware::from_fn(support_cases));
         let request = Request::get("/fails")
             .header("x-request-id", "req-support-1")

@@ -45,7 +45,10 @@ pub struct ErrorDetail {
     pub retry_after: Option<u64>,
     /// A code to read to support, `XXXX-XXXX` (no `0`, `1`, `I`, `L` or `O`), new for every
     /// error: it maps, in the service's logs, to the request, the node and the device.
-    #[schema(pattern = "^[2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{4}$", example = "7KQ4-M2XD")]
+    #[schema(
+        pattern = "^[2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{4}$",
+        example = "7KQ4-M2XD"
+    )]
     pub support_code: String,
 }
 
