@@ -265,7 +265,7 @@ pub async fn with_viewer_ip(
 /// Answers 404 for the TV simulator (`/tv`) when it is off (`--tv-simulator false`).
 pub async fn without_tv_simulator(request: Request, next: Next) -> Response {
     if request.uri().path() == "/tv" {
-        return (StatusCode::NOT_FOUND, "not found").into_response();
+        return plain_not_found(&request, "not found");
     }
     next.run(request).await
 }
@@ -293,6 +293,16 @@ pub async fn bare_failures_as_try_again(request: Request, next: Next) -> Respons
         axum::response::Html(try_again_page(code.as_ref())),
     )
         .into_response()
+}
+
+/// A plain-text 404 saying `what`, with the request's support code.
+fn plain_not_found(request: &Request, what: &str) -> Response {
+    let support = request
+        .extensions()
+        .get::<Arc<SupportCase>>()
+        .map(|case| format!("\nSupport code: {}\n", case.issue(what)))
+        .unwrap_or_default();
+    (StatusCode::NOT_FOUND, format!("{what}{support}")).into_response()
 }
 
 /// The page a viewer sees when the service cannot keep their session for a moment, with the
@@ -341,9 +351,10 @@ async fn switch_language(
     State(config): State<Arc<Config>>,
     Path(tag): Path<String>,
     Query(back): Query<Back>,
+    request: Request,
 ) -> Response {
     let Some(lang) = app::i18n::Lang::from_tag(&tag) else {
-        return (StatusCode::NOT_FOUND, "unknown language").into_response();
+        return plain_not_found(&request, "unknown language");
     };
     let back = back
         .back
@@ -596,6 +607,21 @@ fn with_file_headers(path: &str, mut response: Response) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_try_again_page_shows_the_support_code_in_both_languages() {
+        let code = SupportCode::random();
+        let page = try_again_page(Some(&code));
+        assert!(
+            page.contains(&format!("Support code: <strong>{code}</strong>")),
+            "{page}"
+        );
+        assert!(
+            page.contains(&format!("Código de soporte: <strong>{code}</strong>")),
+            "{page}"
+        );
+        assert!(!try_again_page(None).contains("Support code"));
+    }
 
     #[test]
     fn back_links_stay_on_this_site() {
