@@ -57,3 +57,17 @@ async fn error_pages_show_a_support_code_in_english_and_spanish() {
     assert_eq!(status, StatusCode::OK);
     assert!(!html.contains("Support code"), "{html}");
 }
+
+/// The plain 404s outside the Leptos pages carry a code too.
+#[tokio::test]
+async fn plain_not_found_answers_carry_a_support_code() {
+    let api = Api::start(&[]).await;
+    let (status, text) = page(&api, "/language/xx", "en").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let code = text
+        .split("Support code: ")
+        .nth(1)
+        .map(str::trim)
+        .unwrap_or_default();
+    assert!(is_support_code(code), "{text}");
+}
