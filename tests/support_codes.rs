@@ -71,3 +71,23 @@ async fn plain_not_found_answers_carry_a_support_code() {
         .unwrap_or_default();
     assert!(is_support_code(code), "{text}");
 }
+
+/// "Too many tries" (past the wrong codes an address may try) shows a code in both languages.
+#[tokio::test]
+async fn too_many_tries_shows_a_support_code() {
+    let api = Api::start(&[]).await;
+    let mut refused = None;
+    for n in 0..15 {
+        let (status, html) = page(&api, &format!("/activate?code=WRONG{n:02}"), "en").await;
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            refused = Some(html);
+            break;
+        }
+    }
+    let english = refused.expect("refused past ten wrong codes");
+    assert!(english.contains("Too many tries"), "{english}");
+    code_after(&english, "Support code:");
+    let (status, spanish) = page(&api, "/activate?code=WRONG99", "es").await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    code_after(&spanish, "Código de soporte:");
+}
