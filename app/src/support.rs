@@ -28,8 +28,10 @@ pub fn SupportCode(what: &'static str) -> impl IntoView {
     })
 }
 
+/// The request's support code, issued for `what` (see [`SupportDesk::issue`]); `None` outside a
+/// request the server gave a ticket.
 #[cfg(feature = "ssr")]
-fn issued(what: &str) -> Option<String> {
+pub fn issued(what: &str) -> Option<String> {
     let parts = use_context::<http::request::Parts>()?;
     let ticket = parts.extensions.get::<SupportTicket>()?;
     Some(ticket.0.issue(what))
