@@ -1,6 +1,7 @@
 //! Errors of the Streaming App API: always `{"error": {"code", "message", "action",
-//! "supportCode", "retryAfter"?}}` with a fitting status, and `Retry-After` when waiting helps (the same
-//! number, jittered by [`backoff::retry_after_seconds`]).
+//! "supportCode", "retryAfter"?}}` with a fitting status, and `Retry-After` when waiting helps
+//! (the same number, jittered by [`backoff::retry_after_seconds`]). The support code is new for
+//! each error and logged with the request by [`crate::support::support_cases`].
 
 use std::time::Duration;
 
