@@ -16,6 +16,7 @@ pub mod service;
 pub mod shared;
 pub mod state;
 pub mod store;
+pub mod support;
 pub mod telemetry;
 pub mod tv_api;
 pub mod upstream;

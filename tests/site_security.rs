@@ -132,6 +132,14 @@ async fn forms_need_the_sessions_csrf_token() {
             .post("confirm", &[("code", &code), ("csrf", csrf)], Some(&origin))
             .await;
         assert_eq!(response.status(), StatusCode::FORBIDDEN, "{csrf:?}");
+        // Issue 23: the refusal carries the request's support code.
+        let body = response.text().await.expect("body");
+        let support = body
+            .split("support code: ")
+            .nth(1)
+            .and_then(|rest| rest.get(..9))
+            .unwrap_or_default();
+        assert!(tv_api_support::is_support_code(support), "{body}");
     }
     let response = browser
         .post("confirm", &[("code", &code)], Some(&origin))

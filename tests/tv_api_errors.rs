@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use reqwest::{Method, StatusCode};
 use serde_json::json;
-use tv_api_support::{assert_retryable, register_body, Api};
+use tv_api_support::{assert_retryable, register_body, Answer, Api};
 use tve_activate::emulator::{EmulatorSettings, Ttls};
 
 #[tokio::test]
@@ -427,5 +427,52 @@ async fn admin_invalidation_forgets_a_devices_cached_profile() {
     assert_eq!(
         api.get("/tv/v1/profile", &token).await.json(),
         json!({"authenticated": false})
+    );
+}
+
+/// Issue 23, "Support codes": every error body carries `error.supportCode` (`XXXX-XXXX`, no
+/// look-alikes), a new one for each error.
+#[tokio::test]
+async fn every_error_carries_its_own_support_code() {
+    let api = Api::start(&[]).await;
+    let mut answers: Vec<Answer> = Vec::new();
+    // 401: no token.
+    answers.push(api.call(Method::GET, "/tv/v1/profile", None, None).await);
+    // 400: malformed JSON.
+    answers.push(
+        api.call(
+            Method::POST,
+            "/tv/v1/devices",
+            None,
+            Some("{\"deviceId\": "),
+        )
+        .await,
+    );
+    // 404: an unknown activation, and an unknown route.
+    let token = api.register("tv-support").await;
+    answers.push(api.get("/tv/v1/nothing-here", &token).await);
+    answers.push(api.get("/tv/v1/activations/ZZZZZZZ", &token).await);
+    // 429: past the registrations an address may make.
+    for n in 0..10 {
+        let body = register_body(&format!("tv-support-{n}")).to_string();
+        let answer = api
+            .call(Method::POST, "/tv/v1/devices", None, Some(&body))
+            .await;
+        if answer.status == StatusCode::TOO_MANY_REQUESTS {
+            answers.push(answer);
+            break;
+        }
+    }
+    let statuses: Vec<u16> = answers.iter().map(|a| a.status.as_u16()).collect();
+    assert_eq!(statuses, [401, 400, 404, 404, 429]);
+    let mut codes = std::collections::BTreeSet::new();
+    for answer in &answers {
+        answer.error_code();
+        codes.insert(answer.support_code());
+    }
+    assert_eq!(
+        codes.len(),
+        answers.len(),
+        "a new code per error: {codes:?}"
     );
 }

@@ -604,4 +604,19 @@ async fn openapi_document_lists_every_operation() {
         .as_str()
         .expect("description")
         .contains("epoch milliseconds"));
+    // Issue 23: every error carries its support code, of the documented shape.
+    let detail = &doc["components"]["schemas"]["ErrorDetail"];
+    assert!(
+        detail["required"]
+            .as_array()
+            .expect("required")
+            .iter()
+            .any(|field| field == "supportCode"),
+        "{detail}"
+    );
+    assert_eq!(
+        detail["properties"]["supportCode"]["pattern"],
+        tve_activate::support::PATTERN,
+        "{detail}"
+    );
 }

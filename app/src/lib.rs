@@ -5,6 +5,7 @@ mod hydration;
 pub mod i18n;
 pub mod pages;
 pub mod port;
+pub mod support;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, Link, Meta, MetaTags, Title};

@@ -39,6 +39,7 @@ use crate::{
     config::Config,
     service::{Caller, Provider, Service, ServiceError},
     store::ActivationStatus,
+    support::{SupportCase, SupportCode},
     tv_api::client_addr::client_addr,
 };
 use crate::{shared::SiteSessions, state::AppState};
@@ -264,7 +265,7 @@ pub async fn with_viewer_ip(
 /// Answers 404 for the TV simulator (`/tv`) when it is off (`--tv-simulator false`).
 pub async fn without_tv_simulator(request: Request, next: Next) -> Response {
     if request.uri().path() == "/tv" {
-        return (StatusCode::NOT_FOUND, "not found").into_response();
+        return plain_not_found(&request, "not found");
     }
     next.run(request).await
 }
@@ -273,6 +274,7 @@ pub async fn without_tv_simulator(request: Request, next: Next) -> Response {
 /// store, Redis, is down) into a 503 page that asks to try again, with `Retry-After`. Handlers
 /// never answer a bare 500 themselves.
 pub async fn bare_failures_as_try_again(request: Request, next: Next) -> Response {
+    let case = request.extensions().get::<Arc<SupportCase>>().cloned();
     let response = next.run(request).await;
     let bare = response.status() == StatusCode::INTERNAL_SERVER_ERROR
         && !response.headers().contains_key(header::CONTENT_TYPE);
@@ -280,6 +282,7 @@ pub async fn bare_failures_as_try_again(request: Request, next: Next) -> Respons
         return response;
     }
     tracing::warn!("a layer failed (the session store?): asking to try again");
+    let code = case.map(|case| case.issue("try_again"));
     let wait = backoff::retry_after_seconds(Duration::from_secs(1));
     (
         StatusCode::SERVICE_UNAVAILABLE,
@@ -287,16 +290,39 @@ pub async fn bare_failures_as_try_again(request: Request, next: Next) -> Respons
             (header::RETRY_AFTER, HeaderValue::from(wait)),
             (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
         ],
-        axum::response::Html(TRY_AGAIN_PAGE),
+        axum::response::Html(try_again_page(code.as_ref())),
     )
         .into_response()
 }
 
-/// The page a viewer sees when the service cannot keep their session for a moment.
-const TRY_AGAIN_PAGE: &str = "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+/// A plain-text 404 saying `what`, with the request's support code.
+fn plain_not_found(request: &Request, what: &str) -> Response {
+    let support = request
+        .extensions()
+        .get::<Arc<SupportCase>>()
+        .map(|case| format!("\nSupport code: {}\n", case.issue(what)))
+        .unwrap_or_default();
+    (StatusCode::NOT_FOUND, format!("{what}{support}")).into_response()
+}
+
+/// The page a viewer sees when the service cannot keep their session for a moment, with the
+/// support code (in both languages: the page cannot know the viewer's).
+fn try_again_page(code: Option<&SupportCode>) -> String {
+    let support = code
+        .map(|code| {
+            format!(
+                "<p>Support code: <strong>{code}</strong></p>\
+                 <p lang=\"es\">Código de soporte: <strong>{code}</strong></p>"
+            )
+        })
+        .unwrap_or_default();
+    format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
 <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>Please try again</title>\
 </head><body><main><h1>Please try again</h1><p>The service is briefly unavailable. Please try \
-again in a moment.</p><p><a href=\"/activate\">Try again</a></p></main></body></html>";
+again in a moment.</p>{support}<p><a href=\"/activate\">Try again</a></p></main></body></html>"
+    )
+}
 
 /// Browser sessions: `HttpOnly`, `SameSite=Lax`, `Secure` on https, kept in `store`.
 pub fn session_layer(https: bool, store: SiteSessions) -> SessionManagerLayer<SiteSessions> {
@@ -325,9 +351,10 @@ async fn switch_language(
     State(config): State<Arc<Config>>,
     Path(tag): Path<String>,
     Query(back): Query<Back>,
+    request: Request,
 ) -> Response {
     let Some(lang) = app::i18n::Lang::from_tag(&tag) else {
-        return (StatusCode::NOT_FOUND, "unknown language").into_response();
+        return plain_not_found(&request, "unknown language");
     };
     let back = back
         .back
@@ -580,6 +607,21 @@ fn with_file_headers(path: &str, mut response: Response) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_try_again_page_shows_the_support_code_in_both_languages() {
+        let code = SupportCode::random();
+        let page = try_again_page(Some(&code));
+        assert!(
+            page.contains(&format!("Support code: <strong>{code}</strong>")),
+            "{page}"
+        );
+        assert!(
+            page.contains(&format!("Código de soporte: <strong>{code}</strong>")),
+            "{page}"
+        );
+        assert!(!try_again_page(None).contains("Support code"));
+    }
 
     #[test]
     fn back_links_stay_on_this_site() {

@@ -1,6 +1,8 @@
 //! The device a request comes from: `Authorization: Bearer <device token>`, checked with the
 //! service, with the device's public address for its upstream calls.
 
+use std::sync::Arc;
+
 use axum::{
     extract::FromRequestParts,
     http::{header, request::Parts, HeaderMap},
@@ -10,6 +12,7 @@ use super::{client_addr::ClientAddr, error::ApiError};
 use crate::{
     service::{Caller, DeviceSession},
     state::AppState,
+    support::SupportCase,
 };
 
 /// A device that proved its token.
@@ -25,6 +28,10 @@ impl FromRequestParts<AppState> for AuthenticatedDevice {
             ApiError::unauthorized("Send the device token as Authorization: Bearer <token>.")
         })?;
         let session = state.service.authenticate_device(token, addr).await?;
+        // Support codes of this request's errors map to the device (its pseudonymous id).
+        if let Some(case) = parts.extensions.get::<Arc<SupportCase>>() {
+            case.set_device(&session.device.device_id);
+        }
         Ok(Self(session))
     }
 }

@@ -1,6 +1,7 @@
 //! Errors of the Streaming App API: always `{"error": {"code", "message", "action",
-//! "retryAfter"?}}` with a fitting status, and `Retry-After` when waiting helps (the same
-//! number, jittered by [`backoff::retry_after_seconds`]).
+//! "supportCode", "retryAfter"?}}` with a fitting status, and `Retry-After` when waiting helps
+//! (the same number, jittered by [`backoff::retry_after_seconds`]). The support code is new for
+//! each error and logged with the request by [`crate::support::support_cases`].
 
 use std::time::Duration;
 
@@ -13,7 +14,12 @@ use axum::{
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::{adobe_pass::Remedy, backoff, service::ServiceError};
+use crate::{
+    adobe_pass::Remedy,
+    backoff,
+    service::ServiceError,
+    support::{Issued, SupportCode},
+};
 
 /// The body of every error answer.
 #[derive(Debug, Serialize, ToSchema)]
@@ -38,6 +44,13 @@ pub struct ErrorDetail {
     /// what the service needs, at most twice that, so TVs refused together come back apart.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retry_after: Option<u64>,
+    /// A code to read to support, `XXXX-XXXX` (no `0`, `1`, `I`, `L` or `O`), new for every
+    /// error: it maps, in the service's logs, to the request, the node and the device.
+    #[schema(
+        pattern = "^[2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{4}$",
+        example = "7KQ4-M2XD"
+    )]
+    pub support_code: String,
 }
 
 /// An error answer of the API.
@@ -164,15 +177,23 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         // Jittered, so TVs refused together do not all come back in the same second.
         let retry_after = self.retry_after.map(backoff::retry_after_seconds);
+        let support_code = SupportCode::random();
+        let issued = Issued {
+            code: support_code.clone(),
+            error: self.code.clone(),
+        };
         let body = ErrorBody {
             error: ErrorDetail {
                 code: self.code,
                 message: self.message,
                 action: self.action.to_owned(),
                 retry_after,
+                support_code: support_code.as_str().to_owned(),
             },
         };
         let mut response = (self.status, Json(body)).into_response();
+        // Logged with the request, node and device by `support::support_cases`.
+        response.extensions_mut().insert(issued);
         let headers = response.headers_mut();
         if let Some(wait) = retry_after {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(wait));

@@ -34,16 +34,28 @@ impl Answer {
         let error = body["error"]
             .as_object()
             .unwrap_or_else(|| panic!("error shape: {body}"));
-        for field in ["code", "message", "action"] {
+        for field in ["code", "message", "action", "supportCode"] {
             assert!(error[field].is_string(), "{field} in {body}");
         }
         assert!(
-            error
-                .keys()
-                .all(|k| ["code", "message", "action", "retryAfter"].contains(&k.as_str())),
+            error.keys().all(|k| {
+                ["code", "message", "action", "supportCode", "retryAfter"].contains(&k.as_str())
+            }),
             "{body}"
         );
         error["code"].as_str().expect("code").to_owned()
+    }
+
+    /// The error's support code, after checking its documented shape (`XXXX-XXXX`, without
+    /// look-alike characters).
+    pub fn support_code(&self) -> String {
+        let body = self.json();
+        let code = body["error"]["supportCode"]
+            .as_str()
+            .unwrap_or_else(|| panic!("supportCode in {body}"))
+            .to_owned();
+        assert!(is_support_code(&code), "{code}");
+        code
     }
 
     pub fn error_message(&self) -> String {
@@ -52,6 +64,20 @@ impl Answer {
             .expect("message")
             .to_owned()
     }
+}
+
+/// Whether `text` has the shape of a support code: `XXXX-XXXX` from
+/// `23456789ABCDEFGHJKMNPQRSTUVWXYZ`.
+pub fn is_support_code(text: &str) -> bool {
+    let alphabet = tve_activate::support::ALPHABET;
+    text.len() == 9
+        && text.bytes().enumerate().all(|(i, b)| {
+            if i == 4 {
+                b == b'-'
+            } else {
+                alphabet.contains(&b)
+            }
+        })
 }
 
 /// The service on a loopback port with its upstream emulator.

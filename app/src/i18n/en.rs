@@ -27,6 +27,7 @@ pub const TEXTS: Texts = Texts {
     not_a_code: "That can't be a code: codes have 7 letters and numbers. Check your TV screen (0 and O, 1 and I look alike).",
     code_gone: "This code has expired or was already used. Get a new code on your TV.",
     busy: "The TV provider service is busy right now. Please try again in a moment.",
+    support_code: "Support code:",
     too_many_title: "Too many tries",
     too_many_text: "For your security, code checks are paused for a short while. Wait a minute, then try again with the code on your TV.",
     confirm_title: "Is this the code on your TV?",

@@ -27,6 +27,7 @@ pub const TEXTS: Texts = Texts {
     not_a_code: "Eso no puede ser un código: los códigos tienen 7 letras y números. Revisa la pantalla de tu TV (0 y O, 1 e I se parecen).",
     code_gone: "Este código venció o ya se usó. Pide un código nuevo en tu TV.",
     busy: "El servicio del proveedor de TV está ocupado. Inténtalo de nuevo en un momento.",
+    support_code: "Código de soporte:",
     too_many_title: "Demasiados intentos",
     too_many_text: "Por tu seguridad, la comprobación de códigos está en pausa un momento. Espera un minuto y vuelve a intentarlo con el código de tu TV.",
     confirm_title: "¿Es este el código de tu TV?",

@@ -160,6 +160,8 @@ pub struct Texts {
     pub not_a_code: &'static str,
     pub code_gone: &'static str,
     pub busy: &'static str,
+    /// Before the support code under an error or busy notice.
+    pub support_code: &'static str,
     pub too_many_title: &'static str,
     pub too_many_text: &'static str,
     pub confirm_title: &'static str,

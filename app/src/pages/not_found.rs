@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::i18n::use_texts;
+use crate::{i18n::use_texts, support::SupportCode};
 
 /// "Page not found", with a way back; answers 404 when rendered on the server.
 #[component]
@@ -18,6 +18,7 @@ pub fn NotFound() -> impl IntoView {
         <main class="page">
             <h1>{texts.not_found_title}</h1>
             <p>{texts.not_found_text}<a href="/">{texts.not_found_link}</a>"."</p>
+            <SupportCode what="not_found"/>
         </main>
     }
 }

@@ -528,9 +528,18 @@ pub mod ssr {
             Ok(())
         } else {
             set_status(StatusCode::FORBIDDEN, None);
-            Err(ServerFnError::new(
+            Err(refusal(
                 "this form must be sent from this site's own page; reload it and try again",
+                "forbidden_form",
             ))
+        }
+    }
+
+    /// A refused form post: `message`, with the request's support code (logged for `what`).
+    fn refusal(message: &str, what: &str) -> ServerFnError {
+        match crate::support::issued(what) {
+            Some(code) => ServerFnError::new(format!("{message} (support code: {code})")),
+            None => ServerFnError::new(message),
         }
     }
 
@@ -602,14 +611,16 @@ pub mod ssr {
             Ok(()) => Ok(()),
             Err(NotAdmitted::Wait(wait)) => {
                 set_status(StatusCode::TOO_MANY_REQUESTS, Some(wait));
-                Err(ServerFnError::new(format!(
-                    "too many sign-ins from your network: try again in {wait} s"
-                )))
+                Err(refusal(
+                    &format!("too many sign-ins from your network: try again in {wait} s"),
+                    "too_many_sign_ins",
+                ))
             }
             Err(NotAdmitted::Unavailable) => {
                 set_status(StatusCode::SERVICE_UNAVAILABLE, Some(1));
-                Err(ServerFnError::new(
+                Err(refusal(
                     "the service is briefly unavailable: try again in a moment",
+                    "sessions_unavailable",
                 ))
             }
         }

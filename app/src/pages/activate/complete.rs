@@ -9,7 +9,7 @@ use super::{
     entry::TooMany,
     query_code, BusyNotice, ProviderLogo,
 };
-use crate::{i18n::use_texts, port::Completion};
+use crate::{i18n::use_texts, port::Completion, support::SupportCode};
 
 /// Checks the sign-in with Adobe and says how it ended.
 #[component]
@@ -38,12 +38,14 @@ pub fn CompletePage() -> impl IntoView {
                             <Title text=texts.not_finished_title/>
                             <h1>{texts.not_finished_title}</h1>
                             <p role="alert">{texts.not_finished_text}</p>
+                            <SupportCode what="not_finished"/>
                             <p><a class="button primary" href=format!("/activate/provider?code={code}")>{texts.try_again}</a></p>
                         }.into_any(),
                         Ok(Outcome::Outcome(_, Completion::Gone) | Outcome::Gone) => view! {
                             <Title text=texts.gone_title/>
                             <h1>{texts.gone_title}</h1>
                             <p role="alert">{texts.code_gone}</p>
+                            <SupportCode what="code_gone"/>
                             <p><a class="button primary" href="/activate">{texts.enter_another}</a></p>
                         }.into_any(),
                         Ok(Outcome::TooMany(_)) => view! { <TooMany/> }.into_any(),

@@ -9,7 +9,9 @@ use super::{
     confirm::Confirmation,
     query_code, BusyNotice,
 };
-use crate::{hydration::island_hydrated, i18n::use_texts, port::normalize_code};
+use crate::{
+    hydration::island_hydrated, i18n::use_texts, port::normalize_code, support::SupportCode,
+};
 
 /// The code entry page, which becomes the confirmation once a pending code is given.
 #[component]
@@ -29,7 +31,10 @@ pub fn ActivatePage() -> impl IntoView {
                             view! { <CodeForm typed=code.get() error=Some(texts.not_a_code.to_owned())/> }.into_any()
                         }
                         Ok(CodeCheck::Gone) => {
-                            view! { <CodeForm typed=code.get() error=Some(texts.code_gone.to_owned())/> }.into_any()
+                            view! {
+                                <CodeForm typed=code.get() error=Some(texts.code_gone.to_owned())/>
+                                <SupportCode what="code_gone"/>
+                            }.into_any()
                         }
                         Ok(CodeCheck::Empty) => view! { <CodeForm typed=String::new() error=None/> }.into_any(),
                         Ok(CodeCheck::Busy) | Err(_) => {
@@ -49,6 +54,7 @@ pub(super) fn TooMany() -> impl IntoView {
     view! {
         <h1>{texts.too_many_title}</h1>
         <p role="alert">{texts.too_many_text}</p>
+        <SupportCode what="too_many"/>
         <p><a class="button" href="/activate">{texts.try_again}</a></p>
     }
 }

@@ -18,7 +18,7 @@ pub use providers::ProvidersPage;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use crate::{i18n::use_texts, port::ProviderView};
+use crate::{i18n::use_texts, port::ProviderView, support::SupportCode};
 
 /// The `code` query parameter (empty when absent).
 fn query_code() -> Memo<String> {
@@ -42,8 +42,11 @@ fn ProviderLogo(provider: ProviderView, #[prop(optional)] small: bool) -> impl I
     })
 }
 
-/// A busy or failing upstream, in plain words.
+/// A busy or failing upstream, in plain words, with the support code.
 #[component]
 fn BusyNotice() -> impl IntoView {
-    view! { <p class="error" role="alert">{use_texts().busy}</p> }
+    view! {
+        <p class="error" role="alert">{use_texts().busy}</p>
+        <SupportCode what="busy"/>
+    }
 }

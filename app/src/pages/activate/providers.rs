@@ -16,6 +16,7 @@ use crate::{
     hydration::island_hydrated,
     i18n::{use_lang, use_texts},
     port::ProviderView,
+    support::SupportCode,
 };
 
 /// Whether a provider's name or id contains the search text (case-insensitive).
@@ -47,6 +48,7 @@ pub fn ProvidersPage() -> impl IntoView {
                         Ok(ProviderPage::Gone) => {
                             view! {
                                 <p class="error" role="alert">{texts.code_gone}</p>
+                                <SupportCode what="code_gone"/>
                                 <p><a class="button" href="/activate">{texts.enter_another}</a></p>
                             }
                                 .into_any()

@@ -24,12 +24,20 @@ struct Answer {
 }
 
 impl Answer {
-    /// The API's error message, or a generic one.
+    /// The API's error message, or a generic one, with the error's support code when it has
+    /// one ("… (Support code: 7KQ4-M2XD)").
     fn message(&self) -> String {
-        self.body["error"]["message"]
+        let message = self.body["error"]["message"]
             .as_str()
             .map(str::to_owned)
-            .unwrap_or_else(|| format!("the TV service answered {}", self.status))
+            .unwrap_or_else(|| format!("the TV service answered {}", self.status));
+        match self.body["error"]["supportCode"].as_str() {
+            Some(code) => {
+                let label = crate::i18n::request_lang().texts().support_code;
+                format!("{message} ({label} {code})")
+            }
+            None => message,
+        }
     }
 }
 
