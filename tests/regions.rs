@@ -37,7 +37,10 @@ async fn a_tv_in_one_region_learns_at_once_of_a_sign_in_in_another() {
             "--redis-url",
         ];
         flags.push(redis);
-        flags.iter().map(|flag| (*flag).to_owned()).collect::<Vec<_>>()
+        flags
+            .iter()
+            .map(|flag| (*flag).to_owned())
+            .collect::<Vec<_>>()
     };
     let (flags_a, flags_b) = (region(&urls[0]), region(&urls[1]));
     let a = Api::node_of(
@@ -90,7 +93,9 @@ async fn a_tv_in_one_region_learns_at_once_of_a_sign_in_in_another() {
 
     // Region A loses its Redis: region B registers, signs in and plays as before.
     redis_a.kill();
-    let elsewhere = b.signed_in_device("tv-in-region-b", "Spectrum", "premium").await;
+    let elsewhere = b
+        .signed_in_device("tv-in-region-b", "Spectrum", "premium")
+        .await;
     let play = b
         .post(
             "/tv/v1/authorize",
