@@ -70,6 +70,9 @@ pub(crate) struct Gate {
     buckets: Arc<dyn ThrottleBuckets>,
     settings: ThrottleSettings,
     households: Mutex<HashMap<String, Household>>,
+    /// How many households make the next sweep: twice as many as the last one kept (at least
+    /// [`SWEEP_AT`]), so sweeping costs O(1) per new household however many stay busy.
+    sweep_at: std::sync::atomic::AtomicUsize,
 }
 
 impl Gate {
@@ -79,6 +82,7 @@ impl Gate {
             buckets,
             settings,
             households: Mutex::default(),
+            sweep_at: std::sync::atomic::AtomicUsize::new(SWEEP_AT),
         }
     }
 
@@ -134,10 +138,13 @@ impl Gate {
     }
 
     fn enqueue(&self, key: &str, class: Class, device: u64) -> (u64, Arc<Notify>) {
+        use std::sync::atomic::Ordering::Relaxed;
         let mut households = self.lock();
-        if households.len() >= SWEEP_AT && !households.contains_key(key) {
+        if households.len() >= self.sweep_at.load(Relaxed) && !households.contains_key(key) {
             let now = Instant::now();
             households.retain(|_, household| household.is_busy(now));
+            self.sweep_at
+                .store(SWEEP_AT.max(households.len().saturating_mul(2)), Relaxed);
         }
         let household = households.entry(key.to_owned()).or_default();
         let id = household.push(class, device);
@@ -260,7 +267,7 @@ struct Household {
 }
 
 /// Households kept at once before those with no waiter and no refused call still to come back
-/// are swept.
+/// are first swept.
 const SWEEP_AT: usize = 4_096;
 
 impl Household {
@@ -543,5 +550,39 @@ mod tests {
             .await
             .expect("goes");
         assert_eq!(started.elapsed(), SECOND);
+    }
+
+    /// A crowd of households that stay busy (refused calls still to come back) is swept when
+    /// it has doubled, not at every new household: each call stays O(1) however many stay.
+    #[tokio::test(start_paused = true)]
+    async fn a_crowd_of_busy_households_is_swept_when_it_doubles() {
+        use std::sync::atomic::Ordering::Relaxed;
+        let gate = gate();
+        let later = Instant::now() + Duration::from_secs(60);
+        {
+            let mut households = gate.lock();
+            for n in 0..SWEEP_AT + 10 {
+                let mut busy = Household::default();
+                busy.booked[Class::Play.index()] = Some(later);
+                households.insert(format!("busy-{n}"), busy);
+            }
+        }
+        gate.admit(IP, Class::Play, b"tv").await.expect("goes");
+        let next = gate.sweep_at.load(Relaxed);
+        assert_eq!(next, 2 * (SWEEP_AT + 10), "every busy household kept");
+        for n in 0..100u8 {
+            let ip = IpAddr::V4(std::net::Ipv4Addr::new(198, 51, 100, n));
+            gate.admit(ip, Class::Play, b"tv").await.expect("goes");
+        }
+        assert_eq!(
+            gate.sweep_at.load(Relaxed),
+            next,
+            "no sweep before it doubles"
+        );
+        assert_eq!(
+            gate.lock().len(),
+            SWEEP_AT + 10,
+            "idle households still leave"
+        );
     }
 }
