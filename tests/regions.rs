@@ -59,23 +59,7 @@ async fn a_tv_in_one_region_learns_at_once_of_a_sign_in_in_another() {
         .as_str()
         .expect("code")
         .to_owned();
-    let waiting = {
-        let (http, url, token) = (
-            a.http.clone(),
-            a.url(&format!("/tv/v1/activations/{code}?wait=25")),
-            token.clone(),
-        );
-        tokio::spawn(async move {
-            let answer = http
-                .get(url)
-                .bearer_auth(token)
-                .send()
-                .await
-                .expect("long poll");
-            let body: serde_json::Value = answer.json().await.expect("json");
-            (Instant::now(), body)
-        })
-    };
+    let waiting = a.long_poll(&code, &token);
     tokio::time::sleep(Duration::from_millis(200)).await;
     b.provider_login(&code, "premium").await;
     let (status, page) = Browser::new(&b)

@@ -516,23 +516,7 @@ async fn a_tv_waiting_on_one_node_learns_within_a_second_of_a_phone_on_the_other
         .as_str()
         .expect("code")
         .to_owned();
-    let waiting = {
-        let (http, url, token) = (
-            a.http.clone(),
-            a.url(&format!("/tv/v1/activations/{code}?wait=25")),
-            token.clone(),
-        );
-        tokio::spawn(async move {
-            let answer = http
-                .get(url)
-                .bearer_auth(token)
-                .send()
-                .await
-                .expect("long poll");
-            let body: serde_json::Value = answer.json().await.expect("json");
-            (std::time::Instant::now(), body)
-        })
-    };
+    let waiting = a.long_poll(&code, &token);
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     b.provider_login(&code, "premium").await;
     let (status, page) = Browser::new(&b)

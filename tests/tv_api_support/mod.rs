@@ -336,6 +336,30 @@ impl Api {
             .to_owned()
     }
 
+    /// A TV long-polling its activation `code` (up to 25 s) in the background: when it got its
+    /// answer, and the answer.
+    pub fn long_poll(
+        &self,
+        code: &str,
+        token: &str,
+    ) -> tokio::task::JoinHandle<(std::time::Instant, Value)> {
+        let (http, url, token) = (
+            self.http.clone(),
+            self.url(&format!("/tv/v1/activations/{code}?wait=25")),
+            token.to_owned(),
+        );
+        tokio::spawn(async move {
+            let answer = http
+                .get(url)
+                .bearer_auth(token)
+                .send()
+                .await
+                .expect("long poll");
+            let body: Value = answer.json().await.expect("json");
+            (std::time::Instant::now(), body)
+        })
+    }
+
     /// Starts an activation with `mvpd`; returns the 201 body.
     pub async fn start_activation(&self, token: &str, mvpd: &str) -> Value {
         let answer = self
