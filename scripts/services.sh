@@ -5,6 +5,8 @@
 #   bootstrap_services   installs Debian's postgresql, redis-server and haproxy when missing
 #   services_start       starts what is not given and exports both URLs
 #   services_stop        stops what services_start started (also on exit)
+#   bootstrap_nats       (run by bootstrap_services) Debian's nats-server when missing, exported
+#                        as TVE_TEST_NATS_SERVER for the event stream's test
 
 PGBIN=""
 SERVICES_DIR=""
@@ -24,6 +26,7 @@ bootstrap_services() {
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y "${missing[@]}"
   fi
   PGBIN="$(dirname "$(ls -d /usr/lib/postgresql/*/bin/initdb | sort -V | tail -1)")"
+  bootstrap_nats
 }
 
 free_port() {
@@ -88,4 +91,20 @@ services_stop() {
     rm -rf "$SERVICES_DIR"
     SERVICES_DIR=""
   fi
+}
+
+# Debian's nats-server for the event stream's JetStream test (tests/events.rs), which starts one
+# of its own on a free port; exported as TVE_TEST_NATS_SERVER.
+bootstrap_nats() {
+  local binary
+  binary="$(PATH="$PATH:/usr/sbin:/sbin" command -v nats-server || true)"
+  if [ -z "$binary" ]; then
+    say "installing Debian's nats-server for the event stream's test"
+    local sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get update
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y nats-server
+    binary="$(PATH="$PATH:/usr/sbin:/sbin" command -v nats-server)"
+  fi
+  export TVE_TEST_NATS_SERVER="${TVE_TEST_NATS_SERVER:-$binary}"
 }

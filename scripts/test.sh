@@ -2,7 +2,8 @@
 # Sets up what is missing, then runs every check: formatting, lints (server, app for the server,
 # app for the browser), unit and integration tests, OpenAPI-driven fuzzing, and the Playwright
 # suite against the built binary, with throwaway PostgreSQL and Redis servers (or those named by
-# TVE_TEST_POSTGRES_URL / TVE_TEST_REDIS_URL). Exits non-zero on the first failure.
+# TVE_TEST_POSTGRES_URL / TVE_TEST_REDIS_URL), and Debian's nats-server for the event stream's
+# test (TVE_TEST_NATS_SERVER, exported by bootstrap_services). Exits non-zero on the first failure.
 source "$(dirname "${BASH_SOURCE[0]}")/bootstrap.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/services.sh"
 bootstrap_build

@@ -332,6 +332,24 @@ pub struct Args {
     /// again and the rating rule checked against it.
     #[arg(long, env = "TVE_METADATA_AT_AUTHORIZATION", value_delimiter = ',')]
     pub metadata_at_authorization: Vec<String>,
+
+    /// Write the event stream (docs/events.md) as JSON lines to this file (appended to, created
+    /// when missing), or to standard output with `-`. Absent: no file.
+    #[arg(long, env = "TVE_EVENTS_FILE")]
+    pub events_file: Option<String>,
+
+    /// Publish the event stream to NATS JetStream: nats://[USER:PASSWORD@]HOST:PORT, several
+    /// comma-separated. Absent: no NATS.
+    #[arg(long, env = "TVE_EVENTS_NATS_URL", hide_env_values = true)]
+    pub events_nats_url: Option<String>,
+
+    /// Subject prefix of the events in NATS: each goes to `<prefix>.<type>`.
+    #[arg(long, env = "TVE_EVENTS_NATS_SUBJECT", default_value = "tve.events")]
+    pub events_nats_subject: String,
+
+    /// JetStream stream that keeps the events; created (subjects `<prefix>.>`) when missing.
+    #[arg(long, env = "TVE_EVENTS_NATS_STREAM", default_value = "TVE_EVENTS")]
+    pub events_nats_stream: String,
 }
 
 /// A setting that failed validation; the message names the setting and says what is wrong.
@@ -446,6 +464,8 @@ pub struct Config {
     pub adobe_degradation: bool,
     /// How long each Adobe operation may take in all.
     pub budgets: Budgets,
+    /// Where the event stream goes.
+    pub events: crate::events::EventSettings,
 }
 
 impl Config {
@@ -484,6 +504,7 @@ impl TryFrom<Args> for Config {
                 ),
             )
         })?;
+        let events = event_settings(&args)?;
         if args.max_connections == 0 {
             return Err(ConfigError::new("--max-connections", "must be at least 1"));
         }
@@ -611,6 +632,7 @@ impl TryFrom<Args> for Config {
             .tv_simulator
             .unwrap_or(matches!(upstream, Upstream::Embedded));
         Ok(Config {
+            events,
             listen,
             internal_listen,
             tv_simulator,
@@ -789,6 +811,89 @@ fn emulator_session_ttl(secs: u64) -> Result<Duration, ConfigError> {
             ),
         ))
     }
+}
+
+/// Where the event stream goes: the file is opened once here (so a path that cannot be written
+/// stops the start), the NATS addresses, subject and stream name are checked.
+fn event_settings(args: &Args) -> Result<crate::events::EventSettings, ConfigError> {
+    use crate::events::{EventFile, NatsSink};
+    let file = match args.events_file.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some("-") => Some(EventFile::Stdout),
+        Some(path) => {
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .map_err(|e| {
+                    ConfigError::new("--events-file", format!("cannot open {path}: {e}"))
+                })?;
+            Some(EventFile::Path(PathBuf::from(path)))
+        }
+    };
+    let nats = match args.events_nats_url.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(raw) => {
+            let servers = raw
+                .split(',')
+                .map(|one| nats_server(one.trim()))
+                .collect::<Result<Vec<_>, _>>()?;
+            let subject = args.events_nats_subject.trim();
+            if !is_nats_name(subject, true) {
+                return Err(ConfigError::new(
+                    "--events-nats-subject",
+                    format!(
+                        "{subject:?} is not a subject: dot-separated tokens of letters, digits, \
+                         '_' or '-', no wildcards"
+                    ),
+                ));
+            }
+            let stream = args.events_nats_stream.trim();
+            if !is_nats_name(stream, false) {
+                return Err(ConfigError::new(
+                    "--events-nats-stream",
+                    format!("{stream:?} is not a stream name: letters, digits, '_' or '-'"),
+                ));
+            }
+            Some(NatsSink {
+                servers,
+                subject: subject.to_owned(),
+                stream: stream.to_owned(),
+            })
+        }
+    };
+    Ok(crate::events::EventSettings { file, nats })
+}
+
+/// One NATS server of `--events-nats-url`: nats:// or tls://, with a host.
+fn nats_server(raw: &str) -> Result<async_nats::ServerAddr, ConfigError> {
+    let wrong = || {
+        ConfigError::new(
+            "--events-nats-url",
+            "give nats://HOST:PORT (or tls://HOST:PORT) addresses, comma-separated",
+        )
+    };
+    let url = Url::parse(raw).map_err(|_| wrong())?;
+    if !matches!(url.scheme(), "nats" | "tls") || url.host_str().is_none_or(str::is_empty) {
+        return Err(wrong());
+    }
+    raw.parse().map_err(|_| wrong())
+}
+
+/// Whether `name` is 1 to 128 letters, digits, `_` or `-`, in dot-separated tokens when
+/// `dotted` (a subject without wildcards), else without dots (a stream name).
+fn is_nats_name(name: &str, dotted: bool) -> bool {
+    let token = |t: &str| {
+        !t.is_empty()
+            && t.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    };
+    name.len() <= 128
+        && if dotted {
+            name.split('.').all(token)
+        } else {
+            token(name)
+        }
 }
 
 /// `value` of `flag` if it lies from `low` to `high`, both included.
@@ -1215,6 +1320,46 @@ mod tests {
         for bad in ["0", "51"] {
             let err = config(&["--preauthorize-chunk", bad]).expect_err(bad);
             assert_eq!(err.setting, "--preauthorize-chunk");
+        }
+    }
+
+    #[test]
+    fn event_sinks_are_checked() {
+        let none = config(&[]).expect("valid").events;
+        assert!(none.file.is_none() && none.nats.is_none());
+        let stdout = config(&["--events-file", "-"]).expect("valid").events;
+        assert_eq!(stdout.file, Some(crate::events::EventFile::Stdout));
+        let err =
+            config(&["--events-file", "/no/such/folder/events.jsonl"]).expect_err("no folder");
+        assert_eq!(err.setting, "--events-file");
+        let nats = config(&["--events-nats-url", "nats://a:4222,nats://b:4222"])
+            .expect("valid")
+            .events
+            .nats
+            .expect("nats");
+        assert_eq!(
+            (
+                nats.servers.len(),
+                nats.subject.as_str(),
+                nats.stream.as_str()
+            ),
+            (2, "tve.events", "TVE_EVENTS")
+        );
+        let secret = config(&["--events-nats-url", "nats://ana:s3cret@a:4222"]).expect("valid");
+        assert!(!format!("{secret:?}").contains("s3cret"));
+        for (flag, bad) in [
+            ("--events-nats-url", "http://a:4222"),
+            ("--events-nats-url", "nats://"),
+            ("--events-nats-subject", "tve.>"),
+            ("--events-nats-subject", "tve..events"),
+            ("--events-nats-stream", "TVE.EVENTS"),
+        ] {
+            let mut flags = vec![flag, bad];
+            if flag != "--events-nats-url" {
+                flags.extend(["--events-nats-url", "nats://a:4222"]);
+            }
+            let err = config(&flags).expect_err(bad);
+            assert_eq!(err.setting, flag, "{bad}");
         }
     }
 

@@ -8,6 +8,7 @@ pub mod clock;
 pub mod config;
 pub mod draining;
 pub mod emulator;
+pub mod events;
 pub mod http;
 pub mod limits;
 pub mod logging;
@@ -55,7 +56,8 @@ pub enum StartError {
 /// How long a draining node keeps accepting requests so its balancer sees `/readyz` fail.
 const DRAIN_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
 
-/// The Programmer Service's settings: what the configuration says, and what the nodes share.
+/// The Programmer Service's settings: what the configuration says, and what the nodes share;
+/// starts the event sinks the configuration names (on the current Tokio runtime).
 pub fn service_settings(config: &Config, shared: &shared::Shared) -> service::ServiceSettings {
     service::ServiceSettings {
         providers: config.providers.clone(),
@@ -70,6 +72,7 @@ pub fn service_settings(config: &Config, shared: &shared::Shared) -> service::Se
         limits: shared.service_limits.clone(),
         bus: shared.bus.clone(),
         leases: shared.leases.clone(),
+        events: events::Events::start(&config.events, support::node_name()),
         ..service::ServiceSettings::new(config.public_url.clone(), config.domain_name.clone())
     }
 }

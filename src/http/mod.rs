@@ -118,8 +118,8 @@ pub fn internal_router(state: AppState) -> Router {
     with_common_layers(app, config, None)
 }
 
-/// Request ids (believed from trusted proxies only), tracing, support cases, security headers,
-/// compression, body size and time limits.
+/// Request ids (believed from trusted proxies only, and known to the events a request leads
+/// to), tracing, support cases, security headers, compression, body size and time limits.
 fn with_common_layers(
     app: Router,
     config: Arc<Config>,
@@ -142,6 +142,7 @@ fn with_common_layers(
             .layer(trace::trace_layer())
             .layer(trace::propagate_request_id_layer())
             .layer(axum::middleware::from_fn(crate::support::support_cases))
+            .layer(axum::middleware::from_fn(crate::events::request_scope))
             .layer(CompressionLayer::new())
             .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
             .layer(TimeoutLayer::with_status_code(

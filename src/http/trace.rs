@@ -75,6 +75,13 @@ impl<B> MakeSpan<B> for RequestSpan {
     }
 }
 
+/// An activation code shortened to its first two characters: enough to tell codes apart in
+/// logs and events, never enough to use one.
+pub fn redacted_code(code: &str) -> String {
+    let shown: String = code.chars().take(2).collect();
+    format!("{shown}…")
+}
+
 /// The path with activation codes shortened to their first two characters, so logs can still
 /// tell codes apart without holding a usable one.
 pub fn redacted_path(path: &str) -> String {
@@ -83,8 +90,7 @@ pub fn redacted_path(path: &str) -> String {
         .map(|segment| {
             let masked =
                 if matches!(previous, "activations" | "sessions" | "code") && !segment.is_empty() {
-                    let shown: String = segment.chars().take(2).collect();
-                    format!("{shown}…")
+                    redacted_code(segment)
                 } else {
                     segment.to_owned()
                 };

@@ -333,8 +333,9 @@ impl Service {
             created_at: now,
         };
         let superseded = self.inner.store.start_activation(&activation).await?;
-        self.inner.funnel.step(
+        self.activation_step(
             Step::CodeIssued,
+            &activation,
             activation.provider.as_deref(),
             &session.info.os_name,
         );
@@ -530,8 +531,8 @@ impl Service {
         Ok(Some(view))
     }
 
-    /// Counts how a finished activation ended in the funnel (only the node that finished it
-    /// does: the store lets one finish happen).
+    /// Counts how a finished activation ended in the funnel, and tells the event stream (only
+    /// the node that finished it does: the store lets one finish happen).
     async fn count_end(&self, activation: &Activation) {
         let step = match activation.status {
             ActivationStatus::Authenticated => Step::SignedIn,
@@ -547,12 +548,7 @@ impl Service {
             }
         };
         let os_name = device.as_ref().map(os_name).unwrap_or_default();
-        let funnel = &self.inner.funnel;
-        funnel.step(step, activation.provider.as_deref(), os_name);
-        if step == Step::SignedIn && activation.created_at > 0 {
-            let millis = (activation.updated_at - activation.created_at).max(0);
-            funnel.signed_in_after(os_name, millis as f64 / 1000.0);
-        }
+        self.activation_step(step, activation, activation.provider.as_deref(), os_name);
     }
 
     /// Tells the TVs waiting here, and the other nodes, that the activation changed.
@@ -641,8 +637,9 @@ impl Service {
             drop(self.watch(&ActivationView::from(activation), session.identity.clone()));
         }
         hub.mark_opened(&activation.code, Instant::now());
-        self.inner.funnel.step(
+        self.activation_step(
             Step::CodeOpened,
+            activation,
             activation.provider.as_deref(),
             &session.info.os_name,
         );

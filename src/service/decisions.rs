@@ -9,8 +9,8 @@ use std::{
 };
 
 use super::{
-    expiring::ExpiringCache, funnel::PlayDecision, resource::Resource, rules::RuleDenial,
-    DeviceSession, ProfileSummary, Service, ServiceError,
+    expiring::ExpiringCache, resource::Resource, rules::RuleDenial, DeviceSession, ProfileSummary,
+    Service, ServiceError,
 };
 use crate::{
     adobe_pass::{
@@ -69,7 +69,18 @@ pub enum AuthorizeOutcome {
         sign_in_again: bool,
         /// Adobe decided by a degradation rule (`source: degradation`), not the MVPD.
         degraded: bool,
+        /// Adobe's code and action, when Adobe denied.
+        adobe: Option<AdobeReason>,
     },
+}
+
+/// Adobe's Enhanced Error code and recommended action for a denial Adobe decided.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AdobeReason {
+    /// Adobe's error code.
+    pub code: String,
+    /// Adobe's recommended action.
+    pub action: String,
 }
 
 impl AuthorizeOutcome {
@@ -97,6 +108,7 @@ impl From<RuleDenial> for AuthorizeOutcome {
             message: denial.message,
             sign_in_again: false,
             degraded: false,
+            adobe: None,
         }
     }
 }
@@ -112,6 +124,7 @@ impl From<MediaTokenError> for AuthorizeOutcome {
                 .to_owned(),
             sign_in_again: false,
             degraded: false,
+            adobe: None,
         }
     }
 }
@@ -439,14 +452,7 @@ impl Service {
             }
         }
         let outcome = self.with_temp_pass_end(session, &play, outcome).await;
-        let decision = match &outcome {
-            Ok(AuthorizeOutcome::Permit { .. }) => PlayDecision::Permit,
-            Ok(AuthorizeOutcome::Deny { .. }) => PlayDecision::Deny,
-            Err(_) => PlayDecision::Error,
-        };
-        self.inner
-            .funnel
-            .play(Some(&profile.provider), &session.info.os_name, decision);
+        self.play_decided(session, &profile.provider, &outcome);
         outcome
     }
 
@@ -498,6 +504,10 @@ impl Service {
                     message,
                     sign_in_again,
                     degraded: by_rule,
+                    adobe: decision.error.as_ref().map(|error| AdobeReason {
+                        code: error.code.to_string(),
+                        action: error.action.to_string(),
+                    }),
                 })
             }
         }
@@ -511,7 +521,9 @@ impl Service {
         let device_id = &session.device.device_id;
         self.invalidate_device(device_id).await;
         // A used-up TempPass is no sign-in to replace: nothing to log out at the next start.
-        if !profile.is_temporary() {
+        if profile.is_temporary() {
+            self.temppass_ended(session, &profile.provider);
+        } else {
             let (provider, expires_at) = (profile.provider.clone(), profile.expires_at);
             self.inner
                 .profiles

@@ -1,16 +1,20 @@
 //! Degradation rules applied through Adobe's Degradation API (premium, licensed): an operator
 //! turns AuthNAll, AuthZAll or AuthZNone on for an MVPD until an end time, or off again; Adobe
 //! keeps the rule and applies it to every REST API V2 answer for that MVPD, so every node sees
-//! it at once and it lapses at its end time by itself. Each change is logged with who and why.
+//! it at once and it lapses at its end time by itself. Each change is logged, and told to the
+//! event stream, with who and why.
 
 use super::{
     devices::readiness_probe,
     operators::{check_mvpd, check_who_and_why},
     Service, ServiceError,
 };
-use crate::adobe_pass::{
-    types::{AppliedDegradation, DegradationRule},
-    AdobePassError,
+use crate::{
+    adobe_pass::{
+        types::{AppliedDegradation, DegradationRule},
+        AdobePassError,
+    },
+    events::{Actor, EventKind},
 };
 
 /// Longest a rule may be applied for: Adobe takes a number of seconds.
@@ -47,7 +51,8 @@ impl Service {
     }
 
     /// Applies `change` to `mvpd` at Adobe until its end time, replacing the rule in force
-    /// there; checked first, so a bad change reaches nothing. Logged with who and why.
+    /// there; checked first, so a bad change reaches nothing. Logged and told to the event
+    /// stream with who and why.
     pub async fn apply_degradation(
         &self,
         mvpd: &str,
@@ -77,11 +82,20 @@ impl Service {
             reason = %change.reason,
             "an operator applied a degradation rule"
         );
+        self.emit(EventKind::AdminDegradationApplied {
+            actor: Actor {
+                actor: change.changed_by,
+                reason: Some(change.reason),
+            },
+            mvpd: mvpd.to_owned(),
+            rule: applied.rule.as_str().to_owned(),
+            until: applied.expires_at,
+        });
         Ok(applied)
     }
 
     /// Removes the rule in force on `mvpd` at Adobe; the rule removed, or `NotFound` when none
-    /// is in force. Logged with who and why.
+    /// is in force. Logged and told to the event stream with who and why.
     pub async fn remove_degradation(
         &self,
         mvpd: &str,
@@ -106,6 +120,14 @@ impl Service {
             reason = %removal.reason,
             "an operator removed a degradation rule"
         );
+        self.emit(EventKind::AdminDegradationRemoved {
+            actor: Actor {
+                actor: removal.changed_by,
+                reason: Some(removal.reason),
+            },
+            mvpd: mvpd.to_owned(),
+            rule: removed.rule.as_str().to_owned(),
+        });
         Ok(removed)
     }
 }

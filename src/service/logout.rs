@@ -24,6 +24,7 @@ impl Service {
             .await;
         self.invalidate_device(&session.device.device_id).await;
         let logouts = logouts?;
+        self.logged_out(session, &profile.provider);
         let logout_url = logouts
             .logouts
             .values()

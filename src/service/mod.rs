@@ -10,6 +10,7 @@ mod domains;
 mod error;
 mod expiring;
 mod funnel;
+mod happenings;
 mod known_devices;
 pub mod limits;
 mod logout;
@@ -34,7 +35,8 @@ use url::Url;
 
 pub use activations::{ActivationView, StartOutcome, StartedActivation};
 pub use decisions::{
-    AuthorizeOutcome, PreauthorizeItem, DEFAULT_PREAUTHORIZE_CHUNK, MAX_PREAUTHORIZE_RESOURCES,
+    AdobeReason, AuthorizeOutcome, PreauthorizeItem, DEFAULT_PREAUTHORIZE_CHUNK,
+    MAX_PREAUTHORIZE_RESOURCES,
 };
 pub use degradation::{DegradationChange, DegradationRemoval};
 pub use devices::DEFAULT_REINSTALL_WINDOW_DAYS;
@@ -56,6 +58,7 @@ pub use temppass::TempPassStatus;
 use crate::{
     adobe_pass::{AdobePass, MediaTokenVerifier, MetadataKeys},
     clock::SharedClock,
+    events::Events,
     shared::{ClusterEvent, LocalBus, LocalLeases, SharedBus, SharedLeases},
     store::SharedStore,
 };
@@ -97,11 +100,13 @@ pub struct ServiceSettings {
     pub reclaim_idle_after: Duration,
     /// How the readiness probe describes itself to Adobe.
     pub probe_device: crate::adobe_pass::DeviceInfo,
+    /// The event stream.
+    pub events: Events,
 }
 
 impl ServiceSettings {
     /// Settings with the defaults: every provider but TempPass and hidden ones, no extra rules,
-    /// polling every 4 s, configuration kept 2 minutes, media tokens unverified.
+    /// polling every 4 s, configuration kept 2 minutes, media tokens unverified, no events.
     pub fn new(public_url: Url, domain_name: impl Into<String>) -> Self {
         Self {
             public_url,
@@ -124,6 +129,7 @@ impl ServiceSettings {
                 u64::from(reclaim::DEFAULT_RECLAIM_IDLE_DAYS) * 86_400,
             ),
             probe_device: devices::default_probe_device(),
+            events: Events::default(),
         }
     }
 
@@ -206,13 +212,14 @@ impl Service {
         &self.inner.store
     }
 
-    /// Adds the service's metrics (upstream calls, activations, polls, the activation funnel and
-    /// plays) to `registry`.
+    /// Adds the service's metrics (upstream calls, activations, polls, the activation funnel,
+    /// plays and the event stream) to `registry`.
     pub fn register_metrics(&self, registry: &mut Registry) {
         self.inner.adobe.metrics().register(registry);
         self.inner.activations.register(registry);
         self.inner.polling.register(registry);
         self.inner.funnel.register(registry);
+        self.inner.settings.events.register(registry);
         self.inner.reclaimed.register(registry);
     }
 

@@ -9,7 +9,10 @@ use super::{
     limits::TunedRates, operators::check_who_and_why, reread::Reread, ClusterEvent, Service,
     ServiceError, ServiceSettings,
 };
-use crate::store::OperatorLimits;
+use crate::{
+    events::{Actor, EventKind},
+    store::OperatorLimits,
+};
 
 /// Registrations per second from everyone, at most (as `--registrations-per-second`).
 const MOST_REGISTRATIONS_PER_SECOND: u32 = 10_000;
@@ -139,7 +142,7 @@ impl Service {
     }
 
     /// Changes the limits for every node: kept in the store, applied here, announced to the
-    /// other nodes, logged with who and why. Checked first: a bad change changes nothing.
+    /// other nodes, logged and told to the event stream with who and why. Checked first: a bad change changes nothing.
     pub async fn change_limits(&self, change: LimitsChange) -> Result<LimitsInForce, ServiceError> {
         check_change(&change)?;
         let now = self.now_millis();
@@ -173,6 +176,16 @@ impl Service {
             reason = %change.reason,
             "an operator changed the limits"
         );
+        self.emit(EventKind::AdminLimits {
+            actor: Actor {
+                actor: change.changed_by.clone(),
+                reason: Some(change.reason.clone()),
+            },
+            reset: change.reset,
+            registrations_per_second: in_force.registrations_per_second,
+            adobe_steps_per_address_per_second: in_force.adobe_steps_per_address_per_second,
+            max_concurrent_polls: in_force.max_concurrent_polls,
+        });
         self.apply_limits(set.as_ref());
         self.inner.operator_limits.keep(now, set);
         self.inner

@@ -14,6 +14,7 @@ use super::{
     Provider, ProviderList, Service, ServiceError,
 };
 use crate::{
+    events::{Actor, EventKind},
     shared::ClusterEvent,
     store::{ProviderMode, ProviderState},
 };
@@ -92,8 +93,8 @@ impl Service {
         Ok(self.inner.store.provider_states().await?)
     }
 
-    /// Sets `mvpd`'s state, for every node: kept in the store, logged with who and why, and
-    /// announced to the other nodes. Checked first: a bad change changes nothing.
+    /// Sets `mvpd`'s state, for every node: kept in the store, logged and told to the event
+    /// stream with who and why, and announced to the other nodes. Checked first: a bad change changes nothing.
     pub async fn set_provider_state(
         &self,
         mvpd: &str,
@@ -119,6 +120,15 @@ impl Service {
             reason = %state.reason,
             "an operator set a provider's state"
         );
+        self.emit(EventKind::AdminProviderState {
+            actor: Actor {
+                actor: state.changed_by.clone(),
+                reason: Some(state.reason.clone()),
+            },
+            mvpd: mvpd.to_owned(),
+            state: state.mode.as_str().to_owned(),
+            until: state.until,
+        });
         self.inner.provider_states.forget();
         self.inner
             .settings

@@ -277,8 +277,8 @@ impl Service {
                 "is not a provider of this service",
             ));
         }
-        let funnel = &self.inner.funnel;
-        funnel.step(Step::ProviderChosen, Some(mvpd), &session.info.os_name);
+        let os_name = &session.info.os_name;
+        self.activation_step(Step::ProviderChosen, &activation, Some(mvpd), os_name);
         let completion = self
             .inner
             .settings
@@ -315,7 +315,7 @@ impl Service {
         match resumed.action_name {
             ActionName::Authenticate => {
                 self.opened_by_phone(&activation, &session).await;
-                funnel.step(Step::SignInStarted, Some(mvpd), &session.info.os_name);
+                self.activation_step(Step::SignInStarted, &activation, Some(mvpd), os_name);
                 Ok(Some(self.inner.adobe.send_browser(viewer, code).await?))
             }
             ActionName::Authorize => {

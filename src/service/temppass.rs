@@ -139,7 +139,7 @@ impl Service {
             );
         }
         if !continuing {
-            self.inner.funnel.temppass_started(&session.info.os_name);
+            self.temppass_started(session, chosen);
         }
         Ok(running.map_or_else(
             || TempPassStatus {

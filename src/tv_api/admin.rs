@@ -34,21 +34,7 @@ pub async fn invalidate(
     device_id: Result<Path<String>, PathRejection>,
 ) -> Result<StatusCode, ApiError> {
     let Path(device_id) = device_id?;
-    let registrations = state
-        .service
-        .store()
-        .devices_of_app(&device_id)
-        .await
-        .map_err(crate::service::ServiceError::from)?;
-    if registrations.is_empty() {
-        return Err(ApiError::not_found("device"));
-    }
-    for registration in registrations {
-        state
-            .service
-            .invalidate_device(&registration.device_id)
-            .await;
-    }
+    state.service.invalidate_app_device(&device_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

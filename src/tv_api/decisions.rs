@@ -194,6 +194,7 @@ pub async fn authorize(
             message,
             sign_in_again,
             degraded,
+            ..
         } => Authorization {
             decision: Verdict::Deny,
             media_token: None,

@@ -546,12 +546,23 @@ impl<'a> Browser<'a> {
 /// Two nodes sharing one deployment (PostgreSQL and Redis of the tests) in front of one
 /// emulator; `None` when the tests have no PostgreSQL or Redis.
 pub async fn two_nodes() -> Option<(Api, Api, RunningEmulator, common::Deployment)> {
+    two_nodes_with(&[], &[]).await
+}
+
+/// [`two_nodes`], node A started with the extra flags `a` and node B with `b`.
+pub async fn two_nodes_with(
+    a: &[&str],
+    b: &[&str],
+) -> Option<(Api, Api, RunningEmulator, common::Deployment)> {
     let deployment = common::Deployment::new().await?;
     let emulator = emulator::spawn(EmulatorSettings::default())
         .await
         .expect("emulator starts");
-    let a = Api::node_of(emulator.base_url(), &deployment.settings()).await;
-    let b = Api::node_of(emulator.base_url(), &deployment.settings()).await;
+    let shared = deployment.settings();
+    let flags_a: Vec<&str> = shared.iter().chain(a).copied().collect();
+    let flags_b: Vec<&str> = shared.iter().chain(b).copied().collect();
+    let a = Api::node_of(emulator.base_url(), &flags_a).await;
+    let b = Api::node_of(emulator.base_url(), &flags_b).await;
     Some((a, b, emulator, deployment))
 }
 
