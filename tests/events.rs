@@ -41,7 +41,8 @@ fn location(response: &reqwest::Response) -> String {
         .to_owned()
 }
 
-/// The phone opens `code` on `node`'s site, picks Spectrum and signs in there.
+/// The phone opens `code` on `node`'s site, picks Spectrum and signs in there (as `basic`, whom
+/// the emulator's MVPD denies `premium-sports`).
 async fn phone_signs_in(node: &Api, code: &str) {
     let mut phone = Browser::new(node);
     let (status, _) = phone.get(&format!("/activate?code={code}")).await;
@@ -69,7 +70,7 @@ async fn phone_signs_in(node: &Api, code: &str) {
         .await;
     assert_eq!(signing_in.status(), StatusCode::FOUND);
     let complete = node
-        .sign_in_at_provider(&location(&signing_in), "premium")
+        .sign_in_at_provider(&location(&signing_in), "basic")
         .await;
     let path = complete
         .strip_prefix(&node.public_url)
@@ -115,7 +116,8 @@ async fn one_activation_across_two_nodes_is_told_once() {
     let (_, answer) = waiting.await.expect("long poll");
     assert_eq!(answer["status"], "authenticated", "{answer}");
 
-    // Two plays on node A, one denied by the programmer's rule; an operator's change there.
+    // Three plays on node A: one denied by the programmer's rule, one by the MVPD; an
+    // operator's change there.
     let play = a
         .post("/tv/v1/authorize", &token, json!({"resource": "REF30"}))
         .await;
@@ -124,6 +126,14 @@ async fn one_activation_across_two_nodes_is_told_once() {
         .post("/tv/v1/authorize", &token, json!({"resource": "news"}))
         .await;
     assert_eq!(denied.json()["decision"], "deny", "{}", denied.text);
+    let by_mvpd = a
+        .post(
+            "/tv/v1/authorize",
+            &token,
+            json!({"resource": "premium-sports"}),
+        )
+        .await;
+    assert_eq!(by_mvpd.json()["decision"], "deny", "{}", by_mvpd.text);
     let change = json!({"state": "notice", "changedBy": "ana", "reason": "game night"});
     let set = a
         .call_internal(
@@ -185,7 +195,8 @@ async fn one_activation_across_two_nodes_is_told_once() {
     tv_api_support::pause(1_000).await;
     let events = both();
     for kind in expected {
-        assert_eq!(of_type(&events, kind).len(), 1, "one {kind} in {events:#?}");
+        let times = if kind == "decision.deny" { 2 } else { 1 };
+        assert_eq!(of_type(&events, kind).len(), times, "{kind} in {events:#?}");
     }
 
     // Routine status polls, on both nodes, tell nothing.
@@ -215,9 +226,17 @@ async fn one_activation_across_two_nodes_is_told_once() {
     let signed_in = of_type(&events, "activation.signed_in")[0];
     assert_eq!(signed_in["provider"], "Spectrum");
     assert_eq!(signed_in["deviceId"], created["deviceId"]);
-    let deny = of_type(&on_a, "decision.deny")[0];
-    assert!(deny["reason"].is_string(), "{deny}");
-    assert_eq!(deny["provider"], "Spectrum");
+    let denials = of_type(&on_a, "decision.deny");
+    let (rule, mvpd) = (denials[0], denials[1]);
+    assert_eq!(rule["reason"], "denied_by_programmer", "{rule}");
+    assert!(
+        rule.get("code").is_none(),
+        "no Adobe code for the service's own rule: {rule}"
+    );
+    assert_eq!(rule["provider"], "Spectrum");
+    assert_eq!(mvpd["reason"], "authorization_denied_by_mvpd", "{mvpd}");
+    assert_eq!(mvpd["code"], "authorization_denied_by_mvpd", "{mvpd}");
+    assert_eq!(mvpd["action"], "none", "{mvpd}");
     let admin = of_type(&on_a, "admin.provider_state")[0];
     assert_eq!(
         (&admin["actor"], &admin["reason"], &admin["mvpd"]),
