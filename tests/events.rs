@@ -17,6 +17,7 @@ use std::{
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use tv_api_support::{two_nodes_with, Api, Browser};
+use tve_activate::emulator::{EmulatorSettings, TempPassSettings};
 
 const ADMIN_TOKEN: &str = "events-admin-token-0123456789abcdef";
 
@@ -273,6 +274,61 @@ async fn one_activation_across_two_nodes_is_told_once() {
         ) == Some(1.0),
         "{metrics}"
     );
+}
+
+#[tokio::test]
+async fn a_temppass_running_out_is_told_once_a_play_finds_it_over() {
+    let mut settings = EmulatorSettings {
+        temp_pass: TempPassSettings::default(),
+        ..EmulatorSettings::default()
+    };
+    for mvpd in &mut settings.dataset.mvpds {
+        if let (true, Some(rules)) = (mvpd.id == "flexibleTempPass", &mut mvpd.temp_pass) {
+            rules.duration_seconds = 1;
+        }
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("events.jsonl");
+    let api = Api::with_emulator(settings, &["--events-file", file.to_str().expect("utf-8")]).await;
+    let tv = api.register("tv-events-temppass-over").await;
+    let body = json!({"mvpd": "flexibleTempPass", "email": "viewer@example.com"});
+    let started = api.post("/tv/v1/temppass", &tv, body).await;
+    assert_eq!(started.status, StatusCode::OK, "{}", started.text);
+    let play = api
+        .post("/tv/v1/authorize", &tv, json!({"resource": "REF30"}))
+        .await;
+    assert_eq!(play.json()["decision"], "permit", "{}", play.text);
+    tokio::time::sleep(Duration::from_millis(1_200)).await;
+    let over = api
+        .post("/tv/v1/authorize", &tv, json!({"resource": "REF30"}))
+        .await;
+    assert_eq!(over.json()["decision"], "deny", "{}", over.text);
+
+    let events = common::eventually(Duration::from_secs(10), "the denial written", || {
+        let events = events_in(&file);
+        async move { (!of_type(&events, "decision.deny").is_empty()).then_some(events) }
+    })
+    .await;
+    let kinds: Vec<&str> = events
+        .iter()
+        .map(|e| e["type"].as_str().expect("type"))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "temppass.started",
+            "decision.permit",
+            "temppass.ended",
+            "decision.deny"
+        ]
+    );
+    let deny = of_type(&events, "decision.deny")[0];
+    assert_eq!(deny["provider"], "flexibleTempPass");
+    assert_eq!(deny["signInAgain"], true, "{deny}");
+    assert!(deny["code"].is_string(), "{deny}");
+    assert!(!std::fs::read_to_string(&file)
+        .expect("file")
+        .contains("viewer@example.com"));
 }
 
 /// A `nats-server -js` of a test's own on a free loopback port, keeping its streams in `dir`;
