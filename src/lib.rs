@@ -11,6 +11,7 @@ pub mod emulator;
 pub mod http;
 pub mod limits;
 pub mod logging;
+pub mod playback;
 pub mod redis;
 pub mod service;
 pub mod shared;
@@ -70,6 +71,7 @@ pub fn service_settings(config: &Config, shared: &shared::Shared) -> service::Se
         limits: shared.service_limits.clone(),
         bus: shared.bus.clone(),
         leases: shared.leases.clone(),
+        spent_tokens: shared.spent_tokens.clone(),
         ..service::ServiceSettings::new(config.public_url.clone(), config.domain_name.clone())
     }
 }

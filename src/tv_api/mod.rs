@@ -13,6 +13,7 @@ pub mod client_addr;
 mod decisions;
 mod devices;
 pub mod error;
+mod keys;
 mod logout;
 pub mod openapi;
 mod profile;
@@ -51,6 +52,8 @@ pub fn router() -> Router<AppState> {
             header::CACHE_CONTROL,
             HeaderValue::from_static("no-store"),
         ))
+        // Public keys only: caches may keep them (added after the layer above).
+        .route("/.well-known/jwks.json", get(keys::public_keys))
 }
 
 /// The admin routes, for the operators' listener only.
