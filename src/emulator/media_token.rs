@@ -82,7 +82,7 @@ pub fn public_key_pem() -> Result<String, MediaTokenKeyError> {
 
 /// `payload` signed: `base64url(payload).base64url(signature)`. Without a usable key (never
 /// after [`check_key`] passed) the signature is empty, so the token verifies nowhere.
-pub(crate) fn sign(payload: &[u8]) -> String {
+pub fn sign(payload: &[u8]) -> String {
     let hashed = Sha256::digest(payload);
     let signature = test_key()
         .ok()
