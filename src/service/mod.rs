@@ -26,6 +26,7 @@ mod revocation;
 mod rules;
 mod second_screen;
 mod temppass;
+mod temppass_reset;
 
 use std::{sync::Arc, time::Duration};
 
@@ -52,6 +53,7 @@ pub use resource::{InvalidResource, Resource};
 pub use rules::BusinessRules;
 pub use second_screen::PendingCode;
 pub use temppass::TempPassStatus;
+pub use temppass_reset::TempPassReset;
 
 use crate::{
     adobe_pass::{AdobePass, MediaTokenVerifier, MetadataKeys},

@@ -184,7 +184,10 @@ impl Service {
     /// The service's TempPass MVPD ids in Adobe's order, from the last configuration answer
     /// for the device's platform however old (TempPass integrations rarely change, and
     /// offering TempPass needs no configuration call); asked only when there is none yet.
-    async fn temp_pass_ids(&self, session: &DeviceSession) -> Result<Vec<String>, ServiceError> {
+    pub(super) async fn temp_pass_ids(
+        &self,
+        session: &DeviceSession,
+    ) -> Result<Vec<String>, ServiceError> {
         if let Some(ids) = self.inner.providers.last_temp_passes(&session.info) {
             return Ok(ids);
         }

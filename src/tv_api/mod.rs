@@ -64,6 +64,10 @@ pub fn admin_router() -> Router<AppState> {
             post(admin::invalidate),
         )
         .route("/admin/v1/devices/{device_id}/revoke", post(admin::revoke))
+        .route(
+            "/admin/v1/devices/{device_id}/temppass/reset",
+            post(admin::reset_temp_pass),
+        )
         .route("/admin/v1/providers", get(admin::provider_states))
         .route("/admin/v1/providers/{mvpd}", put(admin::set_provider_state))
         .route(
