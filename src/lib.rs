@@ -12,6 +12,7 @@ pub mod events;
 pub mod http;
 pub mod limits;
 pub mod logging;
+pub mod playback;
 pub mod redis;
 pub mod service;
 pub mod shared;
@@ -73,6 +74,7 @@ pub fn service_settings(config: &Config, shared: &shared::Shared) -> service::Se
         bus: shared.bus.clone(),
         leases: shared.leases.clone(),
         events: events::Events::start(&config.events, support::node_name()),
+        spent_tokens: shared.spent_tokens.clone(),
         ..service::ServiceSettings::new(config.public_url.clone(), config.domain_name.clone())
     }
 }

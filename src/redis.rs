@@ -24,7 +24,7 @@ use crate::{
     adobe_pass::{Secret, SharedTokens, Throttle, ThrottleBuckets, ThrottleSettings},
     clock::SharedClock,
     limits::{Limited, Limiter, Rate},
-    shared::{Bus, ClusterEvent, Envelope, Leases, EVENTS_KEPT},
+    shared::{Bus, ClusterEvent, Envelope, Leases, LocalSpentTokens, SpentTokens, EVENTS_KEPT},
     store::SealingKeys,
 };
 
@@ -186,6 +186,16 @@ impl Redis {
             prefix: format!("{}:token:", self.namespace),
             node: self.node.clone(),
             keys,
+        }
+    }
+
+    /// Spent media tokens, shared by every node; while Redis cannot be reached, each node
+    /// falls back on its own memory.
+    pub fn spent_tokens(&self) -> RedisSpentTokens {
+        RedisSpentTokens {
+            pool: self.pool.clone(),
+            prefix: format!("{}:spent:", self.namespace),
+            fallback: LocalSpentTokens::default(),
         }
     }
 
@@ -631,5 +641,38 @@ impl SharedTokens for RedisTokens {
             .await;
         // Without Redis, fetch here rather than wait for nobody.
         claimed.map_or(true, |claimed| claimed.is_some())
+    }
+}
+
+/// Spent media tokens in Redis (one key per token, gone when its time is up), with this node's
+/// own memory as the fallback.
+#[derive(Debug)]
+pub struct RedisSpentTokens {
+    pool: Pool,
+    prefix: String,
+    fallback: LocalSpentTokens,
+}
+
+#[async_trait]
+impl SpentTokens for RedisSpentTokens {
+    async fn first_use(&self, token: &str, ttl: Duration) -> bool {
+        let ttl_ms = i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX).max(1);
+        let marked: Result<Option<String>, _> = self
+            .pool
+            .set(
+                format!("{}{token}", self.prefix),
+                "1",
+                Some(Expiration::PX(ttl_ms)),
+                Some(SetOptions::NX),
+                false,
+            )
+            .await;
+        match marked {
+            Ok(marked) => marked.is_some() && self.fallback.mark(token, ttl),
+            Err(error) => {
+                tracing::warn!(%error, "cannot reach Redis for spent media tokens");
+                self.fallback.mark(token, ttl)
+            }
+        }
     }
 }

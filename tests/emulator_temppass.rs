@@ -283,3 +283,112 @@ async fn temppass_errors_follow_adobe_samples() {
     assert_eq!(item["error"]["status"], 500);
     assert_eq!(item["error"]["action"], "configuration");
 }
+
+/// Whether `device` may play `REF30` under the basic TempPass.
+async fn plays(h: &Harness, device: &Device) -> bool {
+    let answer = h
+        .decide("authorize", device, "TempPass_TEST40", &["REF30"], &[])
+        .await;
+    outcomes(&answer).remove(0).1
+}
+
+/// A call of the Reset TempPass API (`path` after `/reset`).
+async fn reset(h: &Harness, path: &str, query: &str, token: Option<&str>) -> Answer {
+    h.call(
+        Method::DELETE,
+        &format!("/reset-tempass/v3/reset{path}?{query}"),
+        &[],
+        None,
+        token,
+    )
+    .await
+}
+
+/// Adobe's Reset TempPass API (temp-pass-feature.md): with a DCR access token, a device's used-up
+/// TempPass starts afresh (`device_id`), or every device's (`all`), and a promotional trial by
+/// its identifier hash (`/generic`, `key`); 204 with no body. Without a token 401; without a
+/// service provider or TempPass it names, 400, and nothing is reset.
+#[tokio::test]
+async fn the_reset_api_starts_used_up_temppasses_afresh() {
+    let (clock, settings) = manual(TempPassSettings::default());
+    let h = Harness::start(settings).await;
+    let tv = Device::new("reset-tv");
+    let other = Device::new("reset-other-tv");
+    assert!(plays(&h, &tv).await && plays(&h, &other).await);
+    clock.advance(Duration::from_secs(3601));
+    assert!(!plays(&h, &tv).await && !plays(&h, &other).await, "used up");
+
+    let token = Some(h.token.as_str());
+    let unauthorized = reset(
+        &h,
+        "",
+        &format!("requestor_id={SP}&mvpd_id=TempPass_TEST40"),
+        None,
+    )
+    .await;
+    assert_eq!(
+        unauthorized.status,
+        StatusCode::UNAUTHORIZED,
+        "{}",
+        unauthorized.text
+    );
+    for bad in [
+        format!("requestor_id={SP}"),
+        "mvpd_id=TempPass_TEST40".to_owned(),
+        "requestor_id=another&mvpd_id=TempPass_TEST40".to_owned(),
+        format!("requestor_id={SP}&mvpd_id=Cablevision"),
+    ] {
+        let refused = reset(&h, "", &bad, token).await;
+        assert_eq!(
+            refused.status,
+            StatusCode::BAD_REQUEST,
+            "{bad}: {}",
+            refused.text
+        );
+    }
+    assert!(!plays(&h, &tv).await, "nothing was reset");
+
+    let one = reset(
+        &h,
+        "",
+        &format!("requestor_id={SP}&mvpd_id=TempPass_TEST40&device_id=reset-tv"),
+        token,
+    )
+    .await;
+    assert_eq!(one.status, StatusCode::NO_CONTENT, "{}", one.text);
+    assert!(one.text.is_empty());
+    assert!(plays(&h, &tv).await, "afresh");
+    assert!(!plays(&h, &other).await, "only that device");
+    let all = reset(
+        &h,
+        "",
+        &format!("requestor_id={SP}&mvpd_id=TempPass_TEST40&device_id=all"),
+        token,
+    )
+    .await;
+    assert_eq!(all.status, StatusCode::NO_CONTENT, "{}", all.text);
+    assert!(plays(&h, &other).await, "every device");
+
+    // Promotional: the trial of one identifier hash, on whichever device it runs.
+    let viewer = identity("viewer-hash");
+    let promo_tv = Device::new("reset-promo-tv");
+    for resource in ["REF30", "news"] {
+        assert_eq!(play(&h, &promo_tv, &viewer, resource).await, (true, None));
+    }
+    assert!(
+        !play(&h, &promo_tv, &viewer, "premium-sports").await.0,
+        "used up"
+    );
+    let generic = reset(
+        &h,
+        "/generic",
+        &format!("requestor_id={SP}&mvpd_id=flexibleTempPass&key=viewer-hash"),
+        token,
+    )
+    .await;
+    assert_eq!(generic.status, StatusCode::NO_CONTENT, "{}", generic.text);
+    assert_eq!(
+        play(&h, &promo_tv, &viewer, "premium-sports").await,
+        (true, None)
+    );
+}

@@ -260,3 +260,74 @@ async fn temppass_checks_reuse_the_last_configuration() {
         "no configuration call to learn the TempPass ids again"
     );
 }
+
+/// A viewer whose trial ended calls support: an operator resets the TV's TempPass through
+/// Adobe's Reset TempPass API (with who and why) and the TV plays again; without the admin
+/// token, who and why, or a known device, nothing is reset.
+#[tokio::test]
+async fn an_operator_resets_a_used_up_temppass() {
+    const ADMIN_TOKEN: &str = "temppass-reset-admin-token-0123456789";
+    let api = Api::start(&["--admin-token", ADMIN_TOKEN]).await;
+    let tv = api.register("tv-temppass-reset").await;
+    let body = json!({"mvpd": "flexibleTempPass", "email": "viewer@example.com"});
+    let started = api.post("/tv/v1/temppass", &tv, body).await;
+    assert_eq!(started.status, StatusCode::OK, "{}", started.text);
+    let play = |resource: &'static str| {
+        let (api, tv) = (&api, &tv);
+        async move {
+            api.post("/tv/v1/authorize", tv, json!({ "resource": resource }))
+                .await
+                .json()
+        }
+    };
+    for resource in ["REF30", "news"] {
+        assert_eq!(play(resource).await["decision"], "permit");
+    }
+    let used_up = play("premium-sports").await;
+    assert_eq!(used_up["decision"], "deny", "{used_up}");
+
+    let reset = |token: Option<&'static str>, device: &'static str, body: serde_json::Value| {
+        let api = &api;
+        async move {
+            api.call_internal(
+                reqwest::Method::POST,
+                &format!("/admin/v1/devices/{device}/temppass/reset"),
+                token,
+                Some(&body.to_string()),
+            )
+            .await
+        }
+    };
+    let why = json!({"changedBy": "ana (support)", "reason": "ticket 4711: trial cut short"});
+    assert_eq!(
+        reset(None, "tv-temppass-reset", why.clone()).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let unexplained = reset(
+        Some(ADMIN_TOKEN),
+        "tv-temppass-reset",
+        json!({"changedBy": "ana"}),
+    )
+    .await;
+    assert_eq!(
+        unexplained.status,
+        StatusCode::BAD_REQUEST,
+        "{}",
+        unexplained.text
+    );
+    let nobody = reset(Some(ADMIN_TOKEN), "tv-nobody", why.clone()).await;
+    assert_eq!(nobody.status, StatusCode::NOT_FOUND, "{}", nobody.text);
+    assert_eq!(
+        play("premium-sports").await["decision"],
+        "deny",
+        "nothing was reset"
+    );
+
+    let done = reset(Some(ADMIN_TOKEN), "tv-temppass-reset", why).await;
+    assert_eq!(done.status, StatusCode::NO_CONTENT, "{}", done.text);
+    let again = play("premium-sports").await;
+    assert_eq!(
+        again["decision"], "permit",
+        "the trial starts afresh: {again}"
+    );
+}

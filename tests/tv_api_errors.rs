@@ -351,11 +351,27 @@ async fn throttled_upstream_gives_503_with_retry_after() {
         .filter(|a| a.status != StatusCode::OK)
         .collect();
     assert!(!throttled.is_empty(), "some calls are throttled");
+    let mut hints = Vec::new();
     for answer in throttled {
         assert_retryable(
             answer,
             StatusCode::SERVICE_UNAVAILABLE,
             "upstream_throttled",
+        );
+        hints.push(
+            answer.json()["error"]["retryAfter"]
+                .as_u64()
+                .expect("whole seconds"),
+        );
+    }
+    // Each refused TV is told its place in the queue: past the longest wait (5 s), one more
+    // call interval (about a second) for each TV refused before it, so they come back one by
+    // one rather than together.
+    hints.sort_unstable();
+    for (place, hint) in hints.iter().enumerate() {
+        assert!(
+            *hint as f64 >= 5.0 + 0.9 * place as f64,
+            "place {place} told {hint} s: {hints:?}"
         );
     }
 }

@@ -16,6 +16,7 @@ mod page;
 mod procs;
 mod soak;
 mod storm;
+mod tokens;
 
 use std::{path::PathBuf, sync::Arc, time::Duration};
 
@@ -103,7 +104,7 @@ fn main() {
         .build()
         .expect("runtime");
     // `--only a,b` runs the named scenarios alone: profile, authorize, storm, page, nodes, soak,
-    // crowd.
+    // crowd, tokens.
     let only: Option<Vec<String>> = args
         .iter()
         .position(|arg| arg == "--only")
@@ -152,6 +153,9 @@ async fn run(size: Size, wanted: impl Fn(&str) -> bool) -> Vec<Row> {
     }
     if wanted("crowd") {
         rows.push(crowd::run(size).await);
+    }
+    if wanted("tokens") {
+        rows.push(tokens::run(size));
     }
     rows
 }

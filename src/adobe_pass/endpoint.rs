@@ -40,6 +40,11 @@ pub enum Endpoint {
     DegradationApply,
     /// Degradation API (premium): `DELETE /degradation/v3/{serviceProvider}/rules/{mvpd}`.
     DegradationRemove,
+    /// Reset TempPass API (premium), on the management host: `DELETE /reset-tempass/v3/reset`.
+    TempPassReset,
+    /// Reset TempPass API (premium), on the management host:
+    /// `DELETE /reset-tempass/v3/reset/generic`.
+    TempPassResetGeneric,
 }
 
 /// Which optional header groups a call carries (`X-Device-Info` and `X-Forwarded-For` go on
@@ -60,7 +65,7 @@ pub(crate) struct HeaderSet {
 
 impl Endpoint {
     /// Every endpoint, for tests and metric listings.
-    pub const ALL: [Endpoint; 17] = [
+    pub const ALL: [Endpoint; 19] = [
         Endpoint::DcrRegister,
         Endpoint::DcrToken,
         Endpoint::Configuration,
@@ -78,6 +83,8 @@ impl Endpoint {
         Endpoint::DegradationRules,
         Endpoint::DegradationApply,
         Endpoint::DegradationRemove,
+        Endpoint::TempPassReset,
+        Endpoint::TempPassResetGeneric,
     ];
 
     /// A stable snake_case name, used as the metrics label.
@@ -100,6 +107,8 @@ impl Endpoint {
             Endpoint::DegradationRules => "degradation_rules",
             Endpoint::DegradationApply => "degradation_apply",
             Endpoint::DegradationRemove => "degradation_remove",
+            Endpoint::TempPassReset => "temppass_reset",
+            Endpoint::TempPassResetGeneric => "temppass_reset_generic",
         }
     }
 
@@ -113,7 +122,9 @@ impl Endpoint {
             | Endpoint::Logout
             | Endpoint::DegradationRules => Method::GET,
             Endpoint::DegradationApply => Method::PUT,
-            Endpoint::DegradationRemove => Method::DELETE,
+            Endpoint::DegradationRemove
+            | Endpoint::TempPassReset
+            | Endpoint::TempPassResetGeneric => Method::DELETE,
             Endpoint::DcrRegister
             | Endpoint::DcrToken
             | Endpoint::CreateSession
@@ -156,12 +167,15 @@ impl Endpoint {
         };
         match self {
             // The DCR pages list `X-Device-Info` (required) but no `AP-Device-Identifier`; the
-            // Degradation API acts on integrations, not devices.
+            // Degradation API acts on integrations, not devices, and the Reset TempPass API
+            // names its device in the query.
             Endpoint::DcrRegister
             | Endpoint::DcrToken
             | Endpoint::DegradationRules
             | Endpoint::DegradationApply
-            | Endpoint::DegradationRemove => HeaderSet {
+            | Endpoint::DegradationRemove
+            | Endpoint::TempPassReset
+            | Endpoint::TempPassResetGeneric => HeaderSet {
                 device_identifier: false,
                 ..v2
             },

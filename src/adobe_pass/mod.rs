@@ -24,6 +24,7 @@ pub mod retry;
 pub mod secret;
 mod send;
 pub mod settings;
+mod temppass_reset;
 pub mod throttle;
 mod transport;
 pub mod types;
@@ -71,6 +72,8 @@ pub struct AdobePass {
 struct Inner {
     settings: ClientSettings,
     base_url: Url,
+    /// The management host's (the Reset TempPass API).
+    management_url: Url,
     transport: transport::Transport,
     store: Arc<dyn ClientCredentialsStore>,
     tokens: credentials::TokenCache,
@@ -109,6 +112,9 @@ impl AdobePass {
                 "the Adobe Pass base URL {base_url} cannot have paths"
             )));
         }
+        let management_url = settings.environment.management_url().map_err(|error| {
+            AdobePassError::InvalidInput(format!("the Adobe Pass management URL: {error}"))
+        })?;
         Ok(Self {
             inner: Arc::new(Inner {
                 transport: transport::Transport::new(&settings, clock.clone())?,
@@ -116,6 +122,7 @@ impl AdobePass {
                 gate: priority::Gate::new(throttle, settings.throttle),
                 shared_tokens: sharing.tokens,
                 base_url,
+                management_url,
                 store,
                 metrics: Metrics::default(),
                 settings,

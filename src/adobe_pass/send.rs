@@ -220,7 +220,9 @@ impl AdobePass {
             .await
             .map_err(|error| AdobePassError::from_transport(endpoint, error))?;
         if (200..300).contains(&status) {
-            return serde_json::from_slice(&body).map_err(|error| AdobePassError::Decode {
+            // An answer with no body (204) reads as JSON `null`, which `()` takes.
+            let json: &[u8] = if body.is_empty() { b"null" } else { &body };
+            return serde_json::from_slice(json).map_err(|error| AdobePassError::Decode {
                 endpoint,
                 http_status: status,
                 reason: error.to_string(),

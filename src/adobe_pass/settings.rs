@@ -34,6 +34,20 @@ impl Environment {
         };
         Url::parse(host)
     }
+
+    /// The management host's base URL (the Reset TempPass API): `mgmt.auth.adobe.com` and
+    /// `mgmt-prequal.auth.adobe.com` as Adobe's TempPass page lists them, the staging ones by
+    /// the same pattern (not listed there); a custom base URL serves both.
+    pub fn management_url(&self) -> Result<Url, url::ParseError> {
+        let host = match self {
+            Environment::Production => "https://mgmt.auth.adobe.com",
+            Environment::Staging => "https://mgmt.auth-staging.adobe.com",
+            Environment::PrequalProduction => "https://mgmt-prequal.auth.adobe.com",
+            Environment::PrequalStaging => "https://mgmt-prequal.auth-staging.adobe.com",
+            Environment::Custom(url) => return Ok(url.clone()),
+        };
+        Url::parse(host)
+    }
 }
 
 /// The client's settings; [`ClientSettings::new`] fills in the defaults.

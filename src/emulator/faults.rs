@@ -93,6 +93,10 @@ pub enum Fault {
     /// later), so its signature no longer verifies, as with a forged or corrupted token;
     /// other endpoints answer as usual.
     ForgedMediaToken,
+    /// On D2: each resource's media token is the first one issued for it under this fault,
+    /// again and again (valid, but spent), as a replayed answer carries; other endpoints
+    /// answer as usual.
+    ReplayedMediaToken,
 }
 
 /// A degradation rule, as the Degradation API names them.
@@ -175,19 +179,25 @@ impl FaultSet {
     }
 }
 
-/// The fault rules, replaceable at run time.
+/// The fault rules, replaceable at run time, and what the faults remember.
 #[derive(Debug, Default)]
-pub struct Faults(Mutex<FaultSet>);
+pub struct Faults {
+    set: Mutex<FaultSet>,
+    replays: media_token::Replays,
+}
 
 impl Faults {
     /// Starts with `set` (checked by the caller).
     pub fn new(set: FaultSet) -> Self {
-        Self(Mutex::new(set))
+        Self {
+            set: Mutex::new(set),
+            replays: media_token::Replays::default(),
+        }
     }
 
     /// The rules now.
     pub fn get(&self) -> FaultSet {
-        self.0
+        self.set
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
@@ -195,13 +205,13 @@ impl Faults {
 
     /// Replaces the rules.
     pub fn set(&self, set: FaultSet) {
-        *self.0.lock().unwrap_or_else(PoisonError::into_inner) = set;
+        *self.set.lock().unwrap_or_else(PoisonError::into_inner) = set;
     }
 
     /// The faults hitting this request: total latency and the first other fault. A rule with
     /// `times` counts down as it hits.
     fn draw(&self, method: &Method, path: &str) -> (Duration, Option<Fault>) {
-        let mut set = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut set = self.set.lock().unwrap_or_else(PoisonError::into_inner);
         let mut rng = rand::rng();
         let mut latency = Duration::ZERO;
         let mut failure = None;
@@ -277,6 +287,9 @@ pub async fn inject(State(state): State<EmulatorState>, request: Request, next: 
             degradation::default_redirect(request, &url, next).await
         }
         Some(Fault::ForgedMediaToken) => media_token::forged(request, next).await,
+        Some(Fault::ReplayedMediaToken) => {
+            media_token::replayed(&state.faults().replays, request, next).await
+        }
         Some(Fault::Latency { .. }) | None => next.run(request).await,
     }
 }

@@ -8,7 +8,10 @@
 //! both without padding; the payload holds `issuer`, `requestor`, `mvpd`, `resource`,
 //! `notBefore`, `notAfter` (epoch ms) and `nonce`.
 
-use std::sync::LazyLock;
+use std::{
+    collections::HashMap,
+    sync::{LazyLock, Mutex, PoisonError},
+};
 
 use axum::{
     body::{to_bytes, Body},
@@ -24,7 +27,7 @@ use rsa::{
 };
 use sha2::{Digest, Sha256};
 
-use crate::emulator::responses::{adobe_json, DecisionsResponse};
+use crate::emulator::responses::{adobe_json, DecisionsResponse, MediaToken};
 
 /// Where the emulator publishes the public key its media tokens verify with (SPKI PEM).
 pub const PUBLIC_KEY_PATH: &str = "/__emulator/media-token/public-key.pem";
@@ -79,7 +82,7 @@ pub fn public_key_pem() -> Result<String, MediaTokenKeyError> {
 
 /// `payload` signed: `base64url(payload).base64url(signature)`. Without a usable key (never
 /// after [`check_key`] passed) the signature is empty, so the token verifies nowhere.
-pub(crate) fn sign(payload: &[u8]) -> String {
+pub fn sign(payload: &[u8]) -> String {
     let hashed = Sha256::digest(payload);
     let signature = test_key()
         .ok()
@@ -139,6 +142,37 @@ pub async fn public_key() -> Response {
 /// The `forgedMediaToken` fault: D2 answers as usual, but every media token in them is forged
 /// (see [`forge`]); other endpoints as usual.
 pub async fn forged(request: Request, next: Next) -> Response {
+    rewrite_tokens(request, next, |_, token| {
+        token.serialized_token = forge(&token.serialized_token);
+    })
+    .await
+}
+
+/// The first media token issued for each resource under the `replayedMediaToken` fault.
+#[derive(Debug, Default)]
+pub struct Replays(Mutex<HashMap<String, MediaToken>>);
+
+/// The `replayedMediaToken` fault: D2 answers as usual, but each resource's media token is the
+/// first one issued for it under the fault, again and again, as a replayed answer carries;
+/// other endpoints as usual.
+pub async fn replayed(replays: &Replays, request: Request, next: Next) -> Response {
+    rewrite_tokens(request, next, |resource, token| {
+        let mut first = replays.0.lock().unwrap_or_else(PoisonError::into_inner);
+        *token = first
+            .entry(resource.to_owned())
+            .or_insert_with(|| token.clone())
+            .clone();
+    })
+    .await
+}
+
+/// D2's answer with `change` applied to each media token (and the resource it is for); other
+/// endpoints as usual.
+async fn rewrite_tokens(
+    request: Request,
+    next: Next,
+    mut change: impl FnMut(&str, &mut MediaToken),
+) -> Response {
     if !request.uri().path().contains("/decisions/authorize/") {
         return next.run(request).await;
     }
@@ -149,8 +183,10 @@ pub async fn forged(request: Request, next: Next) -> Response {
     let Ok(mut answer) = serde_json::from_slice::<DecisionsResponse>(&bytes) else {
         return Response::from_parts(parts, Body::from(bytes));
     };
-    for token in answer.decisions.iter_mut().filter_map(|d| d.token.as_mut()) {
-        token.serialized_token = forge(&token.serialized_token);
+    for decision in &mut answer.decisions {
+        if let Some(token) = decision.token.as_mut() {
+            change(&decision.resource, token);
+        }
     }
     adobe_json(parts.status, &answer)
 }

@@ -26,6 +26,7 @@ pub mod sessions;
 pub mod state;
 pub mod state_file;
 pub mod temppass;
+pub mod temppass_reset;
 pub mod throttle;
 pub mod user_metadata;
 
@@ -35,7 +36,7 @@ use axum::{
     http::StatusCode,
     middleware,
     response::{IntoResponse, Response},
-    routing::{get, post, put},
+    routing::{delete, get, post, put},
     Router,
 };
 use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
@@ -236,6 +237,14 @@ pub fn router(state: EmulatorState) -> Router {
         .route(
             "/api/v2/{sp}/profiles/sso/{partner}",
             post(partner_sso::profile),
+        )
+        .route(
+            temppass_reset::BASE_PATH,
+            delete(temppass_reset::reset_device),
+        )
+        .route(
+            &format!("{}/generic", temppass_reset::BASE_PATH),
+            delete(temppass_reset::reset_generic),
         )
         .route(
             &format!("{}/{{sp}}/rules", degradation_api::BASE_PATH),

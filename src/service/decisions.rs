@@ -6,7 +6,10 @@
 use std::{
     collections::HashMap,
     sync::{Arc, Mutex, PoisonError},
+    time::Duration,
 };
+
+use sha2::{Digest, Sha256};
 
 use super::{
     expiring::ExpiringCache, resource::Resource, rules::RuleDenial, DeviceSession, ProfileSummary,
@@ -14,9 +17,11 @@ use super::{
 };
 use crate::{
     adobe_pass::{
+        media_token::CLOCK_SKEW_MS,
         types::{Decision, DecisionSource, ErrorCode, MediaToken},
         MediaTokenError, MediaTokenVerifier, Remedy, Secret,
     },
+    playback::Play,
     shared::ClusterEvent,
 };
 
@@ -50,6 +55,9 @@ pub enum AuthorizeOutcome {
     Permit {
         /// The media token (base64), for the player to verify.
         media_token: Secret,
+        /// The playback token (a JWT of at most a minute, bound to the device and the
+        /// resource) for the CDN or packager to check.
+        playback_token: Secret,
         /// The token's `notAfter`, epoch ms.
         expires_at: i64,
         /// When the TempPass played under runs out, epoch ms (the app stops the stream then);
@@ -113,10 +121,10 @@ impl From<RuleDenial> for AuthorizeOutcome {
     }
 }
 
-impl From<MediaTokenError> for AuthorizeOutcome {
-    /// Adobe permitted, but its media token does not verify: no token reaches the TV. Not a
-    /// matter of signing in; a new play asks Adobe for a new token.
-    fn from(_: MediaTokenError) -> Self {
+impl AuthorizeOutcome {
+    /// Adobe permitted, but its media token does not verify or was handed out before: no
+    /// token reaches the TV. Not a matter of signing in; a new play asks Adobe for a new token.
+    fn media_token_refused() -> Self {
         Self::Deny {
             reason: MEDIA_TOKEN_INVALID.to_owned(),
             message: "This title cannot play right now: its permission to play could not be \
@@ -129,23 +137,28 @@ impl From<MediaTokenError> for AuthorizeOutcome {
     }
 }
 
-/// The permit for Adobe's `token` on `resource`, once `verifier` (when there is one) finds the
-/// token authentic, within its window at `now` and for `resource`.
-fn checked_permit(
+/// Whether `verifier` (when there is one) finds Adobe's `token` authentic, within its window at
+/// `now` and for `resource`.
+fn verify_media_token(
     token: &MediaToken,
     resource: &str,
     verifier: Option<&MediaTokenVerifier>,
     now: i64,
-) -> Result<AuthorizeOutcome, MediaTokenError> {
-    if let Some(verifier) = verifier {
-        verifier.verify(token.serialized_token.expose(), Some(resource), now)?;
+) -> Result<(), MediaTokenError> {
+    match verifier {
+        Some(verifier) => verifier
+            .verify(token.serialized_token.expose(), Some(resource), now)
+            .map(drop),
+        None => Ok(()),
     }
-    Ok(AuthorizeOutcome::Permit {
-        media_token: token.serialized_token.clone(),
-        expires_at: token.not_after,
-        temp_pass_ends_at: None,
-        degraded: false,
-    })
+}
+
+/// What a media token is known by once spent: a digest, never the token.
+fn spent_id(token: &MediaToken) -> String {
+    Sha256::digest(token.serialized_token.expose().as_bytes())[..16]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// Resources per preauthorization call learned per MVPD: Adobe's limit is "usually up to 5",
@@ -480,17 +493,7 @@ impl Service {
         match (&decision.token, decision.authorized) {
             (Some(token), true) => {
                 self.refusal_cleared(&session.device.device_id).await;
-                let verifier = self.inner.settings.media_tokens.as_deref();
-                let now = self.now_millis();
-                let outcome = checked_permit(token, resource, verifier, now).unwrap_or_else(|e| {
-                    tracing::warn!(
-                        mvpd = %profile.provider,
-                        status = e.status(),
-                        error = %e,
-                        "Adobe's media token failed verification: the play is denied"
-                    );
-                    e.into()
-                });
+                let outcome = self.permit(session, profile, token, resource, read).await;
                 Ok(outcome.decided_by_degradation(by_rule))
             }
             _ => {
@@ -509,6 +512,60 @@ impl Service {
                         action: error.action.to_string(),
                     }),
                 })
+            }
+        }
+    }
+
+    /// The permit for Adobe's `token`, once it verifies for `resource` (as the TV sent it; the
+    /// rules `read` it) and was never handed out before, by this node or another; with a
+    /// playback token beside it. Otherwise a denial: no token reaches the TV.
+    async fn permit(
+        &self,
+        session: &DeviceSession,
+        profile: &ProfileSummary,
+        token: &MediaToken,
+        resource: &str,
+        read: &Resource,
+    ) -> AuthorizeOutcome {
+        let now = self.now_millis();
+        let verifier = self.inner.settings.media_tokens.as_deref();
+        if let Err(e) = verify_media_token(token, resource, verifier, now) {
+            tracing::warn!(
+                mvpd = %profile.provider,
+                status = e.status(),
+                error = %e,
+                "Adobe's media token failed verification: the play is denied"
+            );
+            return AuthorizeOutcome::media_token_refused();
+        }
+        let id = spent_id(token);
+        let left = token.not_after + CLOCK_SKEW_MS - now;
+        let ttl = Duration::from_millis(u64::try_from(left).unwrap_or(0).max(1_000));
+        if !self.inner.settings.spent_tokens.first_use(&id, ttl).await {
+            tracing::warn!(
+                mvpd = %profile.provider,
+                "Adobe's media token was handed out before: the play is denied"
+            );
+            return AuthorizeOutcome::media_token_refused();
+        }
+        let play = Play {
+            device_id: &session.device.device_id,
+            resource: &read.id,
+            mvpd: &profile.provider,
+            not_after: token.not_after,
+            id: &id,
+        };
+        match self.inner.playback.sign(play, now) {
+            Ok(playback_token) => AuthorizeOutcome::Permit {
+                media_token: token.serialized_token.clone(),
+                playback_token: Secret::new(playback_token),
+                expires_at: token.not_after,
+                temp_pass_ends_at: None,
+                degraded: false,
+            },
+            Err(error) => {
+                tracing::error!(%error, "the play is denied");
+                AuthorizeOutcome::media_token_refused()
             }
         }
     }
@@ -699,28 +756,28 @@ mod tests {
             "../../tests/adobe_pass_support/keys/primary.pub.pem"
         ))
         .expect("another key");
-        let permit = checked_permit(&token, "REF30", Some(&issuer), now).expect("verifies");
-        assert!(
-            matches!(&permit, AuthorizeOutcome::Permit { media_token, expires_at, .. }
-                if media_token == &token.serialized_token && *expires_at == token.not_after)
+        assert_eq!(
+            verify_media_token(&token, "REF30", Some(&issuer), now),
+            Ok(())
         );
-        assert!(
-            checked_permit(&token, "REF30", None, now).is_ok(),
+        assert_eq!(
+            verify_media_token(&token, "REF30", None, now),
+            Ok(()),
             "unverified"
         );
         assert_eq!(
-            checked_permit(&token, "REF30", Some(&other), now),
+            verify_media_token(&token, "REF30", Some(&other), now),
             Err(MediaTokenError::InvalidSignature)
         );
         assert_eq!(
-            checked_permit(&token, "premium-sports", Some(&issuer), now),
+            verify_media_token(&token, "premium-sports", Some(&issuer), now),
             Err(MediaTokenError::InvalidResource)
         );
         assert!(matches!(
-            checked_permit(&token, "REF30", Some(&issuer), now + 3_600_000),
+            verify_media_token(&token, "REF30", Some(&issuer), now + 3_600_000),
             Err(MediaTokenError::Expired { .. })
         ));
-        let denial = AuthorizeOutcome::from(MediaTokenError::InvalidSignature);
+        let denial = AuthorizeOutcome::media_token_refused();
         assert!(
             matches!(&denial, AuthorizeOutcome::Deny { reason, sign_in_again: false, .. }
                 if reason == MEDIA_TOKEN_INVALID),

@@ -27,6 +27,7 @@ mod revocation;
 mod rules;
 mod second_screen;
 mod temppass;
+mod temppass_reset;
 
 use std::{sync::Arc, time::Duration};
 
@@ -54,12 +55,17 @@ pub use resource::{InvalidResource, Resource};
 pub use rules::BusinessRules;
 pub use second_screen::PendingCode;
 pub use temppass::TempPassStatus;
+pub use temppass_reset::TempPassReset;
 
 use crate::{
     adobe_pass::{AdobePass, MediaTokenVerifier, MetadataKeys},
     clock::SharedClock,
     events::Events,
-    shared::{ClusterEvent, LocalBus, LocalLeases, SharedBus, SharedLeases},
+    playback::{JwkSet, PlaybackKeys, ROOT_LABEL},
+    shared::{
+        ClusterEvent, LocalBus, LocalLeases, LocalSpentTokens, SharedBus, SharedLeases,
+        SharedSpentTokens,
+    },
     store::SharedStore,
 };
 
@@ -90,6 +96,8 @@ pub struct ServiceSettings {
     pub bus: SharedBus,
     /// Which node polls Adobe for which activation.
     pub leases: SharedLeases,
+    /// Media tokens already handed to a TV, by any node.
+    pub spent_tokens: SharedSpentTokens,
     /// Background polls of Adobe in flight at once, over every activation.
     pub max_concurrent_polls: usize,
     /// How long after a device was last seen a registration of its id without its token, from
@@ -121,6 +129,7 @@ impl ServiceSettings {
             limits: ServiceLimits::local(),
             bus: Arc::new(LocalBus::default()),
             leases: Arc::new(LocalLeases),
+            spent_tokens: Arc::new(LocalSpentTokens::default()),
             max_concurrent_polls: polling::DEFAULT_MAX_CONCURRENT_POLLS,
             reinstall_window: Duration::from_secs(
                 u64::from(devices::DEFAULT_REINSTALL_WINDOW_DAYS) * 86_400,
@@ -164,6 +173,7 @@ struct Inner {
     provider_states: provider_states::ProviderStates,
     configured_limits: operator_limits::Configured,
     operator_limits: operator_limits::ReadLimits,
+    playback: PlaybackKeys,
 }
 
 impl Service {
@@ -189,12 +199,21 @@ impl Service {
                 provider_states: reread::Reread::default(),
                 configured_limits: operator_limits::Configured::of(&settings),
                 operator_limits: reread::Reread::default(),
+                playback: PlaybackKeys::new(
+                    &store.pseudonym(ROOT_LABEL),
+                    settings.public_url.as_str(),
+                ),
                 settings,
                 adobe,
                 store,
                 clock,
             }),
         }
+    }
+
+    /// The public keys of playback tokens now, for CDNs and packagers.
+    pub fn playback_keys(&self) -> JwkSet {
+        self.inner.playback.public_keys(self.now_millis())
     }
 
     /// The settings the service runs with.

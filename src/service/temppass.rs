@@ -184,7 +184,10 @@ impl Service {
     /// The service's TempPass MVPD ids in Adobe's order, from the last configuration answer
     /// for the device's platform however old (TempPass integrations rarely change, and
     /// offering TempPass needs no configuration call); asked only when there is none yet.
-    async fn temp_pass_ids(&self, session: &DeviceSession) -> Result<Vec<String>, ServiceError> {
+    pub(super) async fn temp_pass_ids(
+        &self,
+        session: &DeviceSession,
+    ) -> Result<Vec<String>, ServiceError> {
         if let Some(ids) = self.inner.providers.last_temp_passes(&session.info) {
             return Ok(ids);
         }
@@ -231,18 +234,17 @@ impl Service {
         &self,
         session: &DeviceSession,
         play: &PlayProfile,
-        outcome: Result<AuthorizeOutcome, ServiceError>,
+        mut outcome: Result<AuthorizeOutcome, ServiceError>,
     ) -> Result<AuthorizeOutcome, ServiceError> {
-        let (media_token, expires_at, degraded) = match outcome {
-            Ok(AuthorizeOutcome::Permit {
-                media_token,
-                expires_at,
-                degraded,
-                ..
-            }) => (media_token, expires_at, degraded),
-            other => return other,
+        let Ok(AuthorizeOutcome::Permit {
+            expires_at,
+            temp_pass_ends_at,
+            ..
+        }) = &mut outcome
+        else {
+            return outcome;
         };
-        let temp_pass_ends_at = if !play.summary.is_temporary() {
+        *temp_pass_ends_at = if !play.summary.is_temporary() {
             None
         } else if !play.unstarted {
             Some(play.summary.expires_at)
@@ -265,15 +267,10 @@ impl Service {
                         .put(&session.device.device_id, summary, self.now_millis());
                     ends_at
                 }
-                None => expires_at,
+                None => *expires_at,
             })
         };
-        Ok(AuthorizeOutcome::Permit {
-            media_token,
-            expires_at,
-            temp_pass_ends_at,
-            degraded,
-        })
+        outcome
     }
 }
 

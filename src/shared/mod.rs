@@ -6,6 +6,7 @@ mod bus;
 mod leases;
 mod regions;
 mod sessions;
+mod spent;
 
 use std::sync::Arc;
 
@@ -14,6 +15,7 @@ pub(crate) use bus::{Envelope, EVENTS_KEPT};
 pub use leases::{Leases, LocalLeases, SharedLeases};
 pub use regions::{Buses, StoreBus, StoreBusError};
 pub use sessions::{MemorySessions, SiteSessions};
+pub use spent::{LocalSpentTokens, SharedSpentTokens, SpentTokens};
 
 use crate::{
     adobe_pass::{SharedTokens, Sharing, ThrottleSettings},
@@ -46,6 +48,8 @@ pub struct Shared {
     pub leases: SharedLeases,
     /// What the Adobe Pass client shares with the other nodes (throttle buckets, tokens).
     pub adobe: Sharing,
+    /// Media tokens already handed to a TV.
+    pub spent_tokens: SharedSpentTokens,
     /// The Redis they live in, for readiness; none when in process.
     pub redis: Option<Redis>,
 }
@@ -61,6 +65,7 @@ impl Shared {
             bus: Arc::new(LocalBus::default()),
             leases: Arc::new(LocalLeases),
             adobe: Sharing::default(),
+            spent_tokens: Arc::new(LocalSpentTokens::default()),
             redis: None,
         }
     }
@@ -119,6 +124,7 @@ impl Shared {
                 )),
                 tokens: keys.map(|keys| Arc::new(redis.tokens(keys)) as Arc<dyn SharedTokens>),
             },
+            spent_tokens: Arc::new(redis.spent_tokens()),
             redis: Some(redis),
         }
     }

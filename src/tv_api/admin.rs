@@ -4,6 +4,8 @@
 //!   preauthorizations (as when Adobe or a provider says entitlements changed);
 //! - `POST /admin/v1/devices/{deviceId}/revoke` revokes the device token (it was stolen, say: the
 //!   device must register afresh) and logs the device out at Adobe;
+//! - `POST /admin/v1/devices/{deviceId}/temppass/reset` starts the device's TempPass afresh at
+//!   Adobe, with who and why;
 //! - `GET /admin/v1/providers` lists the provider states operators set, and
 //!   `PUT /admin/v1/providers/{mvpd}` sets one (normal, notice or hidden), on every node within
 //!   seconds, with who and why.
@@ -22,7 +24,7 @@ use subtle::ConstantTimeEq as _;
 use super::{auth::bearer, body::DeclaredJsonBody, error::ApiError};
 use crate::{
     adobe_pass::Secret,
-    service::ProviderStateChange,
+    service::{ProviderStateChange, TempPassReset},
     state::AppState,
     store::{ProviderMode, ProviderState},
 };
@@ -50,6 +52,37 @@ pub async fn revoke(
     state
         .service
         .revoke_device(&device_id, operator.ip())
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Who resets a device's TempPass, and why.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ResetTempPass {
+    /// The operator's name.
+    changed_by: String,
+    /// Why.
+    reason: String,
+}
+
+/// Starts the device's TempPass afresh at Adobe (Reset TempPass API), acting from the
+/// operator's address; 204 when done.
+pub async fn reset_temp_pass(
+    State(state): State<AppState>,
+    ConnectInfo(operator): ConnectInfo<SocketAddr>,
+    _: Operator,
+    device_id: Result<Path<String>, PathRejection>,
+    DeclaredJsonBody(change): DeclaredJsonBody<ResetTempPass>,
+) -> Result<StatusCode, ApiError> {
+    let Path(device_id) = device_id?;
+    let change = TempPassReset {
+        changed_by: change.changed_by,
+        reason: change.reason,
+    };
+    state
+        .service
+        .reset_temp_pass(&device_id, operator.ip(), &change)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -85,6 +85,11 @@ pub struct Authorization {
     /// On permit: the single-use media token (base64) for the player's verifier.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub media_token: Option<String>,
+    /// On permit: a JWT (EdDSA, valid at most 60 s, never past the media token) bound to this
+    /// device (`sub`) and the resource, for the CDN or packager to check before it serves the
+    /// stream; its keys are at `GET /.well-known/jwks.json`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub playback_token: Option<String>,
     /// On permit under TempPass: when the TempPass runs out, epoch milliseconds; the app
     /// stops the stream then (Adobe does not). Absent with a TV provider's sign-in.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -161,7 +166,7 @@ pub async fn preauthorize(
     security(("deviceToken" = [])),
     request_body = Authorize,
     responses(
-        (status = 200, description = "Permit (with the media token) or deny (with the reason, and `action: authenticate` when the viewer must sign in again); `source: degradation` when a degradation rule decided", body = Authorization),
+        (status = 200, description = "Permit (with the media token and a playback token) or deny (with the reason, and `action: authenticate` when the viewer must sign in again); `source: degradation` when a degradation rule decided", body = Authorization),
         (status = 400, description = "Malformed body, or a resource that is blank, too long or MRSS without a channel title (the message names the field)", body = ErrorBody),
         (status = 401, description = "Unknown or revoked device token", body = ErrorBody),
         (status = 403, description = "The viewer is not signed in (`not_authenticated`)", body = ErrorBody),
@@ -177,12 +182,14 @@ pub async fn authorize(
     let answer = match service.authorize(&session, &request.resource).await? {
         AuthorizeOutcome::Permit {
             media_token,
+            playback_token,
             temp_pass_ends_at,
             degraded,
             ..
         } => Authorization {
             decision: Verdict::Permit,
             media_token: Some(media_token.expose().to_owned()),
+            playback_token: Some(playback_token.expose().to_owned()),
             expires_at: temp_pass_ends_at,
             reason: None,
             message: None,
@@ -198,6 +205,7 @@ pub async fn authorize(
         } => Authorization {
             decision: Verdict::Deny,
             media_token: None,
+            playback_token: None,
             expires_at: None,
             reason: Some(reason),
             message: Some(message),

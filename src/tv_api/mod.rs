@@ -13,6 +13,7 @@ pub mod client_addr;
 mod decisions;
 mod devices;
 pub mod error;
+mod keys;
 mod logout;
 pub mod openapi;
 mod profile;
@@ -51,6 +52,8 @@ pub fn router() -> Router<AppState> {
             header::CACHE_CONTROL,
             HeaderValue::from_static("no-store"),
         ))
+        // Public keys only: caches may keep them (added after the layer above).
+        .route("/.well-known/jwks.json", get(keys::public_keys))
 }
 
 /// The admin routes, for the operators' listener only.
@@ -61,6 +64,10 @@ pub fn admin_router() -> Router<AppState> {
             post(admin::invalidate),
         )
         .route("/admin/v1/devices/{device_id}/revoke", post(admin::revoke))
+        .route(
+            "/admin/v1/devices/{device_id}/temppass/reset",
+            post(admin::reset_temp_pass),
+        )
         .route("/admin/v1/providers", get(admin::provider_states))
         .route("/admin/v1/providers/{mvpd}", put(admin::set_provider_state))
         .route(

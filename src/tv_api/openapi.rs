@@ -6,7 +6,7 @@ use utoipa::{
     Modify, OpenApi,
 };
 
-use super::{activations, decisions, devices, error, logout, profile, providers, temppass};
+use super::{activations, decisions, devices, error, keys, logout, profile, providers, temppass};
 
 /// The document.
 #[derive(OpenApi)]
@@ -33,6 +33,7 @@ use super::{activations, decisions, devices, error, logout, profile, providers, 
         activations::qr,
         decisions::preauthorize,
         decisions::authorize,
+        keys::public_keys,
         logout::logout,
         temppass::start,
     ),
