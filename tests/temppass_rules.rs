@@ -267,7 +267,9 @@ async fn temppass_checks_reuse_the_last_configuration() {
 #[tokio::test]
 async fn an_operator_resets_a_used_up_temppass() {
     const ADMIN_TOKEN: &str = "temppass-reset-admin-token-0123456789";
-    let api = Api::start(&["--admin-token", ADMIN_TOKEN]).await;
+    let events = tempfile::NamedTempFile::new().expect("events file");
+    let events_path = events.path().to_str().expect("utf-8");
+    let api = Api::start(&["--admin-token", ADMIN_TOKEN, "--events-file", events_path]).await;
     let tv = api.register("tv-temppass-reset").await;
     let body = json!({"mvpd": "flexibleTempPass", "email": "viewer@example.com"});
     let started = api.post("/tv/v1/temppass", &tv, body).await;
@@ -330,4 +332,14 @@ async fn an_operator_resets_a_used_up_temppass() {
         again["decision"], "permit",
         "the trial starts afresh: {again}"
     );
+    let told = common::eventually(Duration::from_secs(5), "the reset told", || async {
+        std::fs::read_to_string(events.path())
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+            .find(|event| event["type"] == "admin.temppass_reset")
+    })
+    .await;
+    assert_eq!(told["actor"], "ana (support)");
+    assert_eq!(told["reason"], "ticket 4711: trial cut short");
 }

@@ -229,6 +229,16 @@ pub enum EventKind {
         #[serde(rename = "deviceId")]
         device_id: String,
     },
+    /// An operator reset a registration's TempPass at Adobe.
+    #[serde(rename = "admin.temppass_reset")]
+    AdminTempPassReset {
+        /// Who and why.
+        #[serde(flatten)]
+        actor: Actor,
+        /// The registration's device id.
+        #[serde(rename = "deviceId")]
+        device_id: String,
+    },
 }
 
 impl EventKind {
@@ -252,6 +262,7 @@ impl EventKind {
             Self::AdminDegradationRemoved { .. } => "admin.degradation_removed",
             Self::AdminDeviceInvalidated { .. } => "admin.device_invalidated",
             Self::AdminDeviceRevoked { .. } => "admin.device_revoked",
+            Self::AdminTempPassReset { .. } => "admin.temppass_reset",
         }
     }
 }
@@ -375,6 +386,10 @@ mod tests {
                 device_id: "dev-1".to_owned(),
             },
             EventKind::AdminDeviceRevoked {
+                actor: actor(),
+                device_id: "dev-1".to_owned(),
+            },
+            EventKind::AdminTempPassReset {
                 actor: actor(),
                 device_id: "dev-1".to_owned(),
             },

@@ -7,7 +7,10 @@ use std::net::{IpAddr, SocketAddr};
 use base64::{engine::general_purpose::STANDARD, Engine};
 
 use super::{devices::readiness_probe, operators::check_who_and_why, Service, ServiceError};
-use crate::store::Device;
+use crate::{
+    events::{Actor, EventKind},
+    store::Device,
+};
 
 /// Who resets a device's TempPass, and why.
 #[derive(Clone, Debug)]
@@ -68,6 +71,13 @@ impl Service {
                 }
             }
             self.invalidate_device(&device_id).await;
+            self.emit(EventKind::AdminTempPassReset {
+                actor: Actor {
+                    actor: change.changed_by.clone(),
+                    reason: Some(change.reason.clone()),
+                },
+                device_id: device_id.clone(),
+            });
             tracing::warn!(
                 device = %device_id,
                 changed_by = %change.changed_by,
