@@ -77,6 +77,7 @@ impl Tools {
     fn find() -> Result<Self, Vec<&'static str>> {
         let patroni = std::env::var_os("TVE_TEST_PATRONI")
             .map(PathBuf::from)
+            .filter(|patroni| patroni.is_file())
             .or_else(|| on_path("patroni"));
         let postgres = std::fs::read_dir("/usr/lib/postgresql")
             .into_iter()
@@ -477,7 +478,8 @@ async fn tv_evenings(
     let mut n = 0;
     while !stop.load(Ordering::Relaxed) {
         n += 1;
-        let from = format!("10.{}.{}.{}", worker + 10, n / 200, n % 200 + 1);
+        // Twenty TVs per /24, within its registration budget.
+        let from = format!("10.{}.{}.{}", worker + 10, n / 20 % 256, n % 20 + 1);
         let Some((code, token)) = tv_registers(&node, worker, n, &from, &record).await else {
             continue;
         };
@@ -554,14 +556,17 @@ async fn tv_signs_in(
     let check = |what, answer: &Answer, expected| {
         record.lock().expect("record").check(what, answer, expected)
     };
-    // The phone, from an address of its own: the activation page (the node), then Adobe and
-    // the provider (the emulator).
-    let phone = from.replacen("10.", "10.1", 1);
-    let page = node
-        .http
+    // The phone, from an address of its own and with connections of its own: the activation
+    // page (the node), then Adobe and the provider (the emulator).
+    let phone = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .pool_max_idle_per_host(0)
+        .build()
+        .expect("client");
+    let page = phone
         .get(node.url(&format!("/activate?code={code}")))
         .header("accept", "text/html")
-        .header("x-forwarded-for", phone)
+        .header("x-forwarded-for", from.replacen("10.", "10.1", 1))
         .send()
         .await
         .expect("activation page");
@@ -573,9 +578,12 @@ async fn tv_signs_in(
     if !check("the activation page", &page, StatusCode::OK) {
         return;
     }
-    common::phone_resumes(&node.http, &node.emulator_url, &code, "Spectrum").await;
-    let authenticate = format!("{}/api/v2/authenticate/REF30/{code}", node.emulator_url);
-    node.sign_in_at_provider(&authenticate, "premium").await;
+    common::phone_resumes(&phone, &node.emulator_url, &code, "Spectrum").await;
+    common::provider_login(
+        &format!("{}/api/v2/authenticate/REF30/{code}", node.emulator_url),
+        "premium",
+    )
+    .await;
     let poll = format!("/tv/v1/activations/{code}?wait=20");
     let answer = node
         .call_from(&from, Method::GET, &poll, Some(&token), None)
@@ -640,7 +648,13 @@ async fn a_postgres_failover_costs_only_its_window_and_loses_nothing() {
         .await
         .expect("emulator starts");
     let mut flags = deployment.settings().to_vec();
-    flags.extend(["--trusted-proxies", "127.0.0.1/32"]);
+    // A game night's budget for registrations from everyone together.
+    flags.extend([
+        "--trusted-proxies",
+        "127.0.0.1/32",
+        "--registrations-per-second",
+        "10000",
+    ]);
     let nodes = [
         Arc::new(Api::node_of(emulator.base_url(), &flags).await),
         Arc::new(Api::node_of(emulator.base_url(), &flags).await),

@@ -65,12 +65,12 @@ fn replica_known(port: u16, replica: u16) -> bool {
     answer.contains(&format!("127.0.0.1:{replica}")) && answer.contains("\r\nslave\r\n")
 }
 
-/// Registers a new device from its own address (so no address runs out of registrations);
-/// the status.
+/// Registers a new device from its own address, twenty per /24 (so no address or /24 runs out
+/// of registrations); the status.
 async fn register(api: &Api, n: u32) -> StatusCode {
     let body = register_body(&format!("storm-tv-{n}")).to_string();
     api.call_from(
-        &format!("10.9.{}.{}", n / 200, n % 200 + 1),
+        &format!("10.9.{}.{}", n / 20 % 256, n % 20 + 1),
         Method::POST,
         "/tv/v1/devices",
         None,
