@@ -418,6 +418,8 @@ listen postgres
 /// A request of the storm that did not get its answer.
 #[derive(Debug)]
 struct Refusal {
+    /// When the request was sent, and when its answer came.
+    sent: Instant,
     at: Instant,
     what: &'static str,
     status: StatusCode,
@@ -439,8 +441,14 @@ struct Record {
 }
 
 impl Record {
-    /// Whether `answer` has `expected`; keeps a refusal when not.
-    fn check(&mut self, what: &'static str, answer: &Answer, expected: StatusCode) -> bool {
+    /// Whether `answer` (to a request sent at `sent`) has `expected`; keeps a refusal when not.
+    fn check(
+        &mut self,
+        what: &'static str,
+        sent: Instant,
+        answer: &Answer,
+        expected: StatusCode,
+    ) -> bool {
         self.answered += 1;
         if answer.status == expected {
             return true;
@@ -455,6 +463,7 @@ impl Record {
             None => (answer.text.chars().take(200).collect(), header),
         };
         self.refusals.push(Refusal {
+            sent,
             at: Instant::now(),
             what,
             status: answer.status,
@@ -508,15 +517,19 @@ async fn tv_registers(
     from: &str,
     record: &Mutex<Record>,
 ) -> Option<(String, String)> {
-    let check = |what, answer: &Answer, expected| {
-        record.lock().expect("record").check(what, answer, expected)
+    let check = |what, sent, answer: &Answer, expected| {
+        record
+            .lock()
+            .expect("record")
+            .check(what, sent, answer, expected)
     };
     let device = format!("storm-{worker}-{n}");
     let body = register_body(&device).to_string();
+    let sent = Instant::now();
     let answer = node
         .call_from(from, Method::POST, "/tv/v1/devices", None, Some(&body))
         .await;
-    if !check("register", &answer, StatusCode::CREATED) {
+    if !check("register", sent, &answer, StatusCode::CREATED) {
         return None;
     }
     let token = answer.json()["deviceToken"]
@@ -529,6 +542,7 @@ async fn tv_registers(
         .registered
         .push((device, token.clone(), from.to_owned()));
     let start = json!({ "mvpd": "Spectrum" }).to_string();
+    let sent = Instant::now();
     let answer = node
         .call_from(
             from,
@@ -538,7 +552,7 @@ async fn tv_registers(
             Some(&start),
         )
         .await;
-    if !check("start an activation", &answer, StatusCode::CREATED) {
+    if !check("start an activation", sent, &answer, StatusCode::CREATED) {
         return None;
     }
     let code = answer.json()["code"].as_str().expect("code").to_owned();
@@ -553,8 +567,11 @@ async fn tv_signs_in(
     token: String,
     record: Arc<Mutex<Record>>,
 ) {
-    let check = |what, answer: &Answer, expected| {
-        record.lock().expect("record").check(what, answer, expected)
+    let check = |what, sent, answer: &Answer, expected| {
+        record
+            .lock()
+            .expect("record")
+            .check(what, sent, answer, expected)
     };
     // The phone, from an address of its own and with connections of its own: the activation
     // page (the node), then Adobe and the provider (the emulator).
@@ -563,6 +580,7 @@ async fn tv_signs_in(
         .pool_max_idle_per_host(0)
         .build()
         .expect("client");
+    let sent = Instant::now();
     let page = phone
         .get(node.url(&format!("/activate?code={code}")))
         .header("accept", "text/html")
@@ -575,7 +593,7 @@ async fn tv_signs_in(
         headers: page.headers().clone(),
         text: page.text().await.expect("page"),
     };
-    if !check("the activation page", &page, StatusCode::OK) {
+    if !check("the activation page", sent, &page, StatusCode::OK) {
         return;
     }
     common::phone_resumes(&phone, &node.emulator_url, &code, "Spectrum").await;
@@ -585,10 +603,11 @@ async fn tv_signs_in(
     )
     .await;
     let poll = format!("/tv/v1/activations/{code}?wait=20");
+    let sent = Instant::now();
     let answer = node
         .call_from(&from, Method::GET, &poll, Some(&token), None)
         .await;
-    if !check("the TV's poll", &answer, StatusCode::OK) {
+    if !check("the TV's poll", sent, &answer, StatusCode::OK) {
         return;
     }
     if answer.json()["status"] != "authenticated" {
@@ -600,6 +619,7 @@ async fn tv_signs_in(
         .signed_in
         .push((token.clone(), from.clone()));
     let play = json!({ "resource": "REF30" }).to_string();
+    let sent = Instant::now();
     let answer = node
         .call_from(
             &from,
@@ -609,7 +629,7 @@ async fn tv_signs_in(
             Some(&play),
         )
         .await;
-    if check("play", &answer, StatusCode::OK) {
+    if check("play", sent, &answer, StatusCode::OK) {
         assert_eq!(answer.json()["decision"], "permit", "{}", answer.text);
     }
 }
@@ -719,17 +739,28 @@ async fn a_postgres_failover_costs_only_its_window_and_loses_nothing() {
             .iter()
             .filter(|r| r.at >= *killed && r.at <= *killed + *promoted + ROUTING_SLACK)
             .collect();
-        let window = match (refused.first(), refused.last()) {
-            (Some(first), Some(last)) => last.at - first.at,
-            _ => Duration::ZERO,
-        };
+        let since_kill =
+            |refusal: Option<&&Refusal>| refusal.map_or(0.0, |r| (r.at - *killed).as_secs_f64());
+        let (first, last) = (since_kill(refused.first()), since_kill(refused.last()));
+        let last_sent = refused
+            .iter()
+            .map(|r| r.sent.saturating_duration_since(*killed))
+            .max()
+            .unwrap_or_default();
+        let mut kinds: Vec<&str> = refused.iter().map(|r| r.what).collect();
+        kinds.sort_unstable();
+        kinds.dedup();
         eprintln!(
             "postgres failover {}: replica promoted {:.1} s after the primary was killed; \
-             {} requests refused (503 store_unavailable, Retry-After) over a window of {:.1} s",
+             {} requests refused (503 store_unavailable, Retry-After) from {first:.1} s to \
+             {last:.1} s after the kill (the last sent {:.1} s after it), a window of {:.1} s \
+             ({})",
             n + 1,
             promoted.as_secs_f64(),
             refused.len(),
-            window.as_secs_f64()
+            last_sent.as_secs_f64(),
+            last - first,
+            kinds.join(", ")
         );
     }
     eprintln!(
