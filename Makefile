@@ -6,6 +6,9 @@ test: ## every check: fmt, clippy, unit, integration and end-to-end tests
 	@scripts/test.sh
 cluster: ## two nodes behind HAProxy with PostgreSQL, Redis and a standalone emulator (see docs/deploy.md)
 	@scripts/cluster.sh
+.PHONY: chaos
+chaos: ## the long drills: PostgreSQL and Redis failovers mid-storm, several in a row, and nodes stopped mid-flow, each cost printed (see docs/deploy.md)
+	@scripts/chaos.sh
 bench: ## the release build under a live-game spike, each figure beside its ceiling (see docs/performance.md)
 	@scripts/bench.sh
 release: ## the optimised server and site in one folder, dist/tve-activate or RELEASE_DIR (see docs/deploy.md)

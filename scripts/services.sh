@@ -2,13 +2,17 @@
 # folder; sourced by scripts/test.sh (and scripts/cluster.sh). Servers already given through
 # TVE_TEST_POSTGRES_URL / TVE_TEST_REDIS_URL are used as they are and left alone.
 #
-#   bootstrap_services   installs Debian's postgresql, redis-server and haproxy when missing
+#   bootstrap_services   installs Debian's postgresql, redis-server, haproxy and etcd-server, and
+#                        Patroni (PyPI) in a venv, when missing; exports TVE_TEST_PATRONI for the
+#                        PostgreSQL failover drill (tests/postgres_failover.rs)
 #   services_start       starts what is not given and exports both URLs
 #   services_stop        stops what services_start started (also on exit)
 #   bootstrap_nats       (run by bootstrap_services) Debian's nats-server when missing, exported
 #                        as TVE_TEST_NATS_SERVER for the event stream's test
 
 PGBIN=""
+PATRONI_VERSION="4.1.5"
+PSYCOPG_VERSION="3.3.9"
 SERVICES_DIR=""
 STARTED_POSTGRES=""
 STARTED_REDIS=""
@@ -17,7 +21,10 @@ bootstrap_services() {
   local missing=()
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
   command -v redis-server >/dev/null || missing+=(redis-server)
-  command -v haproxy >/dev/null || missing+=(haproxy)
+  command -v haproxy >/dev/null || [ -x /usr/sbin/haproxy ] || missing+=(haproxy)
+  command -v etcd >/dev/null || missing+=(etcd-server)
+  # Patroni's venv is made with Debian's Python, which needs python3-venv.
+  /usr/bin/python3 -c 'import ensurepip' 2>/dev/null || missing+=(python3-venv)
   if [ "${#missing[@]}" -gt 0 ]; then
     say "installing Debian's ${missing[*]} for the several-node tests"
     local sudo=""
@@ -27,6 +34,24 @@ bootstrap_services() {
   fi
   PGBIN="$(dirname "$(ls -d /usr/lib/postgresql/*/bin/initdb | sort -V | tail -1)")"
   bootstrap_nats
+  bootstrap_patroni
+}
+
+# Patroni in a venv of its own. Patroni starts PostgreSQL, which refuses to run as root, so as
+# root it runs as the postgres account and its venv must be readable by it: then the venv is
+# under /var/cache rather than root's private home.
+bootstrap_patroni() {
+  local venv="$HOME/.cache/tve-activate/patroni"
+  [ "$(id -u)" -ne 0 ] || venv="/var/cache/tve-activate/patroni"
+  if [ "$("$venv/bin/patroni" --version 2>/dev/null)" != "patroni $PATRONI_VERSION" ]; then
+    say "installing Patroni $PATRONI_VERSION (PyPI) in $venv for the PostgreSQL failover drill"
+    mkdir -p "$(dirname "$venv")"
+    rm -rf "$venv"
+    /usr/bin/python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet "patroni[etcd3]==$PATRONI_VERSION" \
+      "psycopg[binary]==$PSYCOPG_VERSION"
+  fi
+  export TVE_TEST_PATRONI="$venv/bin/patroni"
 }
 
 free_port() {
