@@ -12,7 +12,10 @@
 use std::{
     collections::HashMap,
     net::IpAddr,
-    sync::{Arc, Mutex},
+    sync::{
+        atomic::{AtomicUsize, Ordering},
+        Arc, Mutex,
+    },
     time::{Duration, Instant},
 };
 
@@ -203,6 +206,24 @@ struct Ledger {
     tallies: Mutex<HashMap<Kind, Tally>>,
     /// From each viewer's sign-in at the provider to its TV's event stream saying so.
     learned: Mutex<Vec<Duration>>,
+    /// Event streams the game's new TVs hold open now.
+    following: AtomicUsize,
+}
+
+/// One of the new TVs' open event streams, counted in [`Ledger::following`] while held.
+struct Following<'a>(&'a AtomicUsize);
+
+impl<'a> Following<'a> {
+    fn new(count: &'a AtomicUsize) -> Self {
+        count.fetch_add(1, Ordering::Relaxed);
+        Self(count)
+    }
+}
+
+impl Drop for Following<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 /// How many times a TV sends a request that is answered 429 or 503.
@@ -245,7 +266,7 @@ impl Ledger {
     /// asks (a second when it gives none), up to [`ATTEMPTS`] times; its JSON when answered
     /// 2xx. Notes every answer; the caller notes whether the flow ended well.
     async fn call(&self, kind: Kind, send: impl Fn() -> reqwest::RequestBuilder) -> Option<Value> {
-        for _ in 0..ATTEMPTS {
+        for attempt in 1..=ATTEMPTS {
             let sent = Instant::now();
             let answer = match send().send().await {
                 Ok(answer) => answer,
@@ -284,8 +305,8 @@ impl Ledger {
                     t.other_5xx += 1;
                 }
             });
-            if !retryable {
-                eprintln!("{kind:?}: {status} {body}");
+            if !retryable || attempt == ATTEMPTS {
+                eprintln!("{kind:?}: {status} {body} (attempt {attempt})");
                 break;
             }
             let jitter = Duration::from_millis(rand::random_range(0..250));
@@ -394,25 +415,37 @@ impl Cluster {
                 return None;
             }
         };
-        let learner = tokio::spawn(async move {
+        let _following = Following::new(&ledger.following);
+        let learning = async {
             tokio::time::timeout(LEARN_WITHIN, events.authenticated())
                 .await
                 .ok()
                 .and_then(Result::ok)
                 .map(|()| Instant::now())
-        });
-        let signed_in = Phone::new(client_from(phone_from), self.base(node + 1))
-            .activate(&code, "Spectrum")
-            .await;
+        };
+        let mut phone = Phone::new(client_from(phone_from), self.base(node + 1));
+        let signing_in = async move { phone.activate(&code, "Spectrum").await };
+        tokio::pin!(learning, signing_in);
+        // The TV reads its stream while the phone goes through the site.
+        let mut learned = None;
+        let signed_in = loop {
+            tokio::select! {
+                at = &mut learning, if learned.is_none() => learned = Some(at),
+                signed_in = &mut signing_in => break signed_in,
+            }
+        };
         let signed_in = match signed_in {
             Ok(at) => at,
             Err(failure) => {
                 eprintln!("a phone failed: {failure}");
-                learner.abort();
                 return None;
             }
         };
-        let Ok(Some(learned)) = learner.await else {
+        let learned = match learned {
+            Some(learned) => learned,
+            None => learning.await,
+        };
+        let Some(learned) = learned else {
             eprintln!("a TV did not learn of its sign-in within {LEARN_WITHIN:?}");
             return None;
         };
@@ -465,19 +498,6 @@ impl Cluster {
             .await;
         ledger.ended(Kind::Logout, answer.is_some());
     }
-}
-
-/// Open event streams (`tve_waiting_tvs{wait="event_stream"}`) over `nodes`.
-async fn open_streams(nodes: &[Server]) -> f64 {
-    let http = reqwest::Client::new();
-    let mut open = 0.0;
-    for node in nodes {
-        let internal = node.internal_url.clone().unwrap_or_default();
-        open += gauge(&http, &internal, "tve_waiting_tvs{wait=\"event_stream\"}")
-            .await
-            .unwrap_or(0.0);
-    }
-    open
 }
 
 /// Where the signed-in TV `n` calls from: the first few share addresses.
@@ -577,7 +597,8 @@ fn probe_emulator(emulator: &Server, stop: Arc<tokio::sync::Notify>) -> JoinHand
 }
 
 /// The game itself: each phase's arrivals, spread over 100 ms ticks; the exit storm at the
-/// start of its phase. Gives how long open streams took to be let go after the storm.
+/// start of its phase. Gives how long after the exit storm the nodes had let go of every
+/// closed stream, or `None` when they had not after 20 s.
 async fn the_game(
     cluster: &Arc<Cluster>,
     curve: &Curve,
@@ -589,8 +610,9 @@ async fn the_game(
     const TICK: Duration = Duration::from_millis(100);
     let mut tasks = JoinSet::new();
     let mut lingering = Some(lingering);
-    let mut exit_closed = None;
-    let mut staying = viewers.len();
+    let mut released = None;
+    // The TVs that log out in the exit storm only log out; the others play.
+    let players = viewers.len().saturating_sub(curve.exit_logouts);
     let (mut activations_due, mut plays_due, mut new_tvs) = (0.0, 0.0, 0);
     let mut ticker = tokio::time::interval(TICK);
     for phase in &curve.phases {
@@ -599,10 +621,15 @@ async fn the_game(
                 for follower in &lingering {
                     follower.abort();
                 }
-                exit_closed = Some(Instant::now());
+                released = Some(tokio::spawn(let_go(
+                    nodes
+                        .iter()
+                        .filter_map(|n| n.internal_url.clone())
+                        .collect(),
+                    ledger.clone(),
+                )));
             }
-            staying = viewers.len().saturating_sub(curve.exit_logouts);
-            for n in staying..viewers.len() {
+            for n in players..viewers.len() {
                 let (cluster, ledger, viewers) = (cluster.clone(), ledger.clone(), viewers.clone());
                 tasks.spawn(async move { cluster.log_out(&ledger, &viewers[n]).await });
             }
@@ -626,24 +653,35 @@ async fn the_game(
                     }
                 });
             }
-            while plays_due >= 1.0 && staying > 0 {
+            while plays_due >= 1.0 && players > 0 {
                 plays_due -= 1.0;
                 let (cluster, ledger, viewers) = (cluster.clone(), ledger.clone(), viewers.clone());
-                let n = rand::random_range(0..staying);
+                let n = rand::random_range(0..players);
                 tasks.spawn(async move { cluster.play(&ledger, &viewers[n]).await });
             }
         }
     }
     while tasks.join_next().await.is_some() {}
-    let closed = exit_closed?;
-    // The nodes notice a closed stream when they next write to it: at most one keep-alive
-    // (15 s) later.
-    let deadline = closed + Duration::from_secs(20);
-    while Instant::now() < deadline {
-        if open_streams(nodes).await == 0.0 {
+    released?.await.ok().flatten()
+}
+
+/// From the exit storm on: how long until the nodes (their operators' listeners at
+/// `internal`) hold no more event streams open than the game's new TVs do, at most 20 s (a node
+/// notices a closed stream at its next write, at most one keep-alive, 15 s, later).
+async fn let_go(internal: Vec<String>, ledger: Arc<Ledger>) -> Option<Duration> {
+    let http = reqwest::Client::new();
+    let closed = Instant::now();
+    while closed.elapsed() < Duration::from_secs(20) {
+        let mut open = 0.0;
+        for url in &internal {
+            open += gauge(&http, url, "tve_waiting_tvs{wait=\"event_stream\"}")
+                .await
+                .unwrap_or(f64::MAX);
+        }
+        if open <= ledger.following.load(Ordering::Relaxed) as f64 {
             return Some(closed.elapsed());
         }
-        tokio::time::sleep(Duration::from_millis(250)).await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
     None
 }
