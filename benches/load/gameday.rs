@@ -103,7 +103,7 @@ impl Curve {
     /// `make test`: the same shape in under a minute.
     pub fn short() -> Self {
         Self {
-            signed_in_tvs: 40,
+            signed_in_tvs: 60,
             shared_addresses: 2,
             tvs_per_shared_address: 3,
             lingering_tvs: 100,
@@ -815,9 +815,9 @@ fn slos(
         ),
         p99(
             &tallies,
-            "play latency, TVs behind a shared address (Adobe's 1/s, the queue's 5 s longest wait)",
+            "play latency, TVs behind a shared address (Adobe's 1/s; each node's queue waits 5 s at most)",
             Kind::SharedPlay,
-            Duration::from_secs(6),
+            Duration::from_secs(11),
             "",
         ),
         success(
