@@ -19,7 +19,9 @@ cd "$ROOT"
 # descriptors.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 site="${LEPTOS_SITE_ROOT:-target/site}"
-if [ "${1:-}" != --short ] || [ -z "$(ls -A "$site/pkg" 2>/dev/null)" ]; then
+short=""
+for arg in "$@"; do [ "$arg" != --short ] || short=1; done
+if [ -z "$short" ] || [ -z "$(ls -A "$site/pkg" 2>/dev/null)" ]; then
   say "building the release site (cargo leptos build --release --split --precompress)"
   cargo leptos build --release --split --precompress
 fi
