@@ -62,6 +62,8 @@ npx playwright test -c cluster.config.ts
 cd "$ROOT"
 say "the load tool, briefly, on the release build (make bench runs it in full)"
 scripts/bench.sh --smoke
+say "game night, short (make gameday runs it in full), on the same release build"
+scripts/gameday.sh --short
 
 say "the release folder (scripts/release.sh): started as is, it serves the site"
 # In a subshell: its EXIT trap stops the server and removes the folder, leaving services.sh's.

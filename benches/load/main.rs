@@ -2,7 +2,8 @@
 //! ceiling measured in the same run, printed as one table (see docs/performance.md).
 //!
 //! `cargo bench --bench load` runs every scenario (`-- --smoke` for a seconds-long check that
-//! the tool still works, as `make test` does). The service runs against a standalone emulator
+//! the tool still works, as `make test` does; `-- --gameday` runs game night instead, see
+//! `gameday.rs`). The service runs against a standalone emulator
 //! with throttling off, on a SQLite store in a temporary folder, with the site from
 //! `LEPTOS_SITE_ROOT` (default: `target/site`, where `cargo leptos build --release` leaves it);
 //! the `nodes` scenario runs it on several nodes sharing the PostgreSQL and Redis named by
@@ -11,6 +12,7 @@
 mod crowd;
 mod drive;
 mod flows;
+mod gameday;
 mod nodes;
 mod page;
 mod procs;
@@ -94,6 +96,10 @@ fn main() {
         procs::serve_bare(port);
         return;
     }
+    if args.iter().any(|arg| arg == "--gameday") {
+        game_night(&args);
+        return;
+    }
     let size = if args.iter().any(|arg| arg == "--smoke") {
         SMOKE
     } else {
@@ -120,6 +126,46 @@ fn main() {
     if errors > 0 {
         eprintln!("{errors} requests or flows failed");
         std::process::exit(1);
+    }
+}
+
+/// `--gameday`: the full curve, or `--short`'s, times `--scale` and `--stretch`; its SLO table,
+/// exiting 1 when one is missed (2 when it cannot run).
+fn game_night(args: &[String]) {
+    let factor = |flag: &str| match args.iter().position(|arg| arg == flag) {
+        None => 1.0,
+        Some(at) => match args.get(at + 1).and_then(|v| v.parse::<f64>().ok()) {
+            Some(factor) if factor > 0.0 && factor.is_finite() => factor,
+            _ => {
+                eprintln!("{flag} takes a positive number, such as {flag} 0.5");
+                std::process::exit(2);
+            }
+        },
+    };
+    let (scale, stretch) = (factor("--scale"), factor("--stretch"));
+    let curve = if args.iter().any(|arg| arg == "--short") {
+        gameday::Curve::short()
+    } else {
+        gameday::Curve::full()
+    }
+    .scaled(scale, stretch);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    match runtime.block_on(gameday::run(&curve)) {
+        Ok(slos) => {
+            gameday::print(&slos);
+            let missed = slos.iter().filter(|slo| !slo.met).count();
+            if missed > 0 {
+                eprintln!("{missed} SLOs missed");
+                std::process::exit(1);
+            }
+        }
+        Err(why) => {
+            eprintln!("{why}");
+            std::process::exit(2);
+        }
     }
 }
 

@@ -15,14 +15,14 @@ use std::time::Duration;
 use base64::{engine::general_purpose::STANDARD, Engine as _};
 
 use crate::{
-    procs::{self, Server},
+    procs::{self, Limits, Server},
     storm::{storm, Outcome, Spike},
     Row, Size,
 };
 
 /// A deployment whose nodes share a fresh database on the PostgreSQL server, the Redis server
 /// under a namespace of its own, and one sealing key.
-struct Deployment {
+pub struct Deployment {
     /// The server's URL, to drop the database afterwards.
     server: String,
     database: String,
@@ -32,7 +32,7 @@ struct Deployment {
 }
 
 impl Deployment {
-    async fn new(postgres: &str, redis: &str) -> Self {
+    pub async fn new(postgres: &str, redis: &str) -> Self {
         let database = format!("tve_bench_{}", uuid::Uuid::new_v4().simple());
         let admin = sqlx::PgPool::connect(postgres)
             .await
@@ -65,17 +65,19 @@ impl Deployment {
         }
     }
 
-    /// `count` nodes of it against `emulator`.
-    async fn nodes(&self, emulator: &Server, count: usize) -> Vec<Server> {
+    /// `count` nodes of it against `emulator`, keeping `limits`.
+    pub async fn nodes(&self, emulator: &Server, count: usize, limits: Limits) -> Vec<Server> {
         let mut nodes = Vec::new();
         for _ in 0..count {
-            nodes.push(procs::service(emulator, &self.settings, &crate::site_root()).await);
+            nodes.push(
+                procs::service_with(emulator, &self.settings, &crate::site_root(), limits).await,
+            );
         }
         nodes
     }
 
     /// Drops its database, once its nodes have stopped.
-    async fn remove(self) {
+    pub async fn remove(self) {
         let dropped = async {
             let admin = sqlx::PgPool::connect(&self.server).await?;
             sqlx::query(&format!("DROP DATABASE {} WITH (FORCE)", self.database))
@@ -99,7 +101,7 @@ async fn storm_on(
     spike: Spike,
 ) -> Outcome {
     let deployment = Deployment::new(postgres, redis).await;
-    let nodes = deployment.nodes(emulator, count).await;
+    let nodes = deployment.nodes(emulator, count, Limits::Open).await;
     let outcome = storm(&nodes, spike).await;
     drop(nodes);
     deployment.remove().await;
@@ -145,13 +147,19 @@ fn cpu_figure(outcome: &Outcome) -> String {
     )
 }
 
+/// The PostgreSQL and Redis servers nodes share, from `TVE_TEST_POSTGRES_URL` and
+/// `TVE_TEST_REDIS_URL`; `None` unless both are set.
+pub fn shared_servers() -> Option<(String, String)> {
+    Some((
+        std::env::var("TVE_TEST_POSTGRES_URL").ok()?,
+        std::env::var("TVE_TEST_REDIS_URL").ok()?,
+    ))
+}
+
 /// The two rows: the storm on two nodes, and activations per CPU-second of a node; or none,
 /// with a line saying why, without a PostgreSQL and a Redis to share.
 pub async fn run(size: Size) -> Vec<Row> {
-    let (Ok(postgres), Ok(redis)) = (
-        std::env::var("TVE_TEST_POSTGRES_URL"),
-        std::env::var("TVE_TEST_REDIS_URL"),
-    ) else {
+    let Some((postgres, redis)) = shared_servers() else {
         println!(
             "nodes: skipped, TVE_TEST_POSTGRES_URL and TVE_TEST_REDIS_URL are not both set \
              (scripts/bench.sh starts a throwaway PostgreSQL and Redis)"

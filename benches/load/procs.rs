@@ -131,11 +131,17 @@ fn quiet(command: &mut Command) -> &mut Command {
 /// The standalone emulator, throttling off (the ceiling must not be Adobe's rate limit), its
 /// codes living `session_ttl`.
 pub async fn emulator(session_ttl: Duration) -> Server {
+    emulator_with(session_ttl, false).await
+}
+
+/// The standalone emulator, throttling per device IP as Adobe does when `throttling`, its codes
+/// living `session_ttl`.
+pub async fn emulator_with(session_ttl: Duration, throttling: bool) -> Server {
     let port = free_port();
     let child = quiet(
         Command::new(env!("CARGO_BIN_EXE_adobe-pass-emulator"))
             .args(["--listen", &format!("127.0.0.1:{port}")])
-            .args(["--throttling", "false"])
+            .args(["--throttling", &throttling.to_string()])
             .args(["--session-ttl", &session_ttl.as_secs().to_string()]),
     )
     .spawn()
@@ -163,6 +169,9 @@ pub enum Limits {
     Open,
     /// The production meters of steps reaching Adobe (registrations still wide open).
     Production,
+    /// As [`Limits::Production`], and Adobe's throttle paced per device IP as in production
+    /// (against an emulator that throttles).
+    GameNight,
 }
 
 /// The service's release binary against `emulator`, its state where `state` (settings such as
@@ -194,15 +203,11 @@ pub async fn service_with(
                 tve_activate::emulator::DEFAULT_SOFTWARE_STATEMENT,
             ])
             .args(["--registrations-per-second", "10000"])
-            .args(["--adobe-throttle", "false"])
             .args([
-                "--adobe-step-limits",
-                if limits == Limits::Production {
-                    "true"
-                } else {
-                    "false"
-                },
+                "--adobe-throttle",
+                &(limits == Limits::GameNight).to_string(),
             ])
+            .args(["--adobe-step-limits", &(limits != Limits::Open).to_string()])
             .arg("--site-root")
             .arg(site_root),
     )

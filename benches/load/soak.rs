@@ -17,8 +17,9 @@ const TVS: usize = 200;
 /// How long the soak's codes live at the emulator.
 const CODE_LIFETIME: Duration = Duration::from_secs(5);
 
-/// A gauge of the service's `/metrics` (`None` when absent).
-async fn gauge(http: &reqwest::Client, internal: &str, name: &str) -> Option<f64> {
+/// A gauge of the service's `/metrics` (`None` when absent); `name` with its labels as
+/// exposed, such as `tve_waiting_tvs{wait="event_stream"}`.
+pub async fn gauge(http: &reqwest::Client, internal: &str, name: &str) -> Option<f64> {
     let text = http
         .get(format!("{internal}/metrics"))
         .send()
